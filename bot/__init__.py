@@ -1,0 +1,1 @@
+"""Most / Мост: a bilingual Telegram bot for cross-market UGC partnerships."""

@@ -1,0 +1,52 @@
+"""`python -m bot` runs the bot; `python -m bot backup` writes one backup and exits."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from contextlib import suppress
+from datetime import UTC, datetime
+
+from bot.config import SettingsError, load_settings
+
+USAGE = "usage: python -m bot [run|backup]"
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "run"
+    if command not in {"run", "backup"}:
+        print(USAGE, file=sys.stderr)
+        return 2
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return 2
+    from bot.logging_setup import setup_logging
+
+    setup_logging(settings.log_level, settings.bot_token.get_secret_value())
+    if command == "backup":
+        from bot.backup import make_backup
+
+        try:
+            path = make_backup(
+                settings.database_path, settings.backup_dir, settings.backup_keep, datetime.now(UTC)
+            )
+        except FileNotFoundError as error:
+            print(error, file=sys.stderr)
+            return 1
+        print(f"backup written to {path}")
+        return 0
+    from bot.app import build_app
+
+    async def run() -> None:
+        app = await build_app(settings)
+        await app.run_polling()
+
+    with suppress(KeyboardInterrupt):
+        asyncio.run(run())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

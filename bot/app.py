@@ -1,0 +1,131 @@
+"""Composition root: the bot, a fresh dispatcher, storage and scheduler, wired together."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import DefaultKeyBuilder
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
+from aiogram.utils.i18n import I18n
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.clock import Clock, SystemClock
+from bot.commands import publish_commands
+from bot.config import Settings
+from bot.handlers import routers
+from bot.handlers.errors import on_error
+from bot.i18n import DatabaseI18nMiddleware, LocaleResolver, create_i18n
+from bot.middlewares import InFlight, UpdateContextMiddleware
+from bot.scheduling import add_housekeeping, create_scheduler
+from bot.storage.chats import ChatRepo
+from bot.storage.db import Database, connect
+from bot.storage.fsm import SQLiteStorage
+from bot.storage.processed import ProcessedUpdates
+from bot.storage.users import UserRepo
+from bot.storage.workspaces import WorkspaceRepo
+from bot.telegram_limits import TextLimitGuard
+
+log = logging.getLogger(__name__)
+
+# How long SIGTERM waits for handlers already running before closing the database under them.
+SHUTDOWN_GRACE_SECONDS = 10.0
+POLLING_TIMEOUT_SECONDS = 25
+
+
+def create_bot(settings: Settings) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.bot_api_url))
+    session.middleware(TextLimitGuard())
+    return Bot(
+        token=settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+@dataclass
+class App:
+    settings: Settings
+    bot: Bot
+    dispatcher: Dispatcher
+    db: Database
+    scheduler: AsyncIOScheduler
+    i18n: I18n
+    clock: Clock
+    inflight: InFlight = field(default_factory=InFlight)
+
+    async def run_polling(self, handle_signals: bool = True) -> None:
+        """Poll until stopped (SIGTERM/SIGINT or stop()); shutdown hooks close everything."""
+        await self.dispatcher.start_polling(
+            self.bot, handle_signals=handle_signals, polling_timeout=POLLING_TIMEOUT_SECONDS
+        )
+
+    async def stop(self) -> None:
+        await self.dispatcher.stop_polling()
+
+
+def create_dispatcher(app_parts: dict[str, object], storage: SQLiteStorage) -> Dispatcher:
+    """A fresh dispatcher with fresh routers, so each test (or process) gets its own."""
+    dp = Dispatcher(storage=storage, events_isolation=SimpleEventIsolation(), **app_parts)
+    for router in routers():
+        dp.include_router(router)
+    dp.errors.register(on_error)
+    return dp
+
+
+async def build_app(settings: Settings, clock: Clock | None = None) -> App:
+    """Everything `python -m bot` runs, also used by the end-to-end tests."""
+    clock = clock or SystemClock()
+    db = await connect(settings.database_path)
+    i18n = create_i18n(settings.default_locale)
+    users, chats, workspaces = UserRepo(db), ChatRepo(db), WorkspaceRepo(db)
+    processed = ProcessedUpdates(db)
+    resolver = LocaleResolver(users, chats, settings.default_locale)
+    scheduler = create_scheduler()
+    inflight = InFlight()
+    storage = SQLiteStorage(db, DefaultKeyBuilder(with_destiny=True))
+    dp = create_dispatcher(
+        {
+            "settings": settings,
+            "clock": clock,
+            "db": db,
+            "users": users,
+            "chats": chats,
+            "workspaces": workspaces,
+            "locale_resolver": resolver,
+            "scheduler": scheduler,
+        },
+        storage,
+    )
+    dp.update.outer_middleware(UpdateContextMiddleware(users, chats, processed, clock, inflight))
+    dp.update.outer_middleware(DatabaseI18nMiddleware(i18n, resolver))
+    # Answer every button press at once, so the spinner stops before any slow work.
+    dp.callback_query.middleware(CallbackAnswerMiddleware(pre=True))
+    bot = create_bot(settings)
+    app = App(settings, bot, dp, db, scheduler, i18n, clock, inflight)
+    add_housekeeping(
+        scheduler, clock, processed, settings.database_path, settings.backup_dir, settings.backup_keep
+    )
+
+    async def on_startup() -> None:
+        await publish_commands(bot, i18n)
+        scheduler.start()
+        log.info("Most is up")
+
+    async def on_shutdown() -> None:
+        if not await inflight.wait_idle(SHUTDOWN_GRACE_SECONDS):
+            log.warning("%d updates still running at shutdown", inflight.count)
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        await db.close()
+        log.info("Most stopped")
+
+    dp.startup.register(on_startup)
+    dp.shutdown.register(on_shutdown)
+    return app

@@ -1,0 +1,40 @@
+"""The command menus Telegram shows, per language and per chat type."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.types import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.config import SUPPORTED_LOCALES
+
+
+def private_commands() -> list[BotCommand]:
+    return [
+        BotCommand(command="start", description=_("Overview and main menu")),
+        BotCommand(command="help", description=_("What the bot can do")),
+        BotCommand(command="language", description=_("Switch language")),
+        BotCommand(command="cancel", description=_("Leave the current step")),
+    ]
+
+
+def group_commands() -> list[BotCommand]:
+    return [
+        BotCommand(command="help", description=_("What the bot does in this group")),
+        BotCommand(command="language", description=_("The group's language (admins)")),
+    ]
+
+
+async def publish_commands(bot: Bot, i18n: I18n) -> None:
+    """One list per chat type for each language, plus the English default for everyone else."""
+    scopes = (
+        (BotCommandScopeAllPrivateChats(), private_commands),
+        (BotCommandScopeAllGroupChats(), group_commands),
+    )
+    for scope, build in scopes:
+        with i18n.context(), i18n.use_locale("en"):
+            await bot.set_my_commands(build(), scope=scope)
+        for locale in SUPPORTED_LOCALES:
+            with i18n.context(), i18n.use_locale(locale):
+                await bot.set_my_commands(build(), scope=scope, language_code=locale)

@@ -1,0 +1,135 @@
+"""Commands that work anywhere, even mid-conversation: /help, /cancel, /language."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot import texts
+from bot.config import SUPPORTED_LOCALES
+from bot.handlers.filters import CALLBACK_GROUP, CALLBACK_PRIVATE, GROUP, PRIVATE
+from bot.keyboards.builders import language_keyboard
+from bot.keyboards.callbacks import LanguageChoice, MenuAction, MenuCallback
+from bot.storage.chats import ChatRepo
+from bot.storage.users import UserRepo
+
+ADMIN_STATUSES = frozenset({"creator", "administrator"})
+
+
+def router() -> Router:
+    r = Router(name="basics")
+    r.message.register(help_private, Command("help"), PRIVATE)
+    r.message.register(help_group, Command("help", "start"), GROUP)
+    r.message.register(cancel, Command("cancel"), PRIVATE)
+    r.message.register(language_private, Command("language"), PRIVATE)
+    r.message.register(language_group, Command("language"), GROUP)
+    r.callback_query.register(language_chosen_private, LanguageChoice.filter(), CALLBACK_PRIVATE)
+    r.callback_query.register(language_chosen_group, LanguageChoice.filter(), CALLBACK_GROUP)
+    r.callback_query.register(menu_help, MenuCallback.filter(F.action == MenuAction.HELP), CALLBACK_PRIVATE)
+    r.callback_query.register(
+        menu_language, MenuCallback.filter(F.action == MenuAction.LANGUAGE), CALLBACK_PRIVATE
+    )
+    return r
+
+
+async def help_private(message: Message) -> None:
+    """/help in a private chat; the conversation in progress, if any, stays where it was."""
+    await message.answer(texts.help_private())
+
+
+async def help_group(message: Message) -> None:
+    """/help in a group: what the bot does there."""
+    await message.answer(texts.help_group())
+
+
+async def cancel(message: Message, state: FSMContext) -> None:
+    """/cancel: leave whatever conversation is open; the language stays (it lives in the users table)."""
+    if await state.get_state() is None:
+        await message.answer(texts.nothing_to_cancel())
+        return
+    await state.clear()
+    await message.answer(texts.cancelled())
+
+
+def _language_prompt() -> str:
+    return _("Choose the language / Выберите язык:")
+
+
+async def language_private(message: Message, i18n: I18n) -> None:
+    """/language in a private chat: offers both languages."""
+    await message.answer(_language_prompt(), reply_markup=language_keyboard(i18n.current_locale))
+
+
+async def language_group(message: Message, bot: Bot, i18n: I18n) -> None:
+    """/language in a group: only its admins may change the group's language."""
+    if not await is_group_admin(bot, message):
+        await message.answer(_("Only the group's admins can change its language."))
+        return
+    await message.answer(_language_prompt(), reply_markup=language_keyboard(i18n.current_locale))
+
+
+async def language_chosen_private(
+    callback: CallbackQuery, callback_data: LanguageChoice, users: UserRepo, i18n: I18n
+) -> None:
+    """A language button in a private chat: save it and confirm in the new language."""
+    if callback_data.locale not in SUPPORTED_LOCALES or not isinstance(callback.message, Message):
+        await _stale(callback)
+        return
+    await users.set_locale(callback.from_user.id, callback_data.locale)
+    with i18n.use_locale(callback_data.locale):
+        await callback.message.edit_text(
+            _("Done: I will speak English with you.")
+            if callback_data.locale == "en"
+            else _("Done: I will speak Russian with you.")
+        )
+
+
+async def language_chosen_group(
+    callback: CallbackQuery, callback_data: LanguageChoice, chats: ChatRepo, bot: Bot, i18n: I18n
+) -> None:
+    """A language button in a group: admins only."""
+    if callback_data.locale not in SUPPORTED_LOCALES or not isinstance(callback.message, Message):
+        await _stale(callback)
+        return
+    member = await bot.get_chat_member(callback.message.chat.id, callback.from_user.id)
+    if member.status not in ADMIN_STATUSES:
+        await callback.message.answer(_("Only the group's admins can change its language."))
+        return
+    await chats.set_locale(callback.message.chat.id, callback_data.locale)
+    with i18n.use_locale(callback_data.locale):
+        await callback.message.edit_text(
+            _("Done: this group's language is now English.")
+            if callback_data.locale == "en"
+            else _("Done: this group's language is now Russian.")
+        )
+
+
+async def menu_help(callback: CallbackQuery) -> None:
+    """The Help button of the main menu."""
+    if isinstance(callback.message, Message):
+        await callback.message.answer(texts.help_private())
+
+
+async def menu_language(callback: CallbackQuery, i18n: I18n) -> None:
+    """The Language button of the main menu."""
+    if isinstance(callback.message, Message):
+        await callback.message.answer(_language_prompt(), reply_markup=language_keyboard(i18n.current_locale))
+
+
+async def is_group_admin(bot: Bot, message: Message) -> bool:
+    """True for the group's creator and admins, including an admin posting anonymously as the group."""
+    if message.sender_chat is not None and message.sender_chat.id == message.chat.id:
+        return True
+    if message.from_user is None:
+        return False
+    member = await bot.get_chat_member(message.chat.id, message.from_user.id)
+    return member.status in ADMIN_STATUSES
+
+
+async def _stale(callback: CallbackQuery) -> None:
+    if isinstance(callback.message, Message):
+        await callback.message.answer(texts.stale_button())

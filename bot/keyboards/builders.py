@@ -1,0 +1,29 @@
+"""Keyboards shown in more than one place."""
+
+from __future__ import annotations
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.keyboards.callbacks import LanguageChoice, MenuAction, MenuCallback
+
+# Each language is named in itself, so a person who cannot read the current one still finds theirs.
+LANGUAGE_NAMES = {"ru": "🇷🇺 Русский", "en": "🇬🇧 English"}
+
+
+def language_keyboard(current: str) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for locale, name in LANGUAGE_NAMES.items():
+        mark = "✓ " if locale == current else ""
+        builder.button(text=mark + name, callback_data=LanguageChoice(locale=locale))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def main_menu() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("❓ Help"), callback_data=MenuCallback(action=MenuAction.HELP))
+    builder.button(text=_("🌐 Language"), callback_data=MenuCallback(action=MenuAction.LANGUAGE))
+    builder.adjust(2)
+    return builder.as_markup()

@@ -1,0 +1,83 @@
+"""Texts used by several handlers. Each is rendered in the locale of the current update."""
+
+from __future__ import annotations
+
+from html import escape
+
+from aiogram.utils.i18n import gettext as _
+
+WORKSPACE_NAME_MAX = 64
+
+
+def overview(workspace_name: str) -> str:
+    return _(
+        "<b>Most</b> helps you choose cross-market partners on evidence, not follower counts.\n"
+        "• Vet a partner: case studies in each market, a three-question gut check, a scorecard.\n"
+        "• Run one small pilot, debrief it, then scale 1 → 3 → 5 campaigns or walk away.\n"
+        "• Keep a weekly async check-in going in the partnership's group chat.\n"
+        "• Ask creators who worked with a partner for a reference, in their own language.\n\n"
+        "Workspace: <b>{workspace}</b>"
+    ).format(workspace=escape(workspace_name))
+
+
+def help_private() -> str:
+    return _(
+        "<b>What I can do</b>\n"
+        "/start — the overview and the main menu\n"
+        "/language — switch between Russian and English\n"
+        "/cancel — leave the current step (nothing saved so far is lost)\n"
+        "/help — this message\n\n"
+        "Add me to a partnership's group chat to keep the weekly check-in there."
+    )
+
+
+def help_group() -> str:
+    return _(
+        "<b>Most in this group</b>\n"
+        "I keep the partnership's weekly async check-in here. I only see commands, replies to my "
+        "messages and mentions — nothing else you write.\n"
+        "/language — the group's language (admins only)\n"
+        "/help — this message\n\n"
+        "Partner vetting happens in a private chat with me."
+    )
+
+
+def cancelled() -> str:
+    return _("Cancelled. What you had already saved stays saved.")
+
+
+def nothing_to_cancel() -> str:
+    return _("There is nothing to cancel.")
+
+
+def something_went_wrong() -> str:
+    return _(
+        "Sorry, something went wrong on my side. Your data is safe. "
+        "Please try again, or send /cancel to start over."
+    )
+
+
+def not_understood_private() -> str:
+    return _("I did not understand that. Use the menu buttons or send /help to see what I can do.")
+
+
+def unknown_command() -> str:
+    return _("I do not know that command. Send /help for the list.")
+
+
+def stale_button() -> str:
+    return _("This button is out of date. Send /start to get a fresh menu.")
+
+
+def text_expected(max_length: int) -> str:
+    return _("I need a short text here (up to {max} characters). Please type it.").format(max=max_length)
+
+
+def text_too_long(max_length: int, got: int) -> str:
+    return _("That is {got} characters; the limit here is {max}. Please send a shorter text.").format(
+        got=got, max=max_length
+    )
+
+
+def mid_conversation_command() -> str:
+    return _("You are in the middle of a step. Answer the question above, or send /cancel to leave it.")

@@ -1,0 +1,110 @@
+"""The SQLite layer: pragmas, migrations, repositories and the FSM storage surviving a reconnect."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.fsm.storage.base import StorageKey
+
+from bot.storage.db import available_migrations, connect
+from bot.storage.fsm import SQLiteStorage
+from bot.storage.users import UserRepo
+from bot.storage.workspaces import Role, WorkspaceRepo
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+class Flow(StatesGroup):
+    waiting_for_name = State()
+
+
+async def test_pragmas_and_schema_version(tmp_path: Path) -> None:
+    db = await connect(tmp_path / "sub" / "most.db")
+    try:
+        assert (tmp_path / "sub" / "most.db").exists()
+        assert (await db.fetchval("PRAGMA journal_mode")).lower() == "wal"
+        assert await db.fetchval("PRAGMA foreign_keys") == 1
+        assert await db.fetchval("PRAGMA busy_timeout") >= 1000
+        assert await db.fetchval("PRAGMA user_version") == len(available_migrations())
+    finally:
+        await db.close()
+
+
+async def test_migrations_apply_once(tmp_path: Path) -> None:
+    path = tmp_path / "most.db"
+    db = await connect(path)
+    await UserRepo(db).touch(1, "ru", NOW)
+    await db.close()
+    db = await connect(path)  # a second start must not re-run or fail
+    try:
+        assert (await UserRepo(db).get(1)) is not None
+    finally:
+        await db.close()
+
+
+async def test_workspace_creation_is_atomic_and_scoped(tmp_path: Path) -> None:
+    db = await connect(tmp_path / "most.db")
+    try:
+        users, workspaces = UserRepo(db), WorkspaceRepo(db)
+        await users.touch(10, "en", NOW)
+        await users.touch(11, "en", NOW)
+        ws = await workspaces.create_for_owner("Acme", 10, NOW)
+        assert (await workspaces.current_for(10)) == ws
+        assert await workspaces.current_for(11) is None
+        assert await workspaces.role_of(ws.id, 10) is Role.OWNER
+        assert await workspaces.role_of(ws.id, 11) is None
+    finally:
+        await db.close()
+
+
+async def test_locale_survives_and_touch_does_not_reset_it(tmp_path: Path) -> None:
+    db = await connect(tmp_path / "most.db")
+    try:
+        users = UserRepo(db)
+        await users.touch(5, "en", NOW)
+        await users.set_locale(5, "ru")
+        record = await users.touch(5, "en", NOW)
+        assert record.locale == "ru"
+        assert record.telegram_language == "en"
+    finally:
+        await db.close()
+
+
+async def test_fsm_state_survives_reconnect(tmp_path: Path) -> None:
+    path = tmp_path / "most.db"
+    key = StorageKey(bot_id=1, chat_id=42, user_id=42)
+    db = await connect(path)
+    storage = SQLiteStorage(db)
+    await storage.set_state(key, Flow.waiting_for_name)
+    await storage.set_data(key, {"partner_id": 7, "name": "Кейс «А»"})
+    await db.close()
+
+    db = await connect(path)
+    try:
+        storage = SQLiteStorage(db)
+        assert await storage.get_state(key) == Flow.waiting_for_name.state
+        assert await storage.get_data(key) == {"partner_id": 7, "name": "Кейс «А»"}
+        other = StorageKey(bot_id=1, chat_id=43, user_id=43)
+        assert await storage.get_state(other) is None
+        assert await storage.get_data(other) == {}
+        await storage.set_state(key, None)
+        assert await storage.get_state(key) is None
+        assert await storage.get_data(key) == {"partner_id": 7, "name": "Кейс «А»"}
+    finally:
+        await db.close()
+
+
+async def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
+    db = await connect(tmp_path / "most.db")
+    try:
+        try:
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO workspaces (name, created_at) VALUES ('x', 'now')")
+                raise RuntimeError("boom")
+        except RuntimeError:
+            pass
+        assert await db.fetchval("SELECT COUNT(*) FROM workspaces") == 0
+    finally:
+        await db.close()
