@@ -23,7 +23,7 @@ PYTEST_NO_TESTS = 5
 
 
 def ensure_environment() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - run by whatever python3 the machine has
         sys.exit(f"Most needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
     if not PYTHON.exists():
         print("creating .venv …", flush=True)
@@ -34,8 +34,9 @@ def ensure_environment() -> None:
         pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
         subprocess.run([*pip, "-e", f"{ROOT}[dev]"], check=True, cwd=ROOT)
         STAMP.write_text(wanted)
-    subprocess.run([str(PYTHON), "-c", "from bot.i18n import compile_catalogs; compile_catalogs()"],
-                   check=True, cwd=ROOT)
+    subprocess.run(
+        [str(PYTHON), "-c", "from bot.i18n import compile_catalogs; compile_catalogs()"], check=True, cwd=ROOT
+    )
 
 
 def run_bot(args: list[str]) -> int:

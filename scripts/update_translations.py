@@ -34,12 +34,25 @@ def fill_english() -> None:
 
 
 def main() -> None:
-    pybabel("extract", "-F", "babel.cfg", *KEYWORDS, "--no-wrap", "--sort-by-file",
-            "--project=Most", "--copyright-holder=Most", "-o", str(POT), "bot")
+    pybabel(
+        "extract",
+        "-F",
+        "babel.cfg",
+        *KEYWORDS,
+        "--no-wrap",
+        "--sort-by-file",
+        "--project=Most",
+        "--copyright-holder=Most",
+        "-o",
+        str(POT),
+        "bot",
+    )
     for locale in ("en", "ru"):
         po = ROOT / "locales" / locale / "LC_MESSAGES" / "messages.po"
         action = "update" if po.exists() else "init"
-        extra = ["--no-wrap", "--ignore-obsolete", "--no-fuzzy-matching"] if action == "update" else ["--no-wrap"]
+        extra = (
+            ["--no-wrap", "--ignore-obsolete", "--no-fuzzy-matching"] if action == "update" else ["--no-wrap"]
+        )
         pybabel(action, "-i", str(POT), "-d", "locales", "-D", "messages", "-l", locale, *extra)
     fill_english()
     untranslated = missing_russian()
@@ -50,7 +63,8 @@ def missing_russian() -> list[str]:
     with (ROOT / "locales" / "ru" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
         catalog = read_po(fh, locale="ru")
     return [
-        str(m.id) for m in catalog
+        str(m.id)
+        for m in catalog
         if m.id and (not m.string or (isinstance(m.string, tuple) and not all(m.string)) or m.fuzzy)
     ]
 

@@ -29,7 +29,9 @@ def test_backup_during_writes_is_consistent_and_pruned(tmp_path: Path) -> None:
     thread.start()
     start = datetime(2026, 1, 1, tzinfo=UTC)
     try:
-        paths = [make_backup(db_path, tmp_path / "b", keep=3, now=start + timedelta(seconds=i)) for i in range(5)]
+        paths = [
+            make_backup(db_path, tmp_path / "b", keep=3, now=start + timedelta(seconds=i)) for i in range(5)
+        ]
     finally:
         stop.set()
         thread.join()

@@ -8,8 +8,17 @@ from bot.i18n import compile_catalogs, create_i18n, locale_from_telegram
 @pytest.mark.parametrize(
     ("code", "expected"),
     [
-        ("ru", "ru"), ("uk", "ru"), ("be", "ru"), ("kk", "ru"), ("ru-RU", "ru"),
-        ("en", "en"), ("en-US", "en"), ("de", "en"), ("es", "en"), (None, "en"), ("", "en"),
+        ("ru", "ru"),
+        ("uk", "ru"),
+        ("be", "ru"),
+        ("kk", "ru"),
+        ("ru-RU", "ru"),
+        ("en", "en"),
+        ("en-US", "en"),
+        ("de", "en"),
+        ("es", "en"),
+        (None, "en"),
+        ("", "en"),
     ],
 )
 def test_locale_from_telegram(code: str | None, expected: str) -> None:
