@@ -25,11 +25,15 @@ class RedactingFormatter(logging.Formatter):
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+def formatter_for(token: str) -> RedactingFormatter:
+    # The token's secret half alone is enough to redact; the id part is public anyway.
+    return RedactingFormatter(LOG_FORMAT, [token, token.partition(":")[2]])
+
+
 def setup_logging(level: str, token: str) -> None:
     """Send logs to stderr with the token redacted; replaces handlers set before."""
     handler = logging.StreamHandler(sys.stderr)
-    # The token's secret half alone is enough to redact; the id part is public anyway.
-    handler.setFormatter(RedactingFormatter(LOG_FORMAT, [token, token.partition(":")[2]]))
+    handler.setFormatter(formatter_for(token))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -1,0 +1,123 @@
+"""Fixtures that run the real bot — its real start-up path — against the fake Bot API server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.app import App, build_app
+from bot.clock import ManualClock
+from bot.config import load_settings
+from bot.logging_setup import formatter_for
+from tests.e2e.fake_telegram import FakeTelegram
+
+
+class LogCapture(logging.Handler):
+    """Keeps every record, formatted by the same formatter `python -m bot` installs."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(formatter_for(token))
+        self.records: list[logging.LogRecord] = []
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+        self.lines.append(self.format(record))
+
+    def errors(self) -> list[str]:
+        return [line for line, record in zip(self.lines, self.records, strict=True) if record.levelno >= logging.ERROR]
+
+
+class RunningBot:
+    """The bot as `python -m bot` builds it, polling the fake server, restartable on the same database."""
+
+    def __init__(self, server: FakeTelegram, data_dir: Path, clock: ManualClock) -> None:
+        self.server = server
+        self.data_dir = data_dir
+        self.clock = clock
+        self.app: App | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.allowed_errors = 0
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "most.db"
+
+    def settings(self):
+        return load_settings(
+            bot_token=self.server.token,
+            bot_api_url=self.server.base_url,
+            database_path=self.database_path,
+            backup_dir=self.data_dir / "backups",
+            log_level="DEBUG",
+        )
+
+    async def start(self) -> None:
+        self.app = await build_app(self.settings(), clock=self.clock)
+        self._task = asyncio.create_task(self.app.run_polling(handle_signals=False))
+        await self.server.wait_polling()
+
+    async def stop(self) -> None:
+        if self.app is None or self._task is None:
+            return
+        await self.app.stop()
+        await asyncio.wait_for(self._task, 15)
+        self.app, self._task = None, None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    async def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Read the bot's database directly, as an operator would."""
+        assert self.app is not None
+        rows = await self.app.db.fetchall(sql, params)
+        return [tuple(row) for row in rows]
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as server:
+        yield server
+        assert not server.violations, f"Bot API rules broken: {server.violations}"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def bot_logs(telegram: FakeTelegram) -> AsyncIterator[LogCapture]:
+    capture = LogCapture(telegram.token)
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(capture)
+    root.setLevel(logging.DEBUG)
+    logging.getLogger("aiosqlite").setLevel(logging.WARNING)  # one line per SQL call drowns the rest
+    yield capture
+    root.removeHandler(capture)
+    root.setLevel(previous)
+    secret = telegram.token.partition(":")[2]
+    leaked = [line for line in capture.lines if secret in line]
+    assert not leaked, f"the bot token reached a log line: {leaked[0][:200]}"
+
+
+@pytest.fixture
+async def running_bot(
+    telegram: FakeTelegram, tmp_path: Path, clock: ManualClock, bot_logs: LogCapture
+) -> AsyncIterator[RunningBot]:
+    bot = RunningBot(telegram, tmp_path, clock)
+    await bot.start()
+    try:
+        yield bot
+    finally:
+        await bot.stop()
+    errors = bot_logs.errors()
+    assert len(errors) == bot.allowed_errors, "unexpected errors logged:\n" + "\n".join(errors)

@@ -1,0 +1,191 @@
+"""The foundation end to end: onboarding in both languages, /language, /cancel, odd input, order, errors."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.e2e.conftest import RunningBot
+from tests.e2e.fake_telegram import FakeTelegram
+
+ASKS_NAME = {"ru": "Как назовём?", "en": "What should I call it?"}
+OVERVIEW = {"ru": "Рабочее пространство:", "en": "Workspace:"}
+HELP_BUTTON = {"ru": "❓ Помощь", "en": "❓ Help"}
+
+
+@pytest.mark.parametrize(("language_code", "locale"), [("ru", "ru"), ("en", "en"), ("uk", "ru"), ("de", "en")])
+async def test_onboarding_in_the_users_language(
+    telegram: FakeTelegram, running_bot: RunningBot, language_code: str, locale: str
+) -> None:
+    user = telegram.private_user("Anna", language_code=language_code)
+    reaction = await user.start()
+    assert ASKS_NAME[locale] in reaction.text
+
+    reaction = await user.send("North <Agency> & Co")
+    assert OVERVIEW[locale] in reaction.text
+    assert "North &lt;Agency&gt; &amp; Co" not in reaction.text  # shown as text, escaped only on the wire
+    assert "North <Agency> & Co" in reaction.text
+    buttons = [text for text, _ in reaction.messages[-1].buttons]
+    assert HELP_BUTTON[locale] in buttons
+
+    rows = await running_bot.query(
+        "SELECT w.name, m.role FROM workspaces w JOIN memberships m ON m.workspace_id = w.id WHERE m.user_id = ?",
+        (user.id,),
+    )
+    assert rows == [("North <Agency> & Co", "owner")]
+
+    again = await user.start()  # a known user gets the overview, not the question
+    assert OVERVIEW[locale] in again.text
+
+
+async def test_language_switch_is_saved_and_survives_restart(telegram: FakeTelegram, running_bot: RunningBot) -> None:
+    user = telegram.private_user("John", language_code="en")
+    await user.start()
+    await user.send("Acme")
+    reaction = await user.send("/language")
+    assert "Choose the language" in reaction.text
+    switched = await user.press("Русский")
+    assert switched.answer is not None
+    assert "дальше говорим по-русски" in switched.text  # the confirmation already speaks Russian
+
+    await running_bot.restart()
+    reaction = await user.send("/help")
+    assert "Что я умею" in reaction.text
+    reaction = await user.send("/cancel")
+    assert reaction.text == "Отменять нечего."
+    reaction = await user.send("/help")
+    assert "Что я умею" in reaction.text  # clearing a conversation never resets the language
+
+
+async def test_odd_input_where_a_name_is_expected_gets_a_hint_and_loses_nothing(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    user = telegram.private_user("Оля", language_code="ru")
+    await user.start()
+    for act in (user.send_sticker, user.send_photo, user.send_voice):
+        reaction = await act()
+        assert "Здесь нужен короткий текст" in reaction.text
+    reaction = await user.send("я" * 4000)
+    assert "Здесь 4000 символов" in reaction.text
+    reaction = await user.send("/partners_unknown")
+    assert "на середине шага" in reaction.text
+    reaction = await user.send("/help")  # a command mid-conversation is answered and the step stays open
+    assert "Что я умею" in reaction.text
+    reaction = await user.send("Север")
+    assert "Рабочее пространство: Север" in reaction.text
+    assert await running_bot.query("SELECT name FROM workspaces") == [("Север",)]
+
+
+async def test_cancel_leaves_the_conversation_and_says_so(telegram: FakeTelegram, running_bot: RunningBot) -> None:
+    user = telegram.private_user("Kate", language_code="en")
+    assert (await user.send("/cancel")).text == "There is nothing to cancel."
+    await user.start()
+    reaction = await user.send("/cancel")
+    assert reaction.text.startswith("Cancelled.")
+    reaction = await user.send("Acme")  # no longer taken as a workspace name
+    assert "did not understand" in reaction.text
+    assert await running_bot.query("SELECT COUNT(*) FROM workspaces") == [(0,)]
+
+
+async def test_twenty_quick_messages_make_one_transition_each_in_order(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    user = telegram.private_user("Max", language_code="en")
+    await user.start()
+    last = None
+    for i in range(20):
+        last = await user.send(f"Name {i:02d}", wait=False)
+    assert last is not None and last.update_id is not None
+    await telegram.wait_fetched(last.update_id)
+    replies = await _wait_for_bot_messages(telegram, user.id, count=1 + 20)
+    assert await running_bot.query("SELECT name FROM workspaces") == [("Name 00",)]
+    after_question = replies[1:]
+    assert "Workspace: Name 00" in after_question[0]
+    assert all("did not understand" in text for text in after_question[1:])
+
+
+async def _wait_for_bot_messages(telegram: FakeTelegram, chat_id: int, count: int) -> list[str]:
+    ok = await telegram.wait_until(lambda: len(telegram.sent_to(chat_id)) >= count, 10)
+    assert ok, f"expected {count} messages, got {len(telegram.sent_to(chat_id))}"
+    await asyncio.sleep(0.3)
+    messages = telegram.sent_to(chat_id)
+    assert len(messages) == count
+    return [m.text or "" for m in messages]
+
+
+async def test_forged_and_stale_buttons_are_answered(telegram: FakeTelegram, running_bot: RunningBot) -> None:
+    user = telegram.private_user("Lena", language_code="ru")
+    await user.start()
+    await user.send("Север")
+    menu = user.last_message()
+    assert menu is not None
+    for data in ("garbage", "lg1:xx", "mn1:nope", "x" * 64):
+        reaction = await user.press_data(data, menu.message_id)
+        assert reaction.answer is not None
+        assert "кнопка устарела" in reaction.text
+    assert not telegram.unanswered_callbacks()
+
+
+async def test_commands_are_published_per_language_and_chat_type(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    calls = telegram.calls_of("setMyCommands")
+    published = {
+        (call.params["scope"]["type"], call.params.get("language_code", "")): [
+            c["command"] for c in call.params["commands"]
+        ]
+        for call in calls
+    }
+    for language in ("", "ru", "en"):
+        assert {"start", "help", "language", "cancel"} <= set(published[("all_private_chats", language)])
+        assert "language" in published[("all_group_chats", language)]
+        assert "cancel" not in published[("all_group_chats", language)]
+    ru = next(
+        c for c in calls if c.params.get("language_code") == "ru" and c.params["scope"]["type"] == "all_private_chats"
+    )
+    assert any(c["description"] == "Сменить язык" for c in ru.params["commands"])
+
+
+async def test_group_help_differs_and_only_admins_change_the_groups_language(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    admin = telegram.private_user("Admin", language_code="en")
+    member = telegram.private_user("Member", language_code="en")
+    group = telegram.group("RU-US pilot")
+    group.add_member(admin, "administrator")
+    group.add_member(member, "member")
+    greeting = await group.add_bot(by=admin)
+    assert "weekly async check-in" in greeting.text
+
+    reaction = await group.send(member, "/help")
+    assert "Most in this group" in reaction.text
+    reaction = await group.send(member, "/language")
+    assert "Only the group's admins" in reaction.text
+    reaction = await group.send(admin, "/language")
+    assert "Choose the language" in reaction.text
+    pressed_by_member = await group.press(member, "Русский")
+    assert "Only the group's admins" in pressed_by_member.text
+    switched = await group.press(admin, "Русский")
+    assert "в этой группе я пишу по-русски" in switched.text
+    reaction = await group.send(member, "/help")
+    assert "Мост в этой группе" in reaction.text
+    await group.send(member, "just chatting", expect_silence=True)
+
+
+async def test_a_failing_handler_gets_a_localized_apology_and_the_error_is_logged(
+    telegram: FakeTelegram, running_bot: RunningBot, bot_logs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import texts
+
+    def broken() -> str:
+        raise RuntimeError("boom in help")
+
+    monkeypatch.setattr(texts, "help_private", broken)
+    user = telegram.private_user("Ivan", language_code="ru")
+    reaction = await user.send("/help")
+    assert "Ваши данные в сохранности" in reaction.text
+    running_bot.allowed_errors = 1
+    errors = bot_logs.errors()
+    assert len(errors) == 1 and f"update {reaction.update_id} failed" in errors[0]
+    assert "boom in help" in errors[0]
