@@ -24,13 +24,20 @@ from bot.handlers.errors import on_error
 from bot.i18n import DatabaseI18nMiddleware, LocaleResolver, create_i18n
 from bot.middlewares import InFlight, UpdateContextMiddleware
 from bot.scheduling import add_housekeeping, create_scheduler
+from bot.storage.assessments import AssessmentRepo
+from bot.storage.campaigns import CampaignRepo
 from bot.storage.chats import ChatRepo
 from bot.storage.db import Database, connect
+from bot.storage.evidence import EvidenceRepo
 from bot.storage.fsm import SQLiteStorage
+from bot.storage.invites import InviteRepo
+from bot.storage.partners import PartnerRepo
 from bot.storage.processed import ProcessedUpdates
+from bot.storage.team import TeamRepo
 from bot.storage.users import UserRepo
 from bot.storage.workspaces import WorkspaceRepo
 from bot.telegram_limits import TextLimitGuard
+from bot.views.partner_card import PartnerCards
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +93,7 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     i18n = create_i18n(settings.default_locale)
     users, chats, workspaces = UserRepo(db), ChatRepo(db), WorkspaceRepo(db)
     processed = ProcessedUpdates(db)
+    partners, evidence, assessments, campaigns = PartnerRepo(db), EvidenceRepo(db), AssessmentRepo(db), CampaignRepo(db)
     resolver = LocaleResolver(users, chats, settings.default_locale)
     scheduler = create_scheduler()
     inflight = InFlight()
@@ -98,6 +106,13 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
             "users": users,
             "chats": chats,
             "workspaces": workspaces,
+            "invites": InviteRepo(db),
+            "team": TeamRepo(db),
+            "partners": partners,
+            "evidence": evidence,
+            "assessments": assessments,
+            "campaigns": campaigns,
+            "cards": PartnerCards(partners, evidence, assessments, campaigns, clock),
             "locale_resolver": resolver,
             "scheduler": scheduler,
         },

@@ -13,9 +13,12 @@ from bot.config import SUPPORTED_LOCALES
 def private_commands() -> list[BotCommand]:
     return [
         BotCommand(command="start", description=_("Overview and main menu")),
+        BotCommand(command="newpartner", description=_("Add a partner candidate")),
+        BotCommand(command="partners", description=_("Your partners and their cards")),
         BotCommand(command="help", description=_("What the bot can do")),
         BotCommand(command="language", description=_("Switch language")),
         BotCommand(command="cancel", description=_("Leave the current step")),
+        BotCommand(command="team", description=_("Your team: members and invite links")),
     ]
 
 

@@ -24,6 +24,8 @@ def help_private() -> str:
     return _(
         "<b>What I can do</b>\n"
         "/start — the overview and the main menu\n"
+        "/newpartner — add a partner candidate\n"
+        "/partners — your partners, each with its card: evidence, gut check, scorecard\n"
         "/language — switch between Russian and English\n"
         "/cancel — leave the current step (nothing saved so far is lost)\n"
         "/help — this message\n\n"

@@ -7,6 +7,24 @@ from aiogram import Router
 
 def routers() -> list[Router]:
     """Commands that work anywhere come first, catch-alls last."""
-    from bot.handlers import basics, fallback, groups, start
+    from bot.handlers import (
+        assessments,
+        basics,
+        evidence,
+        fallback,
+        groups,
+        partners,
+        start,
+        team,
+    )
 
-    return [basics.router(), start.router(), groups.router(), fallback.router()]
+    return [
+        basics.router(),
+        team.router(),
+        start.router(),
+        partners.router(),
+        assessments.router(),
+        evidence.router(),
+        groups.router(),
+        fallback.router(),
+    ]

@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.domain.evidence import ConversationSignal
+
 
 class LanguageChoice(CallbackData, prefix="lg1"):
     locale: str
@@ -14,7 +16,88 @@ class LanguageChoice(CallbackData, prefix="lg1"):
 class MenuAction(StrEnum):
     HELP = "help"
     LANGUAGE = "lang"
+    NEW_PARTNER = "new"
+    PARTNERS = "list"
+    TEAM = "team"
 
 
 class MenuCallback(CallbackData, prefix="mn1"):
     action: MenuAction
+
+
+class PartnerAction(StrEnum):
+    LIST = "l"
+    OPEN = "o"
+    ARCHIVE = "a"
+    UNARCHIVE = "u"
+    EVIDENCE = "e"
+    SIGNALS = "s"
+    GUT_CHECK = "g"
+    SCORECARD = "c"
+    NEW = "n"
+    SCOPE = "p"
+    LOG = "lg"
+    DEBRIEF = "db"
+
+
+class PartnerCallback(CallbackData, prefix="pt1"):
+    """Navigation around partners: the list (page, archived or not) and the card's actions."""
+
+    action: PartnerAction
+    partner_id: int = 0
+    page: int = 0
+    archived: bool = False
+
+
+class NewPartnerStep(StrEnum):
+    DUPLICATE = "dup"
+    KIND = "kind"
+    MARKETS = "mkt"
+    CONTACT = "contact"
+    LINKS = "links"
+
+
+class NewPartnerChoice(CallbackData, prefix="np1"):
+    """A button inside /newpartner; `step` lets a button from an earlier step be recognised as stale."""
+
+    step: NewPartnerStep
+    value: str
+
+
+class EvidenceAction(StrEnum):
+    VIEW = "v"
+    ADD_CASE = "c"
+    ADD_TESTIMONIAL = "t"
+    ADD_COMMUNITY = "m"
+    DELETE_MODE = "d"
+    DELETE = "x"
+
+
+class EvidenceCallback(CallbackData, prefix="ev1"):
+    """The evidence screen of a partner; DELETE names the item by its kind and id."""
+
+    action: EvidenceAction
+    partner_id: int
+    kind: str = ""
+    item_id: int = 0
+
+
+class EvidenceStep(StrEnum):
+    MARKET = "mkt"
+    OUTCOME = "out"
+    CASE_LINK = "clink"
+    COMMUNITY_LINK = "mlink"
+
+
+class EvidenceChoice(CallbackData, prefix="ec1"):
+    """A button inside an add-evidence form; `step` marks buttons of earlier steps as stale."""
+
+    step: EvidenceStep
+    value: str
+
+
+class SignalCallback(CallbackData, prefix="sg1"):
+    """Ticks or unticks one conversation signal of a partner."""
+
+    partner_id: int
+    signal: ConversationSignal

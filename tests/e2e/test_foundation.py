@@ -189,3 +189,18 @@ async def test_a_failing_handler_gets_a_localized_apology_and_the_error_is_logge
     errors = bot_logs.errors()
     assert len(errors) == 1 and f"update {reaction.update_id} failed" in errors[0]
     assert "boom in help" in errors[0]
+
+
+async def test_main_menu_buttons_lead_somewhere(telegram: FakeTelegram, running_bot: RunningBot) -> None:
+    user = telegram.private_user("Menu", language_code="ru")
+    await user.start()
+    menu = (await user.send("Север")).messages[-1]
+    assert [text for text, _ in menu.buttons] == [
+        "➕ Новый партнёр", "📋 Партнёры", "👥 Команда", "❓ Помощь", "🌐 Язык"
+    ]
+    assert "Как называется партнёр?" in (await user.press("➕ Новый партнёр", menu)).text
+    await user.send("/cancel")
+    assert "Партнёров пока нет" in (await user.press("📋 Партнёры", menu)).text
+    assert "Север" in (await user.press("👥 Команда", menu)).text
+    assert "Что я умею" in (await user.press("❓ Помощь", menu)).text
+    assert "Выберите язык" in (await user.press("🌐 Язык", menu)).text

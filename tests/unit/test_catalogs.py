@@ -59,7 +59,7 @@ def test_russian_is_written_not_copied() -> None:
     copied = [
         m.id
         for m in catalog("ru")
-        if m.id and isinstance(m.id, str) and m.string == m.id and re.search(r"[A-Za-z]{4,}", m.id)
+        if m.id and isinstance(m.id, str) and m.string == m.id and re.search(r"[A-Za-z]{4,}", PLACEHOLDER.sub("", m.id))
     ]
     assert not copied, f"Russian entries identical to English: {copied[:5]}"
     cyrillic = [m for m in catalog("ru") if m.id and re.search("[а-яё]", str(m.string), re.I)]

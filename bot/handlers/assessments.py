@@ -1,0 +1,675 @@
+"""The gut check (Phase 1) and the scorecard, both started from the partner card's buttons."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n, ngettext
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot import labels, texts
+from bot.clock import Clock
+from bot.domain.gutcheck import (
+    GUT_QUESTIONS,
+    GutQuestion,
+    GutVerdict,
+    next_gut_question,
+    stage_after_gut_check,
+)
+from bot.domain.partners import Stage
+from bot.domain.scorecard import (
+    ANCHOR_RATINGS,
+    CRITERIA,
+    RATING_MAX,
+    RATING_MIN,
+    SCORE_GROUPS,
+    Criterion,
+    is_valid_rating,
+    next_criterion,
+    parse_rating,
+    score_card,
+)
+from bot.handlers.filters import CALLBACK_PRIVATE, PRIVATE
+from bot.handlers.partners import not_found_text, show_partner_card
+from bot.handlers.workspace_guard import WorkspaceRequired
+from bot.keyboards.assessment_callbacks import (
+    GutAnswer,
+    GutAnswerCallback,
+    GutNoteAction,
+    GutNoteCallback,
+    ScoreAction,
+    ScoreCallback,
+)
+from bot.keyboards.callbacks import PartnerAction, PartnerCallback
+from bot.storage.assessments import AssessmentRepo
+from bot.storage.partners import Partner, PartnerRepo
+from bot.storage.workspaces import Workspace
+from bot.views.formatting import score, user_text
+from bot.views.partner_card import PartnerCards
+
+NOTE_MAX_LEN = 500
+
+
+class GutCheckForm(StatesGroup):
+    waiting_for_answer = State()
+    waiting_for_note = State()
+
+
+class ScorecardForm(StatesGroup):
+    waiting_for_rating = State()
+
+
+@dataclass
+class GutCheckDraft:
+    """A gut-check run in progress (FSM data, plain JSON): answers keyed by GutQuestion value."""
+
+    partner_id: int = 0
+    answers: dict[str, bool] = field(default_factory=dict)
+    message_id: int | None = None  # the message whose buttons are live
+
+    KEY = "gut_check"
+
+    @classmethod
+    async def load(cls, state: FSMContext) -> GutCheckDraft:
+        raw = (await state.get_data()).get(cls.KEY)
+        if not isinstance(raw, dict):
+            return cls()
+        answers = raw.get("answers") if isinstance(raw.get("answers"), dict) else {}
+        valid = {q.value for q in GUT_QUESTIONS}
+        return cls(
+            partner_id=raw.get("partner_id") if isinstance(raw.get("partner_id"), int) else 0,
+            answers={k: v for k, v in answers.items() if k in valid and isinstance(v, bool)},
+            message_id=raw.get("message_id") if isinstance(raw.get("message_id"), int) else None,
+        )
+
+    async def save(self, state: FSMContext) -> None:
+        await state.update_data({self.KEY: asdict(self)})
+
+    def typed(self) -> dict[GutQuestion, bool]:
+        return {GutQuestion(k): v for k, v in self.answers.items()}
+
+
+@dataclass
+class ScorecardDraft:
+    """A scorecard in progress (FSM data, plain JSON): ratings keyed by Criterion value."""
+
+    partner_id: int = 0
+    ratings: dict[str, int] = field(default_factory=dict)
+    message_id: int | None = None  # the message whose buttons are live
+
+    KEY = "scorecard"
+
+    @classmethod
+    async def load(cls, state: FSMContext) -> ScorecardDraft:
+        raw = (await state.get_data()).get(cls.KEY)
+        if not isinstance(raw, dict):
+            return cls()
+        ratings = raw.get("ratings") if isinstance(raw.get("ratings"), dict) else {}
+        valid = {c.value for c in CRITERIA}
+        return cls(
+            partner_id=raw.get("partner_id") if isinstance(raw.get("partner_id"), int) else 0,
+            ratings={k: v for k, v in ratings.items() if k in valid and is_valid_rating(v)},
+            message_id=raw.get("message_id") if isinstance(raw.get("message_id"), int) else None,
+        )
+
+    async def save(self, state: FSMContext) -> None:
+        await state.update_data({self.KEY: asdict(self)})
+
+    def typed(self) -> dict[Criterion, int]:
+        return {Criterion(k): v for k, v in self.ratings.items()}
+
+
+def router() -> Router:
+    r = Router(name="assessments")
+    r.message.filter(PRIVATE)
+    r.callback_query.filter(CALLBACK_PRIVATE)
+    r.message.middleware(WorkspaceRequired())
+    r.callback_query.middleware(WorkspaceRequired())
+
+    r.callback_query.register(gut_check_start, PartnerCallback.filter(F.action == PartnerAction.GUT_CHECK))
+    r.callback_query.register(gut_answered, GutAnswerCallback.filter())
+    r.callback_query.register(gut_note_skipped, GutNoteCallback.filter(F.action == GutNoteAction.SKIP))
+    r.message.register(gut_note_entered, GutCheckForm.waiting_for_note, F.text, ~F.text.startswith("/"))
+    r.message.register(gut_step_repeated, StateFilter(*GutCheckForm.__states__))
+
+    r.callback_query.register(scorecard_start, PartnerCallback.filter(F.action == PartnerAction.SCORECARD))
+    r.callback_query.register(score_pressed, ScoreCallback.filter())
+    r.message.register(rating_typed, ScorecardForm.waiting_for_rating)
+    return r
+
+
+# ---- shared --------------------------------------------------------------------------------------------
+
+
+async def _start_fresh(state: FSMContext, bot: Bot, chat_id: int) -> None:
+    """Before a new run: take the buttons off a run left unfinished, so only one set of buttons is live."""
+    for draft in (await GutCheckDraft.load(state), await ScorecardDraft.load(state)):
+        if draft.message_id is not None:
+            await _drop_keyboard(bot, chat_id, draft.message_id)
+    await state.set_data({})
+
+
+async def _drop_keyboard(bot: Bot, chat_id: int, message_id: int) -> None:
+    # Already without buttons, or too old to edit: nothing to take off.
+    with suppress(TelegramBadRequest):
+        await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None)
+
+
+async def _edit_or_send(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> int:
+    """Edit the bot's message in place (a new one if that fails); the id of the message now shown."""
+    try:
+        await message.edit_text(text, reply_markup=markup)
+        return message.message_id
+    except TelegramBadRequest as error:
+        if "not modified" in str(error):
+            return message.message_id
+    sent = await message.answer(text, reply_markup=markup)
+    return sent.message_id
+
+
+async def _stale(message: Message) -> None:
+    await message.answer(texts.stale_button())
+
+
+# ---- gut check -----------------------------------------------------------------------------------------
+
+
+def _yes_no(value: bool) -> str:
+    return _("yes") if value else _("no")
+
+
+def _gut_text(partner: Partner, answers: dict[GutQuestion, bool]) -> str:
+    """The run so far, and the next question or the note prompt."""
+    lines = [
+        _("<b>Gut check: {name}</b>").format(name=user_text(partner.name)),
+        _("Three yes/no questions about your conversation with them."),
+    ]
+    done = [q for q in GUT_QUESTIONS if q in answers]
+    if done:
+        lines.append("")
+    for question in done:
+        mark = "✅" if answers[question] else "❌"
+        lines.append(f"{mark} {labels.gut_question(question)} — {_yes_no(answers[question])}")
+    lines.append("")
+    upcoming = next_gut_question(answers)
+    if upcoming is None:
+        lines.append(
+            _(
+                "Anything worth keeping from the conversation? Send a short note (up to {max} characters), or skip."
+            ).format(max=NOTE_MAX_LEN)
+        )
+    else:
+        lines.append(
+            _("<b>Question {index} of {total}.</b> {question}").format(
+                index=GUT_QUESTIONS.index(upcoming) + 1,
+                total=len(GUT_QUESTIONS),
+                question=labels.gut_question(upcoming),
+            )
+        )
+    return "\n".join(lines)
+
+
+def _gut_keyboard(partner_id: int, answers: dict[GutQuestion, bool]) -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    upcoming = next_gut_question(answers)
+    if upcoming is None:
+        b.button(
+            text=_("Skip the note ⏭"), callback_data=GutNoteCallback(partner_id=partner_id, action=GutNoteAction.SKIP)
+        )
+    else:
+        for answer, text in ((GutAnswer.YES, _("✅ Yes")), (GutAnswer.NO, _("❌ No"))):
+            b.button(
+                text=text, callback_data=GutAnswerCallback(partner_id=partner_id, question=upcoming, answer=answer)
+            )
+        b.adjust(2)
+    return b.as_markup()
+
+
+async def gut_check_start(
+    callback: CallbackQuery,
+    callback_data: PartnerCallback,
+    state: FSMContext,
+    bot: Bot,
+    partners: PartnerRepo,
+    workspace: Workspace,
+) -> None:
+    """The card's "Gut check" button: the first of the three questions."""
+    message = callback.message
+    if not isinstance(message, Message):
+        return
+    partner = await partners.get(workspace.id, callback_data.partner_id)
+    if partner is None:
+        await message.answer(not_found_text())
+        return
+    await _start_fresh(state, bot, message.chat.id)
+    await state.set_state(GutCheckForm.waiting_for_answer)
+    draft = GutCheckDraft(partner_id=partner.id)
+    await draft.save(state)
+    sent = await message.answer(_gut_text(partner, {}), reply_markup=_gut_keyboard(partner.id, {}))
+    draft.message_id = sent.message_id
+    await draft.save(state)
+
+
+async def gut_answered(
+    callback: CallbackQuery,
+    callback_data: GutAnswerCallback,
+    state: FSMContext,
+    partners: PartnerRepo,
+    workspace: Workspace,
+) -> None:
+    """Yes / No to the current gut-check question; the same message moves on to the next one."""
+    message = callback.message
+    if not isinstance(message, Message):
+        return
+    partner = await partners.get(workspace.id, callback_data.partner_id)
+    if partner is None:
+        await message.answer(not_found_text())
+        return
+    draft = await GutCheckDraft.load(state)
+    answers = draft.typed()
+    if (
+        await state.get_state() != GutCheckForm.waiting_for_answer.state
+        or draft.partner_id != partner.id
+        or next_gut_question(answers) != callback_data.question
+    ):
+        await _stale(message)
+        return
+    answers[callback_data.question] = callback_data.answer is GutAnswer.YES
+    draft.answers[callback_data.question.value] = answers[callback_data.question]
+    if next_gut_question(answers) is None:
+        await state.set_state(GutCheckForm.waiting_for_note)
+    await draft.save(state)
+    draft.message_id = await _edit_or_send(message, _gut_text(partner, answers), _gut_keyboard(partner.id, answers))
+    await draft.save(state)
+
+
+async def gut_note_skipped(
+    callback: CallbackQuery,
+    callback_data: GutNoteCallback,
+    state: FSMContext,
+    bot: Bot,
+    partners: PartnerRepo,
+    cards: PartnerCards,
+    assessments: AssessmentRepo,
+    workspace: Workspace,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    """Skip on the note step: the run is saved without a note."""
+    message = callback.message
+    if not isinstance(message, Message):
+        return
+    partner = await partners.get(workspace.id, callback_data.partner_id)
+    if partner is None:
+        await message.answer(not_found_text())
+        return
+    draft = await GutCheckDraft.load(state)
+    if await state.get_state() != GutCheckForm.waiting_for_note.state or draft.partner_id != partner.id:
+        await _stale(message)
+        return
+    await _finish_gut_check(
+        message,
+        callback.from_user.id,
+        partner,
+        draft,
+        None,
+        state,
+        bot,
+        partners,
+        cards,
+        assessments,
+        workspace,
+        clock,
+        i18n,
+    )
+
+
+async def gut_note_entered(
+    message: Message,
+    state: FSMContext,
+    bot: Bot,
+    partners: PartnerRepo,
+    cards: PartnerCards,
+    assessments: AssessmentRepo,
+    workspace: Workspace,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    """The optional note, typed; then the run is saved."""
+    note = (message.text or "").strip()
+    if len(note) > NOTE_MAX_LEN:
+        await message.answer(texts.text_too_long(NOTE_MAX_LEN, len(note)))
+        return
+    if not note:
+        await message.answer(_note_hint())
+        return
+    draft = await GutCheckDraft.load(state)
+    partner = await partners.get(workspace.id, draft.partner_id)
+    if partner is None:
+        await state.clear()
+        await message.answer(not_found_text())
+        return
+    user_id = message.from_user.id if message.from_user else 0
+    await _finish_gut_check(
+        message, user_id, partner, draft, note, state, bot, partners, cards, assessments, workspace, clock, i18n
+    )
+
+
+def _note_hint() -> str:
+    return _("Send the note as text (up to {max} characters), or press “Skip the note”.").format(max=NOTE_MAX_LEN)
+
+
+async def gut_step_repeated(message: Message, state: FSMContext) -> None:
+    """Anything else during the gut check: say what the current step needs."""
+    if message.text and message.text.startswith("/"):
+        await message.answer(texts.mid_conversation_command())
+        return
+    if await state.get_state() == GutCheckForm.waiting_for_note.state:
+        await message.answer(_note_hint())
+        return
+    await message.answer(_("Please answer with the Yes / No buttons above."))
+
+
+async def _finish_gut_check(
+    message: Message,
+    user_id: int,
+    partner: Partner,
+    draft: GutCheckDraft,
+    note: str | None,
+    state: FSMContext,
+    bot: Bot,
+    partners: PartnerRepo,
+    cards: PartnerCards,
+    assessments: AssessmentRepo,
+    workspace: Workspace,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    """Save the run, move the stage, tell the verdict, then show the card."""
+    answers = draft.typed()
+    await state.clear()
+    if next_gut_question(answers) is not None:  # damaged FSM data: nothing sensible to save
+        await _stale(message)
+        return
+    if draft.message_id is not None:
+        await _drop_keyboard(bot, message.chat.id, draft.message_id)
+    now = clock.now()
+    verdict = await assessments.add_gut_check(workspace.id, partner.id, answers, note, user_id, now)
+    if verdict is None:
+        await message.answer(not_found_text())
+        return
+    stage = stage_after_gut_check(partner.stage, verdict)
+    if stage is not partner.stage:
+        await partners.set_stage(workspace.id, partner.id, stage, now)
+    await message.answer(_verdict_text(partner, verdict, stage, note))
+    await show_partner_card(message, user_id, partner.id, cards, workspace, i18n, edit=False)
+
+
+def _verdict_text(partner: Partner, verdict: GutVerdict, stage: Stage, note: str | None) -> str:
+    values = {"score": verdict.score, "total": len(GUT_QUESTIONS), "name": user_text(partner.name)}
+    if verdict.passed and stage is Stage.READY_PILOT:
+        lines = [_("✅ Gut check passed, {score}/{total}: <b>{name}</b> is ready for a pilot.").format(**values)]
+    elif verdict.passed:
+        lines = [_("✅ Gut check passed, {score}/{total}, for <b>{name}</b>.").format(**values)]
+    else:
+        lines = [
+            _("❌ Gut check not passed, {score}/{total}, for <b>{name}</b>. The answer was no to:").format(**values)
+        ]
+        lines += [f"• {labels.gut_question(q)}" for q in verdict.failed]
+        lines.append(
+            _("You can run it again after another conversation: every run is kept, and the card shows the history.")
+        )
+    if not stage.is_vetting:
+        lines.append(_("The stage stays as it was: {stage}.").format(stage=labels.stage(stage)))
+    if note:
+        lines += ["", _("Note: {note}").format(note=user_text(note))]
+    return "\n".join(lines)
+
+
+# ---- scorecard -----------------------------------------------------------------------------------------
+
+
+def _criterion_text(partner: Partner, criterion: Criterion, hint: str | None = None) -> str:
+    """One criterion: group, name, the anchors for 1, 3 and 5, progress."""
+    anchors = dict(zip(ANCHOR_RATINGS, labels.criterion_anchors(criterion), strict=True))
+    lines = []
+    if hint:
+        lines += [hint, ""]
+    lines += [
+        _("<b>Scorecard: {name}</b> · {index}/{total}").format(
+            name=user_text(partner.name), index=CRITERIA.index(criterion) + 1, total=len(CRITERIA)
+        ),
+        f"<i>{labels.score_group(criterion.group)}</i>",
+        "",
+        f"<b>{labels.criterion(criterion)}</b>",
+        *(f"{rating} — {text}" for rating, text in anchors.items()),
+        "",
+        _("Tap a rating, or type a digit from {min} to {max}.").format(min=RATING_MIN, max=RATING_MAX),
+    ]
+    return "\n".join(lines)
+
+
+def _criterion_keyboard(partner_id: int, criterion: Criterion) -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    for rating in range(RATING_MIN, RATING_MAX + 1):
+        b.button(
+            text=str(rating),
+            callback_data=ScoreCallback(
+                partner_id=partner_id, criterion=criterion, action=ScoreAction.RATE, rating=rating
+            ),
+        )
+    sizes = [RATING_MAX - RATING_MIN + 1]
+    if CRITERIA.index(criterion) > 0:
+        b.button(
+            text=_("◀ Back"),
+            callback_data=ScoreCallback(partner_id=partner_id, criterion=criterion, action=ScoreAction.BACK),
+        )
+        sizes.append(1)
+    b.adjust(*sizes)
+    return b.as_markup()
+
+
+async def scorecard_start(
+    callback: CallbackQuery,
+    callback_data: PartnerCallback,
+    state: FSMContext,
+    bot: Bot,
+    partners: PartnerRepo,
+    workspace: Workspace,
+) -> None:
+    """The card's "Scorecard" button: the first criterion."""
+    message = callback.message
+    if not isinstance(message, Message):
+        return
+    partner = await partners.get(workspace.id, callback_data.partner_id)
+    if partner is None:
+        await message.answer(not_found_text())
+        return
+    await _start_fresh(state, bot, message.chat.id)
+    await state.set_state(ScorecardForm.waiting_for_rating)
+    draft = ScorecardDraft(partner_id=partner.id)
+    await draft.save(state)
+    first = CRITERIA[0]
+    sent = await message.answer(_criterion_text(partner, first), reply_markup=_criterion_keyboard(partner.id, first))
+    draft.message_id = sent.message_id
+    await draft.save(state)
+
+
+async def score_pressed(
+    callback: CallbackQuery,
+    callback_data: ScoreCallback,
+    state: FSMContext,
+    bot: Bot,
+    partners: PartnerRepo,
+    cards: PartnerCards,
+    assessments: AssessmentRepo,
+    workspace: Workspace,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    """A rating button (or ◀ Back) on the current criterion; the same message moves on."""
+    message = callback.message
+    if not isinstance(message, Message):
+        return
+    partner = await partners.get(workspace.id, callback_data.partner_id)
+    if partner is None:
+        await message.answer(not_found_text())
+        return
+    draft = await ScorecardDraft.load(state)
+    current = next_criterion(draft.typed())
+    index = CRITERIA.index(callback_data.criterion)
+    if (
+        await state.get_state() != ScorecardForm.waiting_for_rating.state
+        or draft.partner_id != partner.id
+        or current != callback_data.criterion
+        or (callback_data.action is ScoreAction.RATE and not is_valid_rating(callback_data.rating))
+        or (callback_data.action is ScoreAction.BACK and index == 0)
+    ):
+        await _stale(message)
+        return
+    hint = None
+    if callback_data.action is ScoreAction.BACK:
+        previous = CRITERIA[index - 1]
+        earlier = draft.ratings.pop(previous.value, None)
+        hint = _("Your earlier answer here: {rating}.").format(rating=earlier) if earlier else None
+    else:
+        draft.ratings[callback_data.criterion.value] = callback_data.rating
+    await draft.save(state)
+    upcoming = next_criterion(draft.typed())
+    if upcoming is None:
+        await _finish_scorecard(
+            message,
+            callback.from_user.id,
+            partner,
+            draft,
+            state,
+            bot,
+            partners,
+            cards,
+            assessments,
+            workspace,
+            clock,
+            i18n,
+        )
+        return
+    draft.message_id = await _edit_or_send(
+        message, _criterion_text(partner, upcoming, hint), _criterion_keyboard(partner.id, upcoming)
+    )
+    await draft.save(state)
+
+
+async def rating_typed(
+    message: Message,
+    state: FSMContext,
+    bot: Bot,
+    partners: PartnerRepo,
+    cards: PartnerCards,
+    assessments: AssessmentRepo,
+    workspace: Workspace,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    """Anything sent while a rating is awaited: a digit 1–5 counts; anything else gets a hint and the question."""
+    if message.text and message.text.startswith("/"):
+        await message.answer(texts.mid_conversation_command())
+        return
+    draft = await ScorecardDraft.load(state)
+    partner = await partners.get(workspace.id, draft.partner_id)
+    current = next_criterion(draft.typed())
+    if partner is None or current is None:
+        await state.clear()
+        await message.answer(not_found_text() if partner is None else texts.stale_button())
+        return
+    user_id = message.from_user.id if message.from_user else 0
+    rating = parse_rating(message.text)
+    hint = None
+    if rating is None:
+        hint = _("Please rate from {min} to {max}: tap a button or type one digit.").format(
+            min=RATING_MIN, max=RATING_MAX
+        )
+    else:
+        draft.ratings[current.value] = rating
+        await draft.save(state)
+    if draft.message_id is not None:
+        await _drop_keyboard(bot, message.chat.id, draft.message_id)
+    upcoming = next_criterion(draft.typed())
+    if upcoming is None:
+        await _finish_scorecard(
+            message, user_id, partner, draft, state, bot, partners, cards, assessments, workspace, clock, i18n
+        )
+        return
+    sent = await message.answer(
+        _criterion_text(partner, upcoming, hint), reply_markup=_criterion_keyboard(partner.id, upcoming)
+    )
+    draft.message_id = sent.message_id
+    await draft.save(state)
+
+
+async def _finish_scorecard(
+    message: Message,
+    user_id: int,
+    partner: Partner,
+    draft: ScorecardDraft,
+    state: FSMContext,
+    bot: Bot,
+    partners: PartnerRepo,
+    cards: PartnerCards,
+    assessments: AssessmentRepo,
+    workspace: Workspace,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    """Save the submission, show the rater's own scores, then the card."""
+    ratings = draft.typed()
+    await state.clear()
+    if draft.message_id is not None:
+        await _drop_keyboard(bot, message.chat.id, draft.message_id)
+    before = await assessments.latest_scorecards(workspace.id, partner.id)
+    total = await assessments.add_scorecard(workspace.id, partner.id, ratings, user_id, clock.now())
+    if total is None:
+        await message.answer(not_found_text())
+        return
+    await message.answer(_scorecard_result(partner, ratings, user_id, before, i18n.current_locale))
+    await show_partner_card(message, user_id, partner.id, cards, workspace, i18n, edit=False)
+
+
+def _scorecard_result(
+    partner: Partner, ratings: dict[Criterion, int], user_id: int, before: dict[int, Any], locale: str
+) -> str:
+    result = score_card(ratings)
+    lines = [
+        _("📊 Your scorecard for <b>{name}</b> is saved.").format(name=user_text(partner.name)),
+        _("Your weighted total: <b>{total}</b> of 5").format(total=score(result.total, locale)),
+    ]
+    for group in SCORE_GROUPS:
+        lines += ["", f"<b>{labels.score_group(group)}: {score(result.by_group[group], locale)}</b>"]
+        lines += [f"{ratings[c]} · {labels.criterion(c)}" for c in CRITERIA if c.group is group]
+    lines += [
+        "",
+        _("Your weakest: {criterion} ({rating})").format(
+            criterion=labels.criterion(result.weakest), rating=ratings[result.weakest]
+        ),
+    ]
+    others = len([rater for rater in before if rater != user_id])
+    if others:
+        lines.append(
+            ngettext(
+                "{count} teammate scored this partner before you: the team average and where you disagree "
+                "are now on the card.",
+                "{count} teammates scored this partner before you: the team average and where you disagree "
+                "are now on the card.",
+                others,
+            ).format(count=others)
+        )
+    if user_id in before:
+        lines.append(_("Your earlier scorecard stays in the history; the team view now uses this one."))
+    return "\n".join(lines)

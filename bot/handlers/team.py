@@ -1,0 +1,417 @@
+"""/team and invite links: who is in the workspace, inviting teammates, removing them."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from html import escape
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
+from aiogram.utils.i18n import I18n, ngettext
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from babel.dates import format_date
+
+from bot import texts
+from bot.clock import Clock
+from bot.config import SUPPORTED_LOCALES, Settings
+from bot.handlers.filters import CALLBACK_PRIVATE, PRIVATE
+from bot.i18n import locale_from_telegram
+from bot.keyboards.builders import main_menu
+from bot.keyboards.callbacks import MenuAction, MenuCallback
+from bot.keyboards.team_callbacks import TeamAction, TeamCallback
+from bot.storage.invites import START_PREFIX, InviteRepo, Redeemed
+from bot.storage.team import Teammate, TeamRepo
+from bot.storage.users import UserRepo
+from bot.storage.workspaces import Role, Workspace, WorkspaceRepo
+
+log = logging.getLogger(__name__)
+
+JOIN_LINK = F.args.regexp(r"^join_[A-Za-z0-9_-]{1,60}$")
+BUTTON_NAME_MAX = 40  # keeps "Remove <name>" readable on a phone
+
+
+def router() -> Router:
+    r = Router(name="team")
+    r.message.filter(PRIVATE)
+    r.callback_query.filter(CALLBACK_PRIVATE)
+    r.message.register(join_by_link, CommandStart(deep_link=True, magic=JOIN_LINK))
+    r.message.register(show_team, Command("team"))
+    r.callback_query.register(team_from_menu, MenuCallback.filter(F.action == MenuAction.TEAM))
+    r.callback_query.register(create_invite, TeamCallback.filter(F.action == TeamAction.INVITE))
+    r.callback_query.register(revoke_invites, TeamCallback.filter(F.action == TeamAction.REVOKE))
+    r.callback_query.register(ask_to_remove, TeamCallback.filter(F.action == TeamAction.REMOVE))
+    r.callback_query.register(confirm_remove, TeamCallback.filter(F.action == TeamAction.CONFIRM_REMOVE))
+    r.callback_query.register(keep_member, TeamCallback.filter(F.action == TeamAction.KEEP))
+    return r
+
+
+# --- rendering -------------------------------------------------------------------------------------------
+
+
+def _date(moment: datetime, locale: str) -> str:
+    return format_date(moment.date(), format="long", locale=locale)
+
+
+def _name(person: Teammate) -> str:
+    return person.name or _("user {id}").format(id=person.user_id)
+
+
+def _role(role: Role) -> str:
+    return _("owner") if role is Role.OWNER else _("member")
+
+
+def _no_workspace() -> str:
+    return _("You are not in a workspace yet. Send /start to create one, or open an invite link from your team.")
+
+
+def _only_owner() -> str:
+    return _("Only the workspace owner can do that.")
+
+
+def _not_found() -> str:
+    return _("Not found. Send /team for a fresh list.")
+
+
+def _team_text(
+    workspace: Workspace,
+    people: list[Teammate],
+    viewer_id: int,
+    is_owner: bool,
+    active_links: int,
+    latest_expiry: datetime | None,
+    locale: str,
+) -> str:
+    lines = [_("<b>Team of {workspace}</b>").format(workspace=escape(workspace.name)), ""]
+    for number, person in enumerate(people, start=1):
+        name = escape(_name(person))
+        if person.user_id == viewer_id:
+            name = _("{name} (you)").format(name=name)
+        lines.append(
+            _("{number}. {name} — {role}, joined {date}").format(
+                number=number, name=name, role=_role(person.role), date=_date(person.joined_at, locale)
+            )
+        )
+    lines.append("")
+    if not is_owner:
+        lines.append(_("Only the owner can invite or remove people."))
+    elif active_links and latest_expiry is not None:
+        lines.append(
+            ngettext(
+                "{count} invite link is active; the latest works until {date}.",
+                "{count} invite links are active; the latest works until {date}.",
+                active_links,
+            ).format(count=active_links, date=_date(latest_expiry, locale))
+        )
+    else:
+        lines.append(_("Invite teammates with a link: they will see and edit the same partners."))
+    return "\n".join(lines)
+
+
+def _owner_keyboard(people: list[Teammate]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("➕ Create invite link"), callback_data=TeamCallback(action=TeamAction.INVITE))
+    builder.button(text=_("🚫 Revoke invite links"), callback_data=TeamCallback(action=TeamAction.REVOKE))
+    for person in people:
+        if person.role is not Role.OWNER:
+            builder.button(
+                text=_("Remove {name}").format(name=_name(person)[:BUTTON_NAME_MAX]),
+                callback_data=TeamCallback(action=TeamAction.REMOVE, user_id=person.user_id),
+            )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def _confirm_keyboard(user_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Yes, remove"), callback_data=TeamCallback(action=TeamAction.CONFIRM_REMOVE, user_id=user_id))
+    builder.button(text=_("No, keep"), callback_data=TeamCallback(action=TeamAction.KEEP, user_id=user_id))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+# --- /team -----------------------------------------------------------------------------------------------
+
+
+async def show_team(
+    message: Message, workspaces: WorkspaceRepo, team: TeamRepo, invites: InviteRepo, clock: Clock, i18n: I18n
+) -> None:
+    """/team: the members with their roles; owners also get the invite and remove buttons."""
+    assert message.from_user is not None
+    await _send_team(message, message.from_user, workspaces, team, invites, clock, i18n)
+
+
+async def team_from_menu(
+    callback: CallbackQuery, workspaces: WorkspaceRepo, team: TeamRepo, invites: InviteRepo, clock: Clock, i18n: I18n
+) -> None:
+    """The main menu's Team button."""
+    if isinstance(callback.message, Message):
+        await _send_team(callback.message, callback.from_user, workspaces, team, invites, clock, i18n)
+
+
+async def _send_team(
+    message: Message,
+    user: User,
+    workspaces: WorkspaceRepo,
+    team: TeamRepo,
+    invites: InviteRepo,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    await team.record_name(user.id, user.full_name)
+    workspace = await workspaces.current_for(user.id)
+    if workspace is None:
+        await message.answer(_no_workspace())
+        return
+    people = await team.members(workspace.id)
+    is_owner = await workspaces.role_of(workspace.id, user.id) is Role.OWNER
+    links = await invites.active(workspace.id, clock.now()) if is_owner else []
+    latest = max((link.expires_at for link in links), default=None)
+    text = _team_text(workspace, people, user.id, is_owner, len(links), latest, i18n.current_locale)
+    await message.answer(text, reply_markup=_owner_keyboard(people) if is_owner else None)
+
+
+async def _owner_workspace(callback: CallbackQuery, workspaces: WorkspaceRepo) -> Workspace | None:
+    """The caller's workspace when they own it; otherwise tell them why not and return None."""
+    workspace = await workspaces.current_for(callback.from_user.id)
+    if workspace is None:
+        await _reply(callback, _no_workspace())
+        return None
+    if await workspaces.role_of(workspace.id, callback.from_user.id) is not Role.OWNER:
+        await _reply(callback, _only_owner())
+        return None
+    return workspace
+
+
+async def _reply(callback: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    if isinstance(callback.message, Message):
+        await callback.message.answer(text, reply_markup=markup)
+    elif callback.bot is not None:
+        await callback.bot.send_message(callback.from_user.id, text, reply_markup=markup)
+
+
+async def _edit_or_reply(callback: CallbackQuery, text: str) -> None:
+    if isinstance(callback.message, Message):
+        try:
+            await callback.message.edit_text(text)
+            return
+        except TelegramBadRequest:  # too old to edit, or already says this
+            pass
+    await _reply(callback, text)
+
+
+# --- invites ---------------------------------------------------------------------------------------------
+
+
+async def create_invite(
+    callback: CallbackQuery, bot: Bot, workspaces: WorkspaceRepo, invites: InviteRepo, clock: Clock, i18n: I18n
+) -> None:
+    """The owner's "Create invite link" button: a new 7-day link and a message ready to forward."""
+    workspace = await _owner_workspace(callback, workspaces)
+    if workspace is None:
+        return
+    token, expires = await invites.create(workspace.id, callback.from_user.id, clock.now())
+    me = await bot.me()
+    link = f"https://t.me/{me.username}?start={START_PREFIX}{token}"
+    name = escape(workspace.name)
+    await _reply(
+        callback,
+        _(
+            "Invite link to <b>{workspace}</b>, valid until {date}:\n{link}\n\n"
+            "Anyone with this link can join the workspace and see and edit its partners. Forward the next "
+            "message to your teammates; if the link gets into the wrong hands, revoke it in /team."
+        ).format(workspace=name, date=_date(expires, i18n.current_locale), link=link),
+    )
+    await _reply(
+        callback,
+        _("Join our workspace <b>{workspace}</b> in Most, the bot we use to vet UGC partners: {link}").format(
+            workspace=name, link=link
+        ),
+    )
+
+
+async def revoke_invites(callback: CallbackQuery, workspaces: WorkspaceRepo, invites: InviteRepo, clock: Clock) -> None:
+    """The owner's "Revoke invite links" button: every link that still works stops working."""
+    workspace = await _owner_workspace(callback, workspaces)
+    if workspace is None:
+        return
+    count = await invites.revoke_all(workspace.id, clock.now())
+    if count == 0:
+        await _reply(callback, _("There are no active invite links to revoke."))
+        return
+    await _reply(
+        callback,
+        ngettext(
+            "Revoked {count} invite link. It no longer works.",
+            "Revoked {count} invite links. They no longer work.",
+            count,
+        ).format(count=count),
+    )
+
+
+async def join_by_link(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    bot: Bot,
+    invites: InviteRepo,
+    team: TeamRepo,
+    workspaces: WorkspaceRepo,
+    users: UserRepo,
+    settings: Settings,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    """/start join_<token>: join the team's workspace, or say why the link does not work."""
+    assert message.from_user is not None and command.args is not None
+    user = message.from_user
+    await team.record_name(user.id, user.full_name)
+    result = await invites.redeem(command.args.removeprefix(START_PREFIX), user.id, clock.now())
+    workspace = await workspaces.get(result.workspace_id) if result.workspace_id is not None else None
+    if result.status in (Redeemed.JOINED, Redeemed.ALREADY_MEMBER) and workspace is not None:
+        await state.clear()  # any conversation in progress belonged to the previous workspace, or to onboarding
+        if result.status is Redeemed.JOINED:
+            text = _("You joined <b>{workspace}</b>. You see and edit its partners together with the team.")
+        else:
+            text = _("You are already a member of <b>{workspace}</b>; it is your current workspace now.")
+        await message.answer(text.format(workspace=escape(workspace.name)))
+        await message.answer(texts.overview(workspace.name), reply_markup=main_menu())
+        if result.status is Redeemed.JOINED:
+            await _tell_owners(bot, team, users, settings, i18n, workspace, user.id, user.full_name)
+        return
+    if result.status is Redeemed.EXPIRED:
+        text = _("This invite link has expired. Ask the person who sent it for a new one.")
+    elif result.status is Redeemed.REVOKED:
+        text = _("This invite link was revoked by the workspace owner. Ask them for a new one if you still need it.")
+    else:
+        text = _("This invite link is not valid. Check that it was copied whole, or ask for a new one.")
+    if await workspaces.current_for(user.id) is None:
+        text += "\n\n" + _("Meanwhile you can send /start to create a workspace of your own.")
+    await message.answer(text)
+
+
+# --- removing a member -----------------------------------------------------------------------------------
+
+
+async def _removable(
+    callback: CallbackQuery, callback_data: TeamCallback, workspaces: WorkspaceRepo, team: TeamRepo
+) -> tuple[Workspace, Teammate] | None:
+    """The owner's workspace and the teammate the button names, re-read; None after telling the caller why."""
+    workspace = await _owner_workspace(callback, workspaces)
+    if workspace is None:
+        return None
+    person = await team.member(workspace.id, callback_data.user_id)
+    if person is None:
+        await _reply(callback, _not_found())
+        return None
+    if person.role is Role.OWNER:
+        await _reply(callback, _("The owner cannot be removed from the workspace."))
+        return None
+    return workspace, person
+
+
+async def ask_to_remove(
+    callback: CallbackQuery, callback_data: TeamCallback, workspaces: WorkspaceRepo, team: TeamRepo
+) -> None:
+    """A "Remove <name>" button: ask before doing it."""
+    found = await _removable(callback, callback_data, workspaces, team)
+    if found is None:
+        return
+    workspace, person = found
+    await _reply(
+        callback,
+        _("Remove <b>{name}</b> from <b>{workspace}</b>? They lose access to its partners at once.").format(
+            name=escape(_name(person)), workspace=escape(workspace.name)
+        ),
+        _confirm_keyboard(person.user_id),
+    )
+
+
+async def confirm_remove(
+    callback: CallbackQuery,
+    callback_data: TeamCallback,
+    bot: Bot,
+    workspaces: WorkspaceRepo,
+    team: TeamRepo,
+    users: UserRepo,
+    settings: Settings,
+    i18n: I18n,
+) -> None:
+    """The "Yes, remove" button: take the member out and let them know."""
+    found = await _removable(callback, callback_data, workspaces, team)
+    if found is None:
+        return
+    workspace, person = found
+    if not await team.remove_member(workspace.id, person.user_id):
+        await _reply(callback, _not_found())
+        return
+    await _edit_or_reply(
+        callback,
+        _("<b>{name}</b> is no longer in <b>{workspace}</b>.").format(
+            name=escape(_name(person)), workspace=escape(workspace.name)
+        ),
+    )
+    with i18n.use_locale(await _locale_of(users, person.user_id, settings)):
+        notice = _(
+            "You were removed from the workspace <b>{workspace}</b>. Send /start to create your own, "
+            "or ask the team for a new invite link."
+        ).format(workspace=escape(workspace.name))
+    await _send_best_effort(bot, person.user_id, notice)
+
+
+async def keep_member(
+    callback: CallbackQuery, callback_data: TeamCallback, workspaces: WorkspaceRepo, team: TeamRepo
+) -> None:
+    """The "No, keep" button: nothing changes."""
+    found = await _removable(callback, callback_data, workspaces, team)
+    if found is None:
+        return
+    _workspace, person = found
+    await _edit_or_reply(callback, _("OK, <b>{name}</b> stays in the team.").format(name=escape(_name(person))))
+
+
+# --- messages to other people ----------------------------------------------------------------------------
+
+
+async def _locale_of(users: UserRepo, user_id: int, settings: Settings) -> str:
+    record = await users.get(user_id)
+    if record is None:
+        return settings.default_locale
+    if record.locale in SUPPORTED_LOCALES:
+        return record.locale
+    return locale_from_telegram(record.telegram_language, settings.default_locale)
+
+
+async def _tell_owners(
+    bot: Bot,
+    team: TeamRepo,
+    users: UserRepo,
+    settings: Settings,
+    i18n: I18n,
+    workspace: Workspace,
+    joined_id: int,
+    joined_name: str,
+) -> None:
+    """Let the owners know who came in through a link, in each owner's own language."""
+    for person in await team.members(workspace.id):
+        if person.role is not Role.OWNER or person.user_id == joined_id:
+            continue
+        with i18n.use_locale(await _locale_of(users, person.user_id, settings)):
+            text = _("New teammate in <b>{workspace}</b>: <b>{name}</b> joined with an invite link.").format(
+                workspace=escape(workspace.name), name=escape(joined_name)
+            )
+        await _send_best_effort(bot, person.user_id, text)
+
+
+async def _send_best_effort(bot: Bot, chat_id: int, text: str) -> None:
+    """A notice to someone else: a blocked bot or a vanished chat must not fail the action."""
+    try:
+        await bot.send_message(chat_id, text)
+    except TelegramForbiddenError:
+        log.info("chat %s blocked the bot; team notice not delivered", chat_id)
+    except TelegramBadRequest as error:
+        log.info("team notice to chat %s not delivered: %s", chat_id, error.message)

@@ -1,0 +1,129 @@
+"""Team invite links: unguessable tokens, stored only as a hash, valid for a week unless revoked."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.storage.db import Database
+from bot.storage.workspaces import Role
+
+# Issue "Team workspaces": an invite link expires in 7 days.
+INVITE_TTL = timedelta(days=7)
+# 24 random bytes = 192 bits; token_urlsafe gives 32 characters of A-Za-z0-9_-, so "join_<token>" is 37 ≤ 64.
+TOKEN_BYTES = 24
+START_PREFIX = "join_"
+
+
+class Redeemed(StrEnum):
+    JOINED = "joined"
+    ALREADY_MEMBER = "already_member"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class RedeemResult:
+    status: Redeemed
+    workspace_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    id: int  # the row id: short enough for a button
+    workspace_id: int
+    created_by: int | None
+    created_at: datetime
+    expires_at: datetime
+
+
+def hash_token(token: str) -> str:
+    """What the database keeps instead of the token, so a leaked copy opens no workspace."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+class InviteRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(self, workspace_id: int, created_by: int, now: datetime) -> tuple[str, datetime]:
+        """A fresh token (returned once, never stored) and the moment it expires."""
+        token = new_token()
+        expires = now + INVITE_TTL
+        await self._db.execute(
+            "INSERT INTO invites (token_hash, workspace_id, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+            (hash_token(token), workspace_id, created_by, now.isoformat(), expires.isoformat()),
+        )
+        return token, expires
+
+    async def redeem(self, token: str, user_id: int, now: datetime) -> RedeemResult:
+        """Join the invite's workspace and make it the user's current one, all in one transaction."""
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone(
+                "SELECT workspace_id, expires_at, revoked_at FROM invites WHERE token_hash = ?", (hash_token(token),)
+            )
+            if row is None:
+                return RedeemResult(Redeemed.UNKNOWN)
+            workspace_id = int(row["workspace_id"])
+            if row["revoked_at"] is not None:
+                return RedeemResult(Redeemed.REVOKED, workspace_id)
+            if datetime.fromisoformat(row["expires_at"]) <= now:
+                return RedeemResult(Redeemed.EXPIRED, workspace_id)
+            member = await tx.fetchval(
+                "SELECT 1 FROM memberships WHERE workspace_id = ? AND user_id = ?", (workspace_id, user_id)
+            )
+            if member is None:
+                await tx.execute(
+                    "INSERT INTO memberships (workspace_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)",
+                    (workspace_id, user_id, Role.MEMBER.value, now.isoformat()),
+                )
+            # Opening the team's link again is also how a member gets back into that workspace.
+            await tx.execute("UPDATE users SET current_workspace_id = ? WHERE id = ?", (workspace_id, user_id))
+        return RedeemResult(Redeemed.JOINED if member is None else Redeemed.ALREADY_MEMBER, workspace_id)
+
+    async def active(self, workspace_id: int, now: datetime) -> list[Invite]:
+        """Links that still work, newest first."""
+        rows = await self._db.fetchall(
+            "SELECT rowid AS id, workspace_id, created_by, created_at, expires_at FROM invites "
+            "WHERE workspace_id = ? AND revoked_at IS NULL ORDER BY created_at DESC, rowid DESC",
+            (workspace_id,),
+        )
+        invites = [
+            Invite(
+                r["id"],
+                r["workspace_id"],
+                r["created_by"],
+                datetime.fromisoformat(r["created_at"]),
+                datetime.fromisoformat(r["expires_at"]),
+            )
+            for r in rows
+        ]
+        return [invite for invite in invites if invite.expires_at > now]
+
+    async def revoke(self, workspace_id: int, invite_id: int, now: datetime) -> bool:
+        """Revoke one link of this workspace; False when there is no such live link here."""
+        count = await self._db.execute_rowcount(
+            "UPDATE invites SET revoked_at = ? WHERE rowid = ? AND workspace_id = ? AND revoked_at IS NULL",
+            (now.isoformat(), invite_id, workspace_id),
+        )
+        return count > 0
+
+    async def revoke_all(self, workspace_id: int, now: datetime) -> int:
+        """Revoke every link of the workspace that still works; returns how many."""
+        async with self._db.transaction() as tx:
+            rows = await tx.fetchall(
+                "SELECT rowid AS id, expires_at FROM invites WHERE workspace_id = ? AND revoked_at IS NULL",
+                (workspace_id,),
+            )
+            live = [r["id"] for r in rows if datetime.fromisoformat(r["expires_at"]) > now]
+            for invite_id in live:
+                await tx.execute("UPDATE invites SET revoked_at = ? WHERE rowid = ?", (now.isoformat(), invite_id))
+        return len(live)

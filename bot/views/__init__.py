@@ -1,0 +1,1 @@
+"""Rendering: records and domain results in, text and keyboards out."""

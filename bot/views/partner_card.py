@@ -1,0 +1,316 @@
+"""The partner card: one message that tells a manager where a partner stands, and its buttons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot import labels
+from bot.clock import Clock
+from bot.domain.campaigns import campaigns_planned, on_time_share, rung_of_stage
+from bot.domain.evidence import CONVERSATION_SIGNALS, CaseStudy, derive_signals, summarize_markets
+from bot.domain.next_step import CampaignPhase, NextStep, RedFlag, next_step, red_flags
+from bot.domain.partners import MARKETS, Stage
+from bot.domain.scorecard import SCORE_GROUPS, ScoreResult, TeamScore, team_view
+from bot.keyboards.callbacks import PartnerAction, PartnerCallback
+from bot.storage.assessments import AssessmentRepo, GutRun, Submission
+from bot.storage.campaigns import Campaign, CampaignRepo, Debrief, LoggedEvent
+from bot.storage.evidence import EvidenceRepo
+from bot.storage.partners import Partner, PartnerRepo
+from bot.views.formatting import score, short_date, user_text
+
+GUT_HISTORY_SHOWN = 3
+CHECK = "✅"
+CROSS = "▫️"
+
+
+@dataclass(frozen=True)
+class CardData:
+    partner: Partner
+    cases: tuple[CaseStudy, ...]
+    testimonials: int
+    community: int
+    gut_runs: tuple[GutRun, ...]
+    scorecards: dict[int, Submission]
+    viewer_id: int
+    today: date
+    campaigns: tuple[Campaign, ...] = ()
+    events: tuple[LoggedEvent, ...] = ()
+    debriefs: tuple[Debrief, ...] = field(default_factory=tuple)
+
+    @property
+    def running(self) -> Campaign | None:
+        return next((c for c in reversed(self.campaigns) if c.running), None)
+
+    def campaign_phase(self) -> CampaignPhase:
+        running = self.running
+        if running is None:
+            return CampaignPhase.NONE
+        return CampaignPhase.DUE if running.scope.due_date <= self.today else CampaignPhase.RUNNING
+
+    @property
+    def team(self) -> TeamScore | None:
+        return team_view({rater: s.ratings for rater, s in self.scorecards.items()})
+
+    @property
+    def viewer_scored(self) -> bool:
+        return self.viewer_id in self.scorecards
+
+    def visible_score(self) -> ScoreResult | None:
+        """The team's score, for a viewer who has submitted their own (structured-interview rule)."""
+        team = self.team
+        return team.result if team is not None and self.viewer_scored else None
+
+    def flags(self) -> tuple[RedFlag, ...]:
+        signals = derive_signals(self.cases, self.partner.markets)
+        return red_flags(signals, summarize_markets(self.cases), self.visible_score())
+
+    def next_step(self) -> NextStep:
+        signals = derive_signals(self.cases, self.partner.markets)
+        latest = self.gut_runs[0].verdict if self.gut_runs else None
+        return next_step(
+            self.partner.stage,
+            latest,
+            signals,
+            summarize_markets(self.cases),
+            self.visible_score(),
+            self.flags(),
+            self.campaign_phase(),
+        )
+
+
+@dataclass(frozen=True)
+class PartnerCards:
+    """What the card reads from; injected into handlers as `cards`."""
+
+    partners: PartnerRepo
+    evidence: EvidenceRepo
+    assessments: AssessmentRepo
+    campaigns: CampaignRepo
+    clock: Clock
+
+    async def load(self, workspace_id: int, partner_id: int, viewer_id: int) -> CardData | None:
+        """Everything the card shows, read through the viewer's workspace; None if not theirs."""
+        partner = await self.partners.get(workspace_id, partner_id)
+        if partner is None:
+            return None
+        cases = await self.evidence.cases(workspace_id, partner_id)
+        return CardData(
+            partner=partner,
+            cases=tuple(stored.item for stored in cases),
+            testimonials=len(await self.evidence.testimonials(workspace_id, partner_id)),
+            community=len(await self.evidence.community(workspace_id, partner_id)),
+            gut_runs=tuple(await self.assessments.gut_checks(workspace_id, partner_id)),
+            scorecards=await self.assessments.latest_scorecards(workspace_id, partner_id),
+            viewer_id=viewer_id,
+            today=self.clock.now().date(),
+            campaigns=tuple(await self.campaigns.for_partner(workspace_id, partner_id)),
+            events=tuple(await self.campaigns.events_for_partner(workspace_id, partner_id)),
+            debriefs=tuple(await self.campaigns.debriefs_for_partner(workspace_id, partner_id)),
+        )
+
+
+def render_card(data: CardData, locale: str) -> str:
+    sections = [
+        _header(data),
+        _evidence(data),
+        _conversation(data),
+        _gut_check(data, locale),
+        _scorecard(data, locale),
+        _campaigns(data, locale),
+        _flags(data),
+        _next(data),
+    ]
+    return "\n\n".join(section for section in sections if section)
+
+
+def _header(data: CardData) -> str:
+    p = data.partner
+    lines = [
+        f"<b>{user_text(p.name)}</b>" + (" " + _("(archived)") if p.archived else ""),
+        _("{kind} · {markets}").format(kind=labels.kind(p.kind), markets=labels.coverage(p.markets)),
+        _("Stage: {stage}").format(stage=labels.stage(p.stage)),
+    ]
+    if p.contact:
+        lines.append(_("Contact: {contact}").format(contact=user_text(p.contact, 200)))
+    lines.extend(user_text(link, 200) for link in p.links[:5])
+    return "\n".join(lines)
+
+
+def _evidence(data: CardData) -> str:
+    summaries = summarize_markets(data.cases)
+    lines = [f"<b>{_('Evidence')}</b>"]
+    for market in MARKETS:
+        s = summaries[market]
+        if s.count == 0:
+            lines.append(_("{market}: no case studies yet").format(market=labels.market(market)))
+            continue
+        cases = ngettext("{count} case study", "{count} case studies", s.count).format(count=s.count)
+        lines.append(
+            _("{market}: {cases} — successes {successes}, failures {failures}; longest {months} mo.").format(
+                market=labels.market(market),
+                cases=cases,
+                successes=s.successes,
+                failures=s.failures,
+                months=s.longest_months or 0,
+            )
+        )
+    signals = derive_signals(data.cases, data.partner.markets)
+    for signal, on in signals.items():
+        lines.append(f"{CHECK if on else CROSS} {labels.evidence_signal(signal)}")
+    lines.append(
+        _("Testimonials: {testimonials} · Community: {community}").format(
+            testimonials=data.testimonials, community=data.community
+        )
+    )
+    return "\n".join(lines)
+
+
+def _conversation(data: CardData) -> str:
+    lines = [f"<b>{_('Conversation signals')}</b>"]
+    for signal in CONVERSATION_SIGNALS:
+        on = data.partner.signals.get(signal)
+        lines.append(f"{CHECK if on else CROSS} {labels.conversation_signal(signal)}")
+    return "\n".join(lines)
+
+
+def _gut_check(data: CardData, locale: str) -> str:
+    title = f"<b>{_('Gut check')}</b>"
+    if not data.gut_runs:
+        return title + "\n" + _("Not run yet.")
+    lines = [title]
+    for run in data.gut_runs[:GUT_HISTORY_SHOWN]:
+        when = short_date(run.created_at, locale)
+        if run.verdict.passed:
+            lines.append(_("{date}: passed {score}/3").format(date=when, score=run.verdict.score))
+        else:
+            failed = "; ".join(labels.gut_question(q) for q in run.verdict.failed)
+            lines.append(
+                _("{date}: not passed {score}/3 — no to: {failed}").format(
+                    date=when, score=run.verdict.score, failed=failed
+                )
+            )
+    hidden = len(data.gut_runs) - GUT_HISTORY_SHOWN
+    if hidden > 0:
+        lines.append(ngettext("…and {count} earlier run", "…and {count} earlier runs", hidden).format(count=hidden))
+    return "\n".join(lines)
+
+
+def _scorecard(data: CardData, locale: str) -> str:
+    title = f"<b>{_('Scorecard')}</b>"
+    team = data.team
+    if team is None:
+        return title + "\n" + _("Nobody has scored this partner yet.")
+    if not data.viewer_scored:
+        scored = ngettext(
+            "{count} teammate has scored.", "{count} teammates have scored.", team.raters
+        ).format(count=team.raters)
+        return title + "\n" + scored + " " + _("Submit your own scorecard to see the ratings.")
+    lines = [
+        title,
+        _("Weighted total: <b>{total}</b> of 5 (raters: {raters})").format(
+            total=score(team.average_total, locale), raters=team.raters
+        ),
+    ]
+    for group in SCORE_GROUPS:
+        lines.append(f"• {labels.score_group(group)}: {score(team.by_group[group], locale)}")
+    lines.append(
+        _("Weakest: {criterion} ({rating})").format(
+            criterion=labels.criterion(team.weakest), rating=score(team.by_criterion[team.weakest], locale)
+        )
+    )
+    if team.disagreements:
+        names = "; ".join(labels.criterion(c) for c in team.disagreements)
+        lines.append(_("Raters disagree by 2+ points on: {criteria}").format(criteria=names))
+    return "\n".join(lines)
+
+
+EVENTS_SHOWN = 5
+
+
+def _campaigns(data: CardData, locale: str) -> str:
+    if not data.campaigns:
+        return ""
+    lines = [f"<b>{_('Campaigns')}</b>"]
+    rung = rung_of_stage(data.partner.stage)
+    if rung is not None:
+        planned = campaigns_planned(rung)
+        done = sum(1 for c in data.campaigns if c.rung == rung and not c.running)
+        lines.append(
+            _("Rung {rung} of 3: {done} of {planned} campaigns debriefed").format(rung=rung, done=done, planned=planned)
+        )
+    quality = {d.campaign_id: d.quality for d in data.debriefs}
+    if quality:
+        per_campaign = ", ".join(
+            f"#{number} ★{quality[c.id]}" for number, c in enumerate(data.campaigns, 1) if c.id in quality
+        )
+        lines.append(_("Quality per campaign: {list}").format(list=per_campaign))
+    share = on_time_share(e.kind for e in data.events)
+    if share is not None:
+        lines.append(_("On time: {percent}% of logged deadlines").format(percent=round(share * 100)))
+    running = data.running
+    if running is not None:
+        lines.append(
+            _("Running: {deliverable}, due {date}").format(
+                deliverable=user_text(running.scope.deliverable, 80), date=short_date(running.scope.due_date, locale)
+            )
+        )
+    for event in data.events[-EVENTS_SHOWN:]:
+        note = f" — {user_text(event.note, 60)}" if event.note else ""
+        lines.append(f"· {short_date(event.created_at, locale)}: {labels.event(event.kind)}{note}")
+    return "\n".join(lines)
+
+
+def _flags(data: CardData) -> str:
+    flags = data.flags()
+    if not flags:
+        return ""
+    return "\n".join([f"<b>{_('Red flags')}</b>", *(f"🚩 {labels.red_flag(flag)}" for flag in flags)])
+
+
+def _next(data: CardData) -> str:
+    step = data.next_step()
+    text = _("<b>Next step:</b> {action} — {reason}").format(
+        action=labels.next_action(step.action, step.market), reason=labels.reason(step.reason)
+    )
+    thin = [m for m in step.thin_markets if m is not step.market]
+    if thin and step.action.value != "cases_in":
+        markets = ", ".join(labels.market(m) for m in thin)
+        text += "\n" + _("Worth adding: more case studies from {markets}.").format(markets=markets)
+    return text
+
+
+def card_keyboard(data: CardData) -> InlineKeyboardMarkup:
+    pid = data.partner.id
+    b = InlineKeyboardBuilder()
+    b.button(text=_("📚 Evidence"), callback_data=PartnerCallback(action=PartnerAction.EVIDENCE, partner_id=pid))
+    b.button(text=_("💬 Signals"), callback_data=PartnerCallback(action=PartnerAction.SIGNALS, partner_id=pid))
+    b.button(text=_("✅ Gut check"), callback_data=PartnerCallback(action=PartnerAction.GUT_CHECK, partner_id=pid))
+    b.button(text=_("📊 Scorecard"), callback_data=PartnerCallback(action=PartnerAction.SCORECARD, partner_id=pid))
+    stage = data.partner.stage
+    if data.running is not None:
+        b.button(text=_("📝 Log event"), callback_data=PartnerCallback(action=PartnerAction.LOG, partner_id=pid))
+        b.button(text=_("🏁 Debrief"), callback_data=PartnerCallback(action=PartnerAction.DEBRIEF, partner_id=pid))
+    elif stage.is_vetting:
+        b.button(text=_("🚀 Pilot"), callback_data=PartnerCallback(action=PartnerAction.SCOPE, partner_id=pid))
+    elif stage in (Stage.PILOT, Stage.RUNG2, Stage.RUNG3, Stage.PAUSED):
+        b.button(
+            text=_("🚀 Next campaign"), callback_data=PartnerCallback(action=PartnerAction.SCOPE, partner_id=pid)
+        )
+    if data.partner.archived:
+        b.button(text=_("♻️ Unarchive"), callback_data=PartnerCallback(action=PartnerAction.UNARCHIVE, partner_id=pid))
+    else:
+        b.button(text=_("🗄 Archive"), callback_data=PartnerCallback(action=PartnerAction.ARCHIVE, partner_id=pid))
+    b.button(
+        text=_("« All partners"),
+        callback_data=PartnerCallback(action=PartnerAction.LIST, archived=data.partner.archived),
+    )
+    b.adjust(2)
+    return b.as_markup()
+
+

@@ -1,0 +1,114 @@
+"""/newpartner, /partners with paging and archive, the card, and workspace scoping of forged buttons."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.keyboards.callbacks import PartnerAction, PartnerCallback
+from tests.e2e.conftest import RunningBot
+from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.vetting_steps import WORDS, add_partner, onboard
+
+
+@pytest.mark.parametrize("locale", ["en", "ru"])
+async def test_new_partner_form_validates_and_saves(
+    telegram: FakeTelegram, running_bot: RunningBot, locale: str
+) -> None:
+    user = telegram.private_user("Anna", language_code=locale)
+    await onboard(user)
+    words = WORDS[locale]
+    await user.send("/newpartner")
+    too_long = await user.send("N" * 101)
+    assert "101" in too_long.text
+    sticker = await user.send_sticker()
+    assert sticker.text  # a hint, not silence
+    await user.send("Nord <Creators>")
+    await user.press(words["agency"])
+    await user.press(words["both"])
+    await user.send("@nord_team")
+    bad = await user.send("nota-link")
+    assert "nota-link" in bad.text
+    card = await user.send("nord.example.com/cases https://nord.example.com")
+    assert "Nord <Creators>" in card.text
+    assert "@nord_team" in card.text
+    rows = await running_bot.query("SELECT name, kind, markets, contact, links FROM partners")
+    assert rows == [
+        (
+            "Nord <Creators>",
+            "agency",
+            "both",
+            "@nord_team",
+            '["https://nord.example.com/cases", "https://nord.example.com"]',
+        )
+    ]
+
+
+async def test_same_name_is_pointed_out(telegram: FakeTelegram, running_bot: RunningBot) -> None:
+    user = telegram.private_user("Anna", language_code="en")
+    await onboard(user)
+    await add_partner(user, "Nord", "en")
+    await user.send("/newpartner")
+    warning = await user.send("  NORD ")
+    assert "already a partner called" in warning.text
+    card = await user.press("Open Nord")
+    assert "Stage: candidate" in card.text
+    assert await running_bot.query("SELECT COUNT(*) FROM partners") == [(1,)]
+
+
+async def test_list_pages_by_eight_and_archive_round_trip(telegram: FakeTelegram, running_bot: RunningBot) -> None:
+    user = telegram.private_user("Anna", language_code="en")
+    await onboard(user)
+    for i in range(10):
+        await running_bot.app.db.execute(
+            "INSERT INTO partners (workspace_id, name, name_key, kind, markets, created_at, updated_at) "
+            "SELECT 1, ?, ?, 'agency', 'both', 'now', 'now'",
+            (f"Partner {i:02d}", f"partner {i:02d}"),
+        )
+    listing = await user.send("/partners")
+    message = listing.messages[-1]
+    names = [text for text, _ in message.buttons if text.startswith("Partner")]
+    assert len(names) == 8 and "(10)" in listing.text and "page 1 of 2" in listing.text
+    second = await user.press("▶")
+    assert second.edits, "paging edits the list in place"
+    assert [t for t, _ in second.edits[-1].buttons if t.startswith("Partner")] == [
+        "Partner 08 · candidate",
+        "Partner 09 · candidate",
+    ]
+    card = await user.press("Partner 09")
+    assert "Partner 09" in card.text and card.edits
+    archived = await user.press("Archive")
+    assert "(archived)" in archived.text
+    assert await running_bot.query("SELECT archived FROM partners WHERE name = 'Partner 09'") == [(1,)]
+    listing = await user.send("/partners")
+    assert "(9)" in listing.text
+    archive_list = await user.press("Archived")
+    assert "Partner 09" in archive_list.text or any("Partner 09" in t for t, _ in archive_list.edits[-1].buttons)
+    await user.press("Partner 09")
+    restored = await user.press("Unarchive")
+    assert "(archived)" not in restored.text
+    assert await running_bot.query("SELECT archived FROM partners WHERE name = 'Partner 09'") == [(0,)]
+
+
+async def test_forged_card_button_from_another_workspace_changes_nothing(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    owner = telegram.private_user("Owner", language_code="en")
+    await onboard(owner, "Owner's team")
+    await add_partner(owner, "Secret Partner", "en")
+    stranger = telegram.private_user("Stranger", language_code="ru")
+    await onboard(stranger, "Чужая команда")
+    menu = stranger.last_message()
+    assert menu is not None
+    partner_id = (await running_bot.query("SELECT id FROM partners"))[0][0]
+    for action in (PartnerAction.OPEN, PartnerAction.ARCHIVE):
+        forged = PartnerCallback(action=action, partner_id=partner_id).pack()
+        reaction = await stranger.press_data(forged, menu.message_id)
+        assert "не найден" in reaction.text
+        assert "Secret Partner" not in reaction.text
+    assert await running_bot.query("SELECT archived FROM partners") == [(0,)]
+
+
+async def test_partner_commands_need_a_workspace(telegram: FakeTelegram, running_bot: RunningBot) -> None:
+    user = telegram.private_user("Nobody", language_code="en")
+    reaction = await user.send("/partners")
+    assert "not in a workspace yet" in reaction.text

@@ -1,0 +1,184 @@
+"""Team workspaces end to end: invite links in both languages, joining, bad links, forged buttons, removal."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import timedelta
+
+from bot.clock import ManualClock
+from bot.keyboards.team_callbacks import TeamAction, TeamCallback
+from tests.e2e.conftest import RunningBot
+from tests.e2e.fake_telegram import BOT_USERNAME, FakeTelegram
+from tests.e2e.people import PrivateUser
+
+LINK = re.compile(r"https://t\.me/(\w+)\?start=(join_[A-Za-z0-9_-]+)")
+WORKSPACE = "Север & <Co>"
+
+
+async def _owner_with_workspace(telegram: FakeTelegram) -> PrivateUser:
+    anna = telegram.private_user("Анна", language_code="ru")
+    await anna.start()
+    await anna.send(WORKSPACE)
+    return anna
+
+
+async def _invite(owner: PrivateUser, button: str = "Создать ссылку-приглашение") -> tuple[str, str]:
+    """Opens /team, presses the invite button; returns the start parameter and the whole reply."""
+    await owner.send("/team")
+    reaction = await owner.press(button)
+    match = LINK.search(reaction.text)
+    assert match is not None, reaction.text
+    assert match.group(1) == BOT_USERNAME
+    assert len(match.group(2)) <= 64
+    return match.group(2), reaction.text
+
+
+async def _memberships(running_bot: RunningBot) -> list[tuple]:
+    return await running_bot.query("SELECT workspace_id, user_id, role FROM memberships ORDER BY user_id")
+
+
+async def _current(running_bot: RunningBot, user: PrivateUser) -> int | None:
+    rows = await running_bot.query("SELECT current_workspace_id FROM users WHERE id = ?", (user.id,))
+    return rows[0][0] if rows else None
+
+
+async def test_owner_invites_in_russian_and_an_english_user_joins(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    anna = await _owner_with_workspace(telegram)
+    payload, reply = await _invite(anna)
+    assert "действует до 1 декабря 2026\u202fг." in reply  # 24 November + 7 days, as Babel writes it in Russian
+    assert f"Присоединяйтесь к нашему рабочему пространству {WORKSPACE}" in reply
+    token = payload.removeprefix("join_")
+    stored = await running_bot.query("SELECT token_hash FROM invites")
+    assert len(stored) == 1 and token not in stored[0][0]
+
+    bob = telegram.private_user("Bob", language_code="en")
+    joined = await bob.start(payload)
+    assert f"You joined {WORKSPACE}" in joined.text
+    assert f"Workspace: {WORKSPACE}" in joined.text
+    assert any(text == "❓ Help" for text, _ in joined.messages[-1].buttons)
+    told = anna.last_message()
+    assert told is not None and told.text == f"Новый участник в {WORKSPACE}: Bob — по ссылке-приглашению."
+    workspace_id = await _current(running_bot, anna)
+    assert await _current(running_bot, bob) == workspace_id
+    assert (workspace_id, bob.id, "member") in await _memberships(running_bot)
+
+    again = await bob.start(payload)
+    assert "already a member" in again.text
+    assert len(await _memberships(running_bot)) == 2
+
+    listing = await bob.send("/team")
+    assert "Анна — owner, joined November 24, 2026" in listing.text
+    assert "Bob (you) — member" in listing.text
+    assert "Only the owner can invite or remove people." in listing.text
+    assert not listing.messages[-1].buttons  # members see the list only
+
+    listing = await anna.send("/team")
+    assert f"Команда «{WORKSPACE}»" in listing.text
+    assert "1. Анна (это вы) — владелец, в команде с 24 ноября 2026\u202fг." in listing.text
+    assert "2. Bob — участник" in listing.text
+    assert "Действует 1 ссылка-приглашение" in listing.text
+    buttons = [text for text, _ in listing.messages[-1].buttons]
+    assert "Исключить: Bob" in buttons and not any("Анна" in text for text in buttons)
+
+
+async def test_expired_revoked_and_random_links_change_nothing(
+    telegram: FakeTelegram, running_bot: RunningBot, clock: ManualClock
+) -> None:
+    anna = await _owner_with_workspace(telegram)
+    expiring, _ = await _invite(anna)
+    clock.advance(timedelta(days=8))
+    revoked, _ = await _invite(anna)
+    revoking = await anna.press("Отозвать ссылки-приглашения")
+    assert "Отозвана 1 ссылка-приглашение" in revoking.text
+    nothing_left = await anna.press("Отозвать ссылки-приглашения")
+    assert "отзывать нечего" in nothing_left.text
+    before = await _memberships(running_bot)
+
+    carl = telegram.private_user("Carl", language_code="en")
+    cases = {
+        expiring: "This invite link has expired.",
+        revoked: "This invite link was revoked",
+        "join_" + secrets.token_urlsafe(24): "This invite link is not valid.",
+    }
+    for payload, expected in cases.items():
+        reaction = await carl.start(payload)
+        assert expected in reaction.text
+        assert "send /start to create a workspace of your own" in reaction.text
+        assert len(reaction.messages) == 1  # that message and nothing else: no onboarding question
+    assert await _memberships(running_bot) == before
+    assert await _current(running_bot, carl) is None
+
+    # Someone who already has a workspace is not pointed at /start.
+    reaction = await anna.start(revoked)
+    assert "Владелец рабочего пространства отозвал эту ссылку." in reaction.text
+    assert "/start" not in reaction.text
+
+
+async def test_joining_mid_onboarding_ends_the_onboarding(telegram: FakeTelegram, running_bot: RunningBot) -> None:
+    anna = await _owner_with_workspace(telegram)
+    payload, _ = await _invite(anna)
+    dana = telegram.private_user("Dana", language_code="en")
+    asked = await dana.start()
+    assert "What should I call it?" in asked.text
+    joined = await dana.start(payload)
+    assert "You joined" in joined.text
+    await dana.send("Acme")  # no longer taken as the name of a new workspace
+    assert await running_bot.query("SELECT COUNT(*) FROM workspaces") == [(1,)]
+
+
+async def test_forged_buttons_are_refused_and_the_owner_removes_a_member(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    anna = await _owner_with_workspace(telegram)
+    payload, _ = await _invite(anna)
+    bob = telegram.private_user("Bob", language_code="en")
+    dave = telegram.private_user("Dave", language_code="en")
+    await bob.start(payload)
+    await dave.start(payload)
+    members = await _memberships(running_bot)
+    invites = await running_bot.query("SELECT COUNT(*) FROM invites")
+
+    listing = await bob.send("/team")
+    for action in (TeamAction.CONFIRM_REMOVE, TeamAction.REMOVE, TeamAction.INVITE, TeamAction.REVOKE):
+        data = TeamCallback(action=action, user_id=dave.id).pack()
+        reaction = await bob.press_data(data, listing.messages[-1].message_id)
+        assert reaction.answer is not None
+        assert reaction.text == "Only the workspace owner can do that."
+    assert await _memberships(running_bot) == members
+    assert await running_bot.query("SELECT COUNT(*) FROM invites") == invites
+
+    team = await anna.send("/team")
+    team_message = team.messages[-1].message_id
+    for user_id, expected in ((anna.id, "Владельца нельзя исключить"), (424242, "Не найдено")):
+        data = TeamCallback(action=TeamAction.CONFIRM_REMOVE, user_id=user_id).pack()
+        assert expected in (await anna.press_data(data, team_message)).text
+    assert await _memberships(running_bot) == members
+
+    asked = await anna.press("Исключить: Bob", team_message)
+    assert f"Исключить Bob из {WORKSPACE}?" in asked.text
+    kept = await anna.press("Нет, оставить")
+    assert "Bob остаётся в команде" in kept.text
+    assert await _memberships(running_bot) == members
+
+    await anna.press("Исключить: Bob", team_message)
+    removed = await anna.press("Да, исключить")
+    assert f"Bob больше не в команде {WORKSPACE}" in removed.text
+    notice = bob.last_message()
+    assert notice is not None and f"You were removed from the workspace {WORKSPACE}" in (notice.text or "")
+    assert bob.id not in [row[1] for row in await _memberships(running_bot)]
+    assert await _current(running_bot, bob) is None
+    assert "You are not in a workspace yet" in (await bob.send("/team")).text
+    assert "What should I call it?" in (await bob.start()).text
+
+    stale = await anna.press("Исключить: Bob", team_message)
+    assert "Не найдено" in stale.text
+
+    # A member who blocked the bot is still removed; the undeliverable notice breaks nothing.
+    await dave.block_bot()
+    await anna.press("Исключить: Dave", team_message)
+    removed = await anna.press("Да, исключить")
+    assert "Dave больше не в команде" in removed.text
+    assert await _memberships(running_bot) == [(members[0][0], anna.id, "owner")]
