@@ -15,6 +15,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.clock import Clock, SystemClock
 from bot.commands import publish_commands
@@ -23,6 +24,7 @@ from bot.handlers import routers
 from bot.handlers.errors import on_error
 from bot.i18n import DatabaseI18nMiddleware, LocaleResolver, create_i18n
 from bot.middlewares import InFlight, UpdateContextMiddleware
+from bot.reminders import REMINDER_INTERVAL_MINUTES, send_due_reminders
 from bot.scheduling import add_housekeeping, create_scheduler
 from bot.storage.assessments import AssessmentRepo
 from bot.storage.campaigns import CampaignRepo
@@ -76,6 +78,10 @@ class App:
     async def stop(self) -> None:
         await self.dispatcher.stop_polling()
 
+    async def run_due_reminders(self) -> int:
+        """Remind managers of campaigns due for a debrief (start-up, the scheduler, and tests after moving time)."""
+        return await send_due_reminders(self.bot, CampaignRepo(self.db), UserRepo(self.db), self.i18n, self.clock)
+
 
 def create_dispatcher(app_parts: dict[str, object], storage: SQLiteStorage) -> Dispatcher:
     """A fresh dispatcher with fresh routers, so each test (or process) gets its own."""
@@ -128,9 +134,20 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
         scheduler, clock, processed, settings.database_path, settings.backup_dir, settings.backup_keep
     )
 
+    scheduler.add_job(
+        app.run_due_reminders,
+        IntervalTrigger(minutes=REMINDER_INTERVAL_MINUTES),
+        id="due-reminders",
+        replace_existing=True,
+    )
+
     async def on_startup() -> None:
         await publish_commands(bot, i18n)
         scheduler.start()
+        try:
+            await app.run_due_reminders()  # a restart across a due date reminds now, not 15 minutes later
+        except Exception:
+            log.exception("debrief reminders failed at start-up")
         log.info("Most is up")
 
     async def on_shutdown() -> None:

@@ -15,6 +15,8 @@ def private_commands() -> list[BotCommand]:
         BotCommand(command="start", description=_("Overview and main menu")),
         BotCommand(command="newpartner", description=_("Add a partner candidate")),
         BotCommand(command="partners", description=_("Your partners and their cards")),
+        BotCommand(command="log", description=_("Log what happened in a campaign")),
+        BotCommand(command="stats", description=_("The learning loop: your figures next to the field notes")),
         BotCommand(command="help", description=_("What the bot can do")),
         BotCommand(command="language", description=_("Switch language")),
         BotCommand(command="cancel", description=_("Leave the current step")),

@@ -10,11 +10,15 @@ def routers() -> list[Router]:
     from bot.handlers import (
         assessments,
         basics,
+        campaign_log,
+        campaign_scope,
+        debrief,
         evidence,
         fallback,
         groups,
         partners,
         start,
+        stats,
         team,
     )
 
@@ -25,6 +29,10 @@ def routers() -> list[Router]:
         partners.router(),
         assessments.router(),
         evidence.router(),
+        campaign_scope.router(),
+        campaign_log.router(),
+        debrief.router(),
+        stats.router(),
         groups.router(),
         fallback.router(),
     ]

@@ -26,6 +26,7 @@ def main_menu() -> InlineKeyboardMarkup:
     builder.button(text=_("➕ New partner"), callback_data=MenuCallback(action=MenuAction.NEW_PARTNER))
     builder.button(text=_("📋 Partners"), callback_data=MenuCallback(action=MenuAction.PARTNERS))
     builder.button(text=_("👥 Team"), callback_data=MenuCallback(action=MenuAction.TEAM))
+    builder.button(text=_("📈 Learning loop"), callback_data=MenuCallback(action=MenuAction.STATS))
     builder.button(text=_("❓ Help"), callback_data=MenuCallback(action=MenuAction.HELP))
     builder.button(text=_("🌐 Language"), callback_data=MenuCallback(action=MenuAction.LANGUAGE))
     builder.adjust(2)

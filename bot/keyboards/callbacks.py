@@ -19,6 +19,7 @@ class MenuAction(StrEnum):
     NEW_PARTNER = "new"
     PARTNERS = "list"
     TEAM = "team"
+    STATS = "stats"
 
 
 class MenuCallback(CallbackData, prefix="mn1"):

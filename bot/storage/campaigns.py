@@ -100,6 +100,10 @@ class DueReminder:
     due_date: date
 
 
+class CampaignAlreadyRunning(Exception):
+    """The partner already has a running campaign: one at a time (a teammate may have just saved one)."""
+
+
 class CampaignRepo:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -114,13 +118,17 @@ class CampaignRepo:
         new_stage: Stage,
         now: datetime,
     ) -> int | None:
-        """Store the campaign and move the partner to its rung's stage at once; None for another workspace."""
+        """Store the campaign and move the partner to its rung's stage at once; None for another workspace.
+
+        Raises CampaignAlreadyRunning when one is running already, checked inside the same transaction."""
         async with self._db.transaction() as tx:
             owned = await tx.fetchval(
                 "SELECT 1 FROM partners WHERE id = ? AND workspace_id = ?", (partner_id, workspace_id)
             )
             if owned is None:
                 return None
+            if await tx.fetchval("SELECT 1 FROM campaigns WHERE partner_id = ? AND status = 'running'", (partner_id,)):
+                raise CampaignAlreadyRunning(partner_id)
             campaign_id = await tx.execute(
                 "INSERT INTO campaigns (partner_id, rung, creators, bigger_confirmed, deliverable, start_date, days, "
                 "due_date, metrics, metrics_agreed, payment_terms, revision_limit, creators_market, checklist, "
@@ -168,6 +176,15 @@ class CampaignRepo:
             (workspace_id, partner_id),
         )
         return [_campaign(r) for r in rows]
+
+    async def running_in_workspace(self, workspace_id: int, limit: int) -> list[tuple[str, Campaign]]:
+        """Running campaigns of active partners with the partner's name, soonest due first."""
+        rows = await self._db.fetchall(
+            f"SELECT p.name AS partner_name, {_CAMPAIGN_COLUMNS} FROM campaigns c {_IN_WORKSPACE} "
+            "WHERE c.status = 'running' AND p.archived = 0 ORDER BY c.due_date, c.id LIMIT ?",
+            (workspace_id, limit),
+        )
+        return [(r["partner_name"], _campaign(r)) for r in rows]
 
     async def add_event(
         self,

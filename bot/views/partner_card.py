@@ -115,6 +115,10 @@ class PartnerCards:
         )
 
 
+def _title(text: str) -> str:
+    return f"<b>{text}</b>"
+
+
 def render_card(data: CardData, locale: str) -> str:
     sections = [
         _header(data),
@@ -144,7 +148,7 @@ def _header(data: CardData) -> str:
 
 def _evidence(data: CardData) -> str:
     summaries = summarize_markets(data.cases)
-    lines = [f"<b>{_('Evidence')}</b>"]
+    lines = [_title(_("Evidence"))]
     for market in MARKETS:
         s = summaries[market]
         if s.count == 0:
@@ -172,7 +176,7 @@ def _evidence(data: CardData) -> str:
 
 
 def _conversation(data: CardData) -> str:
-    lines = [f"<b>{_('Conversation signals')}</b>"]
+    lines = [_title(_("Conversation signals"))]
     for signal in CONVERSATION_SIGNALS:
         on = data.partner.signals.get(signal)
         lines.append(f"{CHECK if on else CROSS} {labels.conversation_signal(signal)}")
@@ -180,7 +184,7 @@ def _conversation(data: CardData) -> str:
 
 
 def _gut_check(data: CardData, locale: str) -> str:
-    title = f"<b>{_('Gut check')}</b>"
+    title = _title(_("Gut check"))
     if not data.gut_runs:
         return title + "\n" + _("Not run yet.")
     lines = [title]
@@ -202,7 +206,7 @@ def _gut_check(data: CardData, locale: str) -> str:
 
 
 def _scorecard(data: CardData, locale: str) -> str:
-    title = f"<b>{_('Scorecard')}</b>"
+    title = _title(_("Scorecard"))
     team = data.team
     if team is None:
         return title + "\n" + _("Nobody has scored this partner yet.")
@@ -236,7 +240,7 @@ EVENTS_SHOWN = 5
 def _campaigns(data: CardData, locale: str) -> str:
     if not data.campaigns:
         return ""
-    lines = [f"<b>{_('Campaigns')}</b>"]
+    lines = [_title(_("Campaigns"))]
     rung = rung_of_stage(data.partner.stage)
     if rung is not None:
         planned = campaigns_planned(rung)
@@ -270,7 +274,7 @@ def _flags(data: CardData) -> str:
     flags = data.flags()
     if not flags:
         return ""
-    return "\n".join([f"<b>{_('Red flags')}</b>", *(f"🚩 {labels.red_flag(flag)}" for flag in flags)])
+    return "\n".join([_title(_("Red flags")), *(f"🚩 {labels.red_flag(flag)}" for flag in flags)])
 
 
 def _next(data: CardData) -> str:

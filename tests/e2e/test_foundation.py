@@ -196,11 +196,17 @@ async def test_main_menu_buttons_lead_somewhere(telegram: FakeTelegram, running_
     await user.start()
     menu = (await user.send("Север")).messages[-1]
     assert [text for text, _ in menu.buttons] == [
-        "➕ Новый партнёр", "📋 Партнёры", "👥 Команда", "❓ Помощь", "🌐 Язык"
+        "➕ Новый партнёр",
+        "📋 Партнёры",
+        "👥 Команда",
+        "📈 Чему учат данные",
+        "❓ Помощь",
+        "🌐 Язык",
     ]
     assert "Как называется партнёр?" in (await user.press("➕ Новый партнёр", menu)).text
     await user.send("/cancel")
     assert "Партнёров пока нет" in (await user.press("📋 Партнёры", menu)).text
     assert "Север" in (await user.press("👥 Команда", menu)).text
+    assert "Север" in (await user.press("📈 Чему учат данные", menu)).text
     assert "Что я умею" in (await user.press("❓ Помощь", menu)).text
     assert "Выберите язык" in (await user.press("🌐 Язык", menu)).text

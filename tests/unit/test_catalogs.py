@@ -64,3 +64,15 @@ def test_russian_is_written_not_copied() -> None:
     assert not copied, f"Russian entries identical to English: {copied[:5]}"
     cyrillic = [m for m in catalog("ru") if m.id and re.search("[а-яё]", str(m.string), re.I)]
     assert len(cyrillic) >= 0.9 * len([m for m in catalog("ru") if m.id])
+
+
+def test_no_translation_call_hides_inside_an_f_string() -> None:
+    # Babel does not extract _() nested in an f-string, so such text would silently stay English.
+    nested = re.compile(r"""f(["']).*\{\s*(_|ngettext|gettext)\(""")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in (ROOT / "bot").rglob("*.py")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if nested.search(line)
+    ]
+    assert not offenders, offenders

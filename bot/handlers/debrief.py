@@ -1,0 +1,732 @@
+"""Phase 3, the debrief: what worked, what didn't, the problem, quality; the recommendation; the decision."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n, ngettext
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot import texts
+from bot.clock import Clock
+from bot.domain.campaigns import (
+    QUALITY_MAX,
+    QUALITY_MIN,
+    Decision,
+    ProblemKind,
+    Recommendation,
+    RecommendationResult,
+    RecReason,
+    campaigns_planned,
+    decision_differs,
+    is_valid_quality,
+    recommend,
+    rung_of_stage,
+    stage_after_decision,
+    stage_of_rung,
+)
+from bot.domain.partners import Stage
+from bot.handlers import debrief_texts
+from bot.handlers.campaign_log import campaign_number, drop_keyboard, running_campaign
+from bot.handlers.filters import CALLBACK_PRIVATE, PRIVATE
+from bot.handlers.partners import edit_or_send, not_found_text, show_partner_card
+from bot.handlers.workspace_guard import WorkspaceRequired
+from bot.keyboards.callbacks import PartnerAction, PartnerCallback
+from bot.keyboards.campaign_callbacks import DebriefDecisionCallback, DebriefProblemCallback, DebriefQualityCallback
+from bot.storage.campaigns import Campaign, CampaignRepo, Debrief
+from bot.storage.partners import Partner, PartnerRepo
+from bot.storage.workspaces import Workspace
+from bot.views.formatting import user_text
+from bot.views.partner_card import PartnerCards
+
+ANSWER_MAX_LEN = 1000  # what worked / what didn't
+REASON_MAX_LEN = 500  # why the decision departs from the recommendation
+RECAP_LEN = 300  # how much of each answer the recommendation message repeats
+STEPS = 5
+
+
+class DebriefForm(StatesGroup):
+    waiting_for_what_worked = State()
+    waiting_for_what_didnt = State()
+    waiting_for_problem = State()
+    waiting_for_quality = State()
+    waiting_for_decision = State()
+    waiting_for_override_reason = State()
+
+
+@dataclass
+class DebriefDraft:
+    """A debrief in progress (FSM data, plain JSON): enum values as strings, the recommendation as shown."""
+
+    partner_id: int = 0
+    campaign_id: int = 0
+    what_worked: str = ""
+    what_didnt: str = ""
+    problem: str = ""
+    quality: int = 0
+    recommendation: str = ""
+    reasons: list[str] = field(default_factory=list)
+    decision: str = ""
+    message_id: int | None = None  # the message whose buttons are live
+
+    KEY = "debrief"
+
+    @classmethod
+    async def load(cls, state: FSMContext) -> DebriefDraft:
+        raw = (await state.get_data()).get(cls.KEY)
+        if not isinstance(raw, dict):
+            return cls()
+        draft = cls()
+        for name, default in asdict(cls()).items():
+            value = raw.get(name, default)
+            if name == "message_id":
+                draft.message_id = value if isinstance(value, int) else None
+            elif name == "reasons":
+                valid = {r.value for r in RecReason}
+                draft.reasons = [r for r in value if r in valid] if isinstance(value, list) else []
+            elif isinstance(value, type(default)):
+                setattr(draft, name, value)
+        if draft.problem not in {p.value for p in ProblemKind}:
+            draft.problem = ""
+        if draft.recommendation not in {r.value for r in Recommendation}:
+            draft.recommendation = ""
+        if draft.decision not in {d.value for d in Decision}:
+            draft.decision = ""
+        if not is_valid_quality(draft.quality):
+            draft.quality = 0
+        return draft
+
+    async def save(self, state: FSMContext) -> None:
+        await state.update_data({self.KEY: asdict(self)})
+
+    def result(self) -> RecommendationResult | None:
+        if not self.recommendation:
+            return None
+        return RecommendationResult(Recommendation(self.recommendation), tuple(RecReason(r) for r in self.reasons))
+
+
+def router() -> Router:
+    r = Router(name="debrief")
+    r.message.filter(PRIVATE)
+    r.callback_query.filter(CALLBACK_PRIVATE)
+    r.message.middleware(WorkspaceRequired())
+    r.callback_query.middleware(WorkspaceRequired())
+
+    r.callback_query.register(debrief_start, PartnerCallback.filter(F.action == PartnerAction.DEBRIEF))
+    text = F.text & ~F.text.startswith("/")
+    r.message.register(what_worked_entered, DebriefForm.waiting_for_what_worked, text)
+    r.message.register(what_didnt_entered, DebriefForm.waiting_for_what_didnt, text)
+    r.callback_query.register(problem_chosen, DebriefProblemCallback.filter())
+    r.callback_query.register(quality_chosen, DebriefQualityCallback.filter())
+    r.message.register(quality_typed, DebriefForm.waiting_for_quality, text)
+    r.callback_query.register(decision_chosen, DebriefDecisionCallback.filter())
+    r.message.register(override_reason_entered, DebriefForm.waiting_for_override_reason, text)
+    r.message.register(step_repeated, DebriefForm.waiting_for_what_worked)
+    r.message.register(step_repeated, DebriefForm.waiting_for_what_didnt)
+    r.message.register(step_repeated, DebriefForm.waiting_for_problem)
+    r.message.register(step_repeated, DebriefForm.waiting_for_quality)
+    r.message.register(step_repeated, DebriefForm.waiting_for_decision)
+    r.message.register(step_repeated, DebriefForm.waiting_for_override_reason)
+    return r
+
+
+# ---- prompts -------------------------------------------------------------------------------------------
+
+
+def _step(index: int) -> str:
+    return _("Step {index} of {total}.").format(index=index, total=STEPS)
+
+
+def _title(partner: Partner, campaign: Campaign, number: int) -> str:
+    return _("<b>Debrief: {name}</b> · campaign #{number}, rung {rung} — {deliverable}").format(
+        name=user_text(partner.name),
+        number=number,
+        rung=campaign.rung,
+        deliverable=user_text(campaign.scope.deliverable, 80),
+    )
+
+
+def _ask_what_worked() -> str:
+    return _step(1) + " " + _("What worked? Send a short text (up to {max} characters).").format(max=ANSWER_MAX_LEN)
+
+
+def _ask_what_didnt() -> str:
+    return (
+        _step(2) + " " + _("What didn't work? Send a short text (up to {max} characters).").format(max=ANSWER_MAX_LEN)
+    )
+
+
+def _ask_problem() -> str:
+    return _step(3) + " " + _("What kind of problem was it?")
+
+
+def _ask_quality() -> str:
+    return (
+        _step(4)
+        + " "
+        + _("How good was the work? Rate the quality from {min} to {max}.").format(min=QUALITY_MIN, max=QUALITY_MAX)
+    )
+
+
+def _ask_override(draft: DebriefDraft) -> str:
+    result = draft.result()
+    return _(
+        "You chose <b>{decision}</b>, and I recommended <b>{recommendation}</b>. Why? "
+        "Your reason is kept with the debrief (up to {max} characters)."
+    ).format(
+        decision=debrief_texts.decision(Decision(draft.decision)) if draft.decision else "",
+        recommendation=debrief_texts.recommendation(result.recommendation) if result else "",
+        max=REASON_MAX_LEN,
+    )
+
+
+def _problem_keyboard(campaign_id: int) -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    for kind in ProblemKind:
+        b.button(
+            text=debrief_texts.problem(kind),
+            callback_data=DebriefProblemCallback(campaign_id=campaign_id, problem=kind),
+        )
+    b.adjust(1)
+    return b.as_markup()
+
+
+def _quality_keyboard(campaign_id: int) -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    for quality in range(QUALITY_MIN, QUALITY_MAX + 1):
+        b.button(text=str(quality), callback_data=DebriefQualityCallback(campaign_id=campaign_id, quality=quality))
+    b.adjust(QUALITY_MAX - QUALITY_MIN + 1)
+    return b.as_markup()
+
+
+def _decision_keyboard(campaign_id: int, recommended: Recommendation) -> InlineKeyboardMarkup:
+    b = InlineKeyboardBuilder()
+    for decision in Decision:
+        text = debrief_texts.decision_button(decision)
+        if not decision_differs(recommended, decision):
+            text += " " + _("(recommended)")
+        b.button(text=text, callback_data=DebriefDecisionCallback(campaign_id=campaign_id, decision=decision))
+    b.adjust(2)
+    return b.as_markup()
+
+
+def _recap(draft: DebriefDraft) -> list[str]:
+    lines = [
+        _("What worked: {text}").format(text=user_text(draft.what_worked, RECAP_LEN)),
+        _("What didn't: {text}").format(text=user_text(draft.what_didnt, RECAP_LEN)),
+    ]
+    if draft.problem:
+        lines.append(_("Problem: {kind}").format(kind=debrief_texts.problem(ProblemKind(draft.problem))))
+    if draft.quality:
+        lines.append(_("Quality: {quality} of {max}").format(quality=draft.quality, max=QUALITY_MAX))
+    return lines
+
+
+def _recommendation_text(draft: DebriefDraft, title: str, rung: int, debriefed_with_this: int) -> str:
+    result = draft.result()
+    assert result is not None
+    lines = [title, "", *_recap(draft), ""]
+    lines.append(
+        _("<b>My recommendation: {recommendation}</b>").format(
+            recommendation=debrief_texts.recommendation(result.recommendation)
+        )
+    )
+    lines.append(_("Because:"))
+    lines += [f"• {debrief_texts.reason(reason)}" for reason in result.reasons]
+    lines.append("")
+    lines.append(
+        _("Ladder: rung {rung}, {done} of {planned} campaigns debriefed with this one.").format(
+            rung=rung, done=debriefed_with_this, planned=campaigns_planned(rung)
+        )
+    )
+    lines.append(_step(5) + " " + _("The decision is yours:"))
+    return "\n".join(lines)
+
+
+async def _send_step(
+    message: Message,
+    state: FSMContext,
+    draft: DebriefDraft,
+    partner: Partner,
+    campaign: Campaign,
+    campaigns: CampaignRepo,
+    workspace: Workspace,
+    *,
+    edit: bool = False,
+    hint: str | None = None,
+) -> None:
+    """Shows the current step (its question and buttons) and remembers the message whose buttons are live."""
+    current = await state.get_state()
+    number = await campaign_number(campaigns, workspace.id, campaign)
+    title = _title(partner, campaign, number)
+    markup: InlineKeyboardMarkup | None = None
+    if current == DebriefForm.waiting_for_what_worked.state:
+        text = _ask_what_worked()
+    elif current == DebriefForm.waiting_for_what_didnt.state:
+        text = _ask_what_didnt()
+    elif current == DebriefForm.waiting_for_problem.state:
+        text, markup = "\n".join([title, "", *_recap(draft), "", _ask_problem()]), _problem_keyboard(campaign.id)
+    elif current == DebriefForm.waiting_for_quality.state:
+        text, markup = "\n".join([title, "", *_recap(draft), "", _ask_quality()]), _quality_keyboard(campaign.id)
+    elif current == DebriefForm.waiting_for_decision.state:
+        rung, _stage, done = await _ladder(partner, campaign, campaigns, workspace)
+        text = _recommendation_text(draft, title, rung, done)
+        result = draft.result()
+        markup = _decision_keyboard(campaign.id, result.recommendation) if result else None
+    else:
+        text = _ask_override(draft)
+    if hint:
+        text = hint + "\n\n" + text
+    if edit and markup is not None:
+        await edit_or_send(message, text, markup)
+        draft.message_id = message.message_id
+    else:
+        sent = await message.answer(text, reply_markup=markup)
+        draft.message_id = sent.message_id if markup else None
+    await draft.save(state)
+
+
+async def _ladder(
+    partner: Partner, campaign: Campaign, campaigns: CampaignRepo, workspace: Workspace
+) -> tuple[int, Stage, int]:
+    """The rung the decision applies to, the partner's ladder stage, and its debriefed campaigns with this one."""
+    stage = partner.stage if rung_of_stage(partner.stage) is not None else stage_of_rung(campaign.rung)
+    rung = rung_of_stage(stage) or campaign.rung
+    debriefed = sum(
+        1 for c in await campaigns.for_partner(workspace.id, partner.id) if c.rung == rung and not c.running
+    )
+    return rung, stage, debriefed + 1
+
+
+async def _load(
+    workspace: Workspace, partners: PartnerRepo, campaigns: CampaignRepo, campaign_id: int
+) -> tuple[Partner, Campaign] | None:
+    """The campaign and its partner, read through the caller's workspace."""
+    campaign = await campaigns.get(workspace.id, campaign_id)
+    partner = None if campaign is None else await partners.get(workspace.id, campaign.partner_id)
+    if campaign is None or partner is None:
+        return None
+    return partner, campaign
+
+
+# ---- start ---------------------------------------------------------------------------------------------
+
+
+async def debrief_start(
+    callback: CallbackQuery,
+    callback_data: PartnerCallback,
+    state: FSMContext,
+    bot: Bot,
+    partners: PartnerRepo,
+    campaigns: CampaignRepo,
+    workspace: Workspace,
+) -> None:
+    """The card's (or the reminder's) "Debrief" button: step 1, or the step where an unfinished one stopped."""
+    message = callback.message
+    if not isinstance(message, Message):
+        return
+    partner = await partners.get(workspace.id, callback_data.partner_id)
+    if partner is None:
+        await message.answer(not_found_text())
+        return
+    campaign = await running_campaign(campaigns, workspace.id, partner.id)
+    if campaign is None:
+        await message.answer(
+            _("No campaign of <b>{name}</b> is waiting for a debrief.").format(name=user_text(partner.name))
+        )
+        return
+    current = await state.get_state()
+    draft = await DebriefDraft.load(state)
+    if current in DebriefForm.__state_names__ and draft.campaign_id == campaign.id:
+        await drop_keyboard(bot, message.chat.id, draft.message_id)
+        await message.answer(_("Let's continue the debrief where you left off."))
+        await _send_step(message, state, draft, partner, campaign, campaigns, workspace)
+        return
+    if draft.message_id is not None:
+        await drop_keyboard(bot, message.chat.id, draft.message_id)
+    await state.set_data({})
+    await state.set_state(DebriefForm.waiting_for_what_worked)
+    draft = DebriefDraft(partner_id=partner.id, campaign_id=campaign.id)
+    number = await campaign_number(campaigns, workspace.id, campaign)
+    await message.answer(
+        _title(partner, campaign, number)
+        + "\n"
+        + _("Five short steps; what you enter is kept even if you stop halfway.")
+    )
+    await _send_step(message, state, draft, partner, campaign, campaigns, workspace)
+
+
+# ---- text steps ----------------------------------------------------------------------------------------
+
+
+async def _draft_in_workspace(
+    message: Message, state: FSMContext, workspace: Workspace, partners: PartnerRepo, campaigns: CampaignRepo
+) -> tuple[DebriefDraft, Partner, Campaign] | None:
+    """The draft and what it debriefs, still ours and still running; otherwise the debrief ends with a word."""
+    draft = await DebriefDraft.load(state)
+    loaded = await _load(workspace, partners, campaigns, draft.campaign_id)
+    if loaded is None:
+        await state.clear()
+        await message.answer(not_found_text())
+        return None
+    partner, campaign = loaded
+    if not campaign.running:
+        await state.clear()
+        await message.answer(_already_debriefed(partner))
+        return None
+    return draft, partner, campaign
+
+
+def _already_debriefed(partner: Partner) -> str:
+    return _("This campaign of <b>{name}</b> has already been debriefed.").format(name=user_text(partner.name))
+
+
+def _answer(message: Message) -> str | None:
+    text = (message.text or "").strip()
+    return text if text and len(text) <= ANSWER_MAX_LEN else None
+
+
+async def what_worked_entered(
+    message: Message, state: FSMContext, partners: PartnerRepo, campaigns: CampaignRepo, workspace: Workspace
+) -> None:
+    """Step 1: what worked."""
+    answer = _answer(message)
+    if answer is None:
+        await _text_problem(message, ANSWER_MAX_LEN)
+        return
+    loaded = await _draft_in_workspace(message, state, workspace, partners, campaigns)
+    if loaded is None:
+        return
+    draft, partner, campaign = loaded
+    draft.what_worked = answer
+    await state.set_state(DebriefForm.waiting_for_what_didnt)
+    await _send_step(message, state, draft, partner, campaign, campaigns, workspace)
+
+
+async def what_didnt_entered(
+    message: Message, state: FSMContext, partners: PartnerRepo, campaigns: CampaignRepo, workspace: Workspace
+) -> None:
+    """Step 2: what didn't work; then the problem kind buttons."""
+    answer = _answer(message)
+    if answer is None:
+        await _text_problem(message, ANSWER_MAX_LEN)
+        return
+    loaded = await _draft_in_workspace(message, state, workspace, partners, campaigns)
+    if loaded is None:
+        return
+    draft, partner, campaign = loaded
+    draft.what_didnt = answer
+    await state.set_state(DebriefForm.waiting_for_problem)
+    await _send_step(message, state, draft, partner, campaign, campaigns, workspace)
+
+
+async def _text_problem(message: Message, limit: int) -> None:
+    text = (message.text or "").strip()
+    if len(text) > limit:
+        await message.answer(texts.text_too_long(limit, len(text)))
+    else:
+        await message.answer(texts.text_expected(limit))
+
+
+# ---- button steps --------------------------------------------------------------------------------------
+
+
+async def _button_step(
+    callback: CallbackQuery,
+    campaign_id: int,
+    expected: State,
+    state: FSMContext,
+    partners: PartnerRepo,
+    campaigns: CampaignRepo,
+    workspace: Workspace,
+) -> tuple[Message, DebriefDraft, Partner, Campaign] | None:
+    """Checks a step's button: the campaign is ours and running, and the debrief is at this step for it."""
+    message = callback.message
+    if not isinstance(message, Message):
+        return None
+    loaded = await _load(workspace, partners, campaigns, campaign_id)
+    if loaded is None:
+        await message.answer(not_found_text())
+        return None
+    partner, campaign = loaded
+    draft = await DebriefDraft.load(state)
+    if await state.get_state() != expected.state or draft.campaign_id != campaign.id:
+        await message.answer(texts.stale_button())
+        return None
+    if not campaign.running:
+        await state.clear()
+        await message.answer(_already_debriefed(partner))
+        return None
+    return message, draft, partner, campaign
+
+
+async def problem_chosen(
+    callback: CallbackQuery,
+    callback_data: DebriefProblemCallback,
+    state: FSMContext,
+    partners: PartnerRepo,
+    campaigns: CampaignRepo,
+    workspace: Workspace,
+) -> None:
+    """Step 3: the kind of problem."""
+    checked = await _button_step(
+        callback, callback_data.campaign_id, DebriefForm.waiting_for_problem, state, partners, campaigns, workspace
+    )
+    if checked is None:
+        return
+    message, draft, partner, campaign = checked
+    draft.problem = callback_data.problem.value
+    await state.set_state(DebriefForm.waiting_for_quality)
+    await _send_step(message, state, draft, partner, campaign, campaigns, workspace, edit=True)
+
+
+async def quality_chosen(
+    callback: CallbackQuery,
+    callback_data: DebriefQualityCallback,
+    state: FSMContext,
+    partners: PartnerRepo,
+    campaigns: CampaignRepo,
+    workspace: Workspace,
+) -> None:
+    """Step 4: quality by button; then the recommendation."""
+    checked = await _button_step(
+        callback, callback_data.campaign_id, DebriefForm.waiting_for_quality, state, partners, campaigns, workspace
+    )
+    if checked is None:
+        return
+    message, draft, partner, campaign = checked
+    if not is_valid_quality(callback_data.quality):
+        await message.answer(texts.stale_button())
+        return
+    await _recommend(message, state, draft, partner, campaign, campaigns, workspace, callback_data.quality, edit=True)
+
+
+async def quality_typed(
+    message: Message, state: FSMContext, partners: PartnerRepo, campaigns: CampaignRepo, workspace: Workspace
+) -> None:
+    """Step 4: quality typed as one digit."""
+    value = (message.text or "").strip()
+    quality = int(value) if value.isascii() and value.isdigit() and len(value) == 1 else 0
+    loaded = await _draft_in_workspace(message, state, workspace, partners, campaigns)
+    if loaded is None:
+        return
+    draft, partner, campaign = loaded
+    if not is_valid_quality(quality):
+        await _send_step(message, state, draft, partner, campaign, campaigns, workspace, hint=_quality_hint())
+        return
+    await _recommend(message, state, draft, partner, campaign, campaigns, workspace, quality, edit=False)
+
+
+def _quality_hint() -> str:
+    return _("Please rate from {min} to {max}: tap a button or type one digit.").format(
+        min=QUALITY_MIN, max=QUALITY_MAX
+    )
+
+
+async def _recommend(
+    message: Message,
+    state: FSMContext,
+    draft: DebriefDraft,
+    partner: Partner,
+    campaign: Campaign,
+    campaigns: CampaignRepo,
+    workspace: Workspace,
+    quality: int,
+    *,
+    edit: bool,
+) -> None:
+    """The recommendation from this campaign's events, the answers and the partner's earlier debriefs."""
+    if not draft.problem:  # damaged FSM data: ask for the problem kind again
+        await state.set_state(DebriefForm.waiting_for_problem)
+        await _send_step(message, state, draft, partner, campaign, campaigns, workspace, edit=edit)
+        return
+    events = [
+        e.kind for e in await campaigns.events_for_partner(workspace.id, partner.id) if e.campaign_id == campaign.id
+    ]
+    history = await campaigns.history(workspace.id, partner.id, campaign.id)
+    result = recommend(events, ProblemKind(draft.problem), quality, history)
+    draft.quality = quality
+    draft.recommendation = result.recommendation.value
+    draft.reasons = [r.value for r in result.reasons]
+    await state.set_state(DebriefForm.waiting_for_decision)
+    await _send_step(message, state, draft, partner, campaign, campaigns, workspace, edit=edit)
+
+
+async def decision_chosen(
+    callback: CallbackQuery,
+    callback_data: DebriefDecisionCallback,
+    state: FSMContext,
+    bot: Bot,
+    partners: PartnerRepo,
+    campaigns: CampaignRepo,
+    cards: PartnerCards,
+    workspace: Workspace,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    """Step 5: the decision; one that departs from the recommendation needs a reason first."""
+    checked = await _button_step(
+        callback, callback_data.campaign_id, DebriefForm.waiting_for_decision, state, partners, campaigns, workspace
+    )
+    if checked is None:
+        return
+    message, draft, partner, campaign = checked
+    result = draft.result()
+    if result is None or not draft.problem or not draft.quality:  # damaged FSM data
+        await state.clear()
+        await message.answer(texts.stale_button())
+        return
+    draft.decision = callback_data.decision.value
+    await drop_keyboard(bot, message.chat.id, message.message_id)
+    if decision_differs(result.recommendation, callback_data.decision):
+        await state.set_state(DebriefForm.waiting_for_override_reason)
+        await _send_step(message, state, draft, partner, campaign, campaigns, workspace)
+        return
+    await _save(
+        message, callback.from_user.id, state, draft, partner, campaign, None, campaigns, cards, workspace, clock, i18n
+    )
+
+
+async def override_reason_entered(
+    message: Message,
+    state: FSMContext,
+    partners: PartnerRepo,
+    campaigns: CampaignRepo,
+    cards: PartnerCards,
+    workspace: Workspace,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    """Why the decision departs from the recommendation (required); then the debrief is saved."""
+    reason = (message.text or "").strip()
+    if not reason or len(reason) > REASON_MAX_LEN:
+        await _text_problem(message, REASON_MAX_LEN)
+        return
+    loaded = await _draft_in_workspace(message, state, workspace, partners, campaigns)
+    if loaded is None:
+        return
+    draft, partner, campaign = loaded
+    if draft.result() is None or not draft.decision or not draft.problem or not draft.quality:
+        await state.clear()
+        await message.answer(texts.stale_button())
+        return
+    user_id = message.from_user.id if message.from_user else 0
+    await _save(message, user_id, state, draft, partner, campaign, reason, campaigns, cards, workspace, clock, i18n)
+
+
+async def step_repeated(
+    message: Message, state: FSMContext, partners: PartnerRepo, campaigns: CampaignRepo, workspace: Workspace
+) -> None:
+    """Anything else during the debrief: say what the current step needs, and ask it again."""
+    if message.text and message.text.startswith("/"):
+        await message.answer(texts.mid_conversation_command())
+        return
+    loaded = await _draft_in_workspace(message, state, workspace, partners, campaigns)
+    if loaded is None:
+        return
+    draft, partner, campaign = loaded
+    current = await state.get_state()
+    hints = {
+        DebriefForm.waiting_for_what_worked.state: texts.text_expected(ANSWER_MAX_LEN),
+        DebriefForm.waiting_for_what_didnt.state: texts.text_expected(ANSWER_MAX_LEN),
+        DebriefForm.waiting_for_problem.state: _("Please choose the kind of problem with the buttons."),
+        DebriefForm.waiting_for_quality.state: _quality_hint(),
+        DebriefForm.waiting_for_decision.state: _("Please choose your decision with the buttons."),
+        DebriefForm.waiting_for_override_reason.state: texts.text_expected(REASON_MAX_LEN),
+    }
+    await _send_step(message, state, draft, partner, campaign, campaigns, workspace, hint=hints.get(current or ""))
+
+
+# ---- saving --------------------------------------------------------------------------------------------
+
+
+async def _save(
+    message: Message,
+    user_id: int,
+    state: FSMContext,
+    draft: DebriefDraft,
+    partner: Partner,
+    campaign: Campaign,
+    override_reason: str | None,
+    campaigns: CampaignRepo,
+    cards: PartnerCards,
+    workspace: Workspace,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    """Debrief, campaign status and the stage the ladder allows, at once; then what happens next, and the card."""
+    result = draft.result()
+    assert result is not None
+    decision = Decision(draft.decision)
+    rung, stage, debriefed = await _ladder(partner, campaign, campaigns, workspace)
+    new_stage = stage_after_decision(stage, decision, debriefed)
+    now = clock.now()
+    debrief = Debrief(
+        campaign_id=campaign.id,
+        what_worked=draft.what_worked,
+        what_didnt=draft.what_didnt,
+        problem=ProblemKind(draft.problem),
+        quality=draft.quality,
+        recommendation=result,
+        decision=decision,
+        override_reason=override_reason,
+        created_at=now.isoformat(),
+    )
+    saved = await campaigns.save_debrief(workspace.id, campaign.id, debrief, user_id, new_stage, now)
+    await state.clear()
+    if not saved:
+        await message.answer(_already_debriefed(partner))
+        return
+    lines = [
+        _("✅ Debrief saved for <b>{name}</b>. Your decision: {decision}.").format(
+            name=user_text(partner.name), decision=debrief_texts.decision(decision)
+        )
+    ]
+    if override_reason:
+        lines.append(_("Why: {reason}").format(reason=user_text(override_reason)))
+    lines.append(_next_text(partner, decision, rung, new_stage, debriefed))
+    await message.answer("\n".join(lines))
+    await show_partner_card(message, user_id, partner.id, cards, workspace, i18n, edit=False)
+
+
+def _next_text(partner: Partner, decision: Decision, rung: int, new_stage: Stage, debriefed: int) -> str:
+    """What happens next on the ladder after this decision."""
+    name = user_text(partner.name)
+    planned = campaigns_planned(rung)
+    remaining = max(planned - debriefed, 0)
+    if decision is Decision.WALK:
+        return _("🚪 You walked away from <b>{name}</b>. The whole record stays on the card.").format(name=name)
+    if decision is Decision.PAUSE:
+        return _("⏸ <b>{name}</b> is paused. When you pick it up again, scope the next campaign from the card.").format(
+            name=name
+        )
+    new_rung = rung_of_stage(new_stage)
+    if new_rung is not None and new_rung > rung:
+        planned_next = campaigns_planned(new_rung)
+        return ngettext(
+            "📈 Rung {rung} is open: {count} campaign. Scope the next campaign from the card.",
+            "📈 Rung {rung} is open: {count} campaigns. Scope the next campaign from the card.",
+            planned_next,
+        ).format(rung=new_rung, count=planned_next)
+    if decision is Decision.RERUN:
+        return _(
+            "🔁 Fix what went wrong and re-run: scope the next campaign on rung {rung} ({done} of {planned} debriefed)."
+        ).format(rung=rung, done=debriefed, planned=planned)
+    if remaining > 0:
+        return ngettext(
+            "Rung {rung} still needs {count} more debriefed campaign before the next rung opens: "
+            "the ladder never skips a rung. Scope the next campaign on this rung.",
+            "Rung {rung} still needs {count} more debriefed campaigns before the next rung opens: "
+            "the ladder never skips a rung. Scope the next campaign on this rung.",
+            remaining,
+        ).format(rung=rung, count=remaining)
+    return ngettext(
+        "Rung {rung} is the top of the ladder ({count} campaign): keep going at this scale.",
+        "Rung {rung} is the top of the ladder ({count} campaigns): keep going at this scale.",
+        planned,
+    ).format(rung=rung, count=planned)
