@@ -35,6 +35,7 @@ from bot.storage.fsm import SQLiteStorage
 from bot.storage.invites import InviteRepo
 from bot.storage.partners import PartnerRepo
 from bot.storage.processed import ProcessedUpdates
+from bot.storage.references import ReferenceRepo
 from bot.storage.team import TeamRepo
 from bot.storage.users import UserRepo
 from bot.storage.workspaces import WorkspaceRepo
@@ -100,6 +101,7 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     users, chats, workspaces = UserRepo(db), ChatRepo(db), WorkspaceRepo(db)
     processed = ProcessedUpdates(db)
     partners, evidence, assessments, campaigns = PartnerRepo(db), EvidenceRepo(db), AssessmentRepo(db), CampaignRepo(db)
+    references = ReferenceRepo(db)
     resolver = LocaleResolver(users, chats, settings.default_locale)
     scheduler = create_scheduler()
     inflight = InFlight()
@@ -118,7 +120,8 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
             "evidence": evidence,
             "assessments": assessments,
             "campaigns": campaigns,
-            "cards": PartnerCards(partners, evidence, assessments, campaigns, clock),
+            "references": references,
+            "cards": PartnerCards(partners, evidence, assessments, campaigns, clock, references=references),
             "locale_resolver": resolver,
             "scheduler": scheduler,
         },

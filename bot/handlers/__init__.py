@@ -17,6 +17,7 @@ def routers() -> list[Router]:
         fallback,
         groups,
         partners,
+        references,
         start,
         stats,
         team,
@@ -25,6 +26,7 @@ def routers() -> list[Router]:
     return [
         basics.router(),
         team.router(),
+        references.router(),  # before start: `/start ref_<token>` is a reference link
         start.router(),
         partners.router(),
         assessments.router(),

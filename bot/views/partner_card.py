@@ -16,12 +16,24 @@ from bot.domain.campaigns import campaigns_planned, on_time_share, rung_of_stage
 from bot.domain.evidence import CONVERSATION_SIGNALS, CaseStudy, derive_signals, summarize_markets
 from bot.domain.next_step import CampaignPhase, NextStep, RedFlag, next_step, red_flags
 from bot.domain.partners import MARKETS, Stage
+from bot.domain.references import (
+    DIMENSIONS,
+    Again,
+    Dimension,
+    Duration,
+    LinkCounts,
+    count_links,
+    duration_of,
+    summarize,
+)
 from bot.domain.scorecard import SCORE_GROUPS, ScoreResult, TeamScore, team_view
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
+from bot.keyboards.reference_callbacks import ReferenceAction, ReferenceCallback
 from bot.storage.assessments import AssessmentRepo, GutRun, Submission
 from bot.storage.campaigns import Campaign, CampaignRepo, Debrief, LoggedEvent
 from bot.storage.evidence import EvidenceRepo
 from bot.storage.partners import Partner, PartnerRepo
+from bot.storage.references import ReferenceRepo, StoredAnswer
 from bot.views.formatting import score, short_date, user_text
 
 GUT_HISTORY_SHOWN = 3
@@ -42,6 +54,8 @@ class CardData:
     campaigns: tuple[Campaign, ...] = ()
     events: tuple[LoggedEvent, ...] = ()
     debriefs: tuple[Debrief, ...] = field(default_factory=tuple)
+    reference_answers: tuple[StoredAnswer, ...] = ()  # creator 1, 2, … in the order they answered
+    reference_links: LinkCounts = field(default_factory=LinkCounts)
 
     @property
     def running(self) -> Campaign | None:
@@ -93,6 +107,7 @@ class PartnerCards:
     assessments: AssessmentRepo
     campaigns: CampaignRepo
     clock: Clock
+    references: ReferenceRepo | None = None
 
     async def load(self, workspace_id: int, partner_id: int, viewer_id: int) -> CardData | None:
         """Everything the card shows, read through the viewer's workspace; None if not theirs."""
@@ -100,6 +115,15 @@ class PartnerCards:
         if partner is None:
             return None
         cases = await self.evidence.cases(workspace_id, partner_id)
+        answers: tuple[StoredAnswer, ...] = ()
+        link_counts = LinkCounts()
+        if self.references is not None:
+            now = self.clock.now()
+            links = await self.references.links(workspace_id, partner_id)
+            link_counts = count_links(
+                (link.status(now) for link in links), (link.opened_at is not None for link in links)
+            )
+            answers = tuple(await self.references.answers(workspace_id, partner_id))
         return CardData(
             partner=partner,
             cases=tuple(stored.item for stored in cases),
@@ -112,6 +136,8 @@ class PartnerCards:
             campaigns=tuple(await self.campaigns.for_partner(workspace_id, partner_id)),
             events=tuple(await self.campaigns.events_for_partner(workspace_id, partner_id)),
             debriefs=tuple(await self.campaigns.debriefs_for_partner(workspace_id, partner_id)),
+            reference_answers=answers,
+            reference_links=link_counts,
         )
 
 
@@ -127,6 +153,7 @@ def render_card(data: CardData, locale: str) -> str:
         _gut_check(data, locale),
         _scorecard(data, locale),
         _campaigns(data, locale),
+        _references(data, locale),
         _flags(data),
         _next(data),
     ]
@@ -270,6 +297,105 @@ def _campaigns(data: CardData, locale: str) -> str:
     return "\n".join(lines)
 
 
+REFERENCES_SHOWN = 5  # creators listed one by one on the card; every answer counts in the averages
+REFERENCE_COMMENTS_SHOWN = 3  # comments per listed creator
+REFERENCE_COMMENT_LEN = 80  # characters of a comment on the card
+
+
+def dimension_label(dimension: Dimension) -> str:
+    return {
+        Dimension.CONSISTENCY: _("Consistency"),
+        Dimension.RESPECT: _("Respect"),
+        Dimension.RELIABILITY: _("Reliability"),
+        Dimension.GROWTH: _("Growth"),
+    }[dimension]
+
+
+def again_label(again: Again) -> str:
+    return {Again.YES: _("yes"), Again.MAYBE: _("maybe"), Again.NO: _("no")}[again]
+
+
+def duration_label(duration: Duration) -> str:
+    return {
+        Duration.UNDER_3: _("under 3 months"),
+        Duration.FROM_3: _("3–6 months"),
+        Duration.FROM_6: _("6–12 months"),
+        Duration.FROM_12: _("12+ months"),
+    }[duration]
+
+
+def link_counts_text(counts: LinkCounts) -> str:
+    return _("Links: {sent} sent · {opened} opened · {answered} answered · {expired} expired").format(
+        sent=counts.sent, opened=counts.opened, answered=counts.answered, expired=counts.expired
+    )
+
+
+def _creators(numbers: tuple[int, ...]) -> str:
+    listed = ", ".join(str(n) for n in numbers)
+    return ngettext("creator {numbers}", "creators {numbers}", len(numbers)).format(numbers=listed)
+
+
+def _references(data: CardData, locale: str) -> str:
+    lines = [_title(_("References"))]
+    references = [stored.reference for stored in data.reference_answers]
+    summary = summarize(references)
+    counts = data.reference_links
+    if summary is None:
+        lines.append(
+            _("No answers yet.") if counts.sent else _("None yet. Ask creators who worked with them: 🗣 References.")
+        )
+    else:
+        yes = summary.again_counts[Again.YES]
+        lines.append(
+            ngettext("{count} creator answered", "{count} creators answered", summary.count).format(count=summary.count)
+            + " · "
+            + _("would work with them again: {yes} of {count} ({percent}%)").format(
+                yes=yes, count=summary.count, percent=round(summary.again_share * 100)
+            )
+        )
+        lines.append(
+            " · ".join(
+                f"{dimension_label(d)} {score(summary.averages[d], locale)}"
+                for d in DIMENSIONS
+                if d in summary.averages
+            )
+        )
+        if summary.red_flags:
+            lines.append(
+                "🚩 "
+                + _("Red flag: {creators} — reliability 2 or lower, or “no” to working with them again").format(
+                    creators=_creators(summary.red_flags)
+                )
+            )
+        if summary.too_fast:
+            lines.append(
+                "⚡ " + _("Implausibly fast (under 30 s): {creators}").format(creators=_creators(summary.too_fast))
+            )
+        numbered = list(enumerate(references, 1))
+        for number, reference in numbered[-REFERENCES_SHOWN:]:
+            ratings = "/".join(str(reference.ratings.get(d, "–")) for d in DIMENSIONS)
+            head = _("Creator {number}").format(number=number)
+            line = (
+                f"{'🚩 ' if reference.red_flag else ''}{head} · {labels.coverage(reference.market)} · "
+                f"{duration_label(duration_of(reference.months))} · {ratings} · "
+                + _("again: {answer}").format(answer=again_label(reference.again))
+            )
+            lines.append(line + (" ⚡" if reference.too_fast else ""))
+            comments = [(dimension_label(d), reference.comments[d]) for d in DIMENSIONS if reference.comments.get(d)]
+            if reference.anything_else:
+                comments.append((_("Anything else"), reference.anything_else))
+            for label, comment in comments[:REFERENCE_COMMENTS_SHOWN]:
+                lines.append(f"   › {label}: “{user_text(comment, REFERENCE_COMMENT_LEN)}”")
+        hidden = len(numbered) - REFERENCES_SHOWN
+        if hidden > 0:
+            lines.append(
+                ngettext("…and {count} earlier answer", "…and {count} earlier answers", hidden).format(count=hidden)
+            )
+    if counts.sent:
+        lines.append(link_counts_text(counts))
+    return "\n".join(lines)
+
+
 def _flags(data: CardData) -> str:
     flags = data.flags()
     if not flags:
@@ -306,6 +432,10 @@ def card_keyboard(data: CardData) -> InlineKeyboardMarkup:
         b.button(
             text=_("🚀 Next campaign"), callback_data=PartnerCallback(action=PartnerAction.SCOPE, partner_id=pid)
         )
+    b.button(
+        text=_("🗣 References"),
+        callback_data=ReferenceCallback(action=ReferenceAction.LIST, partner_id=pid),
+    )
     if data.partner.archived:
         b.button(text=_("♻️ Unarchive"), callback_data=PartnerCallback(action=PartnerAction.UNARCHIVE, partner_id=pid))
     else:

@@ -1,0 +1,310 @@
+"""References end to end: links from the card, creators answering in Russian and English, guards, the card."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import timedelta
+
+from bot.clock import ManualClock
+from tests.e2e.conftest import RunningBot
+from tests.e2e.fake_telegram import BOT_USERNAME, FakeTelegram
+from tests.e2e.people import PrivateUser, Reaction
+from tests.e2e.vetting_steps import add_partner, onboard
+
+LINK = re.compile(r"https://t\.me/(\w+)\?start=(ref_[A-Za-z0-9_-]+)")
+WORKSPACE = "Acme & <Co>"
+PARTNER = "Nord <Agency>"
+STEP = timedelta(minutes=1)  # how long a considered answer takes between two taps
+
+WORDS = {
+    "en": {
+        "greeting": "Hello! 👋 The team of Acme & <Co> is thinking about working with Nord <Agency>",
+        "private": "they are not shown to Nord <Agency>",
+        "months_q": "How long did you work with Nord <Agency>?",
+        "durations": {"<3": "under 3 months", "3-6": "3–6 months", "6-12": "6–12 months", "12+": "12+ months"},
+        "markets": {"ru": "🇷🇺 Russia", "us": "🇺🇸 USA", "both": "🇷🇺 Russia + 🇺🇸 USA"},
+        "consistency": "Consistency",
+        "skip": "Skip",
+        "again": {"yes": "👍 Yes", "maybe": "🤔 Maybe", "no": "👎 No"},
+        "summary": "Your reference about Nord <Agency>",
+        "send": "✅ Send",
+        "edit": "✏️ Change an answer",
+        "thanks": "Thank you! 🙏 Your reference is on its way to the Acme & <Co> team.",
+    },
+    "ru": {
+        "greeting": "Здравствуйте! 👋 Команда Acme & <Co> думает о работе с Nord <Agency>",
+        "private": "Nord <Agency> их не увидит",
+        "months_q": "Сколько вы работали с Nord <Agency>?",
+        "durations": {"<3": "меньше 3 месяцев", "3-6": "3–6 месяцев", "6-12": "6–12 месяцев", "12+": "12+ месяцев"},
+        "markets": {"ru": "🇷🇺 Россия", "us": "🇺🇸 США", "both": "🇷🇺 Россия + 🇺🇸 США"},
+        "consistency": "Постоянство",
+        "skip": "Пропустить",
+        "again": {"yes": "👍 Да", "maybe": "🤔 Возможно", "no": "👎 Нет"},
+        "summary": "Ваш отзыв: Nord <Agency>",
+        "send": "✅ Отправить",
+        "edit": "✏️ Изменить ответ",
+        "thanks": "Спасибо! 🙏 Ваш отзыв отправлен команде Acme & <Co>.",
+    },
+}
+
+
+async def _manager(telegram: FakeTelegram) -> PrivateUser:
+    """An English-speaking manager with a workspace and one partner whose card is on screen."""
+    mia = telegram.private_user("Mia", language_code="en")
+    await onboard(mia, WORKSPACE)
+    await add_partner(mia, PARTNER, "en")
+    return mia
+
+
+async def _request_link(manager: PrivateUser, label: str | None = None) -> tuple[str, Reaction]:
+    """From the card on screen: 🗣 References → Request a reference → the name or Skip; the start parameter."""
+    await manager.press("🗣 References")
+    await manager.press("➕ Request a reference")
+    reaction = await (manager.send(label) if label else manager.press("Skip"))
+    match = LINK.search(reaction.text)
+    assert match is not None, reaction.text
+    assert match.group(1) == BOT_USERNAME
+    assert len(match.group(2)) <= 64
+    await manager.press("« Card")
+    return match.group(2), reaction
+
+
+async def _answer(
+    creator: PrivateUser,
+    payload: str,
+    locale: str,
+    *,
+    clock: ManualClock | None = None,
+    months: str = "6-12",
+    market: str = "ru",
+    ratings: tuple[int, int, int, int] = (5, 4, 5, 4),
+    comments: tuple[str | None, ...] = (None, None, None, None),
+    again: str = "yes",
+    anything_else: str | None = None,
+) -> list[str]:
+    """The whole questionnaire through the buttons; returns every text the creator saw."""
+    words = WORDS[locale]
+    seen: list[str] = []
+
+    async def act(step) -> Reaction:
+        reaction = await step
+        seen.append(reaction.text)
+        if clock is not None:
+            clock.advance(STEP)
+        return reaction
+
+    opened = await act(creator.start(payload))
+    assert words["greeting"] in opened.text and words["private"] in opened.text
+    assert words["months_q"] in opened.text
+    await act(creator.press(words["durations"][months]))
+    await act(creator.press(words["markets"][market]))
+    for rating, comment in zip(ratings, comments, strict=True):
+        await act(creator.press(str(rating)))
+        await act(creator.send(comment) if comment else creator.press(words["skip"]))
+    await act(creator.press(words["again"][again]))
+    summary = await act(creator.send(anything_else) if anything_else else creator.press(words["skip"]))
+    assert words["summary"] in summary.text
+    sent = await act(creator.press(words["send"]))
+    assert words["thanks"] in sent.text
+    return seen
+
+
+def _notifications(manager: PrivateUser) -> list[str]:
+    return [m.text or "" for m in manager.messages() if "A new reference about" in (m.text or "")]
+
+
+async def _answers_rows(running_bot: RunningBot) -> list[tuple]:
+    return await running_bot.query("SELECT * FROM reference_answers ORDER BY id")
+
+
+async def test_two_creators_answer_in_their_languages_and_the_card_sums_them_up(
+    telegram: FakeTelegram, running_bot: RunningBot, clock: ManualClock
+) -> None:
+    mia = await _manager(telegram)
+    first, created = await _request_link(mia, "Маша")
+    assert "Reference link for Nord <Agency>, for Маша, valid until December 8, 2026:" in created.text
+    assert "Здравствуйте! Мы в Acme & <Co> думаем о сотрудничестве с Nord <Agency>" in created.text
+    assert "Hi! We at Acme & <Co> are thinking about working with Nord <Agency>" in created.text
+    assert "действует до 8 декабря 2026\u202fг." in created.text and "works until December 8, 2026" in created.text
+    assert created.text.count(first) == 3  # the manager's copy and both invitations
+    second, _ = await _request_link(mia)
+    token = first.removeprefix("ref_")
+    stored = await running_bot.query("SELECT token_hash FROM reference_links ORDER BY id")
+    assert len(stored) == 2 and all(token not in row[0] for row in stored)
+
+    masha = telegram.private_user("Маша", language_code="ru")
+    seen_ru = await _answer(
+        masha,
+        first,
+        "ru",
+        clock=clock,
+        comments=("Бриф каждый понедельник", None, None, "Советуют форматы"),
+        anything_else="Рекомендую <b>всем</b>",
+    )
+    joined_ru = "\n".join(seen_ru)
+    assert "Вопрос 3 из 8" in joined_ru and "каждый раз понятный бриф, и вовремя" in joined_ru
+    assert "Question" not in joined_ru and "Skip" not in joined_ru
+
+    john = telegram.private_user("John", language_code="en")
+    seen_en = await _answer(john, second, "en", months="<3", market="us", ratings=(3, 4, 2, 3), again="no")
+    joined_en = "\n".join(seen_en)
+    assert "Question 5 of 8" in joined_en and "paid on time, clear feedback, scope as agreed" in joined_en
+    assert not re.search("[а-яё]", joined_en, re.I)
+
+    notices = _notifications(mia)
+    assert len(notices) == 2
+    assert "A new reference about Nord <Agency> has arrived — creator 1." in notices[0]
+    assert "🚩" not in notices[0] and "⚡" not in notices[0]
+    assert "creator 2" in notices[1] and "🚩 Red flag" in notices[1] and "⚡ Answered implausibly fast" in notices[1]
+
+    card = await mia.press("Open the card")
+    text = card.text
+    assert "2 creators answered · would work with them again: 1 of 2 (50%)" in text
+    assert "Consistency 4.0 · Respect 4.0 · Reliability 3.5 · Growth 3.5" in text
+    assert "🚩 Red flag: creator 2 — reliability 2 or lower" in text
+    assert "⚡ Implausibly fast (under 30 s): creator 2" in text
+    assert "Creator 1 · 🇷🇺 Russia · 6–12 months · 5/4/5/4 · again: yes" in text
+    assert "🚩 Creator 2 · 🇺🇸 USA · under 3 months · 3/4/2/3 · again: no ⚡" in text
+    assert "› Consistency: “Бриф каждый понедельник”" in text
+    assert "› Anything else: “Рекомендую <b>всем</b>”" in text  # escaped: shown as typed, not as bold
+    assert "Links: 2 sent · 2 opened · 2 answered · 0 expired" in text
+    assert "Маша" not in text and "John" not in text  # creators are numbers on the card
+
+    rows = await _answers_rows(running_bot)
+    assert len(rows) == 2
+    for creator in (masha, john):
+        assert not any(str(creator.id) in str(value) for row in rows for value in row)
+    locales = await running_bot.query("SELECT locale, too_fast FROM reference_answers ORDER BY id")
+    assert locales == [("ru", 0), ("en", 1)]
+
+
+async def test_bad_links_get_one_clear_message_and_nothing_else(
+    telegram: FakeTelegram, running_bot: RunningBot, clock: ManualClock
+) -> None:
+    mia = await _manager(telegram)
+    expiring, _ = await _request_link(mia, "Old")
+    revoked, _ = await _request_link(mia, "Revoked one")
+    used, _ = await _request_link(mia, "Used")
+    second_for_same, _ = await _request_link(mia, "Again")
+    taken, _ = await _request_link(mia, "Taken")
+
+    own = await mia.start(used)
+    assert "This is your own team's reference link for Nord <Agency>" in own.text and len(own.messages) == 1
+
+    await mia.press("🗣 References")
+    listing = await mia.press("🚫 Revoke: Revoked one")
+    assert "🚫 Revoked: that link no longer works." in listing.text
+    assert "Revoked one — revoked" in listing.text
+
+    olga = telegram.private_user("Ольга", language_code="ru")
+    await _answer(olga, used, "ru")
+    refused = await olga.start(second_for_same)
+    assert "Вы уже оставили отзыв о Nord <Agency>" in refused.text and len(refused.messages) == 1
+    again = await olga.start(used)
+    assert "Вы уже отправили отзыв по этой ссылке" in again.text
+
+    first_opener = telegram.private_user("Ivan", language_code="en")
+    assert "Hello!" in (await first_opener.start(taken)).text
+
+    carl = telegram.private_user("Carl", language_code="en")
+
+    async def refused(payload: str, expected: str) -> None:
+        reaction = await carl.start(payload)
+        assert expected in reaction.text, reaction.text
+        assert len(reaction.messages) == 1 and not reaction.messages[0].buttons
+        assert "Acme" not in reaction.text and "Nord" not in reaction.text
+
+    await refused(taken, "This reference link has already been used.")  # opened by Ivan: his alone
+    clock.advance(timedelta(days=15))
+    await refused(expiring, "This reference link has expired.")
+    await refused(revoked, "This reference link was withdrawn by whoever sent it.")
+    await refused(used, "This reference link has already been used.")
+    await refused("ref_" + secrets.token_urlsafe(24), "This reference link is not valid.")
+    await refused("ref_x", "This reference link is not valid.")
+    states = await running_bot.query("SELECT state FROM fsm_states WHERE key LIKE ?", (f"%{carl.id}%",))
+    assert all(state is None for (state,) in states)
+    assert len(_notifications(mia)) == 1
+
+    await mia.send("/partners")
+    card = await mia.press("Nord <Agency>")
+    assert "Links: 5 sent · 2 opened · 1 answered · 3 expired" in card.text
+
+
+async def test_a_restart_mid_questionnaire_resumes_it_and_edits_cancel_and_typed_answers_work(
+    telegram: FakeTelegram, running_bot: RunningBot, clock: ManualClock
+) -> None:
+    mia = await _manager(telegram)
+    payload, _ = await _request_link(mia)
+    other, _ = await _request_link(mia)
+    words = WORDS["en"]
+
+    # /cancel in the middle, then the same link starts over.
+    zoe = telegram.private_user("Zoe", language_code="en")
+    await zoe.start(other)
+    cancelled = await zoe.send("/cancel")
+    assert "Cancelled" in cancelled.text
+    stale = await zoe.press(words["durations"]["3-6"])
+    assert "This questionnaire is closed." in stale.text
+    assert "Question 1 of 8" in (await zoe.start(other)).text
+
+    kate = telegram.private_user("Kate", language_code="en")
+    opened = await kate.start(payload)
+    assert "Question 1 of 8" in opened.text
+    switched = await kate.press("🇷🇺 Русский", opened.messages[0])
+    assert "Здравствуйте!" in switched.text and "Вопрос 1 из 8" in switched.text
+    back = await kate.press("🇬🇧 English", opened.messages[0])
+    assert "Hello!" in back.text
+    clock.advance(STEP)
+    typed = await kate.send("8")
+    assert "Question 2 of 8" in typed.text
+    sticker = await kate.send_sticker()
+    assert "Please choose one of the buttons below." in sticker.text and "Question 2 of 8" in sticker.text
+    await kate.press(words["markets"]["both"])
+    wrong = await kate.send("seven")
+    assert "Please rate from 1 to 5" in wrong.text
+    await kate.send("4")
+    long = await kate.send("x" * 1500)
+    assert "That is 1500 characters; the limit here is 1000." in long.text
+    note = await kate.send("Briefs are <i>mostly</i> clear")
+    assert "Question 4 of 8" in note.text
+
+    await running_bot.restart()
+    clock.advance(STEP)
+    carried_on = await kate.send("5")  # the conversation survived the restart: the typed rating counts
+    assert "Respect: 5 of 5 ✓" in carried_on.text
+    resumed = await kate.start(payload)
+    assert "Welcome back! Let's continue where you left off." in resumed.text
+    assert "Respect: 5 of 5 ✓" in resumed.text
+    mid = await kate.send("/start")
+    assert "You are in the middle of the reference about Nord <Agency>" in mid.text
+    back_to_rating = await kate.press("◀ Back")
+    assert "✓ 5" in [text for text, _ in back_to_rating.edits[-1].buttons]
+    await kate.press("5")
+    await kate.press(words["skip"])
+    for _step in range(2):
+        await kate.press("4")
+        await kate.press(words["skip"])
+    await kate.press(words["again"]["maybe"])
+    clock.advance(STEP)
+    summary = await kate.press(words["skip"])
+    assert "Consistency: 4 — Briefs are <i>mostly</i> clear" in summary.text
+    assert "Worked together: 6–12 months · 🇷🇺 Russia + 🇺🇸 USA" in summary.text
+
+    await kate.press(words["edit"])
+    await kate.press("Reliability")
+    await kate.press("2")
+    edited = await kate.press(words["skip"])
+    assert "Reliability: 2" in edited.text and words["summary"] in edited.text
+    summary_message = kate.last_message()
+    assert summary_message is not None
+    stale = await kate.press_data("rq1:c:3", summary_message.message_id)  # a rating button from long ago
+    assert "This button belongs to an earlier question." in stale.text and words["summary"] in stale.text
+    await kate.press(words["send"])
+
+    rows = await running_bot.query(
+        "SELECT worked_months, market, consistency, consistency_comment, respect, reliability, growth, again, "
+        "too_fast, locale FROM reference_answers"
+    )
+    assert rows == [(8, "both", 4, "Briefs are <i>mostly</i> clear", 5, 2, 4, "maybe", 0, "en")]
+    assert len(_notifications(mia)) == 1
