@@ -24,7 +24,7 @@ def main(argv: list[str]) -> int:
         return 2
     from bot.logging_setup import setup_logging
 
-    setup_logging(settings.log_level, settings.bot_token.get_secret_value())
+    setup_logging(settings.log_level, settings.bot_token.get_secret_value(), *settings.log_secrets())
     if command == "backup":
         from bot.backup import make_backup
 
@@ -41,7 +41,7 @@ def main(argv: list[str]) -> int:
 
     async def run() -> None:
         app = await build_app(settings)
-        await app.run_polling()
+        await app.run()  # webhook when WEBHOOK_URL is set, else polling
 
     with suppress(KeyboardInterrupt):
         asyncio.run(run())

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -17,18 +19,22 @@ from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.checkins import CheckinService, DueReport
 from bot.clock import Clock, SystemClock
 from bot.commands import publish_commands
 from bot.config import Settings
 from bot.handlers import routers
 from bot.handlers.errors import on_error
 from bot.i18n import DatabaseI18nMiddleware, LocaleResolver, create_i18n
+from bot.logging_setup import install_log_context
 from bot.middlewares import InFlight, UpdateContextMiddleware
+from bot.outbound import Outbound
 from bot.reminders import REMINDER_INTERVAL_MINUTES, send_due_reminders
 from bot.scheduling import add_housekeeping, create_scheduler
 from bot.storage.assessments import AssessmentRepo
 from bot.storage.campaigns import CampaignRepo
 from bot.storage.chats import ChatRepo
+from bot.storage.checkins import CheckinRepo
 from bot.storage.db import Database, connect
 from bot.storage.evidence import EvidenceRepo
 from bot.storage.fsm import SQLiteStorage
@@ -41,6 +47,9 @@ from bot.storage.users import UserRepo
 from bot.storage.workspaces import WorkspaceRepo
 from bot.telegram_limits import TextLimitGuard
 from bot.views.partner_card import PartnerCards
+
+if TYPE_CHECKING:
+    from bot.webhook import WebhookServer
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +78,12 @@ class App:
     i18n: I18n
     clock: Clock
     inflight: InFlight = field(default_factory=InFlight)
+    outbound: Outbound | None = None  # the single lane for pushes (check-ins); see bot/outbound.py
+    checkin_service: CheckinService | None = None
+    checkin_startup: asyncio.Task[DueReport] | None = None  # prompts missed while down, sent once at start
+
+    webhook: WebhookServer | None = None  # set while run_webhook() serves; tests read its port
+    _webhook_stop: asyncio.Event | None = field(default=None, init=False, repr=False)
 
     async def run_polling(self, handle_signals: bool = True) -> None:
         """Poll until stopped (SIGTERM/SIGINT or stop()); shutdown hooks close everything."""
@@ -76,12 +91,37 @@ class App:
             self.bot, handle_signals=handle_signals, polling_timeout=POLLING_TIMEOUT_SECONDS
         )
 
+    async def run_webhook(self, handle_signals: bool = True) -> None:
+        """Serve WEBHOOK_URL until stopped (SIGTERM/SIGINT or stop()); the same shutdown hooks as polling."""
+        from bot.webhook import run_webhook
+
+        self._webhook_stop = asyncio.Event()
+        try:
+            await run_webhook(self, self._webhook_stop, handle_signals=handle_signals)
+        finally:
+            self._webhook_stop, self.webhook = None, None
+
+    async def run(self, handle_signals: bool = True) -> None:
+        """Webhook when WEBHOOK_URL is set, else polling."""
+        if self.settings.use_webhook:
+            await self.run_webhook(handle_signals)
+        else:
+            await self.run_polling(handle_signals)
+
     async def stop(self) -> None:
+        if self._webhook_stop is not None:
+            self._webhook_stop.set()
+            return
         await self.dispatcher.stop_polling()
 
     async def run_due_reminders(self) -> int:
         """Remind managers of campaigns due for a debrief (start-up, the scheduler, and tests after moving time)."""
         return await send_due_reminders(self.bot, CampaignRepo(self.db), UserRepo(self.db), self.i18n, self.clock)
+
+    async def run_checkin_jobs(self) -> DueReport:
+        """Weekly check-in prompts, reminders and digests due at clock.now() (the scheduler, start-up, tests)."""
+        assert self.checkin_service is not None
+        return await self.checkin_service.run_due()
 
 
 def create_dispatcher(app_parts: dict[str, object], storage: SQLiteStorage) -> Dispatcher:
@@ -101,7 +141,7 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     users, chats, workspaces = UserRepo(db), ChatRepo(db), WorkspaceRepo(db)
     processed = ProcessedUpdates(db)
     partners, evidence, assessments, campaigns = PartnerRepo(db), EvidenceRepo(db), AssessmentRepo(db), CampaignRepo(db)
-    references = ReferenceRepo(db)
+    references, checkins = ReferenceRepo(db), CheckinRepo(db)
     resolver = LocaleResolver(users, chats, settings.default_locale)
     scheduler = create_scheduler()
     inflight = InFlight()
@@ -121,21 +161,39 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
             "assessments": assessments,
             "campaigns": campaigns,
             "references": references,
-            "cards": PartnerCards(partners, evidence, assessments, campaigns, clock, references=references),
+            "cards": PartnerCards(
+                partners, evidence, assessments, campaigns, clock, references=references, checkins=checkins
+            ),
             "locale_resolver": resolver,
             "scheduler": scheduler,
         },
         storage,
     )
+    install_log_context(dp)  # first, so the lines below carry `update=… chat=… handler=…` too
     dp.update.outer_middleware(UpdateContextMiddleware(users, chats, processed, clock, inflight))
     dp.update.outer_middleware(DatabaseI18nMiddleware(i18n, resolver))
     # Answer every button press at once, so the spinner stops before any slow work.
     dp.callback_query.middleware(CallbackAnswerMiddleware(pre=True))
     bot = create_bot(settings)
     app = App(settings, bot, dp, db, scheduler, i18n, clock, inflight)
-    add_housekeeping(
-        scheduler, clock, processed, settings.database_path, settings.backup_dir, settings.backup_keep
+    outbound = Outbound(bot)
+    checkin_service = CheckinService(
+        bot=bot,
+        checkins=checkins,
+        chats=chats,
+        users=users,
+        partners=partners,
+        campaigns=campaigns,
+        outbound=outbound,
+        scheduler=scheduler,
+        i18n=i18n,
+        clock=clock,
     )
+    outbound.on_forbidden = checkin_service.chat_gone
+    outbound.on_migrated = checkin_service.chat_moved
+    app.outbound, app.checkin_service = outbound, checkin_service
+    dp["outbound"], dp["checkins"], dp["checkin_service"] = outbound, checkins, checkin_service
+    add_housekeeping(scheduler, clock, processed, settings.database_path, settings.backup_dir, settings.backup_keep)
 
     scheduler.add_job(
         app.run_due_reminders,
@@ -144,9 +202,19 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
         replace_existing=True,
     )
 
+    async def catch_up_checkins() -> DueReport:
+        try:
+            return await app.run_checkin_jobs()
+        except Exception:
+            log.exception("check-in catch-up failed at start-up")
+            return DueReport()
+
     async def on_startup() -> None:
         await publish_commands(bot, i18n)
+        await checkin_service.rebuild_jobs()
         scheduler.start()
+        # In the background, so polling starts at once even when many groups' prompts are due.
+        app.checkin_startup = asyncio.create_task(catch_up_checkins(), name="checkin-catch-up")
         try:
             await app.run_due_reminders()  # a restart across a due date reminds now, not 15 minutes later
         except Exception:
@@ -156,8 +224,10 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     async def on_shutdown() -> None:
         if not await inflight.wait_idle(SHUTDOWN_GRACE_SECONDS):
             log.warning("%d updates still running at shutdown", inflight.count)
+        await checkin_service.close(SHUTDOWN_GRACE_SECONDS)  # before the scheduler, so no job is cut mid-way
         if scheduler.running:
             scheduler.shutdown(wait=False)
+        await outbound.close()
         await db.close()
         log.info("Most stopped")
 

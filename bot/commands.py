@@ -21,11 +21,18 @@ def private_commands() -> list[BotCommand]:
         BotCommand(command="language", description=_("Switch language")),
         BotCommand(command="cancel", description=_("Leave the current step")),
         BotCommand(command="team", description=_("Your team: members and invite links")),
+        BotCommand(command="report", description=_("Portfolio picture: stage funnel and communication health")),
+        BotCommand(command="export", description=_("Download the workspace's data: Excel and CSV")),
+        BotCommand(command="mydata", description=_("A file of everything stored about you")),
+        BotCommand(command="deletemydata", description=_("Delete your data (asks first)")),
     ]
 
 
 def group_commands() -> list[BotCommand]:
     return [
+        BotCommand(command="checkin", description=_("Set up, change or stop the weekly check-in (admins)")),
+        BotCommand(command="digest", description=_("The check-in's answers so far")),
+        BotCommand(command="away", description=_("I'm away for a few weeks: don't count me as missing")),
         BotCommand(command="help", description=_("What the bot does in this group")),
         BotCommand(command="language", description=_("The group's language (admins)")),
     ]

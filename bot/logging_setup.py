@@ -1,19 +1,56 @@
-"""Logging that never prints the bot token, wherever it hides (URLs, tracebacks)."""
+"""Logging that never prints the bot token (URLs, tracebacks), and says which update each line belongs to.
+
+Every line written while an update is handled ends with `update=<id> chat=<id> handler=<module.function>`:
+`LogContextMiddleware` (outer, on updates) and `HandlerNameMiddleware` (inner, on every event type) put them in
+context variables, and the formatter appends whatever is set. Each update runs in its own asyncio task (polling
+and webhook alike), so the values die with the task and never leak into another update's lines.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import Chat, TelegramObject, Update
+
+if TYPE_CHECKING:
+    from aiogram import Dispatcher
 
 REDACTED = "<redacted-token>"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+# What the current update is; None outside an update (start-up, scheduler jobs, shutdown).
+current_update_id: ContextVar[int | None] = ContextVar("most_update_id", default=None)
+current_chat_id: ContextVar[int | None] = ContextVar("most_chat_id", default=None)
+current_handler: ContextVar[str | None] = ContextVar("most_handler", default=None)
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+def log_context() -> dict[str, int | str]:
+    """The update, chat and handler of the current line, only those that are known."""
+    values = {"update": current_update_id.get(), "chat": current_chat_id.get(), "handler": current_handler.get()}
+    return {key: value for key, value in values.items() if value is not None}
 
 
 class RedactingFormatter(logging.Formatter):
-    """Formats as usual, then removes every secret from the whole line, traceback included."""
+    """Formats as usual plus the update context, then removes every secret from the whole line, traceback
+    included."""
 
     def __init__(self, fmt: str, secrets: list[str]) -> None:
         super().__init__(fmt)
-        self._secrets = [s for s in secrets if s]
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)  # longest first: no partial leftovers
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        line = super().formatMessage(record)
+        context = log_context()
+        if context:
+            line += " " + " ".join(f"{key}={value}" for key, value in context.items())
+        return line
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
@@ -22,18 +59,15 @@ class RedactingFormatter(logging.Formatter):
         return text
 
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
-
-def formatter_for(token: str) -> RedactingFormatter:
+def formatter_for(token: str, *extra_secrets: str) -> RedactingFormatter:
     # The token's secret half alone is enough to redact; the id part is public anyway.
-    return RedactingFormatter(LOG_FORMAT, [token, token.partition(":")[2]])
+    return RedactingFormatter(LOG_FORMAT, [token, token.partition(":")[2], *extra_secrets])
 
 
-def setup_logging(level: str, token: str) -> None:
-    """Send logs to stderr with the token redacted; replaces handlers set before."""
+def setup_logging(level: str, token: str, *extra_secrets: str) -> None:
+    """Send logs to stderr with the token (and e.g. the webhook secret) redacted; replaces handlers set before."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(formatter_for(token))
+    handler.setFormatter(formatter_for(token, *extra_secrets))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
@@ -41,3 +75,41 @@ def setup_logging(level: str, token: str) -> None:
     root.setLevel(level)
     logging.getLogger("aiosqlite").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+class LogContextMiddleware(BaseMiddleware):
+    """Outer update middleware: the update id and its chat for every line logged while it is handled.
+
+    The values are not reset on the way out on purpose: aiogram logs "Update id=… is handled" and the error
+    handler logs failures after the middlewares returned, still inside the update's own task.
+    """
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if isinstance(event, Update):
+            current_update_id.set(event.update_id)
+        chat = data.get("event_chat")
+        current_chat_id.set(chat.id if isinstance(chat, Chat) else None)
+        current_handler.set(None)
+        return await handler(event, data)
+
+
+class HandlerNameMiddleware(BaseMiddleware):
+    """Inner middleware: the name of the handler that took the event, e.g. `partners.name_entered`."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        handler_object = data.get("handler")
+        callback = getattr(handler_object, "callback", None)
+        if callback is not None:
+            module = getattr(callback, "__module__", "") or ""
+            name = getattr(callback, "__qualname__", None) or type(callback).__name__
+            current_handler.set(f"{module.removeprefix('bot.handlers.')}.{name}" if module else name)
+        return await handler(event, data)
+
+
+def install_log_context(dispatcher: Dispatcher) -> None:
+    """Register both middlewares; call before the other outer update middlewares, so their lines carry the
+    update too."""
+    dispatcher.update.outer_middleware(LogContextMiddleware())
+    for name, observer in dispatcher.observers.items():
+        if name not in {"update", "error"}:
+            observer.middleware(HandlerNameMiddleware())

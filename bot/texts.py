@@ -30,6 +30,8 @@ def help_private() -> str:
         "/log — log what happened in a running campaign\n"
         "/stats — the learning loop: your figures next to the field notes\n"
         "/team — your teammates and invite links\n"
+        "/report — a picture of the whole portfolio; /export — every record as .xlsx and CSV\n"
+        "/mydata — what I store about you; /deletemydata — delete it\n"
         "/language — switch between Russian and English\n"
         "/cancel — leave the current step (nothing saved so far is lost)\n"
         "/help — this message\n\n"
@@ -42,8 +44,12 @@ def help_group() -> str:
         "<b>Most in this group</b>\n"
         "I keep the partnership's weekly async check-in here. I only see commands, replies to my "
         "messages and mentions — nothing else you write.\n"
+        "/checkin — set up, change or stop the weekly check-in (admins only)\n"
+        "/digest — the answers to the latest check-in so far\n"
+        "/away 2 — you are away for 2 weeks and not counted as missing; /away 0 when back\n"
         "/language — the group's language (admins only)\n"
         "/help — this message\n\n"
+        "Answer a check-in by replying to it, or with its button in a private chat. "
         "Partner vetting happens in a private chat with me."
     )
 

@@ -12,12 +12,15 @@ def routers() -> list[Router]:
         basics,
         campaign_log,
         campaign_scope,
+        checkins,
         debrief,
         evidence,
         fallback,
         groups,
         partners,
+        personal_data,
         references,
+        reports,
         start,
         stats,
         team,
@@ -25,8 +28,10 @@ def routers() -> list[Router]:
 
     return [
         basics.router(),
+        personal_data.router(),  # /mydata and /deletemydata work anywhere, even mid-conversation
         team.router(),
         references.router(),  # before start: `/start ref_<token>` is a reference link
+        checkins.router(),  # before start: `/start ci_<token>` answers a group's check-in
         start.router(),
         partners.router(),
         assessments.router(),
@@ -35,6 +40,7 @@ def routers() -> list[Router]:
         campaign_log.router(),
         debrief.router(),
         stats.router(),
+        reports.router(),
         groups.router(),
         fallback.router(),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -81,10 +82,11 @@ async def language_chosen_private(
         return
     await users.set_locale(callback.from_user.id, callback_data.locale)
     with i18n.use_locale(callback_data.locale):
-        await callback.message.edit_text(
+        await _confirm(
+            callback.message,
             _("Done: I will speak English with you.")
             if callback_data.locale == "en"
-            else _("Done: I will speak Russian with you.")
+            else _("Done: I will speak Russian with you."),
         )
 
 
@@ -101,10 +103,11 @@ async def language_chosen_group(
         return
     await chats.set_locale(callback.message.chat.id, callback_data.locale)
     with i18n.use_locale(callback_data.locale):
-        await callback.message.edit_text(
+        await _confirm(
+            callback.message,
             _("Done: this group's language is now English.")
             if callback_data.locale == "en"
-            else _("Done: this group's language is now Russian.")
+            else _("Done: this group's language is now Russian."),
         )
 
 
@@ -133,3 +136,14 @@ async def is_group_admin(bot: Bot, message: Message) -> bool:
 async def _stale(callback: CallbackQuery) -> None:
     if isinstance(callback.message, Message):
         await callback.message.answer(texts.stale_button())
+
+
+async def _confirm(message: Message, text: str) -> None:
+    """Replace the language prompt with the confirmation; a second tap finds it already shown ("not modified"),
+    and a button forged onto a message without text gets the confirmation as a new message."""
+    try:
+        await message.edit_text(text)
+    except TelegramBadRequest as error:
+        if "not modified" not in str(error):
+            await message.answer(text)
+

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramForbiddenError
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
 
@@ -14,10 +15,36 @@ from bot.i18n import LocaleResolver, event_chat_and_user
 
 log = logging.getLogger("bot.errors")
 
+# Telegram's refusals to edit a message that a pressed button points at: the button is stale or forged.
+STALE_MESSAGE_REFUSALS = (
+    "message to edit not found",
+    "there is no text in the message to edit",
+    "there is no caption in the message to edit",
+    "message can't be edited",
+)
+
 
 async def on_error(event: ErrorEvent, bot: Bot, i18n: I18n, locale_resolver: LocaleResolver) -> bool:
     """Any exception a handler let through."""
     update = event.update
+    if isinstance(event.exception, TelegramBadRequest) and "message is not modified" in event.exception.message:
+        # A double tap, or a button of an older screen: the message already shows exactly this.
+        log.info("update %s: %s", update.update_id, event.exception.message)
+        return True
+    if (
+        update.callback_query is not None
+        and isinstance(event.exception, TelegramBadRequest)
+        and any(refusal in event.exception.message for refusal in STALE_MESSAGE_REFUSALS)
+    ):
+        # A button pressed on (or forged onto) a message that can no longer be edited that way: a stale button.
+        log.warning("update %s: %s; answered as a stale button", update.update_id, event.exception.message)
+        await _tell(event, bot, i18n, locale_resolver, texts.stale_button)
+        return True
+    if isinstance(event.exception, TelegramForbiddenError):
+        # Blocked by the user, or removed from the group (a button pressed on an old message there): nothing to
+        # fix and no one to tell; not an error of the bot.
+        log.info("update %s: chat is closed to the bot: %s", update.update_id, event.exception.message)
+        return True
     log.error(
         "update %s failed: %s: %s",
         update.update_id,
@@ -25,18 +52,26 @@ async def on_error(event: ErrorEvent, bot: Bot, i18n: I18n, locale_resolver: Loc
         event.exception,
         exc_info=event.exception,
     )
+    await _tell(event, bot, i18n, locale_resolver, texts.something_went_wrong)
+    return True
+
+
+async def _tell(
+    event: ErrorEvent, bot: Bot, i18n: I18n, locale_resolver: LocaleResolver, notice: Callable[[], str]
+) -> None:
+    """Best effort: a short notice in the chat of the update, in its language."""
+    update = event.update
     chat, _user = event_chat_and_user(update)
     if chat is None:
-        return True
+        return
     try:
         locale = await locale_resolver.for_update(update)
     except Exception:
         locale = i18n.default_locale
     try:
         with i18n.context(), i18n.use_locale(locale):
-            await bot.send_message(chat.id, texts.something_went_wrong())
+            await bot.send_message(chat.id, notice())
     except TelegramForbiddenError:
         log.info("chat %s blocked the bot; error notice not delivered", chat.id)
     except Exception as notice_error:  # the notice is best-effort; the original error is already logged
         log.warning("could not tell chat %s about the error: %s", chat.id, notice_error)
-    return True

@@ -20,6 +20,9 @@ class MenuAction(StrEnum):
     PARTNERS = "list"
     TEAM = "team"
     STATS = "stats"
+    PORTFOLIO = "port"
+    EXPORT = "exp"
+    MY_DATA = "me"
 
 
 class MenuCallback(CallbackData, prefix="mn1"):
@@ -39,6 +42,7 @@ class PartnerAction(StrEnum):
     SCOPE = "p"
     LOG = "lg"
     DEBRIEF = "db"
+    REPORT = "rp"
 
 
 class PartnerCallback(CallbackData, prefix="pt1"):

@@ -11,8 +11,10 @@ from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import labels
+from bot.checkins import health_lines
 from bot.clock import Clock
 from bot.domain.campaigns import campaigns_planned, on_time_share, rung_of_stage
+from bot.domain.checkins import CommunicationHealth
 from bot.domain.evidence import CONVERSATION_SIGNALS, CaseStudy, derive_signals, summarize_markets
 from bot.domain.next_step import CampaignPhase, NextStep, RedFlag, next_step, red_flags
 from bot.domain.partners import MARKETS, Stage
@@ -31,6 +33,7 @@ from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from bot.keyboards.reference_callbacks import ReferenceAction, ReferenceCallback
 from bot.storage.assessments import AssessmentRepo, GutRun, Submission
 from bot.storage.campaigns import Campaign, CampaignRepo, Debrief, LoggedEvent
+from bot.storage.checkins import CheckinRepo
 from bot.storage.evidence import EvidenceRepo
 from bot.storage.partners import Partner, PartnerRepo
 from bot.storage.references import ReferenceRepo, StoredAnswer
@@ -56,6 +59,7 @@ class CardData:
     debriefs: tuple[Debrief, ...] = field(default_factory=tuple)
     reference_answers: tuple[StoredAnswer, ...] = ()  # creator 1, 2, … in the order they answered
     reference_links: LinkCounts = field(default_factory=LinkCounts)
+    health: CommunicationHealth | None = None  # the weekly check-ins' answer rate and delay
 
     @property
     def running(self) -> Campaign | None:
@@ -108,6 +112,7 @@ class PartnerCards:
     campaigns: CampaignRepo
     clock: Clock
     references: ReferenceRepo | None = None
+    checkins: CheckinRepo | None = None
 
     async def load(self, workspace_id: int, partner_id: int, viewer_id: int) -> CardData | None:
         """Everything the card shows, read through the viewer's workspace; None if not theirs."""
@@ -138,6 +143,7 @@ class PartnerCards:
             debriefs=tuple(await self.campaigns.debriefs_for_partner(workspace_id, partner_id)),
             reference_answers=answers,
             reference_links=link_counts,
+            health=await self.checkins.health_for_partner(workspace_id, partner_id) if self.checkins else None,
         )
 
 
@@ -153,6 +159,7 @@ def render_card(data: CardData, locale: str) -> str:
         _gut_check(data, locale),
         _scorecard(data, locale),
         _campaigns(data, locale),
+        _health(data, locale),
         _references(data, locale),
         _flags(data),
         _next(data),
@@ -238,9 +245,9 @@ def _scorecard(data: CardData, locale: str) -> str:
     if team is None:
         return title + "\n" + _("Nobody has scored this partner yet.")
     if not data.viewer_scored:
-        scored = ngettext(
-            "{count} teammate has scored.", "{count} teammates have scored.", team.raters
-        ).format(count=team.raters)
+        scored = ngettext("{count} teammate has scored.", "{count} teammates have scored.", team.raters).format(
+            count=team.raters
+        )
         return title + "\n" + scored + " " + _("Submit your own scorecard to see the ratings.")
     lines = [
         title,
@@ -333,6 +340,11 @@ def link_counts_text(counts: LinkCounts) -> str:
 def _creators(numbers: tuple[int, ...]) -> str:
     listed = ", ".join(str(n) for n in numbers)
     return ngettext("creator {numbers}", "creators {numbers}", len(numbers)).format(numbers=listed)
+
+
+def _health(data: CardData, locale: str) -> str:
+    lines = health_lines(data.health, locale)
+    return "\n".join([_title(_("Communication health")), *lines]) if lines else ""
 
 
 def _references(data: CardData, locale: str) -> str:
@@ -429,13 +441,12 @@ def card_keyboard(data: CardData) -> InlineKeyboardMarkup:
     elif stage.is_vetting:
         b.button(text=_("🚀 Pilot"), callback_data=PartnerCallback(action=PartnerAction.SCOPE, partner_id=pid))
     elif stage in (Stage.PILOT, Stage.RUNG2, Stage.RUNG3, Stage.PAUSED):
-        b.button(
-            text=_("🚀 Next campaign"), callback_data=PartnerCallback(action=PartnerAction.SCOPE, partner_id=pid)
-        )
+        b.button(text=_("🚀 Next campaign"), callback_data=PartnerCallback(action=PartnerAction.SCOPE, partner_id=pid))
     b.button(
         text=_("🗣 References"),
         callback_data=ReferenceCallback(action=ReferenceAction.LIST, partner_id=pid),
     )
+    b.button(text=_("📈 Report"), callback_data=PartnerCallback(action=PartnerAction.REPORT, partner_id=pid))
     if data.partner.archived:
         b.button(text=_("♻️ Unarchive"), callback_data=PartnerCallback(action=PartnerAction.UNARCHIVE, partner_id=pid))
     else:
@@ -446,5 +457,3 @@ def card_keyboard(data: CardData) -> InlineKeyboardMarkup:
     )
     b.adjust(2)
     return b.as_markup()
-
-

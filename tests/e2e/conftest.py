@@ -14,6 +14,7 @@ from bot.app import App, build_app
 from bot.clock import ManualClock
 from bot.config import load_settings
 from bot.logging_setup import formatter_for
+from tests.conftest import record_log_line
 from tests.e2e.fake_telegram import FakeTelegram
 
 
@@ -27,8 +28,10 @@ class LogCapture(logging.Handler):
         self.lines: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
+        line = self.format(record)
         self.records.append(record)
-        self.lines.append(self.format(record))
+        self.lines.append(line)
+        record_log_line(line)  # for the session-wide token check in tests/conftest.py
 
     def errors(self) -> list[str]:
         return [line for line, record in zip(self.lines, self.records, strict=True) if record.levelno >= logging.ERROR]

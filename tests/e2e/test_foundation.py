@@ -200,6 +200,9 @@ async def test_main_menu_buttons_lead_somewhere(telegram: FakeTelegram, running_
         "📋 Партнёры",
         "👥 Команда",
         "📈 Чему учат данные",
+        "🗺 Портфель",
+        "📦 Выгрузка",
+        "🔐 Мои данные",
         "❓ Помощь",
         "🌐 Язык",
     ]
@@ -208,5 +211,22 @@ async def test_main_menu_buttons_lead_somewhere(telegram: FakeTelegram, running_
     assert "Партнёров пока нет" in (await user.press("📋 Партнёры", menu)).text
     assert "Север" in (await user.press("👥 Команда", menu)).text
     assert "Север" in (await user.press("📈 Чему учат данные", menu)).text
+    assert (await user.press("🗺 Портфель", menu)).text  # an empty portfolio says so rather than drawing nothing
+    await user.press("📦 Выгрузка", menu)
+    assert [name.rsplit(".", 1)[1] for name in await _documents(telegram, user.id, 2)] == ["xlsx", "zip"]
+    await user.press("🔐 Мои данные", menu)
+    assert (await _documents(telegram, user.id, 3))[-1].endswith(".json")
+    plan = await user.press("Удалить мои данные", user.messages()[-1])
+    assert "Удалить ваши данные?" in plan.text
     assert "Что я умею" in (await user.press("❓ Помощь", menu)).text
     assert "Выберите язык" in (await user.press("🌐 Язык", menu)).text
+
+
+async def _documents(telegram: FakeTelegram, chat_id: int, count: int) -> list[str]:
+    """File names of the documents sent to the chat, once there are `count` (files are built in a thread)."""
+
+    def names() -> list[str]:
+        return [m.extra["document"]["file_name"] for m in telegram.sent_to(chat_id) if "document" in m.extra]
+
+    assert await telegram.wait_until(lambda: len(names()) >= count, 10), names()
+    return names()

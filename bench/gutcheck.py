@@ -1,0 +1,345 @@
+"""Throughput and latency of a real multi-step flow (the gut check) against a bare aiogram echo bot.
+
+N simulated users act at once through the fake Bot API server (tests/e2e/fake_telegram.py). Each has a workspace
+and a partner seeded with SQL (no /newpartner), and a partner card in the chat; a round is five button presses:
+"Gut check" (the bot sends question 1), Yes, Yes, Yes (each edits the question message in place) and "Skip the
+note" (the bot takes the buttons off, sends the verdict and the refreshed card, whose "Gut check" starts the next
+round). The bot is the real one (`bot.app.build_app`, SQLite storage and FSM, polling the fake server).
+
+The echo bot is aiogram with one router and nothing else (no storage, no middlewares, no database): the same
+five presses per round, answered with the same Bot API calls in the same order — answerCallbackQuery, then
+sendMessage / editMessageText / (editMessageReplyMarkup + 2 × sendMessage) — so the difference between the two
+is what Most does per update (database, FSM, i18n, rendering), not the number of calls.
+
+Latency of an update: from pushing it into the fake server's queue until its step is complete (the step's last
+call reached the server). Throughput: updates completed / wall time from the first push to the last completion.
+Both bots run in this process, one after the other, each against its own fake server.
+
+    .venv/bin/python bench/gutcheck.py [--users 100] [--rounds 3]
+
+Goals: Most ≥ 0.7 × the echo bot's updates/s, and Most's p99 ≤ 2 × the echo bot's p99. Exit status 0 when both
+goals are met, every step completed, no Bot API rule was broken, nothing was logged as an error and the database
+holds every run; 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import math
+import sqlite3
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from aiogram import Bot, Dispatcher, F, Router  # noqa: E402
+from aiogram.client.session.aiohttp import AiohttpSession  # noqa: E402
+from aiogram.client.telegram import TelegramAPIServer  # noqa: E402
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message  # noqa: E402
+
+from bot.app import build_app  # noqa: E402
+from bot.config import load_settings  # noqa: E402
+from bot.keyboards.callbacks import PartnerAction, PartnerCallback  # noqa: E402
+from bot.logging_setup import formatter_for  # noqa: E402
+from tests.e2e.fake_telegram import Call, FakeTelegram, StoredMessage  # noqa: E402
+from tests.e2e.people import PrivateUser, button_data, push_callback  # noqa: E402
+
+STEP_TIMEOUT = 30.0  # seconds one step may take before the run counts as failed
+NOW = "2026-11-24T09:00:00+00:00"
+
+
+class CallLog(list[Call]):
+    """The fake server's `calls`, also indexed by chat, waking whoever waits for a chat's next call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_chat: dict[int, list[Call]] = defaultdict(list)
+        self._waiters: dict[int, asyncio.Event] = {}
+
+    def append(self, call: Call) -> None:
+        super().append(call)
+        if call.chat_id is not None:
+            self.by_chat[call.chat_id].append(call)
+            waiter = self._waiters.pop(call.chat_id, None)
+            if waiter is not None:
+                waiter.set()
+
+    async def wait_for(self, chat_id: int, start: int, methods: list[str], timeout: float) -> list[Call]:
+        """The chat's calls from index `start` once they contain `methods` in this order (others may interleave)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            calls = self.by_chat[chat_id][start:]
+            wanted = iter(methods)
+            needed = next(wanted)
+            for index, call in enumerate(calls):
+                if call.method == needed:
+                    needed = next(wanted, None)
+                    if needed is None:
+                        return calls[: index + 1]
+            event = self._waiters.setdefault(chat_id, asyncio.Event())
+            await asyncio.wait_for(event.wait(), max(deadline - loop.time(), 0.0))
+
+
+@dataclass
+class Result:
+    name: str
+    users: int
+    updates: int = 0
+    wall: float = 0.0
+    latencies: list[float] = field(default_factory=list)  # seconds
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.updates / self.wall if self.wall else 0.0
+
+    def percentile_ms(self, p: float) -> float:
+        """Nearest-rank percentile."""
+        if not self.latencies:
+            return math.nan
+        ordered = sorted(self.latencies)
+        return ordered[max(math.ceil(p / 100 * len(ordered)) - 1, 0)] * 1000
+
+
+class ErrorCount(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+# One round: (button text on the latest keyboard, the calls that complete the step).
+GUT_ROUND = [
+    ("✅ Gut check", ["answerCallbackQuery", "sendMessage"]),
+    ("✅ Yes", ["answerCallbackQuery", "editMessageText"]),
+    ("✅ Yes", ["answerCallbackQuery", "editMessageText"]),
+    ("✅ Yes", ["answerCallbackQuery", "editMessageText"]),
+    ("Skip the note", ["answerCallbackQuery", "editMessageReplyMarkup", "sendMessage", "sendMessage"]),
+]
+ECHO_ROUND = [
+    ("start", ["answerCallbackQuery", "sendMessage"]),
+    ("next", ["answerCallbackQuery", "editMessageText"]),
+    ("next", ["answerCallbackQuery", "editMessageText"]),
+    ("next", ["answerCallbackQuery", "editMessageText"]),
+    ("end", ["answerCallbackQuery", "editMessageReplyMarkup", "sendMessage", "sendMessage"]),
+]
+
+
+def latest_keyboard(server: FakeTelegram, chat_id: int) -> StoredMessage:
+    return next(m for m in reversed(server.sent_to(chat_id)) if m.buttons)
+
+
+async def journey(log: CallLog, result: Result, server: FakeTelegram, user: PrivateUser,
+                  steps: list[tuple[str, list[str]]], rounds: int) -> None:
+    try:
+        for _ in range(rounds):
+            for label, methods in steps:
+                message = latest_keyboard(server, user.id)
+                data = button_data(message, label)
+                start = len(log.by_chat[user.id])
+                pushed = time.monotonic()
+                if push_callback(server, user.chat, user.user, message, data) is None:
+                    raise RuntimeError("the update never reached the bot")
+                calls = await log.wait_for(user.id, start, methods, STEP_TIMEOUT)
+                result.latencies.append(calls[-1].at - pushed)
+                result.updates += 1
+                failed = [call for call in calls if not call.ok]
+                if failed:
+                    raise RuntimeError(f"{failed[0].method} failed: {(failed[0].error or {}).get('description')}")
+    except (TimeoutError, RuntimeError, AssertionError, StopIteration) as error:
+        result.problems.append(f"user {user.id}: {type(error).__name__}: {error}")
+
+
+def card_message(server: FakeTelegram, user: PrivateUser, text: str, label: str, data: str) -> None:
+    """A message from the bot with one button, as the chat would hold it (the partner card, the echo's start)."""
+    user.chat.known, user.chat.bot_status = True, "member"
+    markup = {"inline_keyboard": [[{"text": label, "callback_data": data}]]}
+    server.add_message(user.chat, server.bot_user, text=text, reply_markup=markup)
+
+
+async def seed(db: Any, people: list[PrivateUser]) -> dict[int, int]:
+    """A workspace, a membership and a partner per user, with plain SQL; returns partner id by user id."""
+    partner_ids = {}
+    async with db.transaction() as tx:
+        for index, person in enumerate(people, start=1):
+            await tx.execute("INSERT INTO workspaces (id, name, created_at) VALUES (?, ?, ?)",
+                             (index, f"Bench workspace {index}", NOW))
+            await tx.execute(
+                "INSERT INTO users (id, locale, telegram_language, current_workspace_id, first_seen, last_seen) "
+                "VALUES (?, 'en', 'en', ?, ?, ?)", (person.id, index, NOW, NOW))
+            await tx.execute("INSERT INTO memberships (workspace_id, user_id, role, joined_at) "
+                             "VALUES (?, ?, 'owner', ?)", (index, person.id, NOW))
+            partner_ids[person.id] = await tx.execute(
+                "INSERT INTO partners (workspace_id, name, name_key, kind, markets, created_by, created_at, "
+                "updated_at) VALUES (?, ?, ?, 'agency', 'both', ?, ?, ?)",
+                (index, f"Partner {index}", f"partner {index}", person.id, NOW, NOW))
+    return partner_ids
+
+
+async def with_server(run: Callable[[FakeTelegram, CallLog], Awaitable[None]]) -> None:
+    async with FakeTelegram() as server:
+        log = CallLog()
+        server.calls = log  # type: ignore[assignment]
+        server.reaction_timeout = STEP_TIMEOUT
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(formatter_for(server.token))
+        await run(server, log)
+
+
+async def run_most(users: int, rounds: int) -> Result:
+    result = Result("most", users)
+
+    async def run(server: FakeTelegram, log: CallLog) -> None:
+        with tempfile.TemporaryDirectory(prefix="most-bench-") as tmp:
+            database = Path(tmp) / "most.db"
+            settings = load_settings(bot_token=server.token, bot_api_url=server.base_url, database_path=database,
+                                     backup_dir=Path(tmp) / "backups", log_level="WARNING")
+            app = await build_app(settings)
+            people = [server.private_user(f"User{i}", language_code="en") for i in range(users)]
+            partner_ids = await seed(app.db, people)
+            for person in people:
+                data = PartnerCallback(action=PartnerAction.GUT_CHECK, partner_id=partner_ids[person.id]).pack()
+                card_message(server, person, f"Partner card {partner_ids[person.id]}", "✅ Gut check", data)
+            polling = asyncio.create_task(app.run_polling(handle_signals=False))
+            try:
+                await server.wait_polling(10)
+                started = time.monotonic()
+                await asyncio.gather(*(journey(log, result, server, p, GUT_ROUND, rounds) for p in people))
+                result.wall = time.monotonic() - started
+            finally:
+                await app.stop()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(polling, 15)
+            with contextlib.closing(sqlite3.connect(database)) as conn:
+                runs = conn.execute("SELECT COUNT(*) FROM gut_checks WHERE passed = 1").fetchone()[0]
+            if runs != users * rounds:
+                result.problems.append(f"{runs} gut-check runs saved, expected {users * rounds}")
+        result.problems.extend(f"Bot API rule broken: {v}" for v in server.violations)
+
+    await with_server(run)
+    return result
+
+
+def echo_router() -> Router:
+    """The bare echo bot: every press answered with the same calls the gut check makes, nothing stored."""
+    router = Router()
+    counter = {"n": 0}
+
+    def keyboard(*labels: str) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=t, callback_data=t)] for t in labels])
+
+    @router.callback_query(F.data == "start")
+    async def started(callback: CallbackQuery) -> None:
+        await callback.answer()
+        assert isinstance(callback.message, Message)
+        await callback.message.answer("echo: start", reply_markup=keyboard("next"))
+
+    @router.callback_query(F.data == "next")
+    async def moved(callback: CallbackQuery) -> None:
+        await callback.answer()
+        assert isinstance(callback.message, Message)
+        counter["n"] += 1
+        done = (callback.message.text or "").count("next") >= 2
+        await callback.message.edit_text(f"{callback.message.text} next {counter['n']}",
+                                         reply_markup=keyboard("end" if done else "next"))
+
+    @router.callback_query(F.data == "end")
+    async def ended(callback: CallbackQuery) -> None:
+        await callback.answer()
+        assert isinstance(callback.message, Message)
+        await callback.message.edit_reply_markup(reply_markup=None)
+        await callback.message.answer("echo: end")
+        await callback.message.answer("echo: again?", reply_markup=keyboard("start"))
+
+    @router.message()
+    async def echo(message: Message) -> None:
+        await message.send_copy(message.chat.id)
+
+    return router
+
+
+async def run_echo(users: int, rounds: int) -> Result:
+    result = Result("echo", users)
+
+    async def run(server: FakeTelegram, log: CallLog) -> None:
+        bot = Bot(server.token, session=AiohttpSession(api=TelegramAPIServer.from_base(server.base_url)))
+        dp = Dispatcher()
+        dp.include_router(echo_router())
+        people = [server.private_user(f"User{i}", language_code="en") for i in range(users)]
+        for person in people:
+            card_message(server, person, "echo bot", "start", "start")
+        polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=25))
+        try:
+            await server.wait_polling(10)
+            started = time.monotonic()
+            await asyncio.gather(*(journey(log, result, server, p, ECHO_ROUND, rounds) for p in people))
+            result.wall = time.monotonic() - started
+        finally:
+            await dp.stop_polling()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(polling, 15)
+        result.problems.extend(f"Bot API rule broken: {v}" for v in server.violations)
+
+    await with_server(run)
+    return result
+
+
+def report(most: Result, echo: Result) -> bool:
+    """Print the table; True when both goals are met."""
+    print(f"{'bot':<6} {'users':>6} {'updates':>8} {'wall s':>7} {'upd/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
+          f"{'p99 ms':>8}")
+    for r in (echo, most):
+        print(f"{r.name:<6} {r.users:>6} {r.updates:>8} {r.wall:>7.2f} {r.rate:>8.1f} {r.percentile_ms(50):>8.1f} "
+              f"{r.percentile_ms(95):>8.1f} {r.percentile_ms(99):>8.1f}")
+    if echo.rate and echo.percentile_ms(99):
+        rate_ratio = most.rate / echo.rate
+        p99_ratio = most.percentile_ms(99) / echo.percentile_ms(99)
+        print(f"Most/echo: updates/s x{rate_ratio:.2f} (goal >= 0.70: {'ok' if rate_ratio >= 0.7 else 'MISSED'}), "
+              f"p99 x{p99_ratio:.2f} (goal <= 2.00: {'ok' if p99_ratio <= 2 else 'MISSED'})")
+        return rate_ratio >= 0.7 and p99_ratio <= 2
+    return False
+
+
+async def main_async(users: int, rounds: int) -> int:
+    errors = ErrorCount()
+    logging.getLogger().addHandler(errors)
+    echo = await run_echo(users, rounds)
+    most = await run_most(users, rounds)
+    goals_met = report(most, echo)
+    problems = [f"{r.name}: {problem}" for r in (echo, most) for problem in r.problems]
+    if errors.count:
+        problems.append(f"{errors.count} errors were logged")
+    for problem in problems[:10]:
+        print(f"ERROR: {problem}", file=sys.stderr)
+    return 1 if problems or not goals_met else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=100, help="simulated users (default 100)")
+    parser.add_argument("--rounds", type=int, default=3, help="gut checks per user (default 3)")
+    args = parser.parse_args()
+    if args.users < 1 or args.rounds < 1:
+        parser.error("--users and --rounds must be at least 1")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("aiosqlite", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    sys.exit(asyncio.run(main_async(args.users, args.rounds)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,528 @@
+"""The weekly check-in's jobs: prompts at the set local time, the halfway reminder, the digest, and what
+happens when a group is gone or moved. Everything is derived from the database each time it runs (at
+start-up, on each schedule's CronTrigger, and every minute), so a restart never loses or repeats a prompt.
+Also the texts these pushes carry, and the communication-health lines for the partner card.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n, ngettext
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from babel.dates import format_time, format_timedelta, get_day_names
+from babel.numbers import format_percent
+
+from bot.clock import Clock
+from bot.domain.campaigns import EventKind
+from bot.domain.checkins import (
+    LOS_ANGELES,
+    MOSCOW,
+    NEW_YORK,
+    OVERLAP_ZONES,
+    CommunicationHealth,
+    MemberStatus,
+    RosterEntry,
+    WeeklyTime,
+    classify_roster,
+    gap_starts_now,
+    next_occurrence,
+    previous_occurrence,
+    should_catch_up,
+)
+from bot.outbound import Outbound
+from bot.reminders import manager_locale
+from bot.storage.campaigns import CampaignRepo
+from bot.storage.chats import ChatRepo
+from bot.storage.checkins import CheckinRepo, Round, Schedule, StoredAnswer
+from bot.storage.partners import PartnerRepo
+from bot.storage.users import UserRepo
+from bot.telegram_limits import split_html_lines
+from bot.views.formatting import short_date, user_text
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Besides each schedule's CronTrigger, a sweep this often sends due reminders and digests (and any prompt
+# a trigger missed, e.g. a wall time skipped by a DST jump).
+SWEEP_SECONDS = 60
+JOB_PREFIX = "checkin-"
+SWEEP_JOB_ID = "checkin-sweep"
+# How much of one answer field the digest quotes; the full text stays in the database.
+DIGEST_QUOTE_MAX = 300
+DEEP_LINK_PREFIX = "ci_"
+
+
+# ---- texts ---------------------------------------------------------------------------------------------
+
+
+def zone_label(timezone: str) -> str:
+    """The offered zones by their city, in the current language; any other by its IANA name."""
+    labels = {MOSCOW: _("Moscow"), NEW_YORK: _("New York"), LOS_ANGELES: _("Los Angeles")}
+    return labels.get(timezone, timezone)
+
+
+def day_name(weekday: int, locale: str, capitalized: bool = False) -> str:
+    """As the language writes it inside a sentence ("Monday", "понедельник"), or capitalized for a button."""
+    name = get_day_names("wide", context="format", locale=locale)[weekday]
+    return name[:1].upper() + name[1:] if capitalized else name
+
+
+def weekly_time_lines(when: WeeklyTime, locale: str, now: datetime) -> list[str]:
+    """The chosen day and time in its zone, then in Moscow and New York (for the overlap)."""
+    moment = next_occurrence(when, now)
+    lines = [
+        _("📅 Weekly on {day}, {time} ({zone})").format(
+            day=day_name(when.weekday, locale),
+            time=format_time(moment.astimezone(when.zone), "short", locale=locale),
+            zone=user_text(zone_label(when.timezone)),
+        )
+    ]
+    for zone in OVERLAP_ZONES:
+        local = moment.astimezone(ZoneInfo(zone))
+        lines.append(
+            _("🕒 {zone}: {day}, {time}").format(
+                zone=zone_label(zone),
+                day=day_name(local.weekday(), locale),
+                time=format_time(local, "short", locale=locale),
+            )
+        )
+    return lines
+
+
+def hours_text(hours: int) -> str:
+    return ngettext("{count} hour", "{count} hours", hours).format(count=hours)
+
+
+def deep_link(username: str, token: str) -> str:
+    return f"https://t.me/{username}?start={DEEP_LINK_PREFIX}{token}"
+
+
+def prompt_message(
+    partner_name: str, token: str, digest_hours: int, shared_doc: str | None, username: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The weekly prompt and its buttons, in the current locale."""
+    lines = [
+        _("🗓 <b>Weekly check-in — {partner}</b>").format(partner=user_text(partner_name)),
+        "",
+        _("Reply to this message, a line for each question:"),
+        _("1. What shipped?"),
+        _("2. What's next?"),
+        _("3. Blockers?"),
+        _("4. Do we need a call? (yes/no)"),
+        "",
+        _("Or tap the button to answer in a private chat with me. The digest comes in {hours}.").format(
+            hours=hours_text(digest_hours)
+        ),
+    ]
+    b = InlineKeyboardBuilder()
+    b.button(text=_("✍️ Answer in private"), url=deep_link(username, token))
+    if shared_doc:
+        b.button(text=_("📄 Shared doc"), url=shared_doc)
+    b.adjust(1)
+    return "\n".join(lines), b.as_markup()
+
+
+def reminder_text(answered: int, expected: int) -> str:
+    """Halfway to the digest: one gentle nudge to everyone, nobody tagged."""
+    if expected:
+        progress = _("{answered} of {expected} have answered so far.").format(answered=answered, expected=expected)
+    else:
+        progress = ngettext("{count} answer so far.", "{count} answers so far.", answered).format(count=answered)
+    return _(
+        "⏰ Halfway to the digest. {progress} If you haven't yet, reply to the check-in above or use its button — "
+        "a line or two is enough."
+    ).format(progress=progress)
+
+
+def _names(entries: list[RosterEntry]) -> str:
+    return ", ".join(user_text(e.name) for e in entries)
+
+
+def _quote(text: str | None) -> str:
+    return user_text(" ".join((text or "").split()), DIGEST_QUOTE_MAX)
+
+
+def digest_parts(
+    partner_name: str,
+    occurrence: datetime,
+    entries: list[RosterEntry],
+    answers: list[StoredAnswer],
+    shared_doc: str | None,
+    locale: str,
+    final: bool,
+) -> list[str]:
+    """The digest in messages under Telegram's limit: who answered, who did not, blockers, a call if asked."""
+    answered = [e for e in entries if e.status is MemberStatus.ANSWERED]
+    missing = [e for e in entries if e.status is MemberStatus.MISSING]
+    away = [e for e in entries if e.status is MemberStatus.AWAY]
+    title = (
+        _("📋 <b>Check-in digest — {partner}</b>, {date}")
+        if final
+        else _("📋 <b>Check-in so far — {partner}</b>, {date}")
+    )
+    lines = [title.format(partner=user_text(partner_name), date=short_date(occurrence, locale)), ""]
+    expected = len(answered) + len(missing)
+    if answered:
+        lines.append(
+            _("✅ Answered ({count} of {expected}): {names}").format(
+                count=len(answered), expected=expected, names=_names(answered)
+            )
+        )
+    else:
+        lines.append(_("✅ Nobody has answered yet.") if not final else _("✅ Nobody answered this week."))
+    if missing:
+        label = _("⏳ No answer from: {names}") if final else _("⏳ Not yet: {names}")
+        lines.append(label.format(names=_names(missing)))
+    if away:
+        lines.append(_("🌴 Away: {names}").format(names=_names(away)))
+    if answers:
+        lines += ["", _("<b>Updates</b>")]
+        for item in answers:
+            parts = []
+            if item.answer.shipped:
+                parts.append(_("shipped: {text}").format(text=_quote(item.answer.shipped)))
+            if item.answer.next:
+                parts.append(_("next: {text}").format(text=_quote(item.answer.next)))
+            summary = "; ".join(parts) if parts else _("no details")
+            lines.append(f"• <b>{user_text(item.name)}</b> — {summary}")
+    blockers = [item for item in answers if item.answer.blockers]
+    lines.append("")
+    if blockers:
+        lines.append(_("🚧 <b>Blockers</b>"))
+        lines += [f"• {user_text(item.name)}: {_quote(item.answer.blockers)}" for item in blockers]
+    elif answers:
+        lines.append(_("🚧 No blockers reported."))
+    callers = [item for item in answers if item.answer.needs_call]
+    if callers:
+        lines += [
+            "",
+            _(
+                "📞 {names} asked for a call. Worth booking a short sync this week — async stays the default."
+            ).format(names=", ".join(user_text(item.name) for item in callers)),
+        ]
+    if shared_doc:
+        lines += ["", _('📄 <a href="{url}">Shared doc</a>').format(url=html.escape(shared_doc, quote=True))]
+    while lines and not lines[-1]:
+        lines.pop()
+    return split_html_lines("\n".join(lines))
+
+
+def health_lines(health: CommunicationHealth | None, locale: str) -> list[str]:
+    """Communication health for the partner card (current locale for words, `locale` for numbers)."""
+    if health is None:
+        return []
+    rate = (
+        format_percent(health.answer_rate, locale=locale) if health.answer_rate is not None else _("no answers due")
+    )
+    delay = (
+        format_timedelta(health.median_delay, threshold=1.1, locale=locale)
+        if health.median_delay is not None
+        else "—"
+    )
+    lines = [
+        ngettext(
+            "📡 Check-ins (last {count} round): answer rate {rate}, median answer time {delay}",
+            "📡 Check-ins (last {count} rounds): answer rate {rate}, median answer time {delay}",
+            health.rounds,
+        ).format(count=health.rounds, rate=rate, delay=delay)
+    ]
+    if health.gap:
+        lines.append(
+            ngettext(
+                "⚠️ The partner's side missed {count} check-in in a row: a communication gap.",
+                "⚠️ The partner's side missed {count} check-ins in a row: a communication gap.",
+                health.missed_in_a_row,
+            ).format(count=health.missed_in_a_row)
+        )
+    return lines
+
+
+def stopped_notice(title: str | None, partner_name: str) -> str:
+    return _(
+        "🔕 I was removed from the group <b>{group}</b>, so the weekly check-in with <b>{partner}</b> has stopped. "
+        "Add me back and send /checkin there to restart it."
+    ).format(group=user_text(title or "—"), partner=user_text(partner_name))
+
+
+# ---- jobs ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DueReport:
+    prompts: int = 0
+    reminders: int = 0
+    digests: int = 0
+    skipped: int = 0
+
+
+class CheckinService:
+    """Runs what is due, keeps one CronTrigger per active schedule, reacts to groups leaving or moving."""
+
+    def __init__(
+        self,
+        *,
+        bot: Bot,
+        checkins: CheckinRepo,
+        chats: ChatRepo,
+        users: UserRepo,
+        partners: PartnerRepo,
+        campaigns: CampaignRepo,
+        outbound: Outbound,
+        scheduler: AsyncIOScheduler,
+        i18n: I18n,
+        clock: Clock,
+    ) -> None:
+        self._bot = bot
+        self.checkins = checkins
+        self._chats = chats
+        self._users = users
+        self._partners = partners
+        self._campaigns = campaigns
+        self._outbound = outbound
+        self._scheduler = scheduler
+        self._i18n = i18n
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        self._closed = False
+        self._username: str | None = None
+
+    # scheduling
+
+    def schedule_job(self, schedule: Schedule) -> None:
+        """The schedule's CronTrigger in the chat's time zone (APScheduler keeps it right across DST)."""
+        when = schedule.when
+        self._scheduler.add_job(
+            self.run_due_logged,
+            CronTrigger(day_of_week=when.weekday, hour=when.hour, minute=when.minute, timezone=when.zone),
+            id=f"{JOB_PREFIX}{schedule.id}",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    def unschedule(self, schedule_id: int) -> None:
+        with contextlib.suppress(JobLookupError):
+            self._scheduler.remove_job(f"{JOB_PREFIX}{schedule_id}")
+
+    async def rebuild_jobs(self) -> int:
+        """At start-up: one job per active schedule from the database, plus the sweep."""
+        schedules = await self.checkins.active_schedules()
+        for schedule in schedules:
+            self.schedule_job(schedule)
+        self._scheduler.add_job(
+            self.run_due_logged, IntervalTrigger(seconds=SWEEP_SECONDS), id=SWEEP_JOB_ID, replace_existing=True
+        )
+        return len(schedules)
+
+    async def username(self) -> str:
+        if self._username is None:
+            me = await self._bot.me()
+            self._username = me.username or ""
+        return self._username
+
+    async def locale_of(self, chat_id: int) -> str:
+        record = await self._chats.get(chat_id)
+        if record is not None and record.locale:
+            return record.locale
+        return self._i18n.default_locale
+
+    async def close(self, timeout: float) -> None:
+        """At shutdown: no new runs; wait for a run in progress to finish its sends."""
+        self._closed = True
+        try:
+            await asyncio.wait_for(self._lock.acquire(), timeout)
+        except TimeoutError:
+            log.warning("check-in jobs still running at shutdown")
+            return
+        self._lock.release()
+
+    # what is due
+
+    async def run_due_logged(self) -> None:
+        """The scheduler's entry point: never raises into APScheduler."""
+        if self._closed:
+            return
+        try:
+            await self.run_due()
+        except Exception:
+            log.exception("check-in jobs failed")
+
+    async def run_due(self) -> DueReport:
+        """Digests, then reminders, then prompts that are due at clock.now(); each at most once."""
+        async with self._lock:
+            report = DueReport()
+            if self._closed:
+                return report
+            now = self._clock.now()
+            for results, counter in (
+                (await self._each(self._digest, await self.checkins.rounds_due_for_digest(now)), "digests"),
+                (await self._each(self._remind, await self.checkins.rounds_due_for_reminder(now)), "reminders"),
+                (await self._each(lambda s: self._prompt(s, now), await self.checkins.due_schedules(now)), "prompts"),
+            ):
+                setattr(report, counter, sum(1 for r in results if r is True))
+                report.skipped += sum(1 for r in results if r is None)
+            return report
+
+    @staticmethod
+    async def _each(job: Callable[[T], Awaitable[bool | None]], items: Sequence[T]) -> list[bool | None]:
+        """Run one job per item concurrently (the outbound lane paces them); one failure never stops the rest."""
+        results = await asyncio.gather(*(job(item) for item in items), return_exceptions=True)
+        out: list[bool | None] = []
+        for item, result in zip(items, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error("check-in job for %r failed", item, exc_info=result)
+                out.append(False)
+            else:
+                out.append(result)
+        return out
+
+    async def _prompt(self, schedule: Schedule, now: datetime) -> bool | None:
+        """Send the latest due prompt if it is not too late; True when sent, None when skipped."""
+        occurrence = previous_occurrence(schedule.when, now)
+        following = next_occurrence(schedule.when, now)
+        if not should_catch_up(occurrence, now):
+            await self.checkins.skip_to(schedule.id, schedule.next_prompt_at, following)
+            log.info("check-in of chat %s due %s skipped: too late to catch up", schedule.chat_id, occurrence)
+            return None
+        claimed = await self.checkins.claim_round(schedule, occurrence, following, now)
+        if claimed is None:
+            return False
+        partner = await self._partners.get(schedule.workspace_id, schedule.partner_id)
+        locale = await self.locale_of(schedule.chat_id)
+        username = await self.username()
+        with self._i18n.context(), self._i18n.use_locale(locale):
+            text, markup = prompt_message(
+                partner.name if partner else "—", claimed.token, schedule.digest_hours, schedule.shared_doc, username
+            )
+        delivery = await self._outbound.send(schedule.chat_id, text, reply_markup=markup)
+        if not delivery.ok:
+            await self.checkins.mark_failed(claimed.id)
+            return False
+        await self.checkins.mark_sent(claimed.id, delivery.message_id or 0, self._clock.now(), schedule.digest_hours)
+        return True
+
+    async def _remind(self, round_: Round) -> bool:
+        if not await self.checkins.claim_reminder(round_.id, self._clock.now()):
+            return False
+        entries = await self.roster(round_)
+        answered = sum(1 for e in entries if e.status is MemberStatus.ANSWERED)
+        expected = sum(1 for e in entries if e.status is not MemberStatus.AWAY)
+        if expected and answered >= expected:
+            return False  # everyone has answered: nobody to nudge
+        locale = await self.locale_of(round_.chat_id)
+        with self._i18n.context(), self._i18n.use_locale(locale):
+            text = reminder_text(answered, expected)
+        delivery = await self._outbound.send(round_.chat_id, text, reply_to=round_.prompt_message_id)
+        if delivery.ok and delivery.message_id:
+            await self.checkins.set_reminder_message(round_.id, delivery.message_id)
+        return delivery.ok
+
+    async def roster(self, round_: Round, until: datetime | None = None) -> list[RosterEntry]:
+        sent_at = round_.sent_at or round_.occurrence
+        closes = until or round_.digest_at or sent_at
+        answers = await self.checkins.answers(round_.id)
+        return classify_roster(
+            await self.checkins.participants(round_.chat_id),
+            {a.user_id: (a.name, a.answered_at) for a in answers},
+            await self.checkins.workspace_members(round_.workspace_id),
+            sent_at,
+            closes,
+        )
+
+    async def digest_texts(self, round_: Round, final: bool) -> list[str]:
+        entries = await self.roster(round_, until=None if final else self._clock.now())
+        answers = await self.checkins.answers(round_.id)
+        schedule = await self.checkins.schedule(round_.schedule_id)
+        partner = await self._partners.get(round_.workspace_id, round_.partner_id)
+        locale = await self.locale_of(round_.chat_id)
+        with self._i18n.context(), self._i18n.use_locale(locale):
+            return digest_parts(
+                partner.name if partner else "—",
+                round_.occurrence,
+                entries,
+                answers,
+                schedule.shared_doc if schedule else None,
+                locale,
+                final,
+            )
+
+    async def _digest(self, round_: Round) -> bool:
+        """Close the round (keeping who answered), post the digest, and log a communication gap once."""
+        entries = await self.roster(round_)
+        if not await self.checkins.close_round(round_.id, entries, self._clock.now()):
+            return False
+        parts = await self.digest_texts(round_, final=True)
+        deliveries = await self._outbound.send_many(round_.chat_id, parts)
+        await self._feed_campaign_record(round_)
+        return bool(deliveries) and all(d.ok for d in deliveries)
+
+    async def post_digest_now(self, chat_id: int) -> bool | None:
+        """/digest: the latest round's digest (so far, if still open); None when there is no round yet."""
+        round_ = await self.checkins.latest_round(chat_id)
+        if round_ is None:
+            return None
+        parts = await self.digest_texts(round_, final=not round_.is_open)
+        deliveries = await self._outbound.send_many(chat_id, parts)
+        return bool(deliveries) and all(d.ok for d in deliveries)
+
+    async def _feed_campaign_record(self, round_: Round) -> None:
+        """Two missed rounds in a row by the partner's side → a communication gap in the running campaign."""
+        outcomes = await self.checkins.outcomes_for_partner(round_.workspace_id, round_.partner_id)
+        if not gap_starts_now(outcomes):
+            return
+        running = [c for c in await self._campaigns.for_partner(round_.workspace_id, round_.partner_id) if c.running]
+        if not running:
+            return
+        await self._campaigns.add_event(
+            round_.workspace_id,
+            running[-1].id,
+            EventKind.COMM_GAP,
+            None,
+            None,
+            self._clock.now(),
+            source="checkin",
+        )
+
+    # groups leaving or moving
+
+    async def chat_gone(self, chat_id: int) -> None:
+        """Removed, kicked or blocked: the chat is inactive, its schedule stops, the managers are told once."""
+        now = self._clock.now()
+        await self._chats.set_active(chat_id, False, now)
+        stopped = await self.checkins.stop_chat(chat_id, now)
+        record = await self._chats.get(chat_id)
+        for schedule in stopped:
+            self.unschedule(schedule.id)
+            partner = await self._partners.get(schedule.workspace_id, schedule.partner_id)
+            for manager_id in await self.checkins.managers_to_tell(schedule):
+                locale = await manager_locale(self._users, manager_id, self._i18n.default_locale)
+                with self._i18n.context(), self._i18n.use_locale(locale):
+                    text = stopped_notice(record.title if record else None, partner.name if partner else "—")
+                await self._outbound.send(manager_id, text)
+
+    async def chat_moved(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A group became a supergroup: the schedule keeps going under the new id."""
+        if await self.checkins.move_chat(old_chat_id, new_chat_id, self._clock.now()):
+            log.info("check-in schedule moved from chat %s to %s", old_chat_id, new_chat_id)
+
+    async def save(self, schedule: Schedule) -> None:
+        self.schedule_job(schedule)
+
+    def stop(self, schedule_id: int) -> None:
+        self.unschedule(schedule_id)
+

@@ -1,0 +1,1 @@
+"""Pictures and files made from a workspace's records: partner and portfolio PNGs, exports, personal data."""

@@ -1,0 +1,96 @@
+"""Webhook mode: an aiohttp server Telegram posts updates to, with a secret path, a secret header and /health.
+
+Chosen when WEBHOOK_URL is set (see README, "Deployment: polling or webhook"). The same dispatcher, the same
+start-up and shutdown hooks as polling; only the way updates arrive differs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any
+
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+HEALTH_PATH = "/health"
+HEALTH_DB_TIMEOUT_SECONDS = 2.0
+# Telegram opens up to this many connections at once; SQLite behind one connection gains nothing from more.
+MAX_CONNECTIONS = 40
+
+
+class WebhookServer:
+    """The aiohttp application and its site; `start()` registers the webhook, `stop()` shuts down gracefully."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.settings = app.settings
+        self.web_app = web.Application()
+        # Handled before the response (handle_in_background=False): Telegram re-sends an update whose request
+        # failed, and UpdateContextMiddleware skips it if it was in fact handled; nothing is lost on a crash.
+        handler = SimpleRequestHandler(
+            app.dispatcher, app.bot, handle_in_background=False, secret_token=self.settings.webhook_secret_token()
+        )
+        # setup_application first: on shutdown, the dispatcher's hooks run before the bot's session is closed.
+        setup_application(self.web_app, app.dispatcher, bot=app.bot)
+        handler.register(self.web_app, path=self.settings.webhook_path())
+        self.web_app.router.add_get(HEALTH_PATH, self.health)
+        # No access log: the request line holds the secret path.
+        self.runner = web.AppRunner(self.web_app, access_log=None, shutdown_timeout=15.0)
+        self.port: int | None = None
+
+    async def start(self) -> None:
+        """Run the start-up hooks, listen, then tell Telegram where to post."""
+        await self.runner.setup()  # emits the dispatcher's startup: scheduler, commands, catch-up jobs
+        site = web.TCPSite(self.runner, self.settings.webhook_host, self.settings.webhook_port)
+        await site.start()
+        self.port = self.runner.addresses[0][1]
+        await self.app.bot.set_webhook(
+            self.settings.webhook_full_url(),
+            secret_token=self.settings.webhook_secret_token(),
+            allowed_updates=self.app.dispatcher.resolve_used_update_types(),
+            drop_pending_updates=False,
+            max_connections=MAX_CONNECTIONS,
+        )
+        log.info("webhook server listening on %s:%s", self.settings.webhook_host, self.port)
+
+    async def stop(self) -> None:
+        """Stop accepting requests, let those in flight finish, then the shutdown hooks (the webhook stays set:
+        Telegram keeps the updates that arrive meanwhile and delivers them after a restart)."""
+        await self.runner.cleanup()
+
+    async def health(self, request: web.Request) -> web.Response:
+        """200 with {"ok": true, "db": true, "scheduler": true} when all is well, else 503 with the same keys."""
+        db_ok = False
+        with suppress(Exception):
+            value = await asyncio.wait_for(self.app.db.fetchval("SELECT 1"), HEALTH_DB_TIMEOUT_SECONDS)
+            db_ok = value == 1
+        scheduler_ok = bool(self.app.scheduler.running)
+        body: dict[str, Any] = {"ok": db_ok and scheduler_ok, "db": db_ok, "scheduler": scheduler_ok}
+        return web.json_response(body, status=200 if body["ok"] else 503)
+
+
+async def run_webhook(app: App, stop_event: asyncio.Event, handle_signals: bool = True) -> None:
+    """Serve until `stop_event` is set (App.stop(), SIGTERM or SIGINT), then shut down like polling does."""
+    server = WebhookServer(app)
+    app.webhook = server
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGTERM, signal.SIGINT) if handle_signals else ()
+    for signum in signals:
+        with suppress(NotImplementedError):  # Windows has no add_signal_handler
+            loop.add_signal_handler(signum, stop_event.set)
+    try:
+        await server.start()
+        await stop_event.wait()
+    finally:
+        for signum in signals:
+            with suppress(NotImplementedError):
+                loop.remove_signal_handler(signum)
+        await server.stop()

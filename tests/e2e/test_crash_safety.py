@@ -1,0 +1,282 @@
+"""Crash safety: SIGKILL at random points of real conversations, and re-delivered updates.
+
+- `python -m bot` as a process is killed (SIGKILL) at random steps of /newpartner and of the gut check — while
+  idle between two steps, or right after an update was pushed (before or while the bot fetches it) — and
+  restarted; each conversation must carry on from where it was, and end with exactly one record.
+- An update that was handled but never confirmed is delivered again after a restart: it changes nothing and
+  gets no second answer (deduplication by update_id).
+- A known gap, kept visible as a strict xfail: aiogram's polling confirms an update (the next getUpdates offset)
+  before its handler has finished, so a SIGKILL in the middle of a handler loses that update.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import os
+import random
+import signal
+import sqlite3
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, Update
+
+from tests.e2e.conftest import LogCapture, RunningBot
+from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.people import PrivateUser, Reaction, Watch
+from tests.e2e.test_process import BotProcess
+
+PARTNER = "Crash Test Agency"
+INFLIGHT_DELAY_MAX = 0.003  # seconds between pushing an update and the SIGKILL of an "in flight" kill
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    what: str
+    act: Callable[[PrivateUser, bool], Awaitable[Reaction]]  # (user, wait) -> reaction
+    expect: str  # a piece of the bot's answer that shows the conversation moved on
+
+
+def say(text: str) -> Callable[[PrivateUser, bool], Awaitable[Reaction]]:
+    return lambda user, wait: user.send(text, wait=wait)
+
+
+def press(label: str) -> Callable[[PrivateUser, bool], Awaitable[Reaction]]:
+    return lambda user, wait: user.press(label, wait=wait)
+
+
+NEW_PARTNER = [
+    StepSpec("/newpartner", say("/newpartner"), "partner's name"),
+    StepSpec("the name", say(PARTNER), "What kind of partner"),
+    StepSpec("kind", press("Agency"), "Which markets"),
+    StepSpec("markets", press("Russia + 🇺🇸 USA"), "A contact for them"),
+    StepSpec("skip the contact", press("Skip"), "Links to their work"),
+    StepSpec("skip the links", press("Skip"), "Partner saved"),
+]
+GUT_CHECK = [
+    StepSpec("/partners", say("/partners"), "Tap a partner"),
+    StepSpec("open the card", press(PARTNER), "Stage: candidate"),
+    StepSpec("start the gut check", press("✅ Gut check"), "Question 1 of 3"),
+    StepSpec("yes", press("✅ Yes"), "Question 2 of 3"),
+    StepSpec("no", press("❌ No"), "Question 3 of 3"),
+    StepSpec("yes", press("✅ Yes"), "Send a short note"),
+    StepSpec("skip the note", press("Skip the note"), "not passed"),
+]
+
+
+def shown_texts(watch: Watch) -> str:
+    texts = []
+    for call in watch.calls():
+        if call.ok and isinstance(call.result, dict):
+            texts.append(call.result.get("text") or call.result.get("caption") or "")
+    return "\n".join(texts)
+
+
+def shows(watch: Watch, expected: str) -> Callable[[], bool]:
+    return lambda: expected in shown_texts(watch)
+
+
+class Killer:
+    """Plays steps against a bot process, killing and restarting it at random points."""
+
+    def __init__(self, telegram: FakeTelegram, bot: BotProcess, user: PrivateUser, rng: random.Random) -> None:
+        self.telegram = telegram
+        self.bot = bot
+        self.user = user
+        self.rng = rng
+        self.outcomes: Counter[str] = Counter()
+
+    async def kill_and_restart(self) -> None:
+        assert await self.bot.signal(signal.SIGKILL) == -signal.SIGKILL
+        await self.bot.start()
+
+    async def play(self, steps: list[StepSpec]) -> None:
+        for step in steps:
+            how = self.rng.choices(["none", "idle", "inflight"], weights=[2, 1, 2])[0]
+            self.outcomes[f"kill {how}"] += 1
+            if how == "idle":
+                await self.kill_and_restart()
+            watch = Watch(self.telegram, {self.user.id})
+            if how == "inflight":
+                await step.act(self.user, False)
+                await asyncio.sleep(self.rng.uniform(0, INFLIGHT_DELAY_MAX))
+                before_kill = step.expect in shown_texts(watch)
+                await self.kill_and_restart()
+                delivered = await self.telegram.wait_until(shows(watch, step.expect), 4)
+                if before_kill:
+                    self.outcomes["in flight: answered before the kill"] += 1
+                elif delivered:
+                    self.outcomes["in flight: delivered again after the restart"] += 1
+                else:  # confirmed to Telegram but never handled: see the xfail test below
+                    self.outcomes["in flight: lost, sent again"] += 1
+                    how = "in flight, update lost (confirmed before handled: see the xfail test), sent again"
+                    watch = Watch(self.telegram, {self.user.id})
+                    await step.act(self.user, True)
+            else:
+                await step.act(self.user, True)
+            await watch.settle()
+            shown = shown_texts(watch)
+            assert step.expect in shown, (
+                f"after a kill ({how}) the step {step.what!r} did not carry on: expected {step.expect!r}, the bot "
+                f"showed {shown[:300]!r}"
+            )
+            assert "out of date" not in shown and "middle of a step" not in shown, (
+                f"after a kill ({how}) the conversation was lost at {step.what!r}: {shown[:300]!r}"
+            )
+
+
+def read_db(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Read the bot's database file as an operator would, while the bot runs (WAL allows it)."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+@pytest.fixture
+async def telegram_for_crashes() -> FakeTelegram:
+    async with FakeTelegram() as server:
+        server.reaction_timeout = 15  # a fresh interpreter answers its first update more slowly
+        yield server
+        assert not server.violations, f"Bot API rules broken: {server.violations}"
+
+
+async def test_sigkill_at_random_points_of_new_partner_and_gut_check_loses_nothing(
+    telegram_for_crashes: FakeTelegram, tmp_path: Path
+) -> None:
+    telegram = telegram_for_crashes
+    seed = int(os.environ.get("CRASH_SEED") or random.SystemRandom().randrange(2**32))
+    print(f"CRASH_SEED={seed}  (rerun: CRASH_SEED={seed} .venv/bin/pytest tests/e2e/test_crash_safety.py)")
+    bot = BotProcess(telegram, tmp_path)
+    await bot.start()
+    user = telegram.private_user("Kira", language_code="en")
+    killer = Killer(telegram, bot, user, random.Random(seed))
+    try:
+        await user.start()
+        await user.send("Crash Lab")
+        await killer.play(NEW_PARTNER)
+        await killer.play(GUT_CHECK)
+    finally:
+        returncode = await bot.signal(signal.SIGTERM)
+    print(f"seed={seed}: {dict(killer.outcomes)}")
+
+    database = tmp_path / "most.db"
+    assert read_db(database, "SELECT name, kind, markets FROM partners") == [(PARTNER, "agency", "both")], seed
+    runs = read_db(database, "SELECT understands_ugc, knows_both_markets, asked_good_questions, passed FROM gut_checks")
+    assert runs == [(1, 0, 1, 0)], f"seed={seed}: gut-check runs {runs}"
+    assert read_db(database, "SELECT state FROM fsm_states WHERE state IS NOT NULL") == [], seed
+    assert read_db(database, "PRAGMA integrity_check") == [("ok",)]
+    assert returncode == 0
+    log = bot.stderr.decode()
+    assert "Traceback" not in log and " ERROR " not in log, log[-3000:]
+    assert telegram.token.partition(":")[2] not in log
+
+
+# ---- re-delivery ---------------------------------------------------------------------------------------
+
+
+class UpdateCapture:
+    """Keeps every update the fake server queues, so a test can deliver one again with the same update_id."""
+
+    def __init__(self, telegram: FakeTelegram) -> None:
+        self.telegram = telegram
+        self.updates: dict[int, dict[str, Any]] = {}
+        original = telegram.push_update
+
+        def push(kind: str, payload: dict[str, Any]) -> int | None:
+            update_id = original(kind, payload)
+            if update_id is not None:
+                self.updates[update_id] = copy.deepcopy({"update_id": update_id, kind: payload})
+            return update_id
+
+        telegram.push_update = push  # type: ignore[method-assign]
+
+    def redeliver(self, *update_ids: int) -> None:
+        """Telegram sends unconfirmed updates again (e.g. after a restart), oldest first. The fake's queue is
+        private; putting them back at its front, in order, is all a re-delivery is (no change to the fake)."""
+        for update_id in sorted(update_ids, reverse=True):
+            self.telegram._updates.appendleft(copy.deepcopy(self.updates[update_id]))
+        self.telegram._notify()
+
+
+async def test_an_update_delivered_again_after_a_restart_changes_nothing(
+    telegram: FakeTelegram, running_bot: RunningBot, bot_logs: LogCapture
+) -> None:
+    capture = UpdateCapture(telegram)
+    user = telegram.private_user("Rita", language_code="en")
+    await user.start()
+    await user.send("Dedup Team")
+    await user.send("/newpartner")
+    await user.send("Once Only")
+    await user.press("Agency")
+    await user.press("Russia + 🇺🇸 USA")
+    await user.press("Skip")
+    saving = await user.send("https://once.example.com")  # the update that creates the record
+    assert "Partner saved" in saving.text and saving.update_id is not None
+    await user.send("/partners")
+    await user.press("Once Only")
+    await user.press("✅ Gut check")
+    for answer in ("✅ Yes", "✅ Yes", "✅ Yes"):
+        await user.press(answer)
+    gut = await user.send("They asked sharp questions")  # the note: saves the run
+    assert "ready for a pilot" in gut.text and gut.update_id is not None
+
+    # The bot handled both but (say) crashed before confirming them: after the restart Telegram sends them again.
+    await running_bot.stop()
+    capture.redeliver(saving.update_id, gut.update_id)
+    before = len(telegram.calls)
+    await running_bot.start()
+    await telegram.wait_fetched(gut.update_id)
+    await Watch(telegram, {user.id}).settle()
+
+    assert await running_bot.query("SELECT COUNT(*) FROM partners") == [(1,)]
+    assert await running_bot.query("SELECT COUNT(*) FROM gut_checks") == [(1,)]
+    again = [call for call in telegram.calls[before:] if call.chat_id == user.id]
+    assert not again, f"a re-delivered update was answered again: {[c.method for c in again]}"
+    skipped = [line for line in bot_logs.lines if "handled before a restart; skipped" in line]
+    assert len(skipped) == 2, skipped
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="aiogram's start_polling asks for the next batch (confirming this one) while handlers still run: "
+    "a SIGKILL in the middle of a handler loses the update. Needs a polling loop that advances the offset only "
+    "past handled updates (processed_updates then skips the re-delivered ones).",
+)
+async def test_an_update_is_confirmed_only_after_it_was_handled(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    user = telegram.private_user("Lena", language_code="en")
+    await user.start()
+    await user.send("Slow Team")
+    held, release = asyncio.Event(), asyncio.Event()
+
+    class HoldHelp(BaseMiddleware):
+        """Keeps the /help update in its handler, as a slow database or network would."""
+
+        async def __call__(self, handler: Callable[..., Awaitable[Any]], event: TelegramObject,
+                           data: dict[str, Any]) -> Any:
+            if isinstance(event, Update) and event.message is not None and event.message.text == "/help":
+                held.set()
+                await release.wait()
+            return await handler(event, data)
+
+    assert running_bot.app is not None
+    running_bot.app.dispatcher.update.outer_middleware(HoldHelp())
+    pending = await user.send("/help", wait=False)
+    assert pending.update_id is not None
+    try:
+        await asyncio.wait_for(held.wait(), 5)
+        await telegram.wait_until(lambda: telegram.open_polls > 0, 5)  # the bot is already asking for more
+        await asyncio.sleep(0.2)
+        assert telegram.confirmed_update_id < pending.update_id, (
+            "the update was confirmed to Telegram while its handler was still running"
+        )
+    finally:
+        release.set()
+        await Watch(telegram, {user.id}).settle()

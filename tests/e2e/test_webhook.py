@@ -1,0 +1,219 @@
+"""Webhook mode: setWebhook with a secret, the secret header enforced, /health, re-delivery, clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.app import App, build_app
+from bot.clock import ManualClock
+from bot.config import Settings, load_settings
+from tests.e2e.conftest import LogCapture
+from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.people import PrivateUser, text_entities
+from tests.e2e.test_process import bot_env
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+PUBLIC_URL = "https://most.example.test/tg"
+
+
+def message_update(telegram: FakeTelegram, user: PrivateUser, text: str, update_id: int) -> dict[str, Any]:
+    """The update Telegram would POST for a text message; the fake's getUpdates queue is not involved."""
+    user.chat.known, user.chat.bot_status = True, "member"
+    message = telegram.add_message(user.chat, user.user, text=text, entities=text_entities(text))
+    return {"update_id": update_id, "message": message.to_dict()}
+
+
+class WebhookBot:
+    """The bot as `python -m bot` builds it with WEBHOOK_URL set, serving on 127.0.0.1 (a free port)."""
+
+    def __init__(self, telegram: FakeTelegram, data_dir: Path, clock: ManualClock) -> None:
+        self.telegram = telegram
+        self.settings: Settings = load_settings(
+            bot_token=telegram.token,
+            bot_api_url=telegram.base_url,
+            database_path=data_dir / "most.db",
+            backup_dir=data_dir / "backups",
+            log_level="DEBUG",
+            webhook_url=PUBLIC_URL,
+            webhook_host="127.0.0.1",
+            webhook_port=0,
+        )
+        self.clock = clock
+        self.app: App | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        before = len(self.telegram.calls_of("setWebhook"))
+        self.app = await build_app(self.settings, clock=self.clock)
+        self.task = asyncio.create_task(self.app.run(handle_signals=False))
+        ok = await self.telegram.wait_until(lambda: len(self.telegram.calls_of("setWebhook")) > before, 10)
+        assert ok, "the bot did not register its webhook"
+
+    async def stop(self) -> None:
+        if self.app is not None and self.task is not None:
+            await self.app.stop()
+            await asyncio.wait_for(self.task, 20)
+            self.app, self.task = None, None
+
+    @property
+    def base(self) -> str:
+        assert self.app is not None and self.app.webhook is not None and self.app.webhook.port
+        return f"http://127.0.0.1:{self.app.webhook.port}"
+
+    @property
+    def hook(self) -> str:
+        return self.base + self.settings.webhook_path()
+
+    async def post(self, update: dict[str, Any], secret: str | None, path: str | None = None) -> int:
+        headers = {SECRET_HEADER: secret} if secret is not None else {}
+        async with aiohttp.ClientSession() as http, http.post(path or self.hook, json=update, headers=headers) as r:
+            await r.read()
+            return r.status
+
+    async def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        assert self.app is not None
+        return [tuple(row) for row in await self.app.db.fetchall(sql, params)]
+
+
+@pytest.fixture
+async def webhook_bot(
+    telegram: FakeTelegram, tmp_path: Path, clock: ManualClock, bot_logs: LogCapture
+) -> AsyncIterator[WebhookBot]:
+    bot = WebhookBot(telegram, tmp_path, clock)
+    await bot.start()
+    try:
+        yield bot
+    finally:
+        await bot.stop()
+    errors = bot_logs.errors()
+    assert not errors, "unexpected errors logged:\n" + "\n".join(errors)
+
+
+async def test_webhook_is_registered_with_a_secret_and_polling_is_off(
+    telegram: FakeTelegram, webhook_bot: WebhookBot
+) -> None:
+    (call,) = telegram.calls_of("setWebhook")
+    settings = webhook_bot.settings
+    assert call.params["url"] == settings.webhook_full_url()
+    assert call.params["url"].startswith(PUBLIC_URL + "/webhook/") and len(call.params["url"]) > len(PUBLIC_URL) + 30
+    assert call.params["secret_token"] == settings.webhook_secret_token()
+    assert len(call.params["secret_token"]) >= 32
+    secret_half = settings.bot_token.get_secret_value().partition(":")[2]
+    assert secret_half not in call.params["url"] + call.params["secret_token"]
+    assert {"message", "callback_query", "my_chat_member"} <= set(call.params["allowed_updates"])
+    assert call.params.get("drop_pending_updates") in (False, None)
+    assert telegram.webhook_url == call.params["url"]
+    assert not telegram.calls_of("getUpdates")
+    assert telegram.calls_of("setMyCommands"), "the start-up hooks ran as in polling"
+
+
+async def test_only_requests_with_the_secret_header_are_handled(
+    telegram: FakeTelegram, webhook_bot: WebhookBot, bot_logs: LogCapture
+) -> None:
+    anna = telegram.private_user("Anna", language_code="en")
+    secret = webhook_bot.settings.webhook_secret_token()
+
+    forged = message_update(telegram, anna, "/start", 900001)
+    assert await webhook_bot.post(forged, None) in (401, 403)
+    assert await webhook_bot.post(forged, "wrong-" + secret[6:]) in (401, 403)
+    assert await webhook_bot.post(forged, secret, path=webhook_bot.base + "/webhook/guess") == 404
+    assert not telegram.sent_to(anna.id), "a rejected request reached the bot"
+    assert await webhook_bot.query("SELECT COUNT(*) FROM processed_updates") == [(0,)]
+
+    update = message_update(telegram, anna, "/start", 900002)
+    assert await webhook_bot.post(update, secret) == 200  # answered after handling: the reply is already out
+    greeting = telegram.sent_to(anna.id)
+    assert len(greeting) == 1 and "workspace" in (greeting[0].text or "")
+    assert await webhook_bot.query("SELECT update_id FROM processed_updates") == [(900002,)]
+
+    # Telegram re-sends an update whose request it saw fail; a handled one is skipped, not answered twice.
+    assert await webhook_bot.post(update, secret) == 200
+    assert len(telegram.sent_to(anna.id)) == 1
+
+    named = message_update(telegram, anna, "Webhook Agency", 900003)
+    assert await webhook_bot.post(named, secret) == 200
+    assert await webhook_bot.query("SELECT name FROM workspaces") == [("Webhook Agency",)]
+
+    # Operations: the lines of an update carry its id, its chat and the handler that took it.
+    tagged = [line for line in bot_logs.lines if f"update=900002 chat={anna.id} handler=start.start" in line]
+    assert tagged, "no log line of update 900002 names its chat and handler"
+
+
+async def test_health_reports_db_and_scheduler(webhook_bot: WebhookBot) -> None:
+    async with aiohttp.ClientSession() as http, http.get(webhook_bot.base + "/health") as response:
+        assert response.status == 200
+        assert await response.json() == {"ok": True, "db": True, "scheduler": True}
+
+
+async def test_stop_keeps_the_webhook_and_runs_the_shutdown_hooks(
+    telegram: FakeTelegram, webhook_bot: WebhookBot, bot_logs: LogCapture
+) -> None:
+    url = telegram.webhook_url
+    await webhook_bot.stop()
+    assert telegram.webhook_url == url and not telegram.calls_of("deleteWebhook")
+    assert any("Most stopped" in line for line in bot_logs.lines)
+    # Restarting registers the same URL and secret again: Telegram's queue is picked up where it stopped.
+    await webhook_bot.start()
+    first, second = telegram.calls_of("setWebhook")
+    assert (first.params["url"], first.params["secret_token"]) == (second.params["url"], second.params["secret_token"])
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_python_m_bot_serves_the_webhook_when_webhook_url_is_set(tmp_path: Path) -> None:
+    async with FakeTelegram() as telegram:
+        port = free_port()
+        env = bot_env(
+            tmp_path,
+            BOT_TOKEN=telegram.token,
+            BOT_API_URL=telegram.base_url,
+            DATABASE_PATH=str(tmp_path / "most.db"),
+            WEBHOOK_URL=PUBLIC_URL,
+            WEBHOOK_HOST="127.0.0.1",
+            WEBHOOK_PORT=str(port),
+            LOG_LEVEL="DEBUG",
+        )
+        env.pop("WEBHOOK_SECRET", None)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            assert await telegram.wait_until(lambda: bool(telegram.calls_of("setWebhook")), 30), "no setWebhook"
+            (call,) = telegram.calls_of("setWebhook")
+            path = call.params["url"].removeprefix("https://most.example.test")
+            anna = telegram.private_user("Anna", language_code="ru")
+            update = message_update(telegram, anna, "/start", 700001)
+            async with aiohttp.ClientSession() as http:
+                async with http.get(f"http://127.0.0.1:{port}/health") as response:
+                    assert response.status == 200
+                async with http.post(f"http://127.0.0.1:{port}{path}", json=update) as response:
+                    assert response.status in (401, 403)
+                headers = {SECRET_HEADER: call.params["secret_token"]}
+                async with http.post(f"http://127.0.0.1:{port}{path}", json=update, headers=headers) as response:
+                    assert response.status == 200
+            assert telegram.sent_to(anna.id), "the webhook update was not answered"
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, stderr = await asyncio.wait_for(process.communicate(), 30)
+        log = stderr.decode()
+        assert process.returncode == 0, log[-2000:]
+        assert "Most stopped" in log and "Traceback" not in log
+        assert telegram.token.partition(":")[2] not in log
+        assert call.params["secret_token"] not in log
+        assert not telegram.calls_of("getUpdates") and not telegram.violations
+        assert os.path.exists(tmp_path / "most.db")
