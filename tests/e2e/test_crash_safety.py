@@ -99,7 +99,7 @@ class Killer:
 
     async def play(self, steps: list[StepSpec]) -> None:
         for step in steps:
-            how = self.rng.choices(["none", "idle", "inflight"], weights=[2, 1, 2])[0]
+            how = self.rng.choices(["none", "idle", "inflight"], weights=[3, 1, 2])[0]
             self.outcomes[f"kill {how}"] += 1
             if how == "idle":
                 await self.kill_and_restart()

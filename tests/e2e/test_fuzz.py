@@ -89,7 +89,7 @@ from tests.e2e.conftest import LogCapture, RunningBot
 from tests.e2e.fake_telegram import BOT_USERNAME, FakeTelegram, StoredMessage
 from tests.e2e.people import Group, PrivateUser, push_callback
 
-FUZZ_ACTIONS = 3000  # random actions in one run, spread over the people below
+FUZZ_ACTIONS = 2000  # random actions in one run, spread over the people below
 WAIT_SHARE = 0.45  # how often a person waits for the bot before acting again (else fires and moves on)
 DRAIN_TIMEOUT = 60.0  # seconds the bot may take to handle the backlog after the last action
 CALLBACK_DATA_MAX_BYTES = 64
