@@ -37,6 +37,19 @@ class LogCapture(logging.Handler):
         return [line for line, record in zip(self.lines, self.records, strict=True) if record.levelno >= logging.ERROR]
 
 
+def skip_tls_grace_on_close(app: App) -> None:
+    """aiogram waits 250 ms on close for TLS connections to wind down; the fake server is plain HTTP on
+    127.0.0.1, and across the suite's many start/stop cycles that wait adds up to tens of seconds."""
+    session = app.bot.session
+
+    async def close() -> None:
+        client = getattr(session, "_session", None)
+        if client is not None and not client.closed:
+            await client.close()
+
+    session.close = close  # type: ignore[method-assign]
+
+
 class RunningBot:
     """The bot as `python -m bot` builds it, polling the fake server, restartable on the same database."""
 
@@ -63,6 +76,7 @@ class RunningBot:
 
     async def start(self) -> None:
         self.app = await build_app(self.settings(), clock=self.clock)
+        skip_tls_grace_on_close(self.app)
         self._task = asyncio.create_task(self.app.run_polling(handle_signals=False))
         await self.server.wait_polling()
 
