@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -40,6 +38,7 @@ from bot.domain.scorecard import (
 )
 from bot.handlers.filters import CALLBACK_PRIVATE, PRIVATE
 from bot.handlers.partners import not_found_text, show_partner_card
+from bot.handlers.replies import drop_keyboard, edit_or_send
 from bot.handlers.workspace_guard import WorkspaceRequired
 from bot.keyboards.assessment_callbacks import (
     GutAnswer,
@@ -154,26 +153,8 @@ async def _start_fresh(state: FSMContext, bot: Bot, chat_id: int) -> None:
     """Before a new run: take the buttons off a run left unfinished, so only one set of buttons is live."""
     for draft in (await GutCheckDraft.load(state), await ScorecardDraft.load(state)):
         if draft.message_id is not None:
-            await _drop_keyboard(bot, chat_id, draft.message_id)
+            await drop_keyboard(bot, chat_id, draft.message_id)
     await state.set_data({})
-
-
-async def _drop_keyboard(bot: Bot, chat_id: int, message_id: int) -> None:
-    # Already without buttons, or too old to edit: nothing to take off.
-    with suppress(TelegramBadRequest):
-        await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None)
-
-
-async def _edit_or_send(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> int:
-    """Edit the bot's message in place (a new one if that fails); the id of the message now shown."""
-    try:
-        await message.edit_text(text, reply_markup=markup)
-        return message.message_id
-    except TelegramBadRequest as error:
-        if "not modified" in str(error):
-            return message.message_id
-    sent = await message.answer(text, reply_markup=markup)
-    return sent.message_id
 
 
 async def _stale(message: Message) -> None:
@@ -288,7 +269,7 @@ async def gut_answered(
     if next_gut_question(answers) is None:
         await state.set_state(GutCheckForm.waiting_for_note)
     await draft.save(state)
-    draft.message_id = await _edit_or_send(message, _gut_text(partner, answers), _gut_keyboard(partner.id, answers))
+    draft.message_id = await edit_or_send(message, _gut_text(partner, answers), _gut_keyboard(partner.id, answers))
     await draft.save(state)
 
 
@@ -401,7 +382,7 @@ async def _finish_gut_check(
         await _stale(message)
         return
     if draft.message_id is not None:
-        await _drop_keyboard(bot, message.chat.id, draft.message_id)
+        await drop_keyboard(bot, message.chat.id, draft.message_id)
     now = clock.now()
     verdict = await assessments.add_gut_check(workspace.id, partner.id, answers, note, user_id, now)
     if verdict is None:
@@ -561,7 +542,7 @@ async def score_pressed(
             i18n,
         )
         return
-    draft.message_id = await _edit_or_send(
+    draft.message_id = await edit_or_send(
         message, _criterion_text(partner, upcoming, hint), _criterion_keyboard(partner.id, upcoming)
     )
     await draft.save(state)
@@ -600,7 +581,7 @@ async def rating_typed(
         draft.ratings[current.value] = rating
         await draft.save(state)
     if draft.message_id is not None:
-        await _drop_keyboard(bot, message.chat.id, draft.message_id)
+        await drop_keyboard(bot, message.chat.id, draft.message_id)
     upcoming = next_criterion(draft.typed())
     if upcoming is None:
         await _finish_scorecard(
@@ -632,7 +613,7 @@ async def _finish_scorecard(
     ratings = draft.typed()
     await state.clear()
     if draft.message_id is not None:
-        await _drop_keyboard(bot, message.chat.id, draft.message_id)
+        await drop_keyboard(bot, message.chat.id, draft.message_id)
     before = await assessments.latest_scorecards(workspace.id, partner.id)
     total = await assessments.add_scorecard(workspace.id, partner.id, ratings, user_id, clock.now())
     if total is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -13,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from bot import texts
 from bot.config import SUPPORTED_LOCALES
 from bot.handlers.filters import CALLBACK_GROUP, CALLBACK_PRIVATE, GROUP, PRIVATE
+from bot.handlers.replies import answer_stale, edit_or_send
 from bot.keyboards.builders import language_keyboard
 from bot.keyboards.callbacks import LanguageChoice, MenuAction, MenuCallback
 from bot.storage.chats import ChatRepo
@@ -31,9 +31,7 @@ def router() -> Router:
     r.callback_query.register(language_chosen_private, LanguageChoice.filter(), CALLBACK_PRIVATE)
     r.callback_query.register(language_chosen_group, LanguageChoice.filter(), CALLBACK_GROUP)
     r.callback_query.register(menu_help, MenuCallback.filter(F.action == MenuAction.HELP), CALLBACK_PRIVATE)
-    r.callback_query.register(
-        menu_language, MenuCallback.filter(F.action == MenuAction.LANGUAGE), CALLBACK_PRIVATE
-    )
+    r.callback_query.register(menu_language, MenuCallback.filter(F.action == MenuAction.LANGUAGE), CALLBACK_PRIVATE)
     return r
 
 
@@ -78,11 +76,11 @@ async def language_chosen_private(
 ) -> None:
     """A language button in a private chat: save it and confirm in the new language."""
     if callback_data.locale not in SUPPORTED_LOCALES or not isinstance(callback.message, Message):
-        await _stale(callback)
+        await answer_stale(callback)
         return
     await users.set_locale(callback.from_user.id, callback_data.locale)
     with i18n.use_locale(callback_data.locale):
-        await _confirm(
+        await edit_or_send(
             callback.message,
             _("Done: I will speak English with you.")
             if callback_data.locale == "en"
@@ -95,7 +93,7 @@ async def language_chosen_group(
 ) -> None:
     """A language button in a group: admins only."""
     if callback_data.locale not in SUPPORTED_LOCALES or not isinstance(callback.message, Message):
-        await _stale(callback)
+        await answer_stale(callback)
         return
     member = await bot.get_chat_member(callback.message.chat.id, callback.from_user.id)
     if member.status not in ADMIN_STATUSES:
@@ -103,7 +101,7 @@ async def language_chosen_group(
         return
     await chats.set_locale(callback.message.chat.id, callback_data.locale)
     with i18n.use_locale(callback_data.locale):
-        await _confirm(
+        await edit_or_send(
             callback.message,
             _("Done: this group's language is now English.")
             if callback_data.locale == "en"
@@ -131,19 +129,3 @@ async def is_group_admin(bot: Bot, message: Message) -> bool:
         return False
     member = await bot.get_chat_member(message.chat.id, message.from_user.id)
     return member.status in ADMIN_STATUSES
-
-
-async def _stale(callback: CallbackQuery) -> None:
-    if isinstance(callback.message, Message):
-        await callback.message.answer(texts.stale_button())
-
-
-async def _confirm(message: Message, text: str) -> None:
-    """Replace the language prompt with the confirmation; a second tap finds it already shown ("not modified"),
-    and a button forged onto a message without text gets the confirmation as a new message."""
-    try:
-        await message.edit_text(text)
-    except TelegramBadRequest as error:
-        if "not modified" not in str(error):
-            await message.answer(text)
-

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from dataclasses import asdict, dataclass
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -19,7 +17,8 @@ from bot import labels, texts
 from bot.clock import Clock
 from bot.domain.campaigns import EventKind, revisions_left, revisions_used
 from bot.handlers.filters import CALLBACK_PRIVATE, PRIVATE
-from bot.handlers.partners import edit_or_send, not_found_text, show_partner_card
+from bot.handlers.partners import not_found_text, show_partner_card
+from bot.handlers.replies import drop_keyboard, edit_or_send
 from bot.handlers.workspace_guard import WorkspaceRequired
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from bot.keyboards.campaign_callbacks import LogEventCallback, LogNoteAction, LogNoteCallback
@@ -104,15 +103,6 @@ async def campaign_number(campaigns: CampaignRepo, workspace_id: int, campaign: 
     """The campaign's 1-based position among the partner's campaigns, as the card numbers them."""
     ids = [c.id for c in await campaigns.for_partner(workspace_id, campaign.partner_id)]
     return ids.index(campaign.id) + 1 if campaign.id in ids else len(ids) + 1
-
-
-async def drop_keyboard(bot: Bot, chat_id: int, message_id: int | None) -> None:
-    """Take the buttons off an earlier prompt, so only the live step has any."""
-    if message_id is None:
-        return
-    # Already without buttons, or too old to edit: nothing to take off.
-    with suppress(TelegramBadRequest):
-        await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None)
 
 
 # ---- /log and the event menu ---------------------------------------------------------------------------

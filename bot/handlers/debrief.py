@@ -32,9 +32,10 @@ from bot.domain.campaigns import (
 )
 from bot.domain.partners import Stage
 from bot.handlers import debrief_texts
-from bot.handlers.campaign_log import campaign_number, drop_keyboard, running_campaign
+from bot.handlers.campaign_log import campaign_number, running_campaign
 from bot.handlers.filters import CALLBACK_PRIVATE, PRIVATE
-from bot.handlers.partners import edit_or_send, not_found_text, show_partner_card
+from bot.handlers.partners import not_found_text, show_partner_card
+from bot.handlers.replies import drop_keyboard, edit_or_send
 from bot.handlers.workspace_guard import WorkspaceRequired
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from bot.keyboards.campaign_callbacks import DebriefDecisionCallback, DebriefProblemCallback, DebriefQualityCallback

@@ -33,7 +33,8 @@ from bot.domain.evidence import (
 )
 from bot.domain.partners import MARKETS, Market, validate_url
 from bot.handlers.filters import CALLBACK_PRIVATE, PRIVATE
-from bot.handlers.partners import edit_or_send, not_found_text
+from bot.handlers.partners import not_found_text
+from bot.handlers.replies import answer_stale, edit_or_send
 from bot.handlers.workspace_guard import WorkspaceRequired
 from bot.keyboards.callbacks import (
     EvidenceAction,
@@ -293,7 +294,7 @@ async def start_case(
 async def case_market(callback: CallbackQuery, callback_data: EvidenceChoice, state: FSMContext) -> None:
     """Market of the case study."""
     if callback_data.value not in {m.value for m in Market} or not isinstance(callback.message, Message):
-        await _stale(callback)
+        await answer_stale(callback)
         return
     draft = await EvidenceDraft.load(state)
     draft.market = callback_data.value
@@ -326,7 +327,7 @@ async def case_brand(message: Message, state: FSMContext) -> None:
 async def case_outcome(callback: CallbackQuery, callback_data: EvidenceChoice, state: FSMContext) -> None:
     """Success or failure."""
     if callback_data.value not in {o.value for o in Outcome} or not isinstance(callback.message, Message):
-        await _stale(callback)
+        await answer_stale(callback)
         return
     draft = await EvidenceDraft.load(state)
     draft.outcome = callback_data.value
@@ -518,7 +519,7 @@ async def link_skipped(
 ) -> None:
     """Skip on a link step: the item is saved without one."""
     if not isinstance(callback.message, Message) or _link_step(await state.get_state()) is not callback_data.step:
-        await _stale(callback)
+        await answer_stale(callback)
         return
     await callback.message.edit_text(_("Link: skipped"))
     await _save_with_link(
@@ -586,11 +587,6 @@ def _skip(step: EvidenceStep) -> InlineKeyboardMarkup:
     b = InlineKeyboardBuilder()
     b.button(text=_("Skip ⏭"), callback_data=EvidenceChoice(step=step, value=SKIP))
     return b.as_markup()
-
-
-async def _stale(callback: CallbackQuery) -> None:
-    if isinstance(callback.message, Message):
-        await callback.message.answer(texts.stale_button())
 
 
 # ---- conversation signals ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import texts
 from bot.handlers.filters import PRIVATE
+from bot.handlers.replies import answer_stale
 
 
 def router() -> Router:
@@ -36,7 +37,4 @@ async def not_understood(message: Message) -> None:
 
 async def stale_button(callback: CallbackQuery) -> None:
     """A button from an old message, a forged one, or one that belongs to a finished step."""
-    if isinstance(callback.message, Message):
-        await callback.message.answer(texts.stale_button())
-    else:
-        await callback.bot.send_message(callback.from_user.id, texts.stale_button())  # type: ignore[union-attr]
+    await answer_stale(callback)

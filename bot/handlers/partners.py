@@ -6,7 +6,6 @@ import re
 from dataclasses import asdict, dataclass
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -27,6 +26,7 @@ from bot.domain.partners import (
     validate_url,
 )
 from bot.handlers.filters import CALLBACK_PRIVATE, PRIVATE
+from bot.handlers.replies import answer_stale, edit_or_send
 from bot.handlers.workspace_guard import WorkspaceRequired
 from bot.keyboards.callbacks import (
     MenuAction,
@@ -192,7 +192,7 @@ async def _ask_kind(message: Message, state: FSMContext) -> None:
 async def kind_chosen(callback: CallbackQuery, callback_data: NewPartnerChoice, state: FSMContext) -> None:
     """Agency / creator / network."""
     if callback_data.value not in {k.value for k in PartnerKind} or not isinstance(callback.message, Message):
-        await _stale(callback)
+        await answer_stale(callback)
         return
     draft = await NewPartnerDraft.load(state)
     draft.kind = callback_data.value
@@ -212,7 +212,7 @@ async def kind_chosen(callback: CallbackQuery, callback_data: NewPartnerChoice, 
 async def markets_chosen(callback: CallbackQuery, callback_data: NewPartnerChoice, state: FSMContext) -> None:
     """RU / US / both."""
     if callback_data.value not in {m.value for m in MarketCoverage} or not isinstance(callback.message, Message):
-        await _stale(callback)
+        await answer_stale(callback)
         return
     draft = await NewPartnerDraft.load(state)
     draft.markets = callback_data.value
@@ -497,18 +497,3 @@ async def show_partner_card(
     else:
         await message.answer(text, reply_markup=markup)
     return True
-
-
-async def edit_or_send(message: Message, text: str, markup: InlineKeyboardMarkup) -> None:
-    try:
-        await message.edit_text(text, reply_markup=markup)
-    except TelegramBadRequest as error:
-        if "not modified" in str(error):
-            return
-        await message.answer(text, reply_markup=markup)
-
-
-async def _stale(callback: CallbackQuery) -> None:
-    if isinstance(callback.message, Message):
-        await callback.message.answer(texts.stale_button())
-

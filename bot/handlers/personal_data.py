@@ -11,7 +11,6 @@ import logging
 from datetime import timedelta
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n, ngettext
@@ -21,6 +20,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.checkins import CheckinService
 from bot.clock import Clock
 from bot.handlers.filters import CALLBACK_PRIVATE, PRIVATE
+from bot.handlers.replies import edit_or_send
 from bot.keyboards.callbacks import MenuAction, MenuCallback
 from bot.keyboards.report_callbacks import PersonalDataAction, PersonalDataCallback
 from bot.outbound import Outbound
@@ -176,7 +176,7 @@ async def _send_plan(message: Message, user_id: int, db: Database, clock: Clock)
 async def cancelled(callback: CallbackQuery) -> None:
     """Cancel on either confirmation."""
     if isinstance(callback.message, Message):
-        await _edit(callback.message, _("Nothing was deleted."))
+        await edit_or_send(callback.message, _("Nothing was deleted."))
 
 
 async def confirmed(
@@ -194,7 +194,7 @@ async def confirmed(
         return
     age = _minutes(clock) - callback_data.issued
     if age < 0 or age > CONFIRMATION_TTL.total_seconds() // 60:
-        await _edit(
+        await edit_or_send(
             callback.message, _("This confirmation has expired, so nothing was deleted. Send /deletemydata again.")
         )
         return
@@ -203,7 +203,7 @@ async def confirmed(
     erasure = await erase_user(db, user_id, delete_workspaces=delete_workspaces)
     if erasure is None:
         plan = await plan_deletion(db, user_id)
-        await _edit(
+        await edit_or_send(
             callback.message,
             _second_question(plan),
             _confirm_keyboard(PersonalDataAction.CONFIRM_WORKSPACES, _("🗑 Delete my data and these workspaces"), clock),
@@ -218,7 +218,7 @@ async def confirmed(
         len(erasure.handed_over),
         len(erasure.deleted_workspaces),
     )
-    await _edit(callback.message, _done_text(erasure))
+    await edit_or_send(callback.message, _done_text(erasure))
     for item in erasure.handed_over:
         if item.heir_id is None:
             continue
@@ -254,11 +254,3 @@ def _done_text(erasure: Erasure) -> str:
         lines.append(_("• {workspace} is deleted.").format(workspace=user_text(item.name, NAME_SHOWN)))
     lines.append(_("If you write to me again, I will start a new, empty profile."))
     return "\n".join(lines)
-
-
-async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    try:
-        await message.edit_text(text, reply_markup=markup)
-    except TelegramBadRequest as error:
-        if "not modified" not in str(error):
-            await message.answer(text, reply_markup=markup)

@@ -57,6 +57,7 @@ from bot.domain.references import (
 from bot.domain.text import clean_block, clean_line
 from bot.handlers.filters import CALLBACK_PRIVATE, PRIVATE
 from bot.handlers.partners import not_found_text, show_partner_card
+from bot.handlers.replies import drop_keyboard, edit_or_send
 from bot.handlers.workspace_guard import WorkspaceRequired
 from bot.i18n import locale_from_telegram
 from bot.keyboards.builders import LANGUAGE_NAMES
@@ -261,26 +262,6 @@ def _team_router() -> Router:
 
 def _date(moment: datetime, locale: str) -> str:
     return format_date(moment.date(), format="long", locale=locale)
-
-
-async def _drop_keyboard(bot: Bot, chat_id: int, message_id: int | None) -> None:
-    if message_id is None:
-        return
-    # Already without buttons, or too old to edit: nothing to take off.
-    with suppress(TelegramBadRequest):
-        await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None)
-
-
-async def _edit_or_send(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> int:
-    """Edit the bot's message in place (a new one if that fails); the id of the message now shown."""
-    try:
-        await message.edit_text(text, reply_markup=markup)
-        return message.message_id
-    except TelegramBadRequest as error:
-        if "not modified" in str(error):
-            return message.message_id
-    sent = await message.answer(text, reply_markup=markup)
-    return sent.message_id
 
 
 async def _locale_of(users: UserRepo, user_id: int, settings: Settings) -> str:
@@ -593,7 +574,7 @@ async def open_link(
     if not await references.open(link.id, key, clock.now()):
         await message.answer(_used_text())
         return
-    await _drop_keyboard(bot, message.chat.id, draft.message_id)
+    await drop_keyboard(bot, message.chat.id, draft.message_id)
     await state.set_data({})
     draft = ReferenceDraft(link_hash=link.token_hash, partner_id=link.partner_id, started_at=clock.now().isoformat())
     await message.answer(_greeting(link), reply_markup=_language_keyboard(i18n.current_locale))
@@ -625,7 +606,7 @@ async def _live(
     if link is None or not status.usable:
         await state.clear()
         if message.bot is not None:
-            await _drop_keyboard(message.bot, message.chat.id, draft.message_id)
+            await drop_keyboard(message.bot, message.chat.id, draft.message_id)
         texts_by_status = {LinkStatus.REVOKED: _revoked_text(), LinkStatus.ANSWERED: _used_text()}
         await message.answer(texts_by_status.get(status, _invalid_text()))
         return None
@@ -641,7 +622,7 @@ async def _resend_step(
     hint: str | None = None,
 ) -> None:
     """The current step as a new message; the previous message's buttons go, so only one set is live."""
-    await _drop_keyboard(bot, message.chat.id, draft.message_id)
+    await drop_keyboard(bot, message.chat.id, draft.message_id)
     step = draft.current
     await state.set_state(_state_of(step))
     sent = await message.answer(_step_text(step, draft, link, hint), reply_markup=_step_keyboard(step, draft))
@@ -654,7 +635,7 @@ async def _show_in_place(message: Message, state: FSMContext, draft: ReferenceDr
     step = draft.current
     await state.set_state(_state_of(step))
     await draft.save(state)
-    draft.message_id = await _edit_or_send(message, _step_text(step, draft, link), _step_keyboard(step, draft))
+    draft.message_id = await edit_or_send(message, _step_text(step, draft, link), _step_keyboard(step, draft))
     await draft.save(state)
 
 
@@ -736,10 +717,10 @@ async def question_pressed(
             )
         elif value == EDIT:
             await state.set_state(ReferenceForm.waiting_for_edit_choice)
-            await _edit_or_send(message, _("Which answer would you like to change?"), _edit_keyboard())
+            await edit_or_send(message, _("Which answer would you like to change?"), _edit_keyboard())
         else:
             await state.clear()
-            await _edit_or_send(
+            await edit_or_send(
                 message,
                 _("Cancelled — nothing was sent. If you change your mind, open the same link again."),
                 None,
@@ -962,12 +943,12 @@ async def _submit(
     result = await references.submit(answer)
     await state.clear()
     if result is Submitted.ALREADY_ANSWERED:
-        await _edit_or_send(message, _("You have already shared a reference about this partner — thank you!"), None)
+        await edit_or_send(message, _("You have already shared a reference about this partner — thank you!"), None)
         return
     if result is Submitted.LINK_GONE:
-        await _edit_or_send(message, _used_text() if link.answered_at else _revoked_text(), None)
+        await edit_or_send(message, _used_text() if link.answered_at else _revoked_text(), None)
         return
-    await _drop_keyboard(bot, message.chat.id, message.message_id)
+    await drop_keyboard(bot, message.chat.id, message.message_id)
     await message.answer(
         _(
             "Thank you! 🙏 Your reference is on its way to the {workspace} team. {partner} will not see it.\n\n"
@@ -1126,7 +1107,7 @@ async def _send_links(
         text = hint + "\n\n" + text
     markup = _links_keyboard(partner.id, links, now)
     if edit:
-        await _edit_or_send(message, text, markup)
+        await edit_or_send(message, text, markup)
     else:
         await message.answer(text, reply_markup=markup)
 
@@ -1217,7 +1198,7 @@ async def label_skipped(
     await state.clear()
     if partner is None:
         return
-    await _drop_keyboard(bot, message.chat.id, message.message_id)
+    await drop_keyboard(bot, message.chat.id, message.message_id)
     await _create_link(message, callback.from_user.id, partner, None, bot, references, workspace, clock, i18n)
 
 

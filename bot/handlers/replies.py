@@ -1,0 +1,40 @@
+"""Answering a button press: redraw the pressed message, take the buttons off an old one, say a button is stale."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot import texts
+
+
+async def edit_or_send(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> int:
+    """Edit the bot's message in place (a new one if it cannot be edited); the id of the message now shown."""
+    try:
+        await message.edit_text(text, reply_markup=markup)
+        return message.message_id
+    except TelegramBadRequest as error:
+        if "not modified" in str(error):  # a second tap on the same button: the screen already shows it
+            return message.message_id
+    sent = await message.answer(text, reply_markup=markup)
+    return sent.message_id
+
+
+async def drop_keyboard(bot: Bot, chat_id: int, message_id: int | None) -> None:
+    """Take the buttons off an earlier prompt, so only the live step has any."""
+    if message_id is None:
+        return
+    # Already without buttons, or too old to edit: nothing to take off.
+    with suppress(TelegramBadRequest):
+        await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None)
+
+
+async def answer_stale(callback: CallbackQuery) -> None:
+    """A button from an old message, a forged one, or one that belongs to a finished step."""
+    if isinstance(callback.message, Message):
+        await callback.message.answer(texts.stale_button())
+    elif callback.bot is not None:  # the message is too old to be shown to the bot: write to the person
+        await callback.bot.send_message(callback.from_user.id, texts.stale_button())
