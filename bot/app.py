@@ -9,28 +9,30 @@ from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.api_session import ApiSession
 from bot.checkins import CheckinService, DueReport
 from bot.clock import Clock, SystemClock
 from bot.commands import publish_commands
 from bot.config import Settings
 from bot.handlers import routers
 from bot.handlers.errors import on_error
+from bot.handlers.inline_filters import run_pure_filters_inline
 from bot.i18n import DatabaseI18nMiddleware, LocaleResolver, create_i18n
+from bot.intake import UpdateIntake, poll
 from bot.logging_setup import install_log_context
-from bot.middlewares import InFlight, UpdateContextMiddleware
+from bot.middlewares import InFlight, LenientCallbackAnswer, UpdateContextMiddleware
 from bot.outbound import Outbound
 from bot.reminders import REMINDER_INTERVAL_MINUTES, send_due_reminders
 from bot.scheduling import add_housekeeping, create_scheduler
+from bot.signals import stop_on_signals
 from bot.storage.assessments import AssessmentRepo
 from bot.storage.campaigns import CampaignRepo
 from bot.storage.chats import ChatRepo
@@ -40,7 +42,7 @@ from bot.storage.evidence import EvidenceRepo
 from bot.storage.fsm import SQLiteStorage
 from bot.storage.invites import InviteRepo
 from bot.storage.partners import PartnerRepo
-from bot.storage.processed import ProcessedUpdates
+from bot.storage.received import ReceivedUpdates
 from bot.storage.references import ReferenceRepo
 from bot.storage.team import TeamRepo
 from bot.storage.users import UserRepo
@@ -59,7 +61,7 @@ POLLING_TIMEOUT_SECONDS = 25
 
 
 def create_bot(settings: Settings) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.bot_api_url))
+    session = ApiSession(api=TelegramAPIServer.from_base(settings.bot_api_url))
     session.middleware(TextLimitGuard())
     return Bot(
         token=settings.bot_token.get_secret_value(),
@@ -83,13 +85,33 @@ class App:
     checkin_startup: asyncio.Task[DueReport] | None = None  # prompts missed while down, sent once at start
 
     webhook: WebhookServer | None = None  # set while run_webhook() serves; tests read its port
+    intake: UpdateIntake | None = None  # stores, hands out and marks updates (polling and webhook)
     _webhook_stop: asyncio.Event | None = field(default=None, init=False, repr=False)
+    _polling_stop: asyncio.Event | None = field(default=None, init=False, repr=False)
 
     async def run_polling(self, handle_signals: bool = True) -> None:
-        """Poll until stopped (SIGTERM/SIGINT or stop()); shutdown hooks close everything."""
-        await self.dispatcher.start_polling(
-            self.bot, handle_signals=handle_signals, polling_timeout=POLLING_TIMEOUT_SECONDS
-        )
+        """Poll until stopped (SIGTERM/SIGINT or stop()); shutdown hooks close everything.
+
+        The dispatcher's start-up and shutdown hooks run as in aiogram's start_polling; the loop in between is
+        bot/intake.py's, which stores each batch before confirming it.
+        """
+        assert self.intake is not None
+        self._polling_stop = stop = asyncio.Event()
+        dp = self.dispatcher
+        workflow = {"dispatcher": dp, "bots": [self.bot], **dp.workflow_data}
+        try:
+            with stop_on_signals(stop, handle_signals):
+                await dp.emit_startup(bot=self.bot, **workflow)
+                try:
+                    me = await self.bot.me()
+                    log.info("polling as @%s (id %d)", me.username, me.id)
+                    await self.intake.replay()
+                    await poll(self.bot, self.intake, stop, dp.resolve_used_update_types(), POLLING_TIMEOUT_SECONDS)
+                finally:
+                    await dp.emit_shutdown(bot=self.bot, **workflow)
+        finally:
+            self._polling_stop = None
+            await self.bot.session.close()
 
     async def run_webhook(self, handle_signals: bool = True) -> None:
         """Serve WEBHOOK_URL until stopped (SIGTERM/SIGINT or stop()); the same shutdown hooks as polling."""
@@ -112,7 +134,8 @@ class App:
         if self._webhook_stop is not None:
             self._webhook_stop.set()
             return
-        await self.dispatcher.stop_polling()
+        if self._polling_stop is not None:
+            self._polling_stop.set()
 
     async def run_due_reminders(self) -> int:
         """Remind managers of campaigns due for a debrief (start-up, the scheduler, and tests after moving time)."""
@@ -130,6 +153,7 @@ def create_dispatcher(app_parts: dict[str, object], storage: SQLiteStorage) -> D
     for router in routers():
         dp.include_router(router)
     dp.errors.register(on_error)
+    run_pure_filters_inline(dp)
     return dp
 
 
@@ -139,7 +163,7 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     db = await connect(settings.database_path)
     i18n = create_i18n(settings.default_locale)
     users, chats, workspaces = UserRepo(db), ChatRepo(db), WorkspaceRepo(db)
-    processed = ProcessedUpdates(db)
+    received = ReceivedUpdates(db)
     partners, evidence, assessments, campaigns = PartnerRepo(db), EvidenceRepo(db), AssessmentRepo(db), CampaignRepo(db)
     references, checkins = ReferenceRepo(db), CheckinRepo(db)
     resolver = LocaleResolver(users, chats, settings.default_locale)
@@ -170,12 +194,13 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
         storage,
     )
     install_log_context(dp)  # first, so the lines below carry `update=… chat=… handler=…` too
-    dp.update.outer_middleware(UpdateContextMiddleware(users, chats, processed, clock, inflight))
+    dp.update.outer_middleware(UpdateContextMiddleware(users, chats, clock))
     dp.update.outer_middleware(DatabaseI18nMiddleware(i18n, resolver))
     # Answer every button press at once, so the spinner stops before any slow work.
-    dp.callback_query.middleware(CallbackAnswerMiddleware(pre=True))
+    dp.callback_query.middleware(LenientCallbackAnswer(pre=True))
     bot = create_bot(settings)
     app = App(settings, bot, dp, db, scheduler, i18n, clock, inflight)
+    app.intake = UpdateIntake(dp, bot, received, clock, inflight)
     outbound = Outbound(bot)
     checkin_service = CheckinService(
         bot=bot,
@@ -193,7 +218,7 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     outbound.on_migrated = checkin_service.chat_moved
     app.outbound, app.checkin_service = outbound, checkin_service
     dp["outbound"], dp["checkins"], dp["checkin_service"] = outbound, checkins, checkin_service
-    add_housekeeping(scheduler, clock, processed, settings.database_path, settings.backup_dir, settings.backup_keep)
+    add_housekeeping(scheduler, clock, received, settings.database_path, settings.backup_dir, settings.backup_keep)
 
     scheduler.add_job(
         app.run_due_reminders,
@@ -223,7 +248,9 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
 
     async def on_shutdown() -> None:
         if not await inflight.wait_idle(SHUTDOWN_GRACE_SECONDS):
-            log.warning("%d updates still running at shutdown", inflight.count)
+            cut = await app.intake.cancel_running() if app.intake else 0
+            log.warning("%d updates still running at shutdown; %d cut off, to be handled after the restart",
+                        inflight.count + cut, cut)
         await checkin_service.close(SHUTDOWN_GRACE_SECONDS)  # before the scheduler, so no job is cut mid-way
         if scheduler.running:
             scheduler.shutdown(wait=False)

@@ -20,7 +20,6 @@ from aiogram import Bot
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -45,6 +44,7 @@ from bot.domain.checkins import (
     previous_occurrence,
     should_catch_up,
 )
+from bot.keyboards.grid import ButtonGrid
 from bot.outbound import Outbound
 from bot.reminders import manager_locale
 from bot.storage.campaigns import CampaignRepo
@@ -130,7 +130,7 @@ def prompt_message(
             hours=hours_text(digest_hours)
         ),
     ]
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     b.button(text=_("✍️ Answer in private"), url=deep_link(username, token))
     if shared_doc:
         b.button(text=_("📄 Shared doc"), url=shared_doc)

@@ -65,16 +65,17 @@ class LocaleResolver:
         self._chats = chats
         self._default = default_locale
 
-    async def for_update(self, update: Update) -> str:
+    async def for_update(self, update: Update, user_record: Any = None, chat_record: Any = None) -> str:
+        """`user_record` / `chat_record`: the rows as read for this update already, if they were."""
         chat, user = event_chat_and_user(update)
         if chat is not None and chat.type != "private":
-            record = await self._chats.get(chat.id)
+            record = chat_record if chat_record is not None else await self._chats.get(chat.id)
             if record is not None and record.locale in SUPPORTED_LOCALES:
                 return record.locale
             return locale_from_telegram(user.language_code if user else None, self._default)
         if user is None:
             return self._default
-        record = await self._users.get(user.id)
+        record = user_record if user_record is not None else await self._users.get(user.id)
         if record is not None and record.locale in SUPPORTED_LOCALES:
             return record.locale
         return locale_from_telegram(user.language_code, self._default)
@@ -93,4 +94,4 @@ class DatabaseI18nMiddleware(I18nMiddleware):
             update = event
         if update is None:
             return self.i18n.default_locale
-        return await self._resolver.for_update(update)
+        return await self._resolver.for_update(update, data.get("user_record"), data.get("chat_record"))

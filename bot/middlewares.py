@@ -1,4 +1,4 @@
-"""Update-level middlewares: skip re-delivered updates, record who and where, track work in flight."""
+"""Update-level middleware (who and where) and the count of updates in flight."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.dispatcher.event.bases import UNHANDLED
-from aiogram.types import TelegramObject, Update
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, TelegramObject, Update
+from aiogram.utils.callback_answer import CallbackAnswer, CallbackAnswerMiddleware
 
 from bot.clock import Clock
 from bot.i18n import event_chat_and_user
 from bot.storage.chats import ChatRepo
-from bot.storage.processed import ProcessedUpdates
 from bot.storage.users import UserRepo
 
 log = logging.getLogger(__name__)
@@ -53,32 +53,30 @@ class InFlight:
 
 
 class UpdateContextMiddleware(BaseMiddleware):
-    """Skips updates handled before a crash, keeps the user and chat rows current."""
+    """Keeps the user and chat rows current and hands them to what follows as `user_record`, `chat_record`."""
 
-    def __init__(
-        self, users: UserRepo, chats: ChatRepo, processed: ProcessedUpdates, clock: Clock, inflight: InFlight
-    ) -> None:
+    def __init__(self, users: UserRepo, chats: ChatRepo, clock: Clock) -> None:
         self._users = users
         self._chats = chats
-        self._processed = processed
         self._clock = clock
-        self._inflight = inflight
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
-        if await self._processed.seen(event.update_id):
-            log.info("update %s was handled before a restart; skipped", event.update_id)
-            return UNHANDLED
-        self._inflight.enter()
+        chat, user = event_chat_and_user(event)
+        now = self._clock.now()
+        if user is not None and not user.is_bot:
+            data["user_record"] = await self._users.touch(user.id, user.language_code, now)
+        if chat is not None and chat.type != "private":
+            data["chat_record"] = await self._chats.touch(chat.id, chat.type, chat.title, now)
+        return await handler(event, data)
+
+
+class LenientCallbackAnswer(CallbackAnswerMiddleware):
+    """Stops the button's spinner at once; a press Telegram no longer takes an answer for (one handled after a
+    restart is often older than Telegram's answer window) is still handled, just without the acknowledgement."""
+
+    async def answer(self, event: CallbackQuery, callback_answer: CallbackAnswer) -> None:
         try:
-            chat, user = event_chat_and_user(event)
-            now = self._clock.now()
-            if user is not None and not user.is_bot:
-                data["user_record"] = await self._users.touch(user.id, user.language_code, now)
-            if chat is not None and chat.type != "private":
-                data["chat_record"] = await self._chats.touch(chat.id, chat.type, chat.title, now)
-            result = await handler(event, data)
-            await self._processed.mark(event.update_id, self._clock.now())
-            return result
-        finally:
-            self._inflight.leave()
+            await super().answer(event, callback_answer)
+        except TelegramBadRequest as error:
+            log.info("button press %s not acknowledged (%s); handling it anyway", event.id, error.message)

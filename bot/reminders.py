@@ -14,12 +14,12 @@ from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, Telegra
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.clock import Clock
 from bot.config import SUPPORTED_LOCALES
 from bot.i18n import locale_from_telegram
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
+from bot.keyboards.grid import ButtonGrid
 from bot.storage.campaigns import CampaignRepo, DueReminder
 from bot.storage.users import UserRepo
 from bot.views.formatting import short_date, user_text
@@ -48,7 +48,7 @@ def reminder_message(due: DueReminder, locale: str) -> tuple[str, InlineKeyboard
         "🏁 The campaign with <b>{name}</b> was due on {date} — time to debrief it: what worked, what didn't, and "
         "whether to expand, re-run or walk."
     ).format(name=user_text(due.partner_name), date=short_date(due.due_date, locale))
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     b.button(
         text=_("🏁 Debrief now"), callback_data=PartnerCallback(action=PartnerAction.DEBRIEF, partner_id=due.partner_id)
     )

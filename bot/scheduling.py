@@ -11,7 +11,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.backup import make_backup
 from bot.clock import Clock
-from bot.storage.processed import ProcessedUpdates
+from bot.storage.received import ReceivedUpdates
 
 log = logging.getLogger(__name__)
 
@@ -24,19 +24,19 @@ def create_scheduler() -> AsyncIOScheduler:
 def add_housekeeping(
     scheduler: AsyncIOScheduler,
     clock: Clock,
-    processed: ProcessedUpdates,
+    received: ReceivedUpdates,
     database: Path,
     backup_dir: Path,
     backup_keep: int,
 ) -> None:
-    async def prune_processed() -> None:
-        await processed.prune(clock.now())
+    async def prune_received() -> None:
+        await received.prune(clock.now())
 
     async def daily_backup() -> None:
         path = await asyncio.to_thread(make_backup, database, backup_dir, backup_keep, clock.now())
         log.info("backup written to %s", path)
 
     scheduler.add_job(
-        prune_processed, CronTrigger(hour=3, minute=10), id="prune-processed", replace_existing=True
+        prune_received, CronTrigger(hour=3, minute=10), id="prune-received", replace_existing=True
     )
     scheduler.add_job(daily_backup, CronTrigger(hour=3, minute=30), id="daily-backup", replace_existing=True)

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
+from aiogram import Bot, Dispatcher
+from aiogram.types import Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
+from bot.signals import stop_on_signals
+
 if TYPE_CHECKING:
     from bot.app import App
+    from bot.intake import UpdateIntake
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +30,21 @@ HEALTH_DB_TIMEOUT_SECONDS = 2.0
 MAX_CONNECTIONS = 40
 
 
+class IntakeRequestHandler(SimpleRequestHandler):
+    """Each posted update is stored, handled, then answered: Telegram re-sends one whose request failed, and the
+    intake skips it if it was stored before; one stored but cut off by a crash is handled after the restart."""
+
+    def __init__(self, intake: UpdateIntake, dispatcher: Dispatcher, bot: Bot, secret_token: str) -> None:
+        super().__init__(dispatcher, bot, handle_in_background=False, secret_token=secret_token)
+        self.intake = intake
+
+    async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
+        update = Update.model_validate(await request.json(loads=bot.session.json_loads), context={"bot": bot})
+        for fresh in await self.intake.accept([update]):
+            await self.intake.handle(fresh)
+        return web.json_response({}, dumps=bot.session.json_dumps)
+
+
 class WebhookServer:
     """The aiohttp application and its site; `start()` registers the webhook, `stop()` shuts down gracefully."""
 
@@ -33,11 +52,8 @@ class WebhookServer:
         self.app = app
         self.settings = app.settings
         self.web_app = web.Application()
-        # Handled before the response (handle_in_background=False): Telegram re-sends an update whose request
-        # failed, and UpdateContextMiddleware skips it if it was in fact handled; nothing is lost on a crash.
-        handler = SimpleRequestHandler(
-            app.dispatcher, app.bot, handle_in_background=False, secret_token=self.settings.webhook_secret_token()
-        )
+        assert app.intake is not None
+        handler = IntakeRequestHandler(app.intake, app.dispatcher, app.bot, self.settings.webhook_secret_token())
         # setup_application first: on shutdown, the dispatcher's hooks run before the bot's session is closed.
         setup_application(self.web_app, app.dispatcher, bot=app.bot)
         handler.register(self.web_app, path=self.settings.webhook_path())
@@ -81,16 +97,9 @@ async def run_webhook(app: App, stop_event: asyncio.Event, handle_signals: bool 
     """Serve until `stop_event` is set (App.stop(), SIGTERM or SIGINT), then shut down like polling does."""
     server = WebhookServer(app)
     app.webhook = server
-    loop = asyncio.get_running_loop()
-    signals = (signal.SIGTERM, signal.SIGINT) if handle_signals else ()
-    for signum in signals:
-        with suppress(NotImplementedError):  # Windows has no add_signal_handler
-            loop.add_signal_handler(signum, stop_event.set)
-    try:
-        await server.start()
-        await stop_event.wait()
-    finally:
-        for signum in signals:
-            with suppress(NotImplementedError):
-                loop.remove_signal_handler(signum)
-        await server.stop()
+    with stop_on_signals(stop_event, handle_signals):
+        try:
+            await server.start()
+            await stop_event.wait()
+        finally:
+            await server.stop()

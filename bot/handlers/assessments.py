@@ -12,7 +12,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import labels, texts
 from bot.clock import Clock
@@ -36,7 +35,7 @@ from bot.domain.scorecard import (
     parse_rating,
     score_card,
 )
-from bot.handlers.filters import CALLBACK_PRIVATE, PRIVATE
+from bot.handlers.filters import PRIVATE
 from bot.handlers.partners import not_found_text, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send
 from bot.handlers.workspace_guard import WorkspaceRequired
@@ -49,6 +48,7 @@ from bot.keyboards.assessment_callbacks import (
     ScoreCallback,
 )
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
+from bot.keyboards.grid import ButtonGrid
 from bot.storage.assessments import AssessmentRepo
 from bot.storage.partners import Partner, PartnerRepo
 from bot.storage.workspaces import Workspace
@@ -130,7 +130,7 @@ class ScorecardDraft:
 def router() -> Router:
     r = Router(name="assessments")
     r.message.filter(PRIVATE)
-    r.callback_query.filter(CALLBACK_PRIVATE)
+    r.callback_query.filter(PRIVATE)
     r.message.middleware(WorkspaceRequired())
     r.callback_query.middleware(WorkspaceRequired())
 
@@ -200,7 +200,7 @@ def _gut_text(partner: Partner, answers: dict[GutQuestion, bool]) -> str:
 
 
 def _gut_keyboard(partner_id: int, answers: dict[GutQuestion, bool]) -> InlineKeyboardMarkup:
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     upcoming = next_gut_question(answers)
     if upcoming is None:
         b.button(
@@ -440,7 +440,7 @@ def _criterion_text(partner: Partner, criterion: Criterion, hint: str | None = N
 
 
 def _criterion_keyboard(partner_id: int, criterion: Criterion) -> InlineKeyboardMarkup:
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     for rating in range(RATING_MIN, RATING_MAX + 1):
         b.button(
             text=str(rating),

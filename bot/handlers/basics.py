@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import texts
 from bot.config import SUPPORTED_LOCALES
-from bot.handlers.filters import CALLBACK_GROUP, CALLBACK_PRIVATE, GROUP, PRIVATE
+from bot.handlers.filters import GROUP, PRIVATE
 from bot.handlers.replies import answer_stale, edit_or_send
 from bot.keyboards.builders import language_keyboard
 from bot.keyboards.callbacks import LanguageChoice, MenuAction, MenuCallback
@@ -28,10 +28,10 @@ def router() -> Router:
     r.message.register(cancel, Command("cancel"), PRIVATE)
     r.message.register(language_private, Command("language"), PRIVATE)
     r.message.register(language_group, Command("language"), GROUP)
-    r.callback_query.register(language_chosen_private, LanguageChoice.filter(), CALLBACK_PRIVATE)
-    r.callback_query.register(language_chosen_group, LanguageChoice.filter(), CALLBACK_GROUP)
-    r.callback_query.register(menu_help, MenuCallback.filter(F.action == MenuAction.HELP), CALLBACK_PRIVATE)
-    r.callback_query.register(menu_language, MenuCallback.filter(F.action == MenuAction.LANGUAGE), CALLBACK_PRIVATE)
+    r.callback_query.register(language_chosen_private, LanguageChoice.filter(), PRIVATE)
+    r.callback_query.register(language_chosen_group, LanguageChoice.filter(), GROUP)
+    r.callback_query.register(menu_help, MenuCallback.filter(F.action == MenuAction.HELP), PRIVATE)
+    r.callback_query.register(menu_language, MenuCallback.filter(F.action == MenuAction.LANGUAGE), PRIVATE)
     return r
 
 

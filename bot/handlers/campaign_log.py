@@ -11,17 +11,17 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import labels, texts
 from bot.clock import Clock
 from bot.domain.campaigns import EventKind, revisions_left, revisions_used
-from bot.handlers.filters import CALLBACK_PRIVATE, PRIVATE
+from bot.handlers.filters import PRIVATE
 from bot.handlers.partners import not_found_text, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send
 from bot.handlers.workspace_guard import WorkspaceRequired
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from bot.keyboards.campaign_callbacks import LogEventCallback, LogNoteAction, LogNoteCallback
+from bot.keyboards.grid import ButtonGrid
 from bot.storage.campaigns import Campaign, CampaignRepo
 from bot.storage.partners import Partner, PartnerRepo
 from bot.storage.workspaces import Workspace
@@ -78,7 +78,7 @@ class LogNoteDraft:
 def router() -> Router:
     r = Router(name="campaign_log")
     r.message.filter(PRIVATE)
-    r.callback_query.filter(CALLBACK_PRIVATE)
+    r.callback_query.filter(PRIVATE)
     r.message.middleware(WorkspaceRequired())
     r.callback_query.middleware(WorkspaceRequired())
 
@@ -118,7 +118,7 @@ async def log_command(
             _("No campaign is running in this workspace. Scope a pilot from a partner's card: /partners")
         )
         return
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     for partner_name, campaign in running:
         b.button(
             text=_("{name} · due {date}").format(
@@ -162,7 +162,7 @@ async def _menu(
         _("Tap what happened:"),
     ]
     used, limit = revisions_used(kinds), campaign.scope.revision_limit
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     for row in EVENT_ROWS:
         for kind in row:
             text = _event_button(kind)
@@ -224,7 +224,7 @@ async def log_menu(
 
 
 def _note_keyboard(campaign_id: int, event_id: int) -> InlineKeyboardMarkup:
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     b.button(
         text=_("✔️ Done, no note"),
         callback_data=LogNoteCallback(campaign_id=campaign_id, event_id=event_id, action=LogNoteAction.DONE),

@@ -15,7 +15,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import labels, texts
 from bot.clock import Clock
@@ -45,11 +44,12 @@ from bot.domain.campaigns import (
 )
 from bot.domain.partners import MarketCoverage, Stage
 from bot.domain.text import clean_block
-from bot.handlers.filters import CALLBACK_PRIVATE, PRIVATE
+from bot.handlers.filters import PRIVATE
 from bot.handlers.partners import not_found_text, show_partner_card
 from bot.handlers.scope_dates import QuickStart, parse_start_date, quick_start
 from bot.handlers.workspace_guard import WorkspaceRequired
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
+from bot.keyboards.grid import ButtonGrid
 from bot.keyboards.scope_callbacks import (
     CHECKLIST_DONE,
     ScopeChoice,
@@ -247,7 +247,7 @@ class ScopeFormDraft:
 def router() -> Router:
     r = Router(name="campaign_scope")
     r.message.filter(PRIVATE)
-    r.callback_query.filter(CALLBACK_PRIVATE)
+    r.callback_query.filter(PRIVATE)
     r.message.middleware(WorkspaceRequired())
     r.callback_query.middleware(WorkspaceRequired())
 
@@ -306,7 +306,7 @@ class Refusal:
 
 
 def _button(text: str, data: PartnerCallback) -> InlineKeyboardMarkup:
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     b.button(text=text, callback_data=data)
     return b.as_markup()
 
@@ -443,13 +443,13 @@ def _choice(draft: ScopeFormDraft, step: ScopeStep, value: str) -> ScopeChoice:
     return ScopeChoice(partner_id=draft.partner_id, step=step, value=value)
 
 
-def _markup(b: InlineKeyboardBuilder) -> InlineKeyboardMarkup | None:
+def _markup(b: ButtonGrid) -> InlineKeyboardMarkup | None:
     return b.as_markup() if list(b.buttons) else None
 
 
 def _question(draft: ScopeFormDraft, which: ScopeField, today: date) -> tuple[str, InlineKeyboardMarkup | None]:
     """The text and buttons of one question."""
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     if which is ScopeField.CREATORS:
         text = _("How many creators will take part? The method's pilot has 1–2. Tap a number or type it.")
         for count in CREATOR_BUTTONS:
@@ -548,7 +548,7 @@ async def _ask_bigger(turn: Turn, prefix: str = "") -> None:
         "wrong, you will not know why. Go ahead anyway? It will be flagged.",
         count,
     ).format(count=count)
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     b.button(text=_bigger_label(turn.draft), callback_data=_choice(turn.draft, ScopeStep.BIGGER, YesNo.YES.value))
     b.button(
         text=_("No, {max} at most").format(max=PILOT_MAX_CREATORS),
@@ -569,7 +569,7 @@ def _checklist_view(draft: ScopeFormDraft) -> tuple[str, InlineKeyboardMarkup]:
         "US creators expect clear contracts and boundaries; Russian creators expect fast turnarounds and "
         "flexibility. A cross-market partner has to work both ways."
     ).format(market=labels.coverage(coverage))
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     items = market_checklist(coverage)
     for item in items:
         mark = "✅" if item.value in draft.checklist else "▫️"
@@ -993,7 +993,7 @@ def summary_text(turn: Turn) -> str:
 
 
 def _summary_keyboard(draft: ScopeFormDraft) -> InlineKeyboardMarkup:
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     b.button(text=_("✅ Save"), callback_data=_choice(draft, ScopeStep.SUMMARY, SummaryAction.SAVE.value))
     b.button(text=_("✏️ Edit"), callback_data=_choice(draft, ScopeStep.SUMMARY, SummaryAction.EDIT.value))
     b.button(text=_("Cancel"), callback_data=_choice(draft, ScopeStep.SUMMARY, SummaryAction.CANCEL.value))
@@ -1008,7 +1008,7 @@ async def _show_summary(turn: Turn, prefix: str = "") -> None:
 
 
 def _edit_menu(draft: ScopeFormDraft) -> InlineKeyboardMarkup:
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     for which in ORDER:
         b.button(text=field_label(which), callback_data=_choice(draft, ScopeStep.EDIT, which.value))
     b.button(text=_("« Back to the summary"), callback_data=_choice(draft, ScopeStep.EDIT, SummaryAction.BACK.value))

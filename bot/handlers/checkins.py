@@ -16,7 +16,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReactionTypeEmoji, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import texts
 from bot.checkins import (
@@ -47,7 +46,7 @@ from bot.domain.checkins import (
 )
 from bot.domain.partners import validate_url
 from bot.handlers.basics import ADMIN_STATUSES
-from bot.handlers.filters import CALLBACK_GROUP, CALLBACK_PRIVATE, GROUP, PRIVATE
+from bot.handlers.filters import GROUP, PRIVATE
 from bot.keyboards.checkin_callbacks import (
     AnswerCallback,
     AnswerStep,
@@ -56,6 +55,7 @@ from bot.keyboards.checkin_callbacks import (
     SetupCallback,
     SetupStep,
 )
+from bot.keyboards.grid import ButtonGrid
 from bot.storage.checkins import CheckinRepo, NewSchedule, Round, Schedule
 from bot.storage.partners import PartnerRepo
 from bot.storage.workspaces import WorkspaceRepo
@@ -145,13 +145,13 @@ def router() -> Router:
     r.message.register(answer_step_not_text, PRIVATE, answering)
     r.callback_query.register(
         no_blockers_pressed,
-        CALLBACK_PRIVATE,
+        PRIVATE,
         StateFilter(CheckinAnswer.waiting_for_blockers),
         AnswerCallback.filter(F.step == AnswerStep.BLOCKERS),
     )
     r.callback_query.register(
         call_pressed,
-        CALLBACK_PRIVATE,
+        PRIVATE,
         StateFilter(CheckinAnswer.waiting_for_call),
         AnswerCallback.filter(F.step == AnswerStep.CALL),
     )
@@ -190,10 +190,10 @@ def router() -> Router:
     }
     for (step_state, step), handler in buttons.items():
         r.callback_query.register(
-            handler, CALLBACK_GROUP, StateFilter(step_state), SetupCallback.filter(F.step == step)
+            handler, GROUP, StateFilter(step_state), SetupCallback.filter(F.step == step)
         )
     r.callback_query.register(setup_button_not_yours, SetupCallback.filter())
-    r.callback_query.register(away_pressed, CALLBACK_GROUP, AwayCallback.filter())
+    r.callback_query.register(away_pressed, GROUP, AwayCallback.filter())
     return r
 
 
@@ -317,7 +317,7 @@ async def _seed_admins(bot: Bot, checkins: CheckinRepo, chat_id: int, clock: Clo
 
 
 def manage_keyboard() -> InlineKeyboardMarkup:
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     b.button(text=_("✏️ Change"), callback_data=SetupCallback(step=SetupStep.MANAGE, value=ManageAction.CHANGE))
     b.button(text=_("⏹ Stop"), callback_data=SetupCallback(step=SetupStep.MANAGE, value=ManageAction.STOP))
     b.button(text=_("Keep as is"), callback_data=SetupCallback(step=SetupStep.MANAGE, value=ManageAction.KEEP))
@@ -344,7 +344,7 @@ async def partner_step(
               "/checkin here again."),
             None,
         )
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     for partner, _score in items:
         b.button(text=partner.name[:60], callback_data=SetupCallback(step=SetupStep.PARTNER, value=str(partner.id)))
     sizes = [1] * len(items)
@@ -426,7 +426,7 @@ async def partner_chosen(
     draft.workspace_id, draft.partner_id, draft.partner_name = workspace.id, partner.id, partner.name
     await draft.save(state)
     await state.set_state(CheckinSetup.waiting_for_weekday)
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     for weekday in range(7):
         b.button(
             text=day_name(weekday, i18n.current_locale, capitalized=True),
@@ -452,7 +452,7 @@ async def weekday_chosen(callback: CallbackQuery, callback_data: SetupCallback, 
     draft.weekday = int(callback_data.value)
     await draft.save(state)
     await state.set_state(CheckinSetup.waiting_for_time)
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     for choice in TIME_CHOICES:
         b.button(text=choice, callback_data=SetupCallback(step=SetupStep.TIME, value=choice.replace(":", "")))
     b.adjust(4, 4)
@@ -467,7 +467,7 @@ async def _time_set(message: Message, state: FSMContext, hour: int, minute: int,
     draft.hour, draft.minute = hour, minute
     await draft.save(state)
     await state.set_state(CheckinSetup.waiting_for_zone)
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     for index, zone in enumerate(ZONE_CHOICES):
         b.button(text=zone_label(zone), callback_data=SetupCallback(step=SetupStep.ZONE, value=str(index)))
     b.adjust(3)
@@ -507,7 +507,7 @@ async def _zone_set(message: Message, state: FSMContext, timezone: str, edit: bo
     draft.timezone = timezone
     await draft.save(state)
     await state.set_state(CheckinSetup.waiting_for_hours)
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     for hours in HOURS_CHOICES:
         label = hours_text(hours) + (" ✓" if hours == DEFAULT_DIGEST_HOURS else "")
         b.button(text=label, callback_data=SetupCallback(step=SetupStep.HOURS, value=str(hours)))
@@ -551,7 +551,7 @@ async def _hours_set(message: Message, state: FSMContext, hours: int, edit: bool
     draft.digest_hours = hours
     await draft.save(state)
     await state.set_state(CheckinSetup.waiting_for_doc)
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     b.button(text=_("Skip"), callback_data=SetupCallback(step=SetupStep.DOC, value="skip"))
     text = _(
         "Step 6 of 6: the partnership's shared doc, where decisions are written down. Reply to this message "
@@ -741,7 +741,7 @@ async def answer_edited(message: Message, checkins: CheckinRepo, clock: Clock) -
 
 
 def away_keyboard() -> InlineKeyboardMarkup:
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     for weeks in AWAY_CHOICES:
         b.button(text=_("{weeks} wk").format(weeks=weeks), callback_data=AwayCallback(weeks=weeks))
     b.button(text=_("I'm back"), callback_data=AwayCallback(weeks=0))
@@ -890,7 +890,7 @@ async def next_given(message: Message, state: FSMContext) -> None:
     draft.next = text
     await draft.save(state)
     await state.set_state(CheckinAnswer.waiting_for_blockers)
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     b.button(text=_("No blockers"), callback_data=AnswerCallback(step=AnswerStep.BLOCKERS, value="none"))
     await message.answer(_("3/4. Any blockers? Describe them, or tap the button."), reply_markup=b.as_markup())
 
@@ -900,7 +900,7 @@ async def _ask_call(message: Message, state: FSMContext, blockers: str | None) -
     draft.blockers = blockers
     await draft.save(state)
     await state.set_state(CheckinAnswer.waiting_for_call)
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     b.button(text=_("📞 Yes, we need a call"), callback_data=AnswerCallback(step=AnswerStep.CALL, value="yes"))
     b.button(text=_("No, async is fine"), callback_data=AnswerCallback(step=AnswerStep.CALL, value="no"))
     b.adjust(1)

@@ -10,7 +10,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import texts
 from bot.clock import Clock
@@ -33,12 +32,13 @@ from bot.domain.campaigns import (
 from bot.domain.partners import Stage
 from bot.handlers import debrief_texts
 from bot.handlers.campaign_log import campaign_number, running_campaign
-from bot.handlers.filters import CALLBACK_PRIVATE, PRIVATE
+from bot.handlers.filters import PRIVATE
 from bot.handlers.partners import not_found_text, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send
 from bot.handlers.workspace_guard import WorkspaceRequired
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from bot.keyboards.campaign_callbacks import DebriefDecisionCallback, DebriefProblemCallback, DebriefQualityCallback
+from bot.keyboards.grid import ButtonGrid
 from bot.storage.campaigns import Campaign, CampaignRepo, Debrief
 from bot.storage.partners import Partner, PartnerRepo
 from bot.storage.workspaces import Workspace
@@ -114,7 +114,7 @@ class DebriefDraft:
 def router() -> Router:
     r = Router(name="debrief")
     r.message.filter(PRIVATE)
-    r.callback_query.filter(CALLBACK_PRIVATE)
+    r.callback_query.filter(PRIVATE)
     r.message.middleware(WorkspaceRequired())
     r.callback_query.middleware(WorkspaceRequired())
 
@@ -187,7 +187,7 @@ def _ask_override(draft: DebriefDraft) -> str:
 
 
 def _problem_keyboard(campaign_id: int) -> InlineKeyboardMarkup:
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     for kind in ProblemKind:
         b.button(
             text=debrief_texts.problem(kind),
@@ -198,7 +198,7 @@ def _problem_keyboard(campaign_id: int) -> InlineKeyboardMarkup:
 
 
 def _quality_keyboard(campaign_id: int) -> InlineKeyboardMarkup:
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     for quality in range(QUALITY_MIN, QUALITY_MAX + 1):
         b.button(text=str(quality), callback_data=DebriefQualityCallback(campaign_id=campaign_id, quality=quality))
     b.adjust(QUALITY_MAX - QUALITY_MIN + 1)
@@ -206,7 +206,7 @@ def _quality_keyboard(campaign_id: int) -> InlineKeyboardMarkup:
 
 
 def _decision_keyboard(campaign_id: int, recommended: Recommendation) -> InlineKeyboardMarkup:
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     for decision in Decision:
         text = debrief_texts.decision_button(decision)
         if not decision_differs(recommended, decision):

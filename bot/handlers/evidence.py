@@ -10,7 +10,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import labels, texts
 from bot.clock import Clock
@@ -32,7 +31,7 @@ from bot.domain.evidence import (
     validate_testimonial,
 )
 from bot.domain.partners import MARKETS, Market, validate_url
-from bot.handlers.filters import CALLBACK_PRIVATE, PRIVATE
+from bot.handlers.filters import PRIVATE
 from bot.handlers.partners import not_found_text
 from bot.handlers.replies import answer_stale, edit_or_send
 from bot.handlers.workspace_guard import WorkspaceRequired
@@ -45,6 +44,7 @@ from bot.keyboards.callbacks import (
     PartnerCallback,
     SignalCallback,
 )
+from bot.keyboards.grid import ButtonGrid
 from bot.storage.evidence import EvidenceKind, EvidenceRepo
 from bot.storage.partners import Partner, PartnerRepo
 from bot.storage.workspaces import Workspace
@@ -95,7 +95,7 @@ class EvidenceDraft:
 def router() -> Router:
     r = Router(name="evidence")
     r.message.filter(PRIVATE)
-    r.callback_query.filter(CALLBACK_PRIVATE)
+    r.callback_query.filter(PRIVATE)
     r.message.middleware(WorkspaceRequired())
     r.callback_query.middleware(WorkspaceRequired())
 
@@ -166,7 +166,7 @@ async def _render_evidence(
         "• " + user_text(c.item.text, ITEM_PREVIEW) + (f" · {user_text(c.item.link, 60)}" if c.item.link else "")
         for c in community
     )
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     pid = partner.id
     if delete_mode:
         lines.append("\n" + _("Tap an item to delete it."))
@@ -285,7 +285,7 @@ async def start_case(
     if message is None:
         return
     await state.set_state(CaseForm.waiting_for_market)
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     for market in MARKETS:
         b.button(text=labels.market(market), callback_data=EvidenceChoice(step=EvidenceStep.MARKET, value=market.value))
     await message.answer(_("New case study. Which market was it in?"), reply_markup=b.as_markup())
@@ -314,7 +314,7 @@ async def case_brand(message: Message, state: FSMContext) -> None:
     draft.brand = brand
     await draft.save(state)
     await state.set_state(CaseForm.waiting_for_outcome)
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     for outcome in Outcome:
         b.button(
             text=labels.outcome(outcome), callback_data=EvidenceChoice(step=EvidenceStep.OUTCOME, value=outcome.value)
@@ -584,7 +584,7 @@ async def form_step_repeated(message: Message, state: FSMContext) -> None:
 
 
 def _skip(step: EvidenceStep) -> InlineKeyboardMarkup:
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     b.button(text=_("Skip ⏭"), callback_data=EvidenceChoice(step=step, value=SKIP))
     return b.as_markup()
 
@@ -596,7 +596,7 @@ def _signals_view(partner: Partner) -> tuple[str, InlineKeyboardMarkup]:
     text = _(
         "<b>Conversation signals: {name}</b>\nTick what you noticed when you talked to them. Tap again to untick."
     ).format(name=user_text(partner.name))
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     for signal in CONVERSATION_SIGNALS:
         mark = "✅" if partner.signals.get(signal) else "▫️"
         b.button(

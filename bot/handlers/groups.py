@@ -17,7 +17,7 @@ from bot.storage.chats import ChatRepo
 
 def router() -> Router:
     r = Router(name="groups")
-    r.my_chat_member.filter(lambda event: event.chat.type in {"group", "supergroup"})
+    r.my_chat_member.filter(GROUP)
     r.my_chat_member.register(bot_added, ChatMemberUpdatedFilter(IS_NOT_MEMBER >> IS_MEMBER))
     r.my_chat_member.register(bot_removed, ChatMemberUpdatedFilter(IS_MEMBER >> IS_NOT_MEMBER))
     r.message.register(migrated_to, GROUP, F.migrate_to_chat_id)

@@ -12,7 +12,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import labels, texts
 from bot.clock import Clock
@@ -25,7 +24,7 @@ from bot.domain.partners import (
     validate_partner_name,
     validate_url,
 )
-from bot.handlers.filters import CALLBACK_PRIVATE, PRIVATE
+from bot.handlers.filters import PRIVATE
 from bot.handlers.replies import answer_stale, edit_or_send
 from bot.handlers.workspace_guard import WorkspaceRequired
 from bot.keyboards.callbacks import (
@@ -36,6 +35,7 @@ from bot.keyboards.callbacks import (
     PartnerAction,
     PartnerCallback,
 )
+from bot.keyboards.grid import ButtonGrid
 from bot.storage.partners import NewPartner, PartnerRepo
 from bot.storage.workspaces import Workspace
 from bot.views.formatting import score, user_text
@@ -77,7 +77,7 @@ class NewPartnerDraft:
 def router() -> Router:
     r = Router(name="partners")
     r.message.filter(PRIVATE)
-    r.callback_query.filter(CALLBACK_PRIVATE)
+    r.callback_query.filter(PRIVATE)
     r.message.middleware(WorkspaceRequired())
     r.callback_query.middleware(WorkspaceRequired())
 
@@ -155,7 +155,7 @@ async def name_entered(message: Message, state: FSMContext, partners: PartnerRep
     existing = await partners.same_name(workspace.id, result)
     if existing:
         await state.set_state(NewPartnerForm.waiting_for_duplicate_decision)
-        b = InlineKeyboardBuilder()
+        b = ButtonGrid()
         b.button(
             text=_("Open {name}").format(name=existing[0].name[:40]),
             callback_data=PartnerCallback(action=PartnerAction.OPEN, partner_id=existing[0].id),
@@ -182,7 +182,7 @@ async def duplicate_decided(callback: CallbackQuery, state: FSMContext) -> None:
 
 async def _ask_kind(message: Message, state: FSMContext) -> None:
     await state.set_state(NewPartnerForm.waiting_for_kind)
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     for kind in PartnerKind:
         b.button(text=labels.kind(kind), callback_data=NewPartnerChoice(step=NewPartnerStep.KIND, value=kind.value))
     b.adjust(3)
@@ -199,7 +199,7 @@ async def kind_chosen(callback: CallbackQuery, callback_data: NewPartnerChoice, 
     await draft.save(state)
     await state.set_state(NewPartnerForm.waiting_for_markets)
     await callback.message.edit_text(_("Kind: {kind}").format(kind=labels.kind(PartnerKind(callback_data.value))))
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     for coverage in MarketCoverage:
         b.button(
             text=labels.coverage(coverage),
@@ -351,7 +351,7 @@ async def form_step_repeated(message: Message, state: FSMContext) -> None:
 
 
 def _skip(step: NewPartnerStep) -> InlineKeyboardMarkup:
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     b.button(text=_("Skip ⏭"), callback_data=NewPartnerChoice(step=step, value=SKIP))
     return b.as_markup()
 
@@ -400,7 +400,7 @@ async def _list_view(
     if page >= pages:
         page = pages - 1
         rows, total = await partners.page(workspace.id, archived, page * PAGE_SIZE, PAGE_SIZE, viewer_id)
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     for partner, team_score in rows:
         shown = f"{partner.name[:40]} · {labels.stage(partner.stage)}"
         if team_score is not None:

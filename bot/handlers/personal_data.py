@@ -12,21 +12,31 @@ from datetime import timedelta
 
 from aiogram import F, Router
 from aiogram.filters import Command
+from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.checkins import CheckinService
 from bot.clock import Clock
-from bot.handlers.filters import CALLBACK_PRIVATE, PRIVATE
+from bot.handlers.filters import PRIVATE
 from bot.handlers.replies import edit_or_send
 from bot.keyboards.callbacks import MenuAction, MenuCallback
+from bot.keyboards.grid import ButtonGrid
 from bot.keyboards.report_callbacks import PersonalDataAction, PersonalDataCallback
 from bot.outbound import Outbound
 from bot.reminders import manager_locale
-from bot.reports.personal_data import DeletionPlan, Erasure, WorkspaceFate, collect, erase_user, plan_deletion
+from bot.reports.personal_data import (
+    DeletionPlan,
+    Erasure,
+    WorkspaceFate,
+    collect,
+    erase_user,
+    fsm_key_names,
+    plan_deletion,
+)
 from bot.storage.db import Database
+from bot.storage.fsm import SQLiteStorage
 from bot.storage.users import UserRepo
 from bot.views.formatting import user_text
 
@@ -40,7 +50,7 @@ NAME_SHOWN = 60
 def router() -> Router:
     r = Router(name="personal_data")
     r.message.filter(PRIVATE)
-    r.callback_query.filter(CALLBACK_PRIVATE)
+    r.callback_query.filter(PRIVATE)
     r.message.register(my_data, Command("mydata"))
     r.message.register(delete_my_data, Command("deletemydata"))
     r.callback_query.register(my_data_from_menu, MenuCallback.filter(F.action == MenuAction.MY_DATA))
@@ -72,7 +82,7 @@ async def my_data_from_menu(callback: CallbackQuery, db: Database, clock: Clock)
 async def _send_my_data(message: Message, user_id: int, db: Database, clock: Clock) -> None:
     data = await collect(db, user_id, clock.now())
     payload = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     b.button(text=_("🗑 Delete my data…"), callback_data=PersonalDataCallback(action=PersonalDataAction.PLAN))
     await message.answer_document(
         BufferedInputFile(payload, filename=f"most-my-data-{clock.now().date().isoformat()}.json"),
@@ -152,7 +162,7 @@ def plan_text(plan: DeletionPlan) -> str:
 
 
 def _confirm_keyboard(action: PersonalDataAction, yes: str, clock: Clock) -> InlineKeyboardMarkup:
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     b.button(text=yes, callback_data=PersonalDataCallback(action=action, issued=_minutes(clock)))
     b.button(text=_("Cancel"), callback_data=PersonalDataCallback(action=PersonalDataAction.CANCEL))
     b.adjust(1)
@@ -188,6 +198,7 @@ async def confirmed(
     outbound: Outbound,
     checkin_service: CheckinService,
     i18n: I18n,
+    fsm_storage: BaseStorage,
 ) -> None:
     """ "Yes, delete my data" (and, where a workspace would go with it, the second "yes")."""
     if not isinstance(callback.message, Message):
@@ -209,6 +220,8 @@ async def confirmed(
             _confirm_keyboard(PersonalDataAction.CONFIRM_WORKSPACES, _("🗑 Delete my data and these workspaces"), clock),
         )
         return
+    if isinstance(fsm_storage, SQLiteStorage):
+        fsm_storage.forget(lambda key: fsm_key_names(key, user_id))
     for schedule_id in erasure.stopped_schedules:
         checkin_service.stop(schedule_id)
     log.info(

@@ -20,7 +20,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
 
 from bot import labels, texts
@@ -55,13 +54,14 @@ from bot.domain.references import (
     previous_step,
 )
 from bot.domain.text import clean_block, clean_line
-from bot.handlers.filters import CALLBACK_PRIVATE, PRIVATE
+from bot.handlers.filters import PRIVATE
 from bot.handlers.partners import not_found_text, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send
 from bot.handlers.workspace_guard import WorkspaceRequired
 from bot.i18n import locale_from_telegram
 from bot.keyboards.builders import LANGUAGE_NAMES
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
+from bot.keyboards.grid import ButtonGrid
 from bot.keyboards.reference_callbacks import (
     BACK,
     CANCEL,
@@ -214,7 +214,7 @@ class ReferenceDraft:
 def router() -> Router:
     r = Router(name="references")
     r.message.filter(PRIVATE)
-    r.callback_query.filter(CALLBACK_PRIVATE)
+    r.callback_query.filter(PRIVATE)
     r.include_router(_creator_router())
     r.include_router(_team_router())
     return r
@@ -224,7 +224,7 @@ def _creator_router() -> Router:
     """Whoever opened a link: no workspace needed, none shown."""
     r = Router(name="references-creator")
     r.message.filter(PRIVATE)
-    r.callback_query.filter(CALLBACK_PRIVATE)
+    r.callback_query.filter(PRIVATE)
     r.message.register(open_link, CommandStart(deep_link=True, magic=REF_LINK))
     r.message.register(start_mid_questionnaire, CommandStart(), FORM_STATES)
     r.callback_query.register(language_switched, ReferenceLanguage.filter())
@@ -243,7 +243,7 @@ def _team_router() -> Router:
     """The workspace's side: links per partner, revoking them."""
     r = Router(name="references-team")
     r.message.filter(PRIVATE)
-    r.callback_query.filter(CALLBACK_PRIVATE)
+    r.callback_query.filter(PRIVATE)
     r.message.middleware(WorkspaceRequired())
     r.callback_query.middleware(WorkspaceRequired())
     r.callback_query.register(show_links, ReferenceCallback.filter(F.action == ReferenceAction.LIST))
@@ -322,7 +322,7 @@ def _greeting(link: ReferenceLink) -> str:
 
 
 def _language_keyboard(current: str) -> InlineKeyboardMarkup:
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     for locale, name in LANGUAGE_NAMES.items():
         b.button(text=("✓ " if locale == current else "") + name, callback_data=ReferenceLanguage(locale=locale))
     b.adjust(2)
@@ -451,7 +451,7 @@ def _mark(chosen: bool, text: str) -> str:
 
 
 def _step_keyboard(step: Step, draft: ReferenceDraft) -> InlineKeyboardMarkup:
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     sizes: list[int] = []
     if step is Step.MONTHS:
         chosen = duration_of(draft.months) if draft.months is not None else None
@@ -499,7 +499,7 @@ def _step_keyboard(step: Step, draft: ReferenceDraft) -> InlineKeyboardMarkup:
 
 
 def _edit_keyboard() -> InlineKeyboardMarkup:
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     names = {
         Step.MONTHS: _("How long"),
         Step.MARKET: _("Market"),
@@ -986,7 +986,7 @@ async def _notify_manager(
             lines.append("🚩 " + _("Red flag: reliability 2 or lower, or “no” to working with them again."))
         if is_too_fast(answer.seconds_taken):
             lines.append("⚡ " + _("Answered implausibly fast (under 30 seconds)."))
-        b = InlineKeyboardBuilder()
+        b = ButtonGrid()
         b.button(
             text=_("Open the card"),
             callback_data=ReferenceCallback(action=ReferenceAction.CARD, partner_id=link.partner_id),
@@ -1045,7 +1045,7 @@ def _links_text(partner: Partner, links: list[ReferenceLink], now: datetime, loc
 
 
 def _links_keyboard(partner_id: int, links: list[ReferenceLink], now: datetime) -> InlineKeyboardMarkup:
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     b.button(
         text=_("➕ Request a reference"),
         callback_data=ReferenceCallback(action=ReferenceAction.NEW, partner_id=partner_id),
@@ -1128,7 +1128,7 @@ async def request_reference(
         return
     await state.set_state(ReferenceRequestForm.waiting_for_label)
     await state.set_data({"reference_request": {"partner_id": partner.id}})
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     b.button(
         text=_("Skip ⏭"), callback_data=ReferenceCallback(action=ReferenceAction.SKIP_LABEL, partner_id=partner.id)
     )
@@ -1246,7 +1246,7 @@ async def _create_link(
         head = _("🔗 Reference link for <b>{partner}</b>, valid until {date}:").format(
             partner=user_text(partner.name), date=date
         )
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     b.button(
         text=_("🗣 All reference links"),
         callback_data=ReferenceCallback(action=ReferenceAction.LIST, partner_id=partner.id, fresh=True),

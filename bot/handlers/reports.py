@@ -18,7 +18,7 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
-from bot.handlers.filters import CALLBACK_PRIVATE, PRIVATE
+from bot.handlers.filters import PRIVATE
 from bot.handlers.partners import not_found_text
 from bot.handlers.workspace_guard import WorkspaceRequired
 from bot.keyboards.callbacks import MenuAction, MenuCallback, PartnerAction, PartnerCallback
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 def router() -> Router:
     r = Router(name="reports")
     r.message.filter(PRIVATE)
-    r.callback_query.filter(CALLBACK_PRIVATE)
+    r.callback_query.filter(PRIVATE)
     r.message.middleware(WorkspaceRequired())
     r.callback_query.middleware(WorkspaceRequired())
     r.message.register(portfolio_command, Command("report"))

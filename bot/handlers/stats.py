@@ -22,7 +22,7 @@ from bot.domain.stats import (
     quality_gain,
 )
 from bot.handlers import debrief_texts
-from bot.handlers.filters import CALLBACK_PRIVATE, PRIVATE
+from bot.handlers.filters import PRIVATE
 from bot.handlers.workspace_guard import WorkspaceRequired
 from bot.keyboards.callbacks import MenuAction, MenuCallback
 from bot.storage.campaigns import CampaignRepo
@@ -36,7 +36,7 @@ def router() -> Router:
     r = Router(name="stats")
     r.message.filter(PRIVATE)
     r.message.middleware(WorkspaceRequired())
-    r.callback_query.filter(CALLBACK_PRIVATE)
+    r.callback_query.filter(PRIVATE)
     r.callback_query.middleware(WorkspaceRequired())
     r.message.register(stats_command, Command("stats"))
     r.callback_query.register(stats_from_menu, MenuCallback.filter(F.action == MenuAction.STATS))

@@ -13,16 +13,16 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
 
 from bot import texts
 from bot.clock import Clock
 from bot.config import SUPPORTED_LOCALES, Settings
-from bot.handlers.filters import CALLBACK_PRIVATE, PRIVATE
+from bot.handlers.filters import PRIVATE
 from bot.i18n import locale_from_telegram
 from bot.keyboards.builders import main_menu
 from bot.keyboards.callbacks import MenuAction, MenuCallback
+from bot.keyboards.grid import ButtonGrid
 from bot.keyboards.team_callbacks import TeamAction, TeamCallback
 from bot.storage.invites import START_PREFIX, InviteRepo, Redeemed
 from bot.storage.team import Teammate, TeamRepo
@@ -38,7 +38,7 @@ BUTTON_NAME_MAX = 40  # keeps "Remove <name>" readable on a phone
 def router() -> Router:
     r = Router(name="team")
     r.message.filter(PRIVATE)
-    r.callback_query.filter(CALLBACK_PRIVATE)
+    r.callback_query.filter(PRIVATE)
     r.message.register(join_by_link, CommandStart(deep_link=True, magic=JOIN_LINK))
     r.message.register(show_team, Command("team"))
     r.callback_query.register(team_from_menu, MenuCallback.filter(F.action == MenuAction.TEAM))
@@ -113,7 +113,7 @@ def _team_text(
 
 
 def _owner_keyboard(people: list[Teammate]) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = ButtonGrid()
     builder.button(text=_("➕ Create invite link"), callback_data=TeamCallback(action=TeamAction.INVITE))
     builder.button(text=_("🚫 Revoke invite links"), callback_data=TeamCallback(action=TeamAction.REVOKE))
     for person in people:
@@ -127,7 +127,7 @@ def _owner_keyboard(people: list[Teammate]) -> InlineKeyboardMarkup:
 
 
 def _confirm_keyboard(user_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = ButtonGrid()
     builder.button(text=_("Yes, remove"), callback_data=TeamCallback(action=TeamAction.CONFIRM_REMOVE, user_id=user_id))
     builder.button(text=_("No, keep"), callback_data=TeamCallback(action=TeamAction.KEEP, user_id=user_id))
     builder.adjust(2)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.keyboards.callbacks import LanguageChoice, MenuAction, MenuCallback
+from bot.keyboards.grid import ButtonGrid
 
 # Each language is named in itself, so a person who cannot read the current one still finds theirs.
 LANGUAGE_NAMES = {"ru": "🇷🇺 Русский", "en": "🇬🇧 English"}
 
 
 def language_keyboard(current: str) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = ButtonGrid()
     for locale, name in LANGUAGE_NAMES.items():
         mark = "✓ " if locale == current else ""
         builder.button(text=mark + name, callback_data=LanguageChoice(locale=locale))
@@ -22,7 +22,7 @@ def language_keyboard(current: str) -> InlineKeyboardMarkup:
 
 
 def main_menu() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    builder = ButtonGrid()
     builder.button(text=_("➕ New partner"), callback_data=MenuCallback(action=MenuAction.NEW_PARTNER))
     builder.button(text=_("📋 Partners"), callback_data=MenuCallback(action=MenuAction.PARTNERS))
     builder.button(text=_("👥 Team"), callback_data=MenuCallback(action=MenuAction.TEAM))

@@ -24,16 +24,13 @@ class ChatRepo:
     async def touch(self, chat_id: int, chat_type: str, title: str | None, now: datetime) -> ChatRecord:
         """Record a group on first sight; keep its title current."""
         stamp = now.isoformat()
-        async with self._db.session() as s:
-            await s.execute(
-                "INSERT INTO chats (id, type, title, added_at, updated_at) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT(id) DO UPDATE SET type = excluded.type, title = excluded.title, "
-                "updated_at = excluded.updated_at",
-                (chat_id, chat_type, title, stamp, stamp),
-            )
-            row = await s.fetchone(
-                "SELECT id, type, title, locale, active FROM chats WHERE id = ?", (chat_id,)
-            )
+        row = await self._db.fetchone(
+            "INSERT INTO chats (id, type, title, added_at, updated_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET type = excluded.type, title = excluded.title, "
+            "updated_at = excluded.updated_at "
+            "RETURNING id, type, title, locale, active",
+            (chat_id, chat_type, title, stamp, stamp),
+        )
         assert row is not None
         return _record(row)
 

@@ -22,17 +22,19 @@ Params = Sequence[Any] | dict[str, Any]
 
 
 class Session:
-    """Statements run on the shared connection while its lock is held."""
+    """Statements run on the shared connection while its lock is held.
+
+    Each statement is one trip to aiosqlite's thread (execute and fetch together): under load the trips, not
+    the queries, were what the bot spent its time on.
+    """
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns lastrowid (useful after INSERT)."""
-        cursor = await self._conn.execute(sql, params)
-        rowid = cursor.lastrowid or 0
-        await cursor.close()
-        return rowid
+        row = await self._conn.execute_insert(sql, params)
+        return int(row[0]) if row is not None and row[0] is not None else 0
 
     async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
         cursor = await self._conn.execute(sql, params)
@@ -44,12 +46,11 @@ class Session:
         await self._conn.executemany(sql, rows)
 
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        async with self._conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        rows = await self._conn.execute_fetchall(sql, params)
+        return next(iter(rows), None)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self._conn.execute_fetchall(sql, params))
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)

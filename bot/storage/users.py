@@ -23,18 +23,14 @@ class UserRepo:
     async def touch(self, user_id: int, telegram_language: str | None, now: datetime) -> UserRecord:
         """Create the user on first sight, refresh what Telegram says on every update."""
         stamp = now.isoformat()
-        async with self._db.session() as s:
-            await s.execute(
-                "INSERT INTO users (id, telegram_language, first_seen, last_seen) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(id) DO UPDATE SET "
-                "telegram_language = COALESCE(excluded.telegram_language, users.telegram_language), "
-                "last_seen = excluded.last_seen",
-                (user_id, telegram_language, stamp, stamp),
-            )
-            row = await s.fetchone(
-                "SELECT id, locale, telegram_language, current_workspace_id FROM users WHERE id = ?",
-                (user_id,),
-            )
+        row = await self._db.fetchone(
+            "INSERT INTO users (id, telegram_language, first_seen, last_seen) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET "
+            "telegram_language = COALESCE(excluded.telegram_language, users.telegram_language), "
+            "last_seen = excluded.last_seen "
+            "RETURNING id, locale, telegram_language, current_workspace_id",
+            (user_id, telegram_language, stamp, stamp),
+        )
         assert row is not None
         return UserRecord(row["id"], row["locale"], row["telegram_language"], row["current_workspace_id"])
 

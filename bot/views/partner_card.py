@@ -8,7 +8,6 @@ from datetime import date
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot import labels
 from bot.checkins import health_lines
@@ -30,6 +29,7 @@ from bot.domain.references import (
 )
 from bot.domain.scorecard import SCORE_GROUPS, ScoreResult, TeamScore, team_view
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
+from bot.keyboards.grid import ButtonGrid
 from bot.keyboards.reference_callbacks import ReferenceAction, ReferenceCallback
 from bot.storage.assessments import AssessmentRepo, GutRun, Submission
 from bot.storage.campaigns import Campaign, CampaignRepo, Debrief, LoggedEvent
@@ -429,7 +429,7 @@ def _next(data: CardData) -> str:
 
 def card_keyboard(data: CardData) -> InlineKeyboardMarkup:
     pid = data.partner.id
-    b = InlineKeyboardBuilder()
+    b = ButtonGrid()
     b.button(text=_("📚 Evidence"), callback_data=PartnerCallback(action=PartnerAction.EVIDENCE, partner_id=pid))
     b.button(text=_("💬 Signals"), callback_data=PartnerCallback(action=PartnerAction.SIGNALS, partner_id=pid))
     b.button(text=_("✅ Gut check"), callback_data=PartnerCallback(action=PartnerAction.GUT_CHECK, partner_id=pid))

@@ -128,13 +128,14 @@ async def test_only_requests_with_the_secret_header_are_handled(
     assert await webhook_bot.post(forged, "wrong-" + secret[6:]) in (401, 403)
     assert await webhook_bot.post(forged, secret, path=webhook_bot.base + "/webhook/guess") == 404
     assert not telegram.sent_to(anna.id), "a rejected request reached the bot"
-    assert await webhook_bot.query("SELECT COUNT(*) FROM processed_updates") == [(0,)]
+    assert await webhook_bot.query("SELECT COUNT(*) FROM received_updates") == [(0,)]
 
     update = message_update(telegram, anna, "/start", 900002)
     assert await webhook_bot.post(update, secret) == 200  # answered after handling: the reply is already out
     greeting = telegram.sent_to(anna.id)
     assert len(greeting) == 1 and "workspace" in (greeting[0].text or "")
-    assert await webhook_bot.query("SELECT update_id FROM processed_updates") == [(900002,)]
+    handled = "SELECT update_id FROM received_updates WHERE handled_at IS NOT NULL AND payload IS NULL"
+    assert await webhook_bot.query(handled) == [(900002,)]
 
     # Telegram re-sends an update whose request it saw fail; a handled one is skipped, not answered twice.
     assert await webhook_bot.post(update, secret) == 200
