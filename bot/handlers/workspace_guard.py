@@ -9,7 +9,8 @@ from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 
-from bot.storage.workspaces import WorkspaceRepo
+from bot.storage.users import UserRecord
+from bot.storage.workspaces import Workspace, WorkspaceRepo
 
 
 def no_workspace_text() -> str:
@@ -25,9 +26,7 @@ class WorkspaceRequired(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        user = data.get("event_from_user")
-        workspaces: WorkspaceRepo = data["workspaces"]
-        workspace = await workspaces.current_for(user.id) if user else None
+        workspace = await _current_workspace(data)
         if workspace is None:
             if isinstance(event, Message):
                 await event.answer(no_workspace_text())
@@ -36,3 +35,15 @@ class WorkspaceRequired(BaseMiddleware):
             return None
         data["workspace"] = workspace
         return await handler(event, data)
+
+
+async def _current_workspace(data: dict[str, Any]) -> Workspace | None:
+    """From the user row this update already read, else from the database."""
+    user = data.get("event_from_user")
+    if user is None:
+        return None
+    record: UserRecord | None = data.get("user_record")
+    if record is not None and record.id == user.id:
+        return record.current_workspace
+    workspaces: WorkspaceRepo = data["workspaces"]
+    return await workspaces.current_for(user.id)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from bot.storage.db import Database
+from bot.storage.workspaces import Workspace
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,6 +16,22 @@ class UserRecord:
     locale: str | None
     telegram_language: str | None
     current_workspace_id: int | None
+    # That workspace's name while the user is still a member of it (as WorkspaceRepo.current_for); else None.
+    current_workspace_name: str | None = None
+
+    @property
+    def current_workspace(self) -> Workspace | None:
+        if self.current_workspace_id is None or self.current_workspace_name is None:
+            return None
+        return Workspace(self.current_workspace_id, self.current_workspace_name)
+
+
+# Read with the user, so the update that touches the row learns the workspace in the same statement.
+_WORKSPACE_NAME = (
+    "(SELECT w.name FROM memberships m JOIN workspaces w ON w.id = m.workspace_id "
+    "WHERE m.user_id = users.id AND m.workspace_id = users.current_workspace_id) AS current_workspace_name"
+)
+_COLUMNS = f"id, locale, telegram_language, current_workspace_id, {_WORKSPACE_NAME}"
 
 
 class UserRepo:
@@ -28,19 +46,21 @@ class UserRepo:
             "ON CONFLICT(id) DO UPDATE SET "
             "telegram_language = COALESCE(excluded.telegram_language, users.telegram_language), "
             "last_seen = excluded.last_seen "
-            "RETURNING id, locale, telegram_language, current_workspace_id",
+            f"RETURNING {_COLUMNS}",
             (user_id, telegram_language, stamp, stamp),
         )
         assert row is not None
-        return UserRecord(row["id"], row["locale"], row["telegram_language"], row["current_workspace_id"])
+        return _record(row)
 
     async def get(self, user_id: int) -> UserRecord | None:
-        row = await self._db.fetchone(
-            "SELECT id, locale, telegram_language, current_workspace_id FROM users WHERE id = ?", (user_id,)
-        )
-        if row is None:
-            return None
-        return UserRecord(row["id"], row["locale"], row["telegram_language"], row["current_workspace_id"])
+        row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
+        return None if row is None else _record(row)
 
     async def set_locale(self, user_id: int, locale: str) -> None:
         await self._db.execute("UPDATE users SET locale = ? WHERE id = ?", (locale, user_id))
+
+
+def _record(row: Any) -> UserRecord:
+    return UserRecord(
+        row["id"], row["locale"], row["telegram_language"], row["current_workspace_id"], row["current_workspace_name"]
+    )
