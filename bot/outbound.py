@@ -39,7 +39,8 @@ GROUP_WINDOW_SECONDS = 60.0
 CHAT_INTERVAL_SECONDS = 1.05
 # Margin added to a sliding-window wait, so clock skew between us and the server never trips the limit.
 WINDOW_MARGIN_SECONDS = 0.5
-# A message is tried this many times (429s, network and 5xx errors) before it is given up and logged.
+# A message is tried this many times through network and 5xx errors before it is given up and logged. A 429 is
+# flow control, not a failure: it is waited out however often it comes.
 MAX_ATTEMPTS = 6
 # Wait before retrying a network or server error (doubles each time).
 NETWORK_RETRY_SECONDS = 1.0
@@ -212,7 +213,6 @@ class Outbound:
     async def _deliver(self, lane: _ChatLane, item: _Item) -> None:
         await self._wait_for_chat(lane)
         await self._global_slot()
-        item.attempts += 1
         try:
             message = await self._bot.send_message(
                 chat_id=lane.chat_id,
@@ -227,7 +227,7 @@ class Outbound:
         except TelegramRetryAfter as error:
             self.retry_after_count += 1
             self._record(lane)
-            if item.attempts >= MAX_ATTEMPTS or error.retry_after > RETRY_AFTER_MAX_SECONDS:
+            if error.retry_after > RETRY_AFTER_MAX_SECONDS:
                 log.warning("chat %s: message given up after a 429 (retry_after=%s)", lane.chat_id, error.retry_after)
                 self._finish(lane, Delivery(lane.chat_id, error="retry_after"))
                 return
@@ -259,6 +259,7 @@ class Outbound:
                 self._enqueue(new_id, pending)
             return
         except (TelegramNetworkError, TelegramServerError) as error:
+            item.attempts += 1
             if item.attempts >= MAX_ATTEMPTS:
                 log.warning("chat %s: message given up after %s attempts: %s", lane.chat_id, item.attempts, error)
                 self._finish(lane, Delivery(lane.chat_id, error=str(error)))

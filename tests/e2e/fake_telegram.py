@@ -417,6 +417,7 @@ class Call:
     at: float
     result: Any = None
     error: dict[str, Any] | None = None
+    server_time: float = 0.0  # the server's clock (`now()`, which tests may speed up) when it took the call
 
     @property
     def ok(self) -> bool:
@@ -564,24 +565,35 @@ class Stats:
     rejected_429: int = 0
 
 
+@dataclass(frozen=True)
+class RateLimits:
+    """Telegram's broadcast limits by default; a test may set harsher ones to throttle hard."""
+
+    global_per_second: int = RATE_GLOBAL_PER_SECOND
+    chat_per_second: int = RATE_CHAT_PER_SECOND
+    group_per_minute: int = RATE_GROUP_PER_MINUTE
+
+
 class RateLimiter:
     """Telegram's broadcast limits as sliding windows over the server clock."""
 
     def __init__(self) -> None:
         self.sends: deque[tuple[float, int, bool]] = deque()  # (time, chat id, is group)
+        self.limits = RateLimits()
 
     def retry_after(self, chat_id: int, is_group: bool, now: float) -> int | None:
+        limits = self.limits
         while self.sends and now - self.sends[0][0] >= 60:
             self.sends.popleft()
         last_second = [t for t, _, _ in self.sends if now - t < 1]
-        if len(last_second) >= RATE_GLOBAL_PER_SECOND:
-            return self._wait(last_second[-RATE_GLOBAL_PER_SECOND] + 1 - now)
+        if len(last_second) >= limits.global_per_second:
+            return self._wait(last_second[-limits.global_per_second] + 1 - now)
         to_chat = [t for t, chat, _ in self.sends if chat == chat_id]
         recent = [t for t in to_chat if now - t < 1]
-        if len(recent) >= RATE_CHAT_PER_SECOND:
-            return self._wait(recent[-RATE_CHAT_PER_SECOND] + 1 - now)
-        if is_group and len(to_chat) >= RATE_GROUP_PER_MINUTE:
-            return self._wait(to_chat[-RATE_GROUP_PER_MINUTE] + 60 - now)
+        if len(recent) >= limits.chat_per_second:
+            return self._wait(recent[-limits.chat_per_second] + 1 - now)
+        if is_group and len(to_chat) >= limits.group_per_minute:
+            return self._wait(to_chat[-limits.group_per_minute] + 60 - now)
         return None
 
     def record(self, chat_id: int, is_group: bool, now: float) -> None:
@@ -723,6 +735,11 @@ class FakeTelegram:
 
     # fault injection
 
+    def throttle(self, limits: RateLimits) -> None:
+        """Enforce these limits (429 with retry_after) instead of Telegram's, from now on."""
+        self._limiter.limits = limits
+        self.enforce_rate_limits = True
+
     def fail_next(self, chat_id: int | None, error_code: int, description: str,
                   retry_after: int | None = None, times: int = 1) -> None:
         """The next `times` calls addressed to the chat (any chat for None) answer this error."""
@@ -843,7 +860,7 @@ class FakeTelegram:
     # HTTP
 
     async def _handle(self, request: web.Request) -> web.Response:
-        call = Call(request.match_info["method"], {}, None, time.monotonic())
+        call = Call(request.match_info["method"], {}, None, time.monotonic(), server_time=self.now())
         status = 200
         try:
             spec = self._resolve(request)

@@ -18,7 +18,7 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import SendMessage
 
-from bot.outbound import MAX_ATTEMPTS, Delivery, Outbound
+from bot.outbound import MAX_ATTEMPTS, RETRY_AFTER_MAX_SECONDS, Delivery, Outbound
 
 T = TypeVar("T")
 METHOD = SendMessage(chat_id=1, text="x")
@@ -162,13 +162,22 @@ async def test_a_migrated_group_gets_the_message_once_under_its_new_id(
     assert [text for _, chat, text in bot.sent if chat == -1007] == ["prompt", "digest"]
 
 
-async def test_gives_up_after_repeated_429s_without_holding_up_others(
+async def test_repeated_429s_are_waited_out_without_holding_up_others(
     bot: FakeBot, time: VirtualTime, lane: Outbound
 ) -> None:
-    bot.faults[-1] = [TelegramRetryAfter(METHOD, "retry", retry_after=2) for _ in range(MAX_ATTEMPTS)]
+    bot.faults[-1] = [TelegramRetryAfter(METHOD, "retry", retry_after=2) for _ in range(MAX_ATTEMPTS * 2)]
     stubborn, other = await time.run(asyncio.gather(lane.send(-1, "x"), lane.send(-2, "y")))
-    assert not stubborn.ok and stubborn.error == "retry_after"
+    assert stubborn.ok and bot.times(-1)[0] >= 2 * MAX_ATTEMPTS * 2
     assert other.ok and bot.times(-2)[0] < 1
+
+
+async def test_a_429_asking_for_more_than_two_minutes_gives_the_message_up(
+    bot: FakeBot, time: VirtualTime, lane: Outbound
+) -> None:
+    bot.faults[-1] = [TelegramRetryAfter(METHOD, "retry", retry_after=RETRY_AFTER_MAX_SECONDS + 1)]
+    refused, next_one = await time.run(asyncio.gather(lane.send(-1, "x"), lane.send(-1, "y")))
+    assert not refused.ok and refused.error == "retry_after"
+    assert next_one.ok
 
 
 async def test_network_errors_are_retried(bot: FakeBot, time: VirtualTime, lane: Outbound) -> None:
