@@ -139,7 +139,10 @@ class App:
 
     async def run_due_reminders(self) -> int:
         """Remind managers of campaigns due for a debrief (start-up, the scheduler, and tests after moving time)."""
-        return await send_due_reminders(self.bot, CampaignRepo(self.db), UserRepo(self.db), self.i18n, self.clock)
+        assert self.outbound is not None
+        return await send_due_reminders(
+            self.outbound, CampaignRepo(self.db), UserRepo(self.db), self.i18n, self.clock
+        )
 
     async def run_checkin_jobs(self) -> DueReport:
         """Weekly check-in prompts, reminders and digests due at clock.now() (the scheduler, start-up, tests)."""

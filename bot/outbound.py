@@ -173,7 +173,12 @@ class Outbound:
     async def _drain(self, lane: _ChatLane) -> None:
         try:
             while lane.queue:
-                await self._deliver(lane, lane.queue[0])
+                try:
+                    await self._deliver(lane, lane.queue[0])
+                except Exception as error:  # a bug must not leave the senders waiting forever
+                    log.exception("chat %s: sending failed unexpectedly", lane.chat_id)
+                    if lane.queue:
+                        self._finish(lane, Delivery(lane.chat_id, error=f"{type(error).__name__}: {error}"))
         finally:
             if not lane.queue and self._lanes.get(lane.chat_id) is lane and self._idle(lane):
                 del self._lanes[lane.chat_id]  # forget quiet chats, so 10,000 groups cost nothing between rounds

@@ -6,11 +6,8 @@ date still reminds, and the claim written before sending makes sure nobody is re
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
-from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramRetryAfter
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -20,6 +17,7 @@ from bot.config import SUPPORTED_LOCALES
 from bot.i18n import locale_from_telegram
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from bot.keyboards.grid import ButtonGrid
+from bot.outbound import Outbound
 from bot.storage.campaigns import CampaignRepo, DueReminder
 from bot.storage.users import UserRepo
 from bot.views.formatting import short_date, user_text
@@ -28,8 +26,6 @@ log = logging.getLogger(__name__)
 
 # How often the scheduler looks for campaigns that became due (the first look is at start-up).
 REMINDER_INTERVAL_MINUTES = 15
-# A 429 is waited out once per reminder at most this long; beyond that the reminder is given up and logged.
-RETRY_AFTER_MAX_SECONDS = 30
 
 
 async def manager_locale(users: UserRepo, user_id: int, default: str) -> str:
@@ -55,8 +51,13 @@ def reminder_message(due: DueReminder, locale: str) -> tuple[str, InlineKeyboard
     return text, b.as_markup()
 
 
-async def send_due_reminders(bot: Bot, campaigns: CampaignRepo, users: UserRepo, i18n: I18n, clock: Clock) -> int:
-    """Remind the manager of every running campaign due by today, once each; returns how many were sent."""
+async def send_due_reminders(
+    outbound: Outbound, campaigns: CampaignRepo, users: UserRepo, i18n: I18n, clock: Clock
+) -> int:
+    """Remind the manager of every running campaign due by today, once each; returns how many were sent.
+
+    Through the outbound lane like every other push, so Telegram's limits, 429s and 403s are handled in one place.
+    """
     sent = 0
     for due in await campaigns.due_reminders(clock.now().date()):
         # Claim first: a crash after this line loses one reminder, but none is ever sent twice.
@@ -65,25 +66,11 @@ async def send_due_reminders(bot: Bot, campaigns: CampaignRepo, users: UserRepo,
         locale = await manager_locale(users, due.manager_id, i18n.default_locale)
         with i18n.context(), i18n.use_locale(locale):
             text, markup = reminder_message(due, locale)
-        if await _send(bot, due, text, markup):
+        delivery = await outbound.send(due.manager_id, text, reply_markup=markup)
+        if delivery.ok:
             sent += 1
-    return sent
-
-
-async def _send(bot: Bot, due: DueReminder, text: str, markup: InlineKeyboardMarkup) -> bool:
-    for attempt in range(2):
-        try:
-            await bot.send_message(due.manager_id, text, reply_markup=markup)
-            return True
-        except TelegramForbiddenError:
+        elif delivery.forbidden:
             log.info("debrief reminder for campaign %s not delivered: the manager blocked the bot", due.campaign_id)
-            return False
-        except TelegramRetryAfter as error:
-            if attempt or error.retry_after > RETRY_AFTER_MAX_SECONDS:
-                log.warning("debrief reminder for campaign %s dropped after a 429", due.campaign_id)
-                return False
-            await asyncio.sleep(error.retry_after)
-        except TelegramAPIError as error:  # TelegramBadRequest and the rest: log it, go on with the others
-            log.warning("debrief reminder for campaign %s not delivered: %s", due.campaign_id, error)
-            return False
-    return False
+        else:
+            log.warning("debrief reminder for campaign %s not delivered: %s", due.campaign_id, delivery.error)
+    return sent

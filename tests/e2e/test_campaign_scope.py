@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from aiogram.methods import SendMessage
 from bot.clock import ManualClock
 from bot.i18n import create_i18n
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
+from bot.outbound import Outbound
 from bot.reminders import send_due_reminders
 from bot.storage.campaigns import DueReminder
 from bot.storage.users import UserRecord
@@ -336,19 +338,22 @@ class StubBot:
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
 
-    async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> None:
+    async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> SimpleNamespace:
         method = SendMessage(chat_id=chat_id, text=text)
         if chat_id == 1:
             raise TelegramForbiddenError(method, "Forbidden: bot was blocked by the user")
         if chat_id == 2:
             raise TelegramBadRequest(method, "Bad Request: chat not found")
         self.sent.append({"chat_id": chat_id, "text": text, **kwargs})
+        return SimpleNamespace(message_id=len(self.sent))
 
 
 async def test_a_blocked_or_failing_manager_does_not_stop_the_other_reminders() -> None:
     bot, campaigns = StubBot(), StubCampaigns()
     clock = ManualClock(datetime(2026, 12, 8, 9, 0, tzinfo=UTC))
-    sent = await send_due_reminders(bot, campaigns, StubUsers(), create_i18n("en"), clock)  # type: ignore[arg-type]
+    lane = Outbound(bot)
+    sent = await send_due_reminders(lane, campaigns, StubUsers(), create_i18n("en"), clock)  # type: ignore[arg-type]
+    await lane.close()
     assert sent == 1 and campaigns.claimed == [1, 2, 3]
     assert [m["chat_id"] for m in bot.sent] == [3]
     assert "Кампания с партнёром <b>P3</b>" in bot.sent[0]["text"]  # Telegram's language, no saved choice
