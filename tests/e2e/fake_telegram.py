@@ -634,7 +634,7 @@ class FakeTelegram:
         self.enforce_rate_limits = False
         self.clock_offset = 0.0
         self.reaction_timeout = 5.0  # how long people wait for the bot to react
-        self.quiet_period = 0.15  # a reaction is over once the bot is silent this long
+        self.quiet_period = 0.1  # a reaction is over once the bot is silent this long
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.bot_texts: dict[tuple[str, str], str] = {}
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}
