@@ -418,6 +418,7 @@ class Call:
     result: Any = None
     error: dict[str, Any] | None = None
     server_time: float = 0.0  # the server's clock (`now()`, which tests may speed up) when it took the call
+    content_type: str = ""  # how the parameters came: application/json, multipart/form-data, …
 
     @property
     def ok(self) -> bool:
@@ -860,7 +861,8 @@ class FakeTelegram:
     # HTTP
 
     async def _handle(self, request: web.Request) -> web.Response:
-        call = Call(request.match_info["method"], {}, None, time.monotonic(), server_time=self.now())
+        call = Call(request.match_info["method"], {}, None, time.monotonic(), server_time=self.now(),
+                    content_type=request.content_type)
         status = 200
         try:
             spec = self._resolve(request)
