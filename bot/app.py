@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.handlers import routers
 from bot.handlers.errors import on_error
 from bot.handlers.inline_filters import run_pure_filters_inline
+from bot.handlers.press_gate import gate_button_presses
 from bot.i18n import DatabaseI18nMiddleware, LocaleResolver, create_i18n
 from bot.intake import UpdateIntake, poll
 from bot.logging_setup import install_log_context
@@ -156,6 +157,7 @@ def create_dispatcher(app_parts: dict[str, object], storage: SQLiteStorage) -> D
     for router in routers():
         dp.include_router(router)
     dp.errors.register(on_error)
+    gate_button_presses(dp)
     run_pure_filters_inline(dp)
     return dp
 

@@ -6,14 +6,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from aiogram import F, Router
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import StorageKey
-from aiogram.types import InlineKeyboardButton
+from aiogram.types import CallbackQuery, InlineKeyboardButton, User
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.app import build_app
 from bot.config import load_settings
 from bot.handlers.inline_filters import sync_filters
+from bot.handlers.press_gate import gate_button_presses
 from bot.keyboards.grid import ButtonGrid
 from bot.storage.db import connect
 from bot.storage.fsm import SQLiteStorage
@@ -97,3 +100,34 @@ def test_button_grid_lays_out_rows_like_aiograms_builder(count: int, sizes: tupl
 def test_button_grid_refuses_rows_telegram_cannot_show() -> None:
     with pytest.raises(ValueError):
         ButtonGrid().adjust(9)
+
+
+class Press(CallbackData, prefix="t1"):
+    n: int
+
+
+class Other(CallbackData, prefix="t2"):
+    n: int
+
+
+async def test_a_router_is_gated_by_its_prefixes_only_when_every_button_handler_has_one() -> None:
+    async def handler() -> None:
+        return None
+
+    exact, catch_all = Router(name="exact"), Router(name="catch_all")
+    exact.callback_query.register(handler, Press.filter())
+    exact.callback_query.register(handler, Other.filter(F.n == 1))
+    catch_all.callback_query.register(handler, Press.filter())
+    catch_all.callback_query.register(handler)  # e.g. "this button is out of date"
+    root = Router()
+    root.include_routers(exact, catch_all)
+
+    assert gate_button_presses(root) == [exact]
+    gate = exact.callback_query._handler.filters[-1].callback
+    assert await gate(press("t1:5")) and await gate(press("t2:1"))
+    assert not await gate(press("t3:1")) and not await gate(press("t10:1")) and not await gate(press(None))
+
+
+def press(data: str | None) -> CallbackQuery:
+    user = User(id=1, is_bot=False, first_name="A")
+    return CallbackQuery(id="1", from_user=user, chat_instance="c", data=data)
