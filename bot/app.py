@@ -234,6 +234,7 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
 
     async def catch_up_checkins() -> DueReport:
         try:
+            await checkin_service.resume_interrupted()  # before new rounds: a crash's queue is not new work
             return await app.run_checkin_jobs()
         except Exception:
             log.exception("check-in catch-up failed at start-up")

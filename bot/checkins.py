@@ -31,6 +31,7 @@ from bot.clock import Clock
 from bot.domain.campaigns import EventKind
 from bot.domain.checkins import (
     LOS_ANGELES,
+    MISSED_PROMPT_GRACE,
     MOSCOW,
     NEW_YORK,
     OVERLAP_ZONES,
@@ -402,6 +403,27 @@ class CheckinService:
         claimed = await self.checkins.claim_round(schedule, occurrence, following, now)
         if claimed is None:
             return False
+        return await self._send_prompt(claimed, schedule)
+
+    async def resume_interrupted(self) -> DueReport:
+        """At start-up, before any new round: prompts a crash caught still queued are sent now; one caught in
+        flight may have reached its group, so it is not sent twice but logged and closed as failed."""
+        report = DueReport()
+        queued, in_flight = await self.checkins.interrupted_rounds(self._clock.now() - MISSED_PROMPT_GRACE)
+        for round_ in in_flight:
+            log.warning("check-in prompt of round %s (chat %s) was being sent at a crash and may not have arrived; "
+                        "not sent again", round_.id, round_.chat_id)
+            await self.checkins.mark_failed(round_.id)
+        results = await self._each(lambda round_: self._send_prompt(round_), queued)
+        report.prompts = sum(1 for r in results if r is True)
+        if queued:
+            log.info("%d check-in prompts queued at a crash sent after the restart", report.prompts)
+        return report
+
+    async def _send_prompt(self, claimed: Round, schedule: Schedule | None = None) -> bool:
+        schedule = schedule or await self.checkins.schedule(claimed.schedule_id)
+        if schedule is None:
+            return False
         partner = await self._partners.get(schedule.workspace_id, schedule.partner_id)
         locale = await self.locale_of(schedule.chat_id)
         username = await self.username()
@@ -409,7 +431,11 @@ class CheckinService:
             text, markup = prompt_message(
                 partner.name if partner else "—", claimed.token, schedule.digest_hours, schedule.shared_doc, username
             )
-        delivery = await self._outbound.send(schedule.chat_id, text, reply_markup=markup)
+
+        async def attempted() -> None:
+            await self.checkins.mark_attempted(claimed.id, self._clock.now())
+
+        delivery = await self._outbound.send(schedule.chat_id, text, reply_markup=markup, before_first_try=attempted)
         if not delivery.ok:
             await self.checkins.mark_failed(claimed.id)
             return False

@@ -74,6 +74,7 @@ class _Item:
     reply_to: int | None
     future: asyncio.Future[Delivery]
     attempts: int = 0
+    before_first_try: Callable[[], Awaitable[None]] | None = None
 
 
 @dataclass
@@ -125,12 +126,16 @@ class Outbound:
         *,
         reply_markup: InlineKeyboardMarkup | None = None,
         reply_to: int | None = None,
+        before_first_try: Callable[[], Awaitable[None]] | None = None,
     ) -> Delivery:
-        """Queue one message behind the chat's earlier ones and wait for its fate."""
+        """Queue one message behind the chat's earlier ones and wait for its fate.
+
+        `before_first_try` runs once, right before the first request for this message leaves (after all the
+        waiting): a caller that must know whether a crash caught the message queued or in flight records it."""
         if self._closed:
             return Delivery(chat_id, error="outbound lane closed")
         future: asyncio.Future[Delivery] = asyncio.get_running_loop().create_future()
-        self._enqueue(chat_id, _Item(text, reply_markup, reply_to, future))
+        self._enqueue(chat_id, _Item(text, reply_markup, reply_to, future, before_first_try=before_first_try))
         return await future
 
     async def send_many(self, chat_id: int, texts: list[str], *, reply_to: int | None = None) -> list[Delivery]:
@@ -218,6 +223,9 @@ class Outbound:
     async def _deliver(self, lane: _ChatLane, item: _Item) -> None:
         await self._wait_for_chat(lane)
         await self._global_slot()
+        if item.before_first_try is not None:
+            first, item.before_first_try = item.before_first_try, None
+            await first()
         try:
             message = await self._bot.send_message(
                 chat_id=lane.chat_id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import textwrap
 import threading
+import warnings
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,10 @@ from bot.domain.scorecard import SCORE_GROUPS
 from bot.reports.data import FUNNEL, FunnelStep, PartnerReport, PortfolioReport
 from bot.reports.texts import PartnerChartText, PortfolioChartText
 from bot.views.formatting import score
+
+# A name in a script DejaVu Sans lacks (a partner called in Hangul, say) is drawn with boxes for the missing
+# letters; matplotlib's warning about each glyph says nothing an operator could act on.
+warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font", category=UserWarning)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

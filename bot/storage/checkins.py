@@ -239,6 +239,23 @@ class CheckinRepo:
              stamp(digest_time(sent_at, digest_hours)), round_id),
         )
 
+    async def mark_attempted(self, round_id: int, now: datetime) -> None:
+        """Right before the prompt's request leaves: from here on a crash leaves its fate unknown."""
+        await self._db.execute(
+            "UPDATE checkin_rounds SET attempted_at = ? WHERE id = ? AND status = 'sending'", (stamp(now), round_id)
+        )
+
+    async def interrupted_rounds(self, since: datetime) -> tuple[list[Round], list[Round]]:
+        """Rounds claimed since `since` and left 'sending' by a crash: (never attempted, attempted)."""
+        rows = await self._db.fetchall(
+            f"SELECT {_ROUND_COLUMNS}, r.attempted_at {_ROUND_FROM} "
+            "WHERE r.status = 'sending' AND r.created_at >= ? AND s.active = 1 ORDER BY r.id",
+            (stamp(since),),
+        )
+        queued = [_round(row) for row in rows if row["attempted_at"] is None]
+        in_flight = [_round(row) for row in rows if row["attempted_at"] is not None]
+        return queued, in_flight
+
     async def mark_failed(self, round_id: int) -> None:
         await self._db.execute(
             "UPDATE checkin_rounds SET status = 'failed' WHERE id = ? AND status = 'sending'", (round_id,)
