@@ -63,8 +63,14 @@ class UpdateIntake:
         """Start the updates stored before a crash and never handled, oldest first; returns how many."""
         pending = await self._received.unhandled()
         for update_id, payload in pending:
+            try:
+                update = Update.model_validate_json(payload, context={"bot": self._bot})
+            except ValueError:  # e.g. stored by an older version in a shape this one cannot read
+                log.exception("update %s stored before a restart cannot be read; dropped", update_id)
+                await self._received.mark_handled(update_id, self._clock.now())
+                continue
             log.info("update %s arrived before a restart and was not handled yet; handling it now", update_id)
-            self.start(Update.model_validate_json(payload, context={"bot": self._bot}))
+            self.start(update)
         return len(pending)
 
     async def cancel_running(self) -> int:

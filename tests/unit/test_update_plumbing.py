@@ -131,3 +131,18 @@ async def test_a_router_is_gated_by_its_prefixes_only_when_every_button_handler_
 def press(data: str | None) -> CallbackQuery:
     user = User(id=1, is_bot=False, first_name="A")
     return CallbackQuery(id="1", from_user=user, chat_instance="c", data=data)
+
+
+async def test_a_stored_update_that_cannot_be_read_is_dropped_not_replayed_forever(tmp_path: Path) -> None:
+    settings = load_settings(bot_token="123456:" + "A" * 35, bot_api_url="http://127.0.0.1:9",
+                             database_path=tmp_path / "most.db", backup_dir=tmp_path / "backups")
+    app = await build_app(settings)
+    try:
+        received = ReceivedUpdates(app.db)
+        await received.record([(7, '{"update_id": "not a number"}')], NOW)
+        assert app.intake is not None
+        assert await app.intake.replay() == 1
+        assert await received.unhandled() == []
+    finally:
+        await app.db.close()
+        await app.bot.session.close()
