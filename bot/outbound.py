@@ -111,6 +111,7 @@ class Outbound:
         self._group_per_minute = group_per_minute
         self._chat_interval = chat_interval
         self._next_slot = 0.0
+        self._last_request = float("-inf")
         self._lanes: dict[int, _ChatLane] = {}
         self._closed = False
         # Set by the composition root: what to do when a chat is gone (403) or became a supergroup.
@@ -220,12 +221,22 @@ class Outbound:
         if slot > now:
             await self._sleep(slot - now)
 
+    async def _keep_spacing(self) -> None:
+        """At least the overall spacing since the last request that left (a reservation, like the slots)."""
+        now = self._now()
+        at = max(now, self._last_request + self._spacing)
+        self._last_request = at
+        if at > now:
+            await self._sleep(at - now)
+
     async def _deliver(self, lane: _ChatLane, item: _Item) -> None:
         await self._wait_for_chat(lane)
         await self._global_slot()
         if item.before_first_try is not None:
             first, item.before_first_try = item.before_first_try, None
             await first()
+            await self._keep_spacing()  # the callback's own time may have bunched this send with the next one
+        self._last_request = max(self._last_request, self._now())
         try:
             message = await self._bot.send_message(
                 chat_id=lane.chat_id,

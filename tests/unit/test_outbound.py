@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
@@ -18,7 +18,7 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import SendMessage
 
-from bot.outbound import MAX_ATTEMPTS, RETRY_AFTER_MAX_SECONDS, Delivery, Outbound
+from bot.outbound import GLOBAL_PER_SECOND, MAX_ATTEMPTS, RETRY_AFTER_MAX_SECONDS, Delivery, Outbound
 
 T = TypeVar("T")
 METHOD = SendMessage(chat_id=1, text="x")
@@ -203,3 +203,22 @@ async def test_an_unexpected_error_fails_that_message_only(bot: FakeBot, time: V
     broken, after = await time.run(asyncio.gather(lane.send(4, "x"), lane.send(4, "y")))
     assert not broken.ok and "a bug in a layer below" in (broken.error or "")
     assert after.ok and [text for _, chat, text in bot.sent if chat == 4] == ["y"]
+
+
+async def test_a_slow_before_first_try_never_bunches_sends_over_the_overall_rate(
+    bot: FakeBot, time: VirtualTime, lane: Outbound
+) -> None:
+    marked: list[int] = []
+
+    def recorder(chat_id: int, delay: float) -> Callable[[], Awaitable[None]]:
+        async def record() -> None:
+            await time.sleep(delay)  # e.g. a database write waiting for its lock
+            marked.append(chat_id)
+        return record
+
+    # The first in line is held longest, so without care the sends would all leave together.
+    sends = [lane.send(chat, "x", before_first_try=recorder(chat, 0.3 - chat * 0.01)) for chat in range(1, 21)]
+    assert all(d.ok for d in await time.run(asyncio.gather(*sends)))
+    assert sorted(marked) == list(range(1, 21))
+    times = sorted(t for t, _, _ in bot.sent)
+    assert all(b - a >= 1 / GLOBAL_PER_SECOND - 1e-9 for a, b in itertools.pairwise(times))
