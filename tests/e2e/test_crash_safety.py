@@ -8,8 +8,8 @@
 - An update is stored before it is confirmed to Telegram; one whose handler was cut off (a stuck handler at
   SIGTERM, a SIGKILL) is handled after the restart, once.
 - SIGKILL in the middle of a check-in fan-out (60 groups): no group is prompted twice; prompts still queued are
-  sent after the restart; the one request in flight at the kill (it may or may not have reached Telegram) is
-  not sent again but recorded as failed and logged, so nothing is lost without a trace.
+  sent after the restart; a request about to leave or in flight at the kill (it may or may not have reached
+  Telegram) is not sent again but recorded as failed and logged, so nothing is lost without a trace.
 """
 
 from __future__ import annotations
@@ -361,6 +361,7 @@ async def test_sigkill_during_a_checkin_fanout_sends_no_prompt_twice_and_loses_n
     kill_after = rng.randrange(3, FANOUT_GROUPS - 10)  # prompts delivered when the SIGKILL comes
     reached = await telegram.wait_until(lambda: sum(prompts_to(telegram, g) > 0 for g in groups) >= kill_after, 30)
     assert reached, "the fan-out did not start"
+    killed_at = datetime.now(UTC)
     assert await bot.signal(signal.SIGKILL) == -signal.SIGKILL
     before_restart = {g: prompts_to(telegram, g) for g in groups}
     assert sum(before_restart.values()) < FANOUT_GROUPS, f"seed={seed}: the fan-out was over before the kill"
@@ -384,7 +385,10 @@ async def test_sigkill_during_a_checkin_fanout_sends_no_prompt_twice_and_loses_n
     uncertain = {chat_id for (chat_id,) in read_db(database, uncertain_query)}
     missing = {g for g, n in counts.items() if n == 0}
     assert settled and missing <= uncertain, f"seed={seed}: lost without a trace: {missing - uncertain}"
-    assert len(uncertain) <= 1, f"seed={seed}: {len(uncertain)} prompts in flight at one SIGKILL"
+    # Only prompts whose request was about to leave at the kill are uncertain, never ones long queued.
+    attempted = [datetime.fromisoformat(at) for (at,) in read_db(
+        database, "SELECT attempted_at FROM checkin_rounds WHERE status = 'failed' AND attempted_at IS NOT NULL")]
+    assert all(killed_at - at < timedelta(seconds=2) for at in attempted), (seed, killed_at, attempted)
     rounds = read_db(database, "SELECT schedule_id, COUNT(*) FROM checkin_rounds GROUP BY schedule_id")
     assert len(rounds) == FANOUT_GROUPS and all(n == 1 for _, n in rounds), rounds
     assert read_db(database, "PRAGMA integrity_check") == [("ok",)]
