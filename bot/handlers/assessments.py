@@ -36,7 +36,7 @@ from bot.domain.scorecard import (
     score_card,
 )
 from bot.handlers.filters import PRIVATE
-from bot.handlers.partners import not_found_text, show_partner_card
+from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send
 from bot.handlers.workspace_guard import WorkspaceRequired
 from bot.keyboards.assessment_callbacks import (
@@ -227,9 +227,8 @@ async def gut_check_start(
     message = callback.message
     if not isinstance(message, Message):
         return
-    partner = await partners.get(workspace.id, callback_data.partner_id)
+    partner = await partner_or_say(message, partners, workspace, callback_data.partner_id)
     if partner is None:
-        await message.answer(not_found_text())
         return
     await _start_fresh(state, bot, message.chat.id)
     await state.set_state(GutCheckForm.waiting_for_answer)
@@ -251,9 +250,8 @@ async def gut_answered(
     message = callback.message
     if not isinstance(message, Message):
         return
-    partner = await partners.get(workspace.id, callback_data.partner_id)
+    partner = await partner_or_say(message, partners, workspace, callback_data.partner_id)
     if partner is None:
-        await message.answer(not_found_text())
         return
     draft = await GutCheckDraft.load(state)
     answers = draft.typed()
@@ -289,9 +287,8 @@ async def gut_note_skipped(
     message = callback.message
     if not isinstance(message, Message):
         return
-    partner = await partners.get(workspace.id, callback_data.partner_id)
+    partner = await partner_or_say(message, partners, workspace, callback_data.partner_id)
     if partner is None:
-        await message.answer(not_found_text())
         return
     draft = await GutCheckDraft.load(state)
     if await state.get_state() != GutCheckForm.waiting_for_note.state or draft.partner_id != partner.id:
@@ -471,9 +468,8 @@ async def scorecard_start(
     message = callback.message
     if not isinstance(message, Message):
         return
-    partner = await partners.get(workspace.id, callback_data.partner_id)
+    partner = await partner_or_say(message, partners, workspace, callback_data.partner_id)
     if partner is None:
-        await message.answer(not_found_text())
         return
     await _start_fresh(state, bot, message.chat.id)
     await state.set_state(ScorecardForm.waiting_for_rating)
@@ -501,9 +497,8 @@ async def score_pressed(
     message = callback.message
     if not isinstance(message, Message):
         return
-    partner = await partners.get(workspace.id, callback_data.partner_id)
+    partner = await partner_or_say(message, partners, workspace, callback_data.partner_id)
     if partner is None:
-        await message.answer(not_found_text())
         return
     draft = await ScorecardDraft.load(state)
     current = next_criterion(draft.typed())

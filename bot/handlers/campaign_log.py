@@ -16,7 +16,7 @@ from bot import labels, texts
 from bot.clock import Clock
 from bot.domain.campaigns import EventKind, revisions_left, revisions_used
 from bot.handlers.filters import PRIVATE
-from bot.handlers.partners import not_found_text, show_partner_card
+from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send
 from bot.handlers.workspace_guard import WorkspaceRequired
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
@@ -204,9 +204,8 @@ async def log_menu(
     message = callback.message
     if not isinstance(message, Message):
         return
-    partner = await partners.get(workspace.id, callback_data.partner_id)
+    partner = await partner_or_say(message, partners, workspace, callback_data.partner_id)
     if partner is None:
-        await message.answer(not_found_text())
         return
     campaign = await running_campaign(campaigns, workspace.id, partner.id)
     if campaign is None:

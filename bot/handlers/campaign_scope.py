@@ -45,7 +45,7 @@ from bot.domain.campaigns import (
 from bot.domain.partners import MarketCoverage, Stage
 from bot.domain.text import clean_block
 from bot.handlers.filters import PRIVATE
-from bot.handlers.partners import not_found_text, show_partner_card
+from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.scope_dates import QuickStart, parse_start_date, quick_start
 from bot.handlers.workspace_guard import WorkspaceRequired
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
@@ -389,9 +389,8 @@ async def scope_start(
     message = callback.message
     if not isinstance(message, Message):
         return
-    partner = await partners.get(workspace.id, callback_data.partner_id)
+    partner = await partner_or_say(message, partners, workspace, callback_data.partner_id)
     if partner is None:
-        await message.answer(not_found_text())
         return
     rung = await rung_to_scope(partner, campaigns, workspace.id, i18n.current_locale)
     if isinstance(rung, Refusal):

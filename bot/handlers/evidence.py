@@ -32,7 +32,7 @@ from bot.domain.evidence import (
 )
 from bot.domain.partners import MARKETS, Market, validate_url
 from bot.handlers.filters import PRIVATE
-from bot.handlers.partners import not_found_text
+from bot.handlers.partners import not_found_text, partner_or_say
 from bot.handlers.replies import answer_stale, edit_or_send
 from bot.handlers.workspace_guard import WorkspaceRequired
 from bot.keyboards.callbacks import (
@@ -202,10 +202,9 @@ async def _render_evidence(
 async def _partner_or_not_found(
     callback: CallbackQuery, partners: PartnerRepo, workspace: Workspace, partner_id: int
 ) -> Partner | None:
-    partner = await partners.get(workspace.id, partner_id)
-    if partner is None and isinstance(callback.message, Message):
-        await callback.message.answer(not_found_text())
-    return partner
+    if isinstance(callback.message, Message):
+        return await partner_or_say(callback.message, partners, workspace, partner_id)
+    return await partners.get(workspace.id, partner_id)
 
 
 async def evidence_view(
@@ -554,9 +553,8 @@ async def _after_save(
     workspace: Workspace,
     partner_id: int,
 ) -> None:
-    partner = await partners.get(workspace.id, partner_id)
+    partner = await partner_or_say(message, partners, workspace, partner_id)
     if partner is None:
-        await message.answer(not_found_text())
         return
     text, markup = await _render_evidence(evidence, workspace, partner, delete_mode=False)
     await message.answer(confirmation + "\n\n" + text, reply_markup=markup)

@@ -36,7 +36,7 @@ from bot.keyboards.callbacks import (
     PartnerCallback,
 )
 from bot.keyboards.grid import ButtonGrid
-from bot.storage.partners import NewPartner, PartnerRepo
+from bot.storage.partners import NewPartner, Partner, PartnerRepo
 from bot.storage.workspaces import Workspace
 from bot.views.formatting import score, user_text
 from bot.views.partner_card import PartnerCards, card_keyboard, render_card
@@ -474,6 +474,16 @@ async def set_archived(
 
 def not_found_text() -> str:
     return _("Partner not found. It may belong to another workspace. Send /partners for your list.")
+
+
+async def partner_or_say(
+    message: Message, partners: PartnerRepo, workspace: Workspace, partner_id: int
+) -> Partner | None:
+    """The partner, read through the caller's workspace (button data can be forged); else says it is not found."""
+    partner = await partners.get(workspace.id, partner_id)
+    if partner is None:
+        await message.answer(not_found_text())
+    return partner
 
 
 async def show_partner_card(

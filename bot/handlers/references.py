@@ -55,7 +55,7 @@ from bot.domain.references import (
 )
 from bot.domain.text import clean_block, clean_line
 from bot.handlers.filters import PRIVATE
-from bot.handlers.partners import not_found_text, show_partner_card
+from bot.handlers.partners import partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send
 from bot.handlers.workspace_guard import WorkspaceRequired
 from bot.i18n import locale_from_telegram
@@ -1061,14 +1061,6 @@ def _links_keyboard(partner_id: int, links: list[ReferenceLink], now: datetime) 
     return b.as_markup()
 
 
-async def _partner_or_say(
-    message: Message, partners: PartnerRepo, workspace: Workspace, partner_id: int
-) -> Partner | None:
-    partner = await partners.get(workspace.id, partner_id)
-    if partner is None:
-        await message.answer(not_found_text())
-    return partner
-
 
 async def show_links(
     callback: CallbackQuery,
@@ -1083,7 +1075,7 @@ async def show_links(
     message = callback.message
     if not isinstance(message, Message):
         return
-    partner = await _partner_or_say(message, partners, workspace, callback_data.partner_id)
+    partner = await partner_or_say(message, partners, workspace, callback_data.partner_id)
     if partner is None:
         return
     await _send_links(message, partner, references, workspace, clock, i18n, edit=not callback_data.fresh)
@@ -1123,7 +1115,7 @@ async def request_reference(
     message = callback.message
     if not isinstance(message, Message):
         return
-    partner = await _partner_or_say(message, partners, workspace, callback_data.partner_id)
+    partner = await partner_or_say(message, partners, workspace, callback_data.partner_id)
     if partner is None:
         return
     await state.set_state(ReferenceRequestForm.waiting_for_label)
@@ -1169,7 +1161,7 @@ async def label_entered(
         await message.answer(hint)
         return
     partner_id = await _requested_partner(state)
-    partner = await _partner_or_say(message, partners, workspace, partner_id or 0)
+    partner = await partner_or_say(message, partners, workspace, partner_id or 0)
     await state.clear()
     if partner is None or message.from_user is None:
         return
@@ -1194,7 +1186,7 @@ async def label_skipped(
     if await _requested_partner(state) != callback_data.partner_id:
         await message.answer(texts.stale_button())
         return
-    partner = await _partner_or_say(message, partners, workspace, callback_data.partner_id)
+    partner = await partner_or_say(message, partners, workspace, callback_data.partner_id)
     await state.clear()
     if partner is None:
         return
@@ -1285,7 +1277,7 @@ async def revoke_link(
     message = callback.message
     if not isinstance(message, Message):
         return
-    partner = await _partner_or_say(message, partners, workspace, callback_data.partner_id)
+    partner = await partner_or_say(message, partners, workspace, callback_data.partner_id)
     if partner is None:
         return
     if await references.revoke(workspace.id, partner.id, callback_data.link_id, clock.now()):
