@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram import Bot, F, Router
@@ -35,6 +35,7 @@ from bot.domain.scorecard import (
     parse_rating,
     score_card,
 )
+from bot.handlers.drafts import FsmDraft, stored
 from bot.handlers.filters import PRIVATE
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send
@@ -68,7 +69,7 @@ class ScorecardForm(StatesGroup):
 
 
 @dataclass
-class GutCheckDraft:
+class GutCheckDraft(FsmDraft):
     """A gut-check run in progress (FSM data, plain JSON): answers keyed by GutQuestion value."""
 
     partner_id: int = 0
@@ -78,27 +79,21 @@ class GutCheckDraft:
     KEY = "gut_check"
 
     @classmethod
-    async def load(cls, state: FSMContext) -> GutCheckDraft:
-        raw = (await state.get_data()).get(cls.KEY)
-        if not isinstance(raw, dict):
-            return cls()
-        answers = raw.get("answers") if isinstance(raw.get("answers"), dict) else {}
+    def from_stored(cls, raw: dict[str, Any]) -> GutCheckDraft:
+        answers = stored(raw, "answers", dict, {})
         valid = {q.value for q in GUT_QUESTIONS}
         return cls(
-            partner_id=raw.get("partner_id") if isinstance(raw.get("partner_id"), int) else 0,
+            partner_id=stored(raw, "partner_id", int, 0),
             answers={k: v for k, v in answers.items() if k in valid and isinstance(v, bool)},
-            message_id=raw.get("message_id") if isinstance(raw.get("message_id"), int) else None,
+            message_id=stored(raw, "message_id", int),
         )
-
-    async def save(self, state: FSMContext) -> None:
-        await state.update_data({self.KEY: asdict(self)})
 
     def typed(self) -> dict[GutQuestion, bool]:
         return {GutQuestion(k): v for k, v in self.answers.items()}
 
 
 @dataclass
-class ScorecardDraft:
+class ScorecardDraft(FsmDraft):
     """A scorecard in progress (FSM data, plain JSON): ratings keyed by Criterion value."""
 
     partner_id: int = 0
@@ -108,20 +103,14 @@ class ScorecardDraft:
     KEY = "scorecard"
 
     @classmethod
-    async def load(cls, state: FSMContext) -> ScorecardDraft:
-        raw = (await state.get_data()).get(cls.KEY)
-        if not isinstance(raw, dict):
-            return cls()
-        ratings = raw.get("ratings") if isinstance(raw.get("ratings"), dict) else {}
+    def from_stored(cls, raw: dict[str, Any]) -> ScorecardDraft:
+        ratings = stored(raw, "ratings", dict, {})
         valid = {c.value for c in CRITERIA}
         return cls(
-            partner_id=raw.get("partner_id") if isinstance(raw.get("partner_id"), int) else 0,
+            partner_id=stored(raw, "partner_id", int, 0),
             ratings={k: v for k, v in ratings.items() if k in valid and is_valid_rating(v)},
-            message_id=raw.get("message_id") if isinstance(raw.get("message_id"), int) else None,
+            message_id=stored(raw, "message_id", int),
         )
-
-    async def save(self, state: FSMContext) -> None:
-        await state.update_data({self.KEY: asdict(self)})
 
     def typed(self) -> dict[Criterion, int]:
         return {Criterion(k): v for k, v in self.ratings.items()}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
@@ -15,6 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from bot import labels, texts
 from bot.clock import Clock
 from bot.domain.campaigns import EventKind, revisions_left, revisions_used
+from bot.handlers.drafts import FsmDraft, stored
 from bot.handlers.filters import PRIVATE
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send
@@ -49,7 +51,7 @@ class CampaignLogForm(StatesGroup):
 
 
 @dataclass
-class LogNoteDraft:
+class LogNoteDraft(FsmDraft):
     """The event a note would be added to (FSM data, plain JSON)."""
 
     partner_id: int = 0
@@ -60,19 +62,11 @@ class LogNoteDraft:
     KEY = "campaign_log"
 
     @classmethod
-    async def load(cls, state: FSMContext) -> LogNoteDraft:
-        raw = (await state.get_data()).get(cls.KEY)
-        if not isinstance(raw, dict):
-            return cls()
-        ints = {k: raw.get(k) for k in ("partner_id", "campaign_id", "event_id")}
-        message_id = raw.get("message_id")
+    def from_stored(cls, raw: dict[str, Any]) -> LogNoteDraft:
         return cls(
-            **{k: v if isinstance(v, int) else 0 for k, v in ints.items()},
-            message_id=message_id if isinstance(message_id, int) else None,
+            **{name: stored(raw, name, int, 0) for name in ("partner_id", "campaign_id", "event_id")},
+            message_id=stored(raw, "message_id", int),
         )
-
-    async def save(self, state: FSMContext) -> None:
-        await state.update_data({self.KEY: asdict(self)})
 
 
 def router() -> Router:

@@ -44,6 +44,7 @@ from bot.domain.campaigns import (
 )
 from bot.domain.partners import MarketCoverage, Stage
 from bot.domain.text import clean_block
+from bot.handlers.drafts import FsmDraft
 from bot.handlers.filters import PRIVATE
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.scope_dates import QuickStart, parse_start_date, quick_start
@@ -125,7 +126,7 @@ TEXT_FIELDS: dict[ScopeField, tuple[str, int]] = {
 
 
 @dataclass
-class ScopeFormDraft:
+class ScopeFormDraft(FsmDraft):
     """The scope being written (FSM data, plain JSON; survives restarts with the SQLite FSM storage)."""
 
     partner_id: int = 0
@@ -150,10 +151,7 @@ class ScopeFormDraft:
     KEY = "campaign_scope"
 
     @classmethod
-    async def load(cls, state: FSMContext) -> ScopeFormDraft:
-        raw = (await state.get_data()).get(cls.KEY)
-        if not isinstance(raw, dict):
-            return cls()
+    def from_stored(cls, raw: dict[str, Any]) -> ScopeFormDraft:
         defaults = asdict(cls())
         kept: dict[str, Any] = {}
         for f in fields(cls):
@@ -164,9 +162,6 @@ class ScopeFormDraft:
         draft = cls(**kept)
         draft.checklist = [item for item in draft.checklist if item in {i.value for i in ChecklistItem}]
         return draft
-
-    async def save(self, state: FSMContext) -> None:
-        await state.update_data({self.KEY: asdict(self)})
 
     @property
     def start(self) -> date | None:

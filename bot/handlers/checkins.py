@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,6 +46,7 @@ from bot.domain.checkins import (
 )
 from bot.domain.partners import validate_url
 from bot.handlers.basics import ADMIN_STATUSES
+from bot.handlers.drafts import FsmDraft
 from bot.handlers.filters import GROUP, PRIVATE
 from bot.keyboards.checkin_callbacks import (
     AnswerCallback,
@@ -95,7 +96,7 @@ class CheckinAnswer(StatesGroup):
 
 
 @dataclass
-class SetupDraft:
+class SetupDraft(FsmDraft):
     """What /checkin has collected so far (FSM data, plain JSON)."""
 
     workspace_id: int = 0
@@ -107,29 +108,17 @@ class SetupDraft:
     timezone: str = ""
     digest_hours: int = DEFAULT_DIGEST_HOURS
 
-    @classmethod
-    async def load(cls, state: FSMContext) -> SetupDraft:
-        data = await state.get_data()
-        return cls(**{k: v for k, v in data.get("checkin_setup", {}).items() if k in cls.__dataclass_fields__})
-
-    async def save(self, state: FSMContext) -> None:
-        await state.update_data(checkin_setup=asdict(self))
+    KEY = "checkin_setup"
 
 
 @dataclass
-class AnswerDraft:
+class AnswerDraft(FsmDraft):
     round_id: int = 0
     shipped: str = ""
     next: str = ""
     blockers: str | None = None
 
-    @classmethod
-    async def load(cls, state: FSMContext) -> AnswerDraft:
-        data = await state.get_data()
-        return cls(**{k: v for k, v in data.get("checkin_answer", {}).items() if k in cls.__dataclass_fields__})
-
-    async def save(self, state: FSMContext) -> None:
-        await state.update_data(checkin_answer=asdict(self))
+    KEY = "checkin_answer"
 
 
 def router() -> Router:

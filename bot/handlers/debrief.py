@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
@@ -32,6 +33,7 @@ from bot.domain.campaigns import (
 from bot.domain.partners import Stage
 from bot.handlers import debrief_texts
 from bot.handlers.campaign_log import campaign_number, running_campaign
+from bot.handlers.drafts import FsmDraft
 from bot.handlers.filters import PRIVATE
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send
@@ -61,7 +63,7 @@ class DebriefForm(StatesGroup):
 
 
 @dataclass
-class DebriefDraft:
+class DebriefDraft(FsmDraft):
     """A debrief in progress (FSM data, plain JSON): enum values as strings, the recommendation as shown."""
 
     partner_id: int = 0
@@ -78,10 +80,7 @@ class DebriefDraft:
     KEY = "debrief"
 
     @classmethod
-    async def load(cls, state: FSMContext) -> DebriefDraft:
-        raw = (await state.get_data()).get(cls.KEY)
-        if not isinstance(raw, dict):
-            return cls()
+    def from_stored(cls, raw: dict[str, Any]) -> DebriefDraft:
         draft = cls()
         for name, default in asdict(cls()).items():
             value = raw.get(name, default)
@@ -101,9 +100,6 @@ class DebriefDraft:
         if not is_valid_quality(draft.quality):
             draft.quality = 0
         return draft
-
-    async def save(self, state: FSMContext) -> None:
-        await state.update_data({self.KEY: asdict(self)})
 
     def result(self) -> RecommendationResult | None:
         if not self.recommendation:

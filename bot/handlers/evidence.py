@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from aiogram import F, Router
 from aiogram.filters import StateFilter
@@ -31,6 +31,7 @@ from bot.domain.evidence import (
     validate_testimonial,
 )
 from bot.domain.partners import MARKETS, Market, validate_url
+from bot.handlers.drafts import FsmDraft
 from bot.handlers.filters import PRIVATE
 from bot.handlers.partners import not_found_text, partner_or_say
 from bot.handlers.replies import answer_stale, edit_or_send
@@ -73,7 +74,7 @@ class CommunityForm(StatesGroup):
 
 
 @dataclass
-class EvidenceDraft:
+class EvidenceDraft(FsmDraft):
     """The evidence item being added (FSM data, plain JSON)."""
 
     partner_id: int = 0
@@ -83,13 +84,7 @@ class EvidenceDraft:
     months: int = 0
     text: str = ""
 
-    @classmethod
-    async def load(cls, state: FSMContext) -> EvidenceDraft:
-        data = (await state.get_data()).get("evidence", {})
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
-
-    async def save(self, state: FSMContext) -> None:
-        await state.update_data(evidence=asdict(self))
+    KEY = "evidence"
 
 
 def router() -> Router:

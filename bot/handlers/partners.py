@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
@@ -24,6 +24,7 @@ from bot.domain.partners import (
     validate_partner_name,
     validate_url,
 )
+from bot.handlers.drafts import FsmDraft
 from bot.handlers.filters import PRIVATE
 from bot.handlers.replies import answer_stale, edit_or_send
 from bot.handlers.workspace_guard import WorkspaceRequired
@@ -57,7 +58,7 @@ class NewPartnerForm(StatesGroup):
 
 
 @dataclass
-class NewPartnerDraft:
+class NewPartnerDraft(FsmDraft):
     """What /newpartner has collected so far (kept in FSM data as plain JSON)."""
 
     name: str = ""
@@ -65,13 +66,7 @@ class NewPartnerDraft:
     markets: str = ""
     contact: str | None = None
 
-    @classmethod
-    async def load(cls, state: FSMContext) -> NewPartnerDraft:
-        data = await state.get_data()
-        return cls(**{k: v for k, v in data.get("new_partner", {}).items() if k in cls.__dataclass_fields__})
-
-    async def save(self, state: FSMContext) -> None:
-        await state.update_data(new_partner=asdict(self))
+    KEY = "new_partner"
 
 
 def router() -> Router:
@@ -130,7 +125,7 @@ def _ask_name() -> str:
 async def new_partner(message: Message, state: FSMContext) -> None:
     """/newpartner: starts the form with the name."""
     await state.set_state(NewPartnerForm.waiting_for_name)
-    await state.update_data(new_partner=asdict(NewPartnerDraft()))
+    await NewPartnerDraft().save(state)
     await message.answer(_ask_name())
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -54,6 +54,7 @@ from bot.domain.references import (
     previous_step,
 )
 from bot.domain.text import clean_block, clean_line
+from bot.handlers.drafts import FsmDraft, stored
 from bot.handlers.filters import PRIVATE
 from bot.handlers.partners import partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send
@@ -143,7 +144,7 @@ def _state_of(step: Step) -> State:
 
 
 @dataclass
-class ReferenceDraft:
+class ReferenceDraft(FsmDraft):
     """A questionnaire in progress (FSM data, plain JSON). No names: they are re-read through the link."""
 
     link_hash: str = ""
@@ -162,36 +163,25 @@ class ReferenceDraft:
     KEY = "reference"
 
     @classmethod
-    async def load(cls, state: FSMContext) -> ReferenceDraft:
-        raw = (await state.get_data()).get(cls.KEY)
-        if not isinstance(raw, dict):
-            return cls()
-
-        def typed(key: str, kind: type, default: Any = None) -> Any:
-            value = raw.get(key)
-            return value if isinstance(value, kind) and not isinstance(value, bool) else default
-
-        ratings = raw.get("ratings") if isinstance(raw.get("ratings"), dict) else {}
-        comments = raw.get("comments") if isinstance(raw.get("comments"), dict) else {}
+    def from_stored(cls, raw: dict[str, Any]) -> ReferenceDraft:
+        ratings = stored(raw, "ratings", dict, {})
+        comments = stored(raw, "comments", dict, {})
         dims = {d.value for d in DIMENSIONS}
         step = raw.get("step")
         return cls(
-            link_hash=typed("link_hash", str, ""),
-            partner_id=typed("partner_id", int, 0),
+            link_hash=stored(raw, "link_hash", str, ""),
+            partner_id=stored(raw, "partner_id", int, 0),
             step=step if step in {s.value for s in STEPS} else Step.MONTHS.value,
             editing=raw.get("editing") is True,
-            months=typed("months", int),
+            months=stored(raw, "months", int),
             market=raw.get("market") if raw.get("market") in {m.value for m in MarketCoverage} else None,
             ratings={k: v for k, v in ratings.items() if k in dims and is_valid_rating(v)},
             comments={k: v for k, v in comments.items() if k in dims and isinstance(v, str)},
             again=raw.get("again") if raw.get("again") in {a.value for a in Again} else None,
-            anything_else=typed("anything_else", str),
-            started_at=typed("started_at", str, ""),
-            message_id=typed("message_id", int),
+            anything_else=stored(raw, "anything_else", str),
+            started_at=stored(raw, "started_at", str, ""),
+            message_id=stored(raw, "message_id", int),
         )
-
-    async def save(self, state: FSMContext) -> None:
-        await state.update_data({self.KEY: asdict(self)})
 
     @property
     def current(self) -> Step:
