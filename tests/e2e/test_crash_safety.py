@@ -293,6 +293,8 @@ async def test_an_update_cut_off_in_its_handler_is_handled_after_the_restart(
     await running_bot.stop()  # SIGTERM with the handler stuck: cut off after the grace period
     assert any("cut off, to be handled after the restart" in line for line in bot_logs.lines)
     await running_bot.start()
+    # The replay runs in the background of start-up; under load its answer may take longer than a quiet period.
+    await telegram.wait_until(lambda: any("/newpartner" in (m.text or "") for m in telegram.sent_to(user.id)), 10)
     await Watch(telegram, {user.id}).settle()
 
     helps = [m for m in telegram.sent_to(user.id) if "/newpartner" in (m.text or "")]
