@@ -28,14 +28,11 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import math
 import sqlite3
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,78 +45,16 @@ from aiogram.client.session.aiohttp import AiohttpSession  # noqa: E402
 from aiogram.client.telegram import TelegramAPIServer  # noqa: E402
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message  # noqa: E402
 
+from bench.measure import CallLog, ErrorCount, Result  # noqa: E402
 from bot.app import build_app  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback  # noqa: E402
 from bot.logging_setup import formatter_for  # noqa: E402
-from tests.e2e.fake_telegram import Call, FakeTelegram, StoredMessage  # noqa: E402
+from tests.e2e.fake_telegram import FakeTelegram, StoredMessage  # noqa: E402
 from tests.e2e.people import PrivateUser, button_data, push_callback  # noqa: E402
 
 STEP_TIMEOUT = 30.0  # seconds one step may take before the run counts as failed
 NOW = "2026-11-24T09:00:00+00:00"
-
-
-class CallLog(list[Call]):
-    """The fake server's `calls`, also indexed by chat, waking whoever waits for a chat's next call."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.by_chat: dict[int, list[Call]] = defaultdict(list)
-        self._waiters: dict[int, asyncio.Event] = {}
-
-    def append(self, call: Call) -> None:
-        super().append(call)
-        if call.chat_id is not None:
-            self.by_chat[call.chat_id].append(call)
-            waiter = self._waiters.pop(call.chat_id, None)
-            if waiter is not None:
-                waiter.set()
-
-    async def wait_for(self, chat_id: int, start: int, methods: list[str], timeout: float) -> list[Call]:
-        """The chat's calls from index `start` once they contain `methods` in this order (others may interleave)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            calls = self.by_chat[chat_id][start:]
-            wanted = iter(methods)
-            needed = next(wanted)
-            for index, call in enumerate(calls):
-                if call.method == needed:
-                    needed = next(wanted, None)
-                    if needed is None:
-                        return calls[: index + 1]
-            event = self._waiters.setdefault(chat_id, asyncio.Event())
-            await asyncio.wait_for(event.wait(), max(deadline - loop.time(), 0.0))
-
-
-@dataclass
-class Result:
-    name: str
-    users: int
-    updates: int = 0
-    wall: float = 0.0
-    latencies: list[float] = field(default_factory=list)  # seconds
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def rate(self) -> float:
-        return self.updates / self.wall if self.wall else 0.0
-
-    def percentile_ms(self, p: float) -> float:
-        """Nearest-rank percentile."""
-        if not self.latencies:
-            return math.nan
-        ordered = sorted(self.latencies)
-        return ordered[max(math.ceil(p / 100 * len(ordered)) - 1, 0)] * 1000
-
-
-class ErrorCount(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
 
 
 # One round: (button text on the latest keyboard, the calls that complete the step).

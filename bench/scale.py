@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.measure import percentile  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.domain.campaigns import EventKind  # noqa: E402
 from bot.domain.scorecard import CRITERIA  # noqa: E402
@@ -206,11 +207,6 @@ def add_heavy_partner(path: Path, rng: random.Random) -> int:
 def fill_all(path: Path, partners: int, seed: int) -> tuple[dict[str, int], int]:
     rng = random.Random(seed)
     return fill(path, partners, rng), add_heavy_partner(path, rng)
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(math.ceil(p / 100 * len(ordered)) - 1, 0)]
 
 
 def line(what: str, samples: list[float]) -> str:

@@ -25,13 +25,11 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import math
 import sqlite3
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +38,7 @@ if str(ROOT) not in sys.path:
 
 from aiogram.fsm.storage.memory import MemoryStorage  # noqa: E402
 
+from bench.measure import CallLog, ErrorCount, Result  # noqa: E402
 from bot.app import build_app  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.logging_setup import formatter_for  # noqa: E402
@@ -51,65 +50,6 @@ STEP_TIMEOUT = 30.0  # seconds one update may wait for its reaction before the r
 SWITCH_TO = {"ru": "English", "en": "Русский"}
 
 
-class CallLog(list[Call]):
-    """The fake server's `calls` list, also indexing each call by chat and waking whoever waits for it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.by_chat: dict[int, list[Call]] = defaultdict(list)
-        self._waiters: dict[int, asyncio.Event] = {}
-
-    def append(self, call: Call) -> None:
-        super().append(call)
-        if call.chat_id is not None:
-            self.by_chat[call.chat_id].append(call)
-            waiter = self._waiters.pop(call.chat_id, None)
-            if waiter is not None:
-                waiter.set()
-
-    async def wait_for(self, chat_id: int, start: int, method: str, timeout: float) -> list[Call]:
-        """The chat's calls from index `start` up to the first `method` call; TimeoutError if none came."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            calls = self.by_chat[chat_id][start:]
-            for index, call in enumerate(calls):
-                if call.method == method:
-                    return calls[: index + 1]
-            event = self._waiters.setdefault(chat_id, asyncio.Event())
-            await asyncio.wait_for(event.wait(), max(deadline - loop.time(), 0.0))
-
-
-@dataclass
-class Result:
-    storage: str
-    users: int
-    updates: int = 0
-    wall: float = 0.0
-    latencies: list[float] = field(default_factory=list)  # seconds
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def rate(self) -> float:
-        return self.updates / self.wall if self.wall else 0.0
-
-    def percentile_ms(self, p: float) -> float:
-        """Nearest-rank percentile."""
-        if not self.latencies:
-            return math.nan
-        ordered = sorted(self.latencies)
-        return ordered[max(math.ceil(p / 100 * len(ordered)) - 1, 0)] * 1000
-
-
-class ErrorCount(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.count += 1
-
-
 async def step(log: CallLog, result: Result, user: PrivateUser, push, awaited: str) -> Call:
     """Push one update, wait for the bot's `awaited` call in the chat, record the latency; returns that call."""
     start = len(log.by_chat[user.id])
@@ -117,8 +57,8 @@ async def step(log: CallLog, result: Result, user: PrivateUser, push, awaited: s
     reaction = await push()
     if reaction.update_id is None:
         raise RuntimeError("the update never reached the bot")
-    calls = await log.wait_for(user.id, start, awaited, STEP_TIMEOUT)
-    result.latencies.append(calls[0].at - pushed)
+    calls = await log.wait_for(user.id, start, [awaited], STEP_TIMEOUT)
+    result.latencies.append(calls[-1].at - pushed)
     result.updates += 1
     failed = [call for call in calls if not call.ok]
     if failed:
@@ -208,7 +148,7 @@ def report(results: list[Result]) -> None:
              f"{'p95 ms':>8} {'p99 ms':>8}"
     print(header)
     for r in results:
-        print(f"{r.storage:<8} {r.users:>6} {r.updates:>8} {r.wall:>7.2f} {r.rate:>8.1f} "
+        print(f"{r.name:<8} {r.users:>6} {r.updates:>8} {r.wall:>7.2f} {r.rate:>8.1f} "
               f"{r.percentile_ms(50):>8.1f} {r.percentile_ms(95):>8.1f} {r.percentile_ms(99):>8.1f}")
     sqlite_run, memory_run = results
     if memory_run.rate and memory_run.percentile_ms(99):
@@ -221,7 +161,7 @@ async def main_async(users: int) -> int:
     logging.getLogger().addHandler(errors)
     results = [await run("sqlite", users), await run("memory", users)]
     report(results)
-    problems = [f"{r.storage}: {problem}" for r in results for problem in r.problems]
+    problems = [f"{r.name}: {problem}" for r in results for problem in r.problems]
     if errors.count:
         problems.append(f"the bot logged {errors.count} errors")
     for problem in problems[:10]:
