@@ -38,7 +38,7 @@ from bot.domain.scorecard import (
 from bot.handlers.drafts import FsmDraft, stored
 from bot.handlers.filters import PRIVATE
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
-from bot.handlers.replies import drop_keyboard, edit_or_send
+from bot.handlers.replies import drop_keyboard, edit_or_send, typed_text
 from bot.handlers.workspace_guard import WorkspaceRequired
 from bot.keyboards.assessment_callbacks import (
     GutAnswer,
@@ -312,12 +312,8 @@ async def gut_note_entered(
     i18n: I18n,
 ) -> None:
     """The optional note, typed; then the run is saved."""
-    note = (message.text or "").strip()
-    if len(note) > NOTE_MAX_LEN:
-        await message.answer(texts.text_too_long(NOTE_MAX_LEN, len(note)))
-        return
-    if not note:
-        await message.answer(_note_hint())
+    note = await typed_text(message, NOTE_MAX_LEN, when_empty=_note_hint())
+    if note is None:
         return
     draft = await GutCheckDraft.load(state)
     partner = await partners.get(workspace.id, draft.partner_id)

@@ -19,7 +19,7 @@ from bot.domain.campaigns import EventKind, revisions_left, revisions_used
 from bot.handlers.drafts import FsmDraft, stored
 from bot.handlers.filters import PRIVATE
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
-from bot.handlers.replies import drop_keyboard, edit_or_send
+from bot.handlers.replies import drop_keyboard, edit_or_send, typed_text
 from bot.handlers.workspace_guard import WorkspaceRequired
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from bot.keyboards.campaign_callbacks import LogEventCallback, LogNoteAction, LogNoteCallback
@@ -340,12 +340,8 @@ async def note_entered(
     i18n: I18n,
 ) -> None:
     """The note for the event just logged; then the card with the timeline."""
-    note = (message.text or "").strip()
-    if len(note) > NOTE_MAX_LEN:
-        await message.answer(texts.text_too_long(NOTE_MAX_LEN, len(note)))
-        return
-    if not note:
-        await message.answer(_note_prompt())
+    note = await typed_text(message, NOTE_MAX_LEN, when_empty=_note_prompt())
+    if note is None:
         return
     draft = await LogNoteDraft.load(state)
     await state.clear()

@@ -48,6 +48,7 @@ from bot.domain.partners import validate_url
 from bot.handlers.basics import ADMIN_STATUSES
 from bot.handlers.drafts import FsmDraft
 from bot.handlers.filters import GROUP, PRIVATE
+from bot.handlers.replies import typed_text
 from bot.keyboards.checkin_callbacks import (
     AnswerCallback,
     AnswerStep,
@@ -851,11 +852,7 @@ async def answer_step_not_text(message: Message) -> None:
 
 
 async def _field(message: Message) -> str | None:
-    text = (message.text or "").strip()
-    if len(text) > ANSWER_FIELD_MAX:
-        await message.answer(texts.text_too_long(ANSWER_FIELD_MAX, len(text)))
-        return None
-    return text
+    return await typed_text(message, ANSWER_FIELD_MAX)
 
 
 async def shipped_given(message: Message, state: FSMContext) -> None:

@@ -1,4 +1,5 @@
-"""Answering a button press: redraw the pressed message, take the buttons off an old one, say a button is stale."""
+"""Answering the person: redraw the pressed message, take the buttons off an old one, say a button is stale, say
+why typed text is not taken."""
 
 from __future__ import annotations
 
@@ -38,3 +39,16 @@ async def answer_stale(callback: CallbackQuery) -> None:
         await callback.message.answer(texts.stale_button())
     elif callback.bot is not None:  # the message is too old to be shown to the bot: write to the person
         await callback.bot.send_message(callback.from_user.id, texts.stale_button())
+
+
+async def typed_text(message: Message, limit: int, *, when_empty: str | None = None) -> str | None:
+    """The message's text, trimmed, when it fits `limit`; otherwise says why — too long, or `when_empty` when
+    nothing was typed (if given) — and returns None."""
+    text = (message.text or "").strip()
+    if len(text) > limit:
+        await message.answer(texts.text_too_long(limit, len(text)))
+        return None
+    if not text and when_empty is not None:
+        await message.answer(when_empty)
+        return None
+    return text
