@@ -36,10 +36,9 @@ from bot.domain.scorecard import (
     score_card,
 )
 from bot.handlers.drafts import FsmDraft, stored
-from bot.handlers.filters import PRIVATE
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send, typed_text
-from bot.handlers.workspace_guard import WorkspaceRequired
+from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.assessment_callbacks import (
     GutAnswer,
     GutAnswerCallback,
@@ -117,11 +116,7 @@ class ScorecardDraft(FsmDraft):
 
 
 def router() -> Router:
-    r = Router(name="assessments")
-    r.message.filter(PRIVATE)
-    r.callback_query.filter(PRIVATE)
-    r.message.middleware(WorkspaceRequired())
-    r.callback_query.middleware(WorkspaceRequired())
+    r = private_workspace_router("assessments")
 
     r.callback_query.register(gut_check_start, PartnerCallback.filter(F.action == PartnerAction.GUT_CHECK))
     r.callback_query.register(gut_answered, GutAnswerCallback.filter())

@@ -17,10 +17,9 @@ from bot import labels, texts
 from bot.clock import Clock
 from bot.domain.campaigns import EventKind, revisions_left, revisions_used
 from bot.handlers.drafts import FsmDraft, stored
-from bot.handlers.filters import PRIVATE
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send, typed_text
-from bot.handlers.workspace_guard import WorkspaceRequired
+from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from bot.keyboards.campaign_callbacks import LogEventCallback, LogNoteAction, LogNoteCallback
 from bot.keyboards.grid import ButtonGrid
@@ -70,11 +69,7 @@ class LogNoteDraft(FsmDraft):
 
 
 def router() -> Router:
-    r = Router(name="campaign_log")
-    r.message.filter(PRIVATE)
-    r.callback_query.filter(PRIVATE)
-    r.message.middleware(WorkspaceRequired())
-    r.callback_query.middleware(WorkspaceRequired())
+    r = private_workspace_router("campaign_log")
 
     r.message.register(log_command, Command("log"))
     r.callback_query.register(log_menu, PartnerCallback.filter(F.action == PartnerAction.LOG))

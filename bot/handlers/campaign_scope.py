@@ -45,10 +45,9 @@ from bot.domain.campaigns import (
 from bot.domain.partners import MarketCoverage, Stage
 from bot.domain.text import clean_block
 from bot.handlers.drafts import FsmDraft
-from bot.handlers.filters import PRIVATE
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.scope_dates import QuickStart, parse_start_date, quick_start
-from bot.handlers.workspace_guard import WorkspaceRequired
+from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from bot.keyboards.grid import ButtonGrid
 from bot.keyboards.scope_callbacks import (
@@ -240,11 +239,7 @@ class ScopeFormDraft(FsmDraft):
 
 
 def router() -> Router:
-    r = Router(name="campaign_scope")
-    r.message.filter(PRIVATE)
-    r.callback_query.filter(PRIVATE)
-    r.message.middleware(WorkspaceRequired())
-    r.callback_query.middleware(WorkspaceRequired())
+    r = private_workspace_router("campaign_scope")
 
     r.callback_query.register(scope_start, PartnerCallback.filter(F.action == PartnerAction.SCOPE))
 

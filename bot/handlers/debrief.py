@@ -34,10 +34,9 @@ from bot.domain.partners import Stage
 from bot.handlers import debrief_texts
 from bot.handlers.campaign_log import campaign_number, running_campaign
 from bot.handlers.drafts import FsmDraft
-from bot.handlers.filters import PRIVATE
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send
-from bot.handlers.workspace_guard import WorkspaceRequired
+from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from bot.keyboards.campaign_callbacks import DebriefDecisionCallback, DebriefProblemCallback, DebriefQualityCallback
 from bot.keyboards.grid import ButtonGrid
@@ -108,11 +107,7 @@ class DebriefDraft(FsmDraft):
 
 
 def router() -> Router:
-    r = Router(name="debrief")
-    r.message.filter(PRIVATE)
-    r.callback_query.filter(PRIVATE)
-    r.message.middleware(WorkspaceRequired())
-    r.callback_query.middleware(WorkspaceRequired())
+    r = private_workspace_router("debrief")
 
     r.callback_query.register(debrief_start, PartnerCallback.filter(F.action == PartnerAction.DEBRIEF))
     text = F.text & ~F.text.startswith("/")

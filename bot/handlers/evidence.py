@@ -32,10 +32,9 @@ from bot.domain.evidence import (
 )
 from bot.domain.partners import MARKETS, Market, validate_url
 from bot.handlers.drafts import FsmDraft
-from bot.handlers.filters import PRIVATE
 from bot.handlers.partners import not_found_text, partner_or_say
 from bot.handlers.replies import answer_stale, edit_or_send
-from bot.handlers.workspace_guard import WorkspaceRequired
+from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.callbacks import (
     EvidenceAction,
     EvidenceCallback,
@@ -88,11 +87,7 @@ class EvidenceDraft(FsmDraft):
 
 
 def router() -> Router:
-    r = Router(name="evidence")
-    r.message.filter(PRIVATE)
-    r.callback_query.filter(PRIVATE)
-    r.message.middleware(WorkspaceRequired())
-    r.callback_query.middleware(WorkspaceRequired())
+    r = private_workspace_router("evidence")
 
     r.callback_query.register(evidence_view, PartnerCallback.filter(F.action == PartnerAction.EVIDENCE))
     r.callback_query.register(evidence_view, EvidenceCallback.filter(F.action == EvidenceAction.VIEW))

@@ -25,9 +25,8 @@ from bot.domain.partners import (
     validate_url,
 )
 from bot.handlers.drafts import FsmDraft
-from bot.handlers.filters import PRIVATE
 from bot.handlers.replies import answer_stale, edit_or_send
-from bot.handlers.workspace_guard import WorkspaceRequired
+from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.callbacks import (
     MenuAction,
     MenuCallback,
@@ -70,11 +69,7 @@ class NewPartnerDraft(FsmDraft):
 
 
 def router() -> Router:
-    r = Router(name="partners")
-    r.message.filter(PRIVATE)
-    r.callback_query.filter(PRIVATE)
-    r.message.middleware(WorkspaceRequired())
-    r.callback_query.middleware(WorkspaceRequired())
+    r = private_workspace_router("partners")
 
     r.message.register(new_partner, Command("newpartner"))
     r.callback_query.register(new_partner_from_menu, MenuCallback.filter(F.action == MenuAction.NEW_PARTNER))

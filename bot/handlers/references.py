@@ -58,7 +58,7 @@ from bot.handlers.drafts import FsmDraft, stored
 from bot.handlers.filters import PRIVATE
 from bot.handlers.partners import partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send
-from bot.handlers.workspace_guard import WorkspaceRequired
+from bot.handlers.workspace_guard import private_workspace_router
 from bot.i18n import locale_from_telegram
 from bot.keyboards.builders import LANGUAGE_NAMES
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
@@ -231,11 +231,7 @@ def _creator_router() -> Router:
 
 def _team_router() -> Router:
     """The workspace's side: links per partner, revoking them."""
-    r = Router(name="references-team")
-    r.message.filter(PRIVATE)
-    r.callback_query.filter(PRIVATE)
-    r.message.middleware(WorkspaceRequired())
-    r.callback_query.middleware(WorkspaceRequired())
+    r = private_workspace_router("references-team")
     r.callback_query.register(show_links, ReferenceCallback.filter(F.action == ReferenceAction.LIST))
     r.callback_query.register(request_reference, ReferenceCallback.filter(F.action == ReferenceAction.NEW))
     r.callback_query.register(label_skipped, ReferenceCallback.filter(F.action == ReferenceAction.SKIP_LABEL))

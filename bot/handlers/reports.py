@@ -18,9 +18,8 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
-from bot.handlers.filters import PRIVATE
 from bot.handlers.partners import not_found_text
-from bot.handlers.workspace_guard import WorkspaceRequired
+from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.callbacks import MenuAction, MenuCallback, PartnerAction, PartnerCallback
 from bot.reports import charts, texts
 from bot.reports.data import load_partner_report, load_portfolio
@@ -34,11 +33,7 @@ log = logging.getLogger(__name__)
 
 
 def router() -> Router:
-    r = Router(name="reports")
-    r.message.filter(PRIVATE)
-    r.callback_query.filter(PRIVATE)
-    r.message.middleware(WorkspaceRequired())
-    r.callback_query.middleware(WorkspaceRequired())
+    r = private_workspace_router("reports")
     r.message.register(portfolio_command, Command("report"))
     r.message.register(export_command, Command("export"))
     r.callback_query.register(partner_report, PartnerCallback.filter(F.action == PartnerAction.REPORT))

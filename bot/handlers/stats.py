@@ -22,8 +22,7 @@ from bot.domain.stats import (
     quality_gain,
 )
 from bot.handlers import debrief_texts
-from bot.handlers.filters import PRIVATE
-from bot.handlers.workspace_guard import WorkspaceRequired
+from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.callbacks import MenuAction, MenuCallback
 from bot.storage.campaigns import CampaignRepo
 from bot.storage.workspaces import Workspace
@@ -33,11 +32,7 @@ SIGNED_PERCENT = "+#,##0%;-#,##0%"
 
 
 def router() -> Router:
-    r = Router(name="stats")
-    r.message.filter(PRIVATE)
-    r.message.middleware(WorkspaceRequired())
-    r.callback_query.filter(PRIVATE)
-    r.callback_query.middleware(WorkspaceRequired())
+    r = private_workspace_router("stats")
     r.message.register(stats_command, Command("stats"))
     r.callback_query.register(stats_from_menu, MenuCallback.filter(F.action == MenuAction.STATS))
     return r

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Router
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 
+from bot.handlers.filters import PRIVATE
 from bot.storage.users import UserRecord
 from bot.storage.workspaces import Workspace, WorkspaceRepo
 
@@ -47,3 +48,12 @@ async def _current_workspace(data: dict[str, Any]) -> Workspace | None:
         return record.current_workspace
     workspaces: WorkspaceRepo = data["workspaces"]
     return await workspaces.current_for(user.id)
+
+
+def private_workspace_router(name: str) -> Router:
+    """A router for private chats whose handlers all work inside the caller's workspace."""
+    r = Router(name=name)
+    for observer in (r.message, r.callback_query):
+        observer.filter(PRIVATE)
+        observer.middleware(WorkspaceRequired())
+    return r
