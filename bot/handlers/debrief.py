@@ -35,7 +35,7 @@ from bot.handlers import debrief_texts
 from bot.handlers.campaign_log import campaign_number, running_campaign
 from bot.handlers.drafts import FsmDraft
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
-from bot.handlers.replies import drop_keyboard, edit_or_send
+from bot.handlers.replies import drop_keyboard, edit_or_send, typed_text
 from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from bot.keyboards.campaign_callbacks import DebriefDecisionCallback, DebriefProblemCallback, DebriefQualityCallback
@@ -377,18 +377,12 @@ def _already_debriefed(partner: Partner) -> str:
     return _("This campaign of <b>{name}</b> has already been debriefed.").format(name=user_text(partner.name))
 
 
-def _answer(message: Message) -> str | None:
-    text = (message.text or "").strip()
-    return text if text and len(text) <= ANSWER_MAX_LEN else None
-
-
 async def what_worked_entered(
     message: Message, state: FSMContext, partners: PartnerRepo, campaigns: CampaignRepo, workspace: Workspace
 ) -> None:
     """Step 1: what worked."""
-    answer = _answer(message)
+    answer = await typed_text(message, ANSWER_MAX_LEN, when_empty=texts.text_expected(ANSWER_MAX_LEN))
     if answer is None:
-        await _text_problem(message, ANSWER_MAX_LEN)
         return
     loaded = await _draft_in_workspace(message, state, workspace, partners, campaigns)
     if loaded is None:
@@ -403,9 +397,8 @@ async def what_didnt_entered(
     message: Message, state: FSMContext, partners: PartnerRepo, campaigns: CampaignRepo, workspace: Workspace
 ) -> None:
     """Step 2: what didn't work; then the problem kind buttons."""
-    answer = _answer(message)
+    answer = await typed_text(message, ANSWER_MAX_LEN, when_empty=texts.text_expected(ANSWER_MAX_LEN))
     if answer is None:
-        await _text_problem(message, ANSWER_MAX_LEN)
         return
     loaded = await _draft_in_workspace(message, state, workspace, partners, campaigns)
     if loaded is None:
@@ -414,14 +407,6 @@ async def what_didnt_entered(
     draft.what_didnt = answer
     await state.set_state(DebriefForm.waiting_for_problem)
     await _send_step(message, state, draft, partner, campaign, campaigns, workspace)
-
-
-async def _text_problem(message: Message, limit: int) -> None:
-    text = (message.text or "").strip()
-    if len(text) > limit:
-        await message.answer(texts.text_too_long(limit, len(text)))
-    else:
-        await message.answer(texts.text_expected(limit))
 
 
 # ---- button steps --------------------------------------------------------------------------------------
@@ -594,9 +579,8 @@ async def override_reason_entered(
     i18n: I18n,
 ) -> None:
     """Why the decision departs from the recommendation (required); then the debrief is saved."""
-    reason = (message.text or "").strip()
-    if not reason or len(reason) > REASON_MAX_LEN:
-        await _text_problem(message, REASON_MAX_LEN)
+    reason = await typed_text(message, REASON_MAX_LEN, when_empty=texts.text_expected(REASON_MAX_LEN))
+    if reason is None:
         return
     loaded = await _draft_in_workspace(message, state, workspace, partners, campaigns)
     if loaded is None:
