@@ -288,10 +288,7 @@ async def _start_setup(
     text, markup = await partner_step(partners, workspace.id, user.id, 0)
     if markup is None:
         await state.clear()
-    if edit:
-        await message.edit_text(text, reply_markup=markup)
-    else:
-        await message.reply(text, reply_markup=markup)
+    await _show_step(message, text, markup, edit=edit)
 
 
 async def _seed_admins(bot: Bot, checkins: CheckinRepo, chat_id: int, clock: Clock) -> None:
@@ -465,10 +462,7 @@ async def _time_set(message: Message, state: FSMContext, hour: int, minute: int,
         "Step 4 of 6: in which time zone? Tap a city, or reply to this message with a time zone name such as "
         "Europe/Berlin or Asia/Almaty."
     )
-    if edit:
-        await message.edit_text(text, reply_markup=b.as_markup())
-    else:
-        await message.reply(text, reply_markup=b.as_markup())
+    await _show_step(message, text, b.as_markup(), edit=edit)
 
 
 async def time_chosen(callback: CallbackQuery, callback_data: SetupCallback, state: FSMContext) -> None:
@@ -506,10 +500,7 @@ async def _zone_set(message: Message, state: FSMContext, timezone: str, edit: bo
         "Step 5 of 6: how many hours after the prompt should I post the digest? Usually 24. Tap one, or reply "
         "with a number from {min} to {max}."
     ).format(min=DIGEST_HOURS_MIN, max=DIGEST_HOURS_MAX)
-    if edit:
-        await message.edit_text(text, reply_markup=b.as_markup())
-    else:
-        await message.reply(text, reply_markup=b.as_markup())
+    await _show_step(message, text, b.as_markup(), edit=edit)
 
 
 async def zone_chosen(callback: CallbackQuery, callback_data: SetupCallback, state: FSMContext) -> None:
@@ -547,10 +538,7 @@ async def _hours_set(message: Message, state: FSMContext, hours: int, edit: bool
         "Step 6 of 6: the partnership's shared doc, where decisions are written down. Reply to this message "
         "with its link, or tap Skip."
     )
-    if edit:
-        await message.edit_text(text, reply_markup=b.as_markup())
-    else:
-        await message.reply(text, reply_markup=b.as_markup())
+    await _show_step(message, text, b.as_markup(), edit=edit)
 
 
 async def hours_chosen(callback: CallbackQuery, callback_data: SetupCallback, state: FSMContext) -> None:
@@ -656,10 +644,7 @@ async def _finish_setup(
             _("Anyone away can say so with /away; /digest shows the answers so far."),
         ]
     )
-    if edit:
-        await message.edit_text(text)
-    else:
-        await message.reply(text)
+    await _show_step(message, text, None, edit=edit)
 
 
 async def setup_needs_text(message: Message) -> None:
@@ -945,3 +930,11 @@ async def stale_answer_button(callback: CallbackQuery) -> None:
     """An answer button from a finished or abandoned answer."""
     if isinstance(callback.message, Message):
         await callback.message.answer(texts.stale_button())
+
+
+async def _show_step(message: Message, text: str, markup: InlineKeyboardMarkup | None, *, edit: bool) -> None:
+    """The set-up step in place of the last one, or as a reply (in a group the bot sees replies to itself)."""
+    if edit:
+        await message.edit_text(text, reply_markup=markup)
+    else:
+        await message.reply(text, reply_markup=markup)
