@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -12,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+
+from bot.storage.shared_lock import SharedExclusiveLock
 
 log = logging.getLogger(__name__)
 
@@ -58,23 +59,30 @@ class Session:
 
 
 class Database:
-    """The process's single connection; every use takes the lock so transactions never interleave."""
+    """The process's single connection. Single statements share it (each is its own transaction); a session or
+    a transaction has it alone, so nothing lands inside someone else's transaction."""
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
-        self._lock = asyncio.Lock()
+        self._lock = SharedExclusiveLock()
         self.path = path
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[Session]:
-        """Autocommit statements, one at a time."""
-        async with self._lock:
+        """Autocommit statements, one at a time, with no other statement in between."""
+        async with self._lock.exclusive():
+            yield Session(self._conn)
+
+    @asynccontextmanager
+    async def _statement(self) -> AsyncIterator[Session]:
+        """For one autocommit statement, queued beside other single statements."""
+        async with self._lock.shared():
             yield Session(self._conn)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Session]:
         """All or nothing: commits on success, rolls back on any exception."""
-        async with self._lock:
+        async with self._lock.exclusive():
             await self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield Session(self._conn)
@@ -84,27 +92,27 @@ class Database:
             await self._conn.commit()
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        async with self.session() as s:
+        async with self._statement() as s:
             return await s.execute(sql, params)
 
     async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
-        async with self.session() as s:
+        async with self._statement() as s:
             return await s.execute_rowcount(sql, params)
 
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        async with self.session() as s:
+        async with self._statement() as s:
             return await s.fetchone(sql, params)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        async with self.session() as s:
+        async with self._statement() as s:
             return await s.fetchall(sql, params)
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
-        async with self.session() as s:
+        async with self._statement() as s:
             return await s.fetchval(sql, params)
 
     async def close(self) -> None:
-        async with self._lock:
+        async with self._lock.exclusive():
             await self._conn.close()
 
 
