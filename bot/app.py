@@ -25,7 +25,8 @@ from bot.config import Settings
 from bot.handlers import routers
 from bot.handlers.errors import on_error
 from bot.handlers.inline_filters import run_pure_filters_inline
-from bot.handlers.press_gate import gate_button_presses
+from bot.handlers.press_switch import PressSwitch
+from bot.heap import freeze_startup_heap, thaw_startup_heap
 from bot.i18n import DatabaseI18nMiddleware, LocaleResolver, create_i18n
 from bot.intake import UpdateIntake, poll
 from bot.logging_setup import install_log_context
@@ -157,7 +158,7 @@ def create_dispatcher(app_parts: dict[str, object], storage: SQLiteStorage) -> D
     for router in routers():
         dp.include_router(router)
     dp.errors.register(on_error)
-    gate_button_presses(dp)
+    PressSwitch.install(dp)
     run_pure_filters_inline(dp)
     return dp
 
@@ -250,9 +251,11 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
             await app.run_due_reminders()  # a restart across a due date reminds now, not 15 minutes later
         except Exception:
             log.exception("debrief reminders failed at start-up")
+        freeze_startup_heap()
         log.info("Most is up")
 
     async def on_shutdown() -> None:
+        thaw_startup_heap()
         if not await inflight.wait_idle(SHUTDOWN_GRACE_SECONDS):
             cut = await app.intake.cancel_running() if app.intake else 0
             log.warning("%d updates still running at shutdown; %d cut off, to be handled after the restart",

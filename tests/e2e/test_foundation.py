@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import pytest
 
@@ -230,3 +231,15 @@ async def _documents(telegram: FakeTelegram, chat_id: int, count: int) -> list[s
 
     assert await telegram.wait_until(lambda: len(names()) >= count, 10), names()
     return names()
+
+
+async def test_the_start_up_heap_stays_out_of_full_collections_while_the_bot_runs(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    user = telegram.private_user("Gus", language_code="en")
+    assert "What should I call it?" in (await user.start()).text
+    assert gc.get_freeze_count() > 10_000  # imports, types, catalogs: frozen once the bot is up
+    await running_bot.stop()
+    assert gc.get_freeze_count() == 0  # handed back, so a stopped app can be freed
+    await running_bot.start()
+    assert gc.get_freeze_count() > 10_000
