@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aiogram import F, Router
+from aiogram import Bot, Dispatcher, F, Router
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import StorageKey
-from aiogram.types import CallbackQuery, InlineKeyboardButton, User
+from aiogram.types import CallbackQuery, InlineKeyboardButton, Update, User
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.app import build_app
 from bot.config import load_settings
 from bot.handlers.inline_filters import sync_filters
-from bot.handlers.press_gate import gate_button_presses
+from bot.handlers.press_switch import PressSwitch
 from bot.keyboards.grid import ButtonGrid
 from bot.storage.db import connect
 from bot.storage.fsm import SQLiteStorage
@@ -110,22 +111,66 @@ class Other(CallbackData, prefix="t2"):
     n: int
 
 
-async def test_a_router_is_gated_by_its_prefixes_only_when_every_button_handler_has_one() -> None:
-    async def handler() -> None:
-        return None
+class Third(CallbackData, prefix="t3"):
+    n: int
 
-    exact, catch_all = Router(name="exact"), Router(name="catch_all")
-    exact.callback_query.register(handler, Press.filter())
-    exact.callback_query.register(handler, Other.filter(F.n == 1))
-    catch_all.callback_query.register(handler, Press.filter())
-    catch_all.callback_query.register(handler)  # e.g. "this button is out of date"
-    root = Router()
-    root.include_routers(exact, catch_all)
 
-    assert gate_button_presses(root) == [exact]
-    gate = exact.callback_query._handler.filters[-1].callback
-    assert await gate(press("t1:5")) and await gate(press("t2:1"))
-    assert not await gate(press("t3:1")) and not await gate(press("t10:1")) and not await gate(press(None))
+def switch_fixture() -> tuple[Dispatcher, list[str]]:
+    """Routers in the shapes the bot has: exact prefixes, a nested pair, a catch-all, a late exact one."""
+    taken: list[str] = []
+
+    def handler_for(name: str) -> Callable[[CallbackQuery], Awaitable[str]]:
+        async def handler(callback: CallbackQuery) -> str:
+            taken.append(name)
+            return name
+        return handler
+
+    exact, parent, nested = Router(name="exact"), Router(name="parent"), Router(name="nested")
+    catch_all, late = Router(name="catch_all"), Router(name="late")
+    exact.callback_query.register(handler_for("exact.press"), Press.filter())
+    exact.callback_query.register(handler_for("exact.other"), Other.filter(F.n == 1))
+    nested.callback_query.register(handler_for("nested.third"), Third.filter())
+    parent.include_router(nested)
+    catch_all.callback_query.register(handler_for("catch_all.other"), Other.filter(F.n == 2))
+    catch_all.callback_query.register(handler_for("catch_all.any"), F.data.startswith("t"))
+    late.callback_query.register(handler_for("late.press"), Press.filter())
+    dp = Dispatcher()
+    dp.include_routers(exact, parent, catch_all, late)
+    return dp, taken
+
+
+def test_a_press_is_offered_only_to_the_routers_that_could_take_it() -> None:
+    dp, _taken = switch_fixture()
+    switch = PressSwitch.install(dp)
+    names = lambda data: [r.name for r in switch.route(data)]  # noqa: E731
+    assert names("t1:5") == ["exact", "catch_all", "late"]
+    assert names("t2:1") == ["exact", "catch_all"]
+    assert names("t3:1") == ["parent", "catch_all"]
+    assert names("t10:1") == names("") == names(None) == ["catch_all"]
+
+
+async def test_the_switch_picks_the_handler_aiogram_itself_would_pick() -> None:
+    presses = ["t1:5", "t2:1", "t2:2", "t2:3", "t3:4", "t10:1", "x", "t1", "t1:5:6"]
+    bot = Bot("123456:" + "A" * 35)
+    picked = {}
+    for switched in (False, True):
+        dp, taken = switch_fixture()
+        if switched:
+            PressSwitch.install(dp)
+        for number, data in enumerate(presses, start=1):
+            await dp.feed_update(bot, Update(update_id=number, callback_query=press(data)))
+        picked[switched] = list(taken)
+    await bot.session.close()
+    assert picked[True] == picked[False]
+    assert picked[True] == ["exact.press", "exact.other", "catch_all.other", "catch_all.any", "nested.third",
+                            "catch_all.any", "catch_all.any", "catch_all.any"]
+
+
+def test_the_switch_refuses_a_root_that_takes_presses_itself() -> None:
+    dp, _taken = switch_fixture()
+    dp.callback_query.register(lambda: None)
+    with pytest.raises(ValueError):
+        PressSwitch.install(dp)
 
 
 def press(data: str | None) -> CallbackQuery:
