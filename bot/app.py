@@ -26,7 +26,7 @@ from bot.handlers import routers
 from bot.handlers.errors import on_error
 from bot.handlers.inline_filters import run_pure_filters_inline
 from bot.handlers.press_switch import PressSwitch
-from bot.heap import freeze_startup_heap, thaw_startup_heap
+from bot.heap import CollectorSettings
 from bot.i18n import DatabaseI18nMiddleware, LocaleResolver, create_i18n
 from bot.intake import UpdateIntake, poll
 from bot.logging_setup import install_log_context
@@ -241,6 +241,8 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
             log.exception("check-in catch-up failed at start-up")
             return DueReport()
 
+    collector = CollectorSettings()
+
     async def on_startup() -> None:
         await publish_commands(bot, i18n)
         await checkin_service.rebuild_jobs()
@@ -251,11 +253,11 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
             await app.run_due_reminders()  # a restart across a due date reminds now, not 15 minutes later
         except Exception:
             log.exception("debrief reminders failed at start-up")
-        freeze_startup_heap()
+        collector.apply()
         log.info("Most is up")
 
     async def on_shutdown() -> None:
-        thaw_startup_heap()
+        collector.undo()
         if not await inflight.wait_idle(SHUTDOWN_GRACE_SECONDS):
             cut = await app.intake.cancel_running() if app.intake else 0
             log.warning("%d updates still running at shutdown; %d cut off, to be handled after the restart",

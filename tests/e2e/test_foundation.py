@@ -7,6 +7,7 @@ import gc
 
 import pytest
 
+from bot.heap import YOUNG_GENERATION_THRESHOLD
 from tests.e2e.conftest import RunningBot
 from tests.e2e.fake_telegram import FakeTelegram
 
@@ -233,13 +234,15 @@ async def _documents(telegram: FakeTelegram, chat_id: int, count: int) -> list[s
     return names()
 
 
-async def test_the_start_up_heap_stays_out_of_full_collections_while_the_bot_runs(
+async def test_the_collector_is_set_for_the_bot_while_it_runs_and_put_back_after(
     telegram: FakeTelegram, running_bot: RunningBot
 ) -> None:
     user = telegram.private_user("Gus", language_code="en")
     assert "What should I call it?" in (await user.start()).text
     assert gc.get_freeze_count() > 10_000  # imports, types, catalogs: frozen once the bot is up
+    assert gc.get_threshold()[0] == YOUNG_GENERATION_THRESHOLD
     await running_bot.stop()
     assert gc.get_freeze_count() == 0  # handed back, so a stopped app can be freed
+    assert gc.get_threshold()[0] != YOUNG_GENERATION_THRESHOLD
     await running_bot.start()
     assert gc.get_freeze_count() > 10_000
