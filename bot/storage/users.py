@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.storage.db import Database
@@ -33,13 +33,21 @@ _WORKSPACE_NAME = (
 )
 _COLUMNS = f"id, locale, telegram_language, current_workspace_id, {_WORKSPACE_NAME}"
 
+# How stale `last_seen` may get. Writing it on every update made the user row the costliest statement per update
+# (a write is several times a read); a person seen a minute ago needs no new write.
+LAST_SEEN_PRECISION = timedelta(minutes=1)
+
 
 class UserRepo:
     def __init__(self, db: Database) -> None:
         self._db = db
 
     async def touch(self, user_id: int, telegram_language: str | None, now: datetime) -> UserRecord:
-        """Create the user on first sight, refresh what Telegram says on every update."""
+        """Create the user on first sight, refresh what Telegram says; written only when something changed or
+        `last_seen` is older than LAST_SEEN_PRECISION, else just read."""
+        row = await self._db.fetchone(f"SELECT {_COLUMNS}, last_seen FROM users WHERE id = ?", (user_id,))
+        if row is not None and _current(row, telegram_language, now):
+            return _record(row)
         stamp = now.isoformat()
         row = await self._db.fetchone(
             "INSERT INTO users (id, telegram_language, first_seen, last_seen) VALUES (?, ?, ?, ?) "
@@ -58,6 +66,16 @@ class UserRepo:
 
     async def set_locale(self, user_id: int, locale: str) -> None:
         await self._db.execute("UPDATE users SET locale = ? WHERE id = ?", (locale, user_id))
+
+
+def _current(row: Any, telegram_language: str | None, now: datetime) -> bool:
+    if telegram_language is not None and telegram_language != row["telegram_language"]:
+        return False
+    try:
+        last_seen = datetime.fromisoformat(row["last_seen"])
+    except (TypeError, ValueError):
+        return False
+    return timedelta(0) <= now - last_seen < LAST_SEEN_PRECISION
 
 
 def _record(row: Any) -> UserRecord:

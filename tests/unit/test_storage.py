@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiogram.fsm.state import State, StatesGroup
@@ -106,5 +106,22 @@ async def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
         except RuntimeError:
             pass
         assert await db.fetchval("SELECT COUNT(*) FROM workspaces") == 0
+    finally:
+        await db.close()
+
+
+async def test_touch_keeps_last_seen_within_a_minute_and_the_language_current(tmp_path: Path) -> None:
+    db = await connect(tmp_path / "most.db")
+    try:
+        users = UserRepo(db)
+        await users.touch(5, "en", NOW)
+        seen = "SELECT telegram_language, last_seen FROM users WHERE id = 5"
+        await users.touch(5, "en", NOW + timedelta(seconds=30))
+        assert tuple(await db.fetchone(seen)) == ("en", NOW.isoformat())  # read, not written
+        record = await users.touch(5, "ru", NOW + timedelta(seconds=40))
+        assert record.telegram_language == "ru"
+        assert tuple(await db.fetchone(seen)) == ("ru", (NOW + timedelta(seconds=40)).isoformat())
+        await users.touch(5, None, NOW + timedelta(seconds=100))  # no language sent: keep the known one
+        assert tuple(await db.fetchone(seen)) == ("ru", (NOW + timedelta(seconds=100)).isoformat())
     finally:
         await db.close()
