@@ -20,6 +20,7 @@ from aiogram.utils.backoff import Backoff, BackoffConfig
 
 from bot.clock import Clock
 from bot.middlewares import InFlight
+from bot.storage.fsm import SQLiteStorage
 from bot.storage.received import ReceivedUpdates
 
 log = logging.getLogger(__name__)
@@ -29,10 +30,11 @@ RETRY_BACKOFF = BackoffConfig(min_delay=1.0, max_delay=5.0, factor=1.3, jitter=0
 
 
 class UpdateIntake:
-    def __init__(self, dispatcher: Dispatcher, bot: Bot, received: ReceivedUpdates, clock: Clock,
-                 inflight: InFlight) -> None:
+    def __init__(self, dispatcher: Dispatcher, bot: Bot, received: ReceivedUpdates, conversations: SQLiteStorage,
+                 clock: Clock, inflight: InFlight) -> None:
         self._dispatcher = dispatcher
         self._bot = bot
+        self._conversations = conversations
         self._received = received
         self._clock = clock
         self._inflight = inflight
@@ -83,14 +85,20 @@ class UpdateIntake:
         return len(running)
 
     async def _handle_counted(self, update: Update) -> None:
+        changed: set[str] = set()
         try:
-            try:
-                await self._dispatcher.feed_update(self._bot, update)
-            except Exception:
-                # The dispatcher's error handler answers the person; this is only what escaped it.
-                log.exception("update %s failed", update.update_id)
+            with self._conversations.changes_of_one_update() as changed:
+                try:
+                    await self._dispatcher.feed_update(self._bot, update)
+                except Exception:
+                    # The dispatcher's error handler answers the person; this is only what escaped it.
+                    log.exception("update %s failed", update.update_id)
+            await self._conversations.write_changes(changed)
             # Marked even when it failed: an update that breaks a handler must not break every restart too.
             await self._received.mark_handled(update.update_id, self._clock.now())
+        except asyncio.CancelledError:
+            self._conversations.drop_changes(changed)  # handled again after the restart, from where it began
+            raise
         finally:
             self._inflight.leave()
 

@@ -1,10 +1,19 @@
-"""aiogram FSM storage in the bot's SQLite file: a conversation survives kill -9 and restarts."""
+"""aiogram FSM storage in the bot's SQLite file: a conversation survives kill -9 and restarts.
+
+While an update is handled (`changes_of_one_update`), its state and data changes are kept in memory and written
+together when the handler is done, before the update is marked handled: one write per conversation per update
+instead of one per call (a step that set the state and then the data wrote twice). A crash before that write
+loses nothing, since the update is not marked handled and is handled again after the restart, from the state it
+found. Outside an update (scheduled jobs) every change is written at once.
+"""
 
 from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,11 +34,47 @@ class _Row:
     data: str | None  # JSON as stored
 
 
+_UPSERT = (
+    "INSERT INTO fsm_states (key, state, data, updated_at) VALUES (?, ?, COALESCE(?, '{}'), ?) "
+    "ON CONFLICT(key) DO UPDATE SET "
+    "state = excluded.state, data = excluded.data, updated_at = excluded.updated_at"
+)
+
+
 class SQLiteStorage(BaseStorage):
     def __init__(self, db: Database, key_builder: KeyBuilder | None = None) -> None:
         self._db = db
         self._keys = key_builder or DefaultKeyBuilder(with_destiny=True)
         self._cache: OrderedDict[str, _Row] = OrderedDict()
+        self._unwritten: set[str] = set()  # changed in memory by an update still being handled
+        self._changes: ContextVar[set[str] | None] = ContextVar("fsm_changes", default=None)
+
+    @contextmanager
+    def changes_of_one_update(self) -> Iterator[set[str]]:
+        """Within this block (one update's task), changes are collected instead of written; pass the set it
+        yields to `write_changes` once the handler is done."""
+        changed: set[str] = set()
+        token = self._changes.set(changed)
+        try:
+            yield changed
+        finally:
+            self._changes.reset(token)
+
+    async def write_changes(self, changed: set[str]) -> None:
+        """Write the conversations an update changed (nearly always one), one statement each."""
+        try:
+            for built in changed:
+                row = self._cache.get(built)
+                if row is not None:  # None: deleted meanwhile (/deletemydata)
+                    await self._db.execute(_UPSERT, (built, row.state, row.data, _stamp()))
+        finally:
+            self._unwritten -= changed
+
+    def drop_changes(self, changed: set[str]) -> None:
+        """The update was cut off: forget what it changed, so memory agrees with the database again."""
+        for built in changed:
+            self._cache.pop(built, None)
+        self._unwritten -= changed
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
@@ -37,12 +82,8 @@ class SQLiteStorage(BaseStorage):
         row = await self._row(built)
         if row.state == value:
             return
-        await self._db.execute(
-            "INSERT INTO fsm_states (key, state, updated_at) VALUES (?, ?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
-            (built, value, _stamp()),
-        )
         row.state = value
+        await self._changed(built, row)
 
     async def get_state(self, key: StorageKey) -> str | None:
         return (await self._row(self._keys.build(key))).state
@@ -53,12 +94,8 @@ class SQLiteStorage(BaseStorage):
         row = await self._row(built)
         if row.data == payload or (row.data is None and not data):
             return
-        await self._db.execute(
-            "INSERT INTO fsm_states (key, data, updated_at) VALUES (?, ?, ?) "
-            "ON CONFLICT(key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at",
-            (built, payload, _stamp()),
-        )
         row.data = payload
+        await self._changed(built, row)
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         raw = (await self._row(self._keys.build(key))).data
@@ -68,6 +105,15 @@ class SQLiteStorage(BaseStorage):
         """Drop remembered conversations whose key `names` matches, after their rows were deleted elsewhere."""
         for built in [k for k in self._cache if names(k)]:
             del self._cache[built]
+            self._unwritten.discard(built)
+
+    async def _changed(self, built: str, row: _Row) -> None:
+        changed = self._changes.get()
+        if changed is None:
+            await self._db.execute(_UPSERT, (built, row.state, row.data, _stamp()))
+            return
+        changed.add(built)
+        self._unwritten.add(built)
 
     async def close(self) -> None:
         """The database belongs to the app, which closes it after polling stops."""
@@ -78,11 +124,19 @@ class SQLiteStorage(BaseStorage):
             found = await self._db.fetchone("SELECT state, data FROM fsm_states WHERE key = ?", (built,))
             row = _Row(found["state"], found["data"]) if found else _Row(None, None)
             self._cache[built] = row
-            if len(self._cache) > CACHED_CONVERSATIONS:
-                self._cache.popitem(last=False)
+            self._evict()
         else:
             self._cache.move_to_end(built)
         return row
+
+
+    def _evict(self) -> None:
+        """Oldest first, never a change not yet written."""
+        while len(self._cache) > CACHED_CONVERSATIONS:
+            oldest = next((built for built in self._cache if built not in self._unwritten), None)
+            if oldest is None:
+                return
+            del self._cache[oldest]
 
 
 def _stamp() -> str:

@@ -72,6 +72,38 @@ async def test_fsm_cache_reads_what_was_written_and_forgets_deleted_rows(tmp_pat
         await db.close()
 
 
+async def test_an_updates_conversation_changes_are_written_once_when_it_is_done(tmp_path: Path) -> None:
+    db = await connect(tmp_path / "most.db")
+    try:
+        storage = SQLiteStorage(db)
+        key, other = StorageKey(bot_id=1, chat_id=42, user_id=42), StorageKey(bot_id=1, chat_id=7, user_id=7)
+        stored_rows = "SELECT key, state, data FROM fsm_states ORDER BY key"
+        with storage.changes_of_one_update() as changed:
+            await storage.set_state(key, Flow.waiting_for_name)
+            await storage.set_data(key, {"step": 1})
+            await storage.set_data(other, {"for": "someone else"})  # e.g. a group step that starts a private one
+            assert await storage.get_data(key) == {"step": 1}  # the handler sees its own changes
+            assert await db.fetchall(stored_rows) == []  # nothing written yet
+        await storage.write_changes(changed)
+        assert [tuple(r) for r in await db.fetchall(stored_rows)] == [
+            (storage._keys.build(key), Flow.waiting_for_name.state, '{"step": 1}'),
+            (storage._keys.build(other), None, '{"for": "someone else"}'),
+        ]
+
+        with storage.changes_of_one_update() as changed:
+            await storage.set_state(key, None)
+            await storage.set_data(key, {})
+        storage.drop_changes(changed)  # cut off at shutdown: the update will be handled again from the start
+        assert await storage.get_state(key) == Flow.waiting_for_name.state
+        assert await storage.get_data(key) == {"step": 1}
+
+        await storage.set_data(key, {"step": 3})  # outside an update (a scheduled job): written at once
+        assert (await db.fetchone("SELECT data FROM fsm_states WHERE key = ?", (storage._keys.build(key),)))[0] \
+            == '{"step": 3}'
+    finally:
+        await db.close()
+
+
 async def test_no_filter_of_the_bot_goes_to_a_worker_thread(tmp_path: Path) -> None:
     settings = load_settings(bot_token="123456:" + "A" * 35, bot_api_url="http://127.0.0.1:9",
                              database_path=tmp_path / "most.db", backup_dir=tmp_path / "backups")
