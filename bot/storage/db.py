@@ -44,7 +44,10 @@ class Session:
         return count
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        await self._conn.executemany(sql, rows)
+        cursor = await self._conn.executemany(sql, rows)
+        # Closed on the database's thread: a cursor freed on the loop's thread resets its statement there, which
+        # breaks ("API misuse") a statement of the same text running meanwhile.
+        await cursor.close()
 
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
         rows = await self._conn.execute_fetchall(sql, params)
