@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
@@ -115,36 +117,55 @@ class PartnerCards:
     checkins: CheckinRepo | None = None
 
     async def load(self, workspace_id: int, partner_id: int, viewer_id: int) -> CardData | None:
-        """Everything the card shows, read through the viewer's workspace; None if not theirs."""
+        """Everything the card shows, read through the viewer's workspace; None if not theirs.
+
+        After the partner, the reads do not depend on each other, so they are sent together: the database runs
+        them back to back instead of waiting for the loop between each (a card is a dozen reads)."""
         partner = await self.partners.get(workspace_id, partner_id)
         if partner is None:
             return None
-        cases = await self.evidence.cases(workspace_id, partner_id)
-        answers: tuple[StoredAnswer, ...] = ()
-        link_counts = LinkCounts()
-        if self.references is not None:
-            now = self.clock.now()
-            links = await self.references.links(workspace_id, partner_id)
-            link_counts = count_links(
-                (link.status(now) for link in links), (link.opened_at is not None for link in links)
-            )
-            answers = tuple(await self.references.answers(workspace_id, partner_id))
+        w, p = workspace_id, partner_id
+        (cases, links, answers, testimonials, community, gut_runs, scorecards, campaigns, events, debriefs,
+         health) = await asyncio.gather(
+            self.evidence.cases(w, p),
+            self.references.links(w, p) if self.references else _nothing(),
+            self.references.answers(w, p) if self.references else _nothing(),
+            self.evidence.testimonials(w, p),
+            self.evidence.community(w, p),
+            self.assessments.gut_checks(w, p),
+            self.assessments.latest_scorecards(w, p),
+            self.campaigns.for_partner(w, p),
+            self.campaigns.events_for_partner(w, p),
+            self.campaigns.debriefs_for_partner(w, p),
+            self.checkins.health_for_partner(w, p) if self.checkins else _none(),
+        )
+        now = self.clock.now()
         return CardData(
             partner=partner,
             cases=tuple(stored.item for stored in cases),
-            testimonials=len(await self.evidence.testimonials(workspace_id, partner_id)),
-            community=len(await self.evidence.community(workspace_id, partner_id)),
-            gut_runs=tuple(await self.assessments.gut_checks(workspace_id, partner_id)),
-            scorecards=await self.assessments.latest_scorecards(workspace_id, partner_id),
+            testimonials=len(testimonials),
+            community=len(community),
+            gut_runs=tuple(gut_runs),
+            scorecards=scorecards,
             viewer_id=viewer_id,
-            today=self.clock.now().date(),
-            campaigns=tuple(await self.campaigns.for_partner(workspace_id, partner_id)),
-            events=tuple(await self.campaigns.events_for_partner(workspace_id, partner_id)),
-            debriefs=tuple(await self.campaigns.debriefs_for_partner(workspace_id, partner_id)),
-            reference_answers=answers,
-            reference_links=link_counts,
-            health=await self.checkins.health_for_partner(workspace_id, partner_id) if self.checkins else None,
+            today=now.date(),
+            campaigns=tuple(campaigns),
+            events=tuple(events),
+            debriefs=tuple(debriefs),
+            reference_answers=tuple(answers),
+            reference_links=count_links(
+                (link.status(now) for link in links), (link.opened_at is not None for link in links)
+            ),
+            health=health,
         )
+
+
+async def _nothing() -> list[Any]:
+    return []
+
+
+async def _none() -> None:
+    return None
 
 
 def _title(text: str) -> str:
