@@ -20,7 +20,7 @@ from aiogram.utils.backoff import Backoff, BackoffConfig
 
 from bot.clock import Clock
 from bot.middlewares import InFlight
-from bot.storage.fsm import SQLiteStorage
+from bot.storage.fsm import SQLiteStorage, UpdateChanges
 from bot.storage.received import ReceivedUpdates
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ class UpdateIntake:
         return len(running)
 
     async def _handle_counted(self, update: Update) -> None:
-        changed: set[str] = set()
+        changed = UpdateChanges()
         try:
             with self._conversations.changes_of_one_update() as changed:
                 try:

@@ -28,6 +28,13 @@ from bot.storage.db import Database
 CACHED_CONVERSATIONS = 10_000
 
 
+class UpdateChanges(set[str]):
+    """The conversation keys one update changed. Closed once they are written: a task the update started, which
+    inherits this set and outlives the update, then writes its own changes at once."""
+
+    closed = False
+
+
 @dataclass(slots=True)
 class _Row:
     state: str | None
@@ -47,21 +54,22 @@ class SQLiteStorage(BaseStorage):
         self._keys = key_builder or DefaultKeyBuilder(with_destiny=True)
         self._cache: OrderedDict[str, _Row] = OrderedDict()
         self._unwritten: set[str] = set()  # changed in memory by an update still being handled
-        self._changes: ContextVar[set[str] | None] = ContextVar("fsm_changes", default=None)
+        self._changes: ContextVar[UpdateChanges | None] = ContextVar("fsm_changes", default=None)
 
     @contextmanager
-    def changes_of_one_update(self) -> Iterator[set[str]]:
+    def changes_of_one_update(self) -> Iterator[UpdateChanges]:
         """Within this block (one update's task), changes are collected instead of written; pass the set it
         yields to `write_changes` once the handler is done."""
-        changed: set[str] = set()
+        changed = UpdateChanges()
         token = self._changes.set(changed)
         try:
             yield changed
         finally:
             self._changes.reset(token)
 
-    async def write_changes(self, changed: set[str]) -> None:
+    async def write_changes(self, changed: UpdateChanges) -> None:
         """Write the conversations an update changed (nearly always one), one statement each."""
+        changed.closed = True
         try:
             for built in changed:
                 row = self._cache.get(built)
@@ -70,8 +78,9 @@ class SQLiteStorage(BaseStorage):
         finally:
             self._unwritten -= changed
 
-    def drop_changes(self, changed: set[str]) -> None:
+    def drop_changes(self, changed: UpdateChanges) -> None:
         """The update was cut off: forget what it changed, so memory agrees with the database again."""
+        changed.closed = True
         for built in changed:
             self._cache.pop(built, None)
         self._unwritten -= changed
@@ -109,7 +118,7 @@ class SQLiteStorage(BaseStorage):
 
     async def _changed(self, built: str, row: _Row) -> None:
         changed = self._changes.get()
-        if changed is None:
+        if changed is None or changed.closed:
             await self._db.execute(_UPSERT, (built, row.state, row.data, _stamp()))
             return
         changed.add(built)

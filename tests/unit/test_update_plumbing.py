@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -96,6 +97,20 @@ async def test_an_updates_conversation_changes_are_written_once_when_it_is_done(
         storage.drop_changes(changed)  # cut off at shutdown: the update will be handled again from the start
         assert await storage.get_state(key) == Flow.waiting_for_name.state
         assert await storage.get_data(key) == {"step": 1}
+
+        go_on = asyncio.Event()
+
+        async def outlives_the_update() -> None:
+            await go_on.wait()
+            await storage.set_data(other, {"late": True})
+
+        with storage.changes_of_one_update() as changed:
+            await storage.set_data(key, {"step": 2})
+            task = asyncio.create_task(outlives_the_update())  # inherits the update's context
+        await storage.write_changes(changed)
+        go_on.set()
+        await task
+        assert [tuple(r)[2] for r in await db.fetchall(stored_rows)] == ['{"step": 2}', '{"late": true}']
 
         await storage.set_data(key, {"step": 3})  # outside an update (a scheduled job): written at once
         assert (await db.fetchone("SELECT data FROM fsm_states WHERE key = ?", (storage._keys.build(key),)))[0] \
