@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 
 class SharedExclusiveLock:
@@ -29,22 +29,19 @@ class SharedExclusiveLock:
     def idle(self) -> bool:
         return self._shared == 0 and not self._exclusive and not self._waiting
 
-    @asynccontextmanager
-    async def shared(self) -> AsyncIterator[None]:
-        await self._acquire(exclusive=False)
-        try:
-            yield
-        finally:
-            self._shared -= 1
-            self._grant()
+    def shared(self) -> AbstractAsyncContextManager[None]:
+        return self._held(exclusive=False)
+
+    def exclusive(self) -> AbstractAsyncContextManager[None]:
+        return self._held(exclusive=True)
 
     @asynccontextmanager
-    async def exclusive(self) -> AsyncIterator[None]:
-        await self._acquire(exclusive=True)
+    async def _held(self, exclusive: bool) -> AsyncIterator[None]:
+        await self._acquire(exclusive)
         try:
             yield
         finally:
-            self._exclusive = False
+            self._leave(exclusive)
             self._grant()
 
     async def _acquire(self, exclusive: bool) -> None:
