@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 
 from bot.domain.partners import MarketCoverage, PartnerKind, Stage
 from bot.storage.campaigns import CampaignAlreadyRunning, CampaignRepo, CampaignScope
-from bot.storage.db import connect
+from bot.storage.db import Database
 from bot.storage.partners import NewPartner, PartnerRepo
 from bot.storage.users import UserRepo
 from bot.storage.workspaces import WorkspaceRepo
@@ -35,29 +34,25 @@ SCOPE = CampaignScope(
 )
 
 
-async def test_one_running_campaign_per_partner_and_reminder_once(tmp_path: Path) -> None:
-    db = await connect(tmp_path / "most.db")
-    try:
-        await UserRepo(db).touch(1, "en", NOW)
-        await UserRepo(db).touch(2, "en", NOW)
-        mine = await WorkspaceRepo(db).create_for_owner("Mine", 1, NOW)
-        other = await WorkspaceRepo(db).create_for_owner("Other", 2, NOW)
-        partner = await PartnerRepo(db).create(
-            mine.id, NewPartner("P", PartnerKind.AGENCY, MarketCoverage.BOTH, None, ()), 1, NOW
-        )
-        campaigns = CampaignRepo(db)
-        assert await campaigns.create(other.id, partner, 1, SCOPE, 2, Stage.PILOT, NOW) is None
-        first = await campaigns.create(mine.id, partner, 1, SCOPE, 1, Stage.PILOT, NOW)
-        assert first is not None
-        with pytest.raises(CampaignAlreadyRunning):
-            await campaigns.create(mine.id, partner, 1, SCOPE, 1, Stage.PILOT, NOW)
-        assert await db.fetchval("SELECT COUNT(*) FROM campaigns") == 1
+async def test_one_running_campaign_per_partner_and_reminder_once(db: Database) -> None:
+    await UserRepo(db).touch(1, "en", NOW)
+    await UserRepo(db).touch(2, "en", NOW)
+    mine = await WorkspaceRepo(db).create_for_owner("Mine", 1, NOW)
+    other = await WorkspaceRepo(db).create_for_owner("Other", 2, NOW)
+    partner = await PartnerRepo(db).create(
+        mine.id, NewPartner("P", PartnerKind.AGENCY, MarketCoverage.BOTH, None, ()), 1, NOW
+    )
+    campaigns = CampaignRepo(db)
+    assert await campaigns.create(other.id, partner, 1, SCOPE, 2, Stage.PILOT, NOW) is None
+    first = await campaigns.create(mine.id, partner, 1, SCOPE, 1, Stage.PILOT, NOW)
+    assert first is not None
+    with pytest.raises(CampaignAlreadyRunning):
+        await campaigns.create(mine.id, partner, 1, SCOPE, 1, Stage.PILOT, NOW)
+    assert await db.fetchval("SELECT COUNT(*) FROM campaigns") == 1
 
-        assert await campaigns.due_reminders(date(2026, 12, 7)) == []
-        due = await campaigns.due_reminders(date(2026, 12, 8))
-        assert [r.campaign_id for r in due] == [first]
-        assert await campaigns.claim_reminder(first, NOW) is True
-        assert await campaigns.claim_reminder(first, NOW) is False
-        assert await campaigns.due_reminders(date(2026, 12, 9)) == []
-    finally:
-        await db.close()
+    assert await campaigns.due_reminders(date(2026, 12, 7)) == []
+    due = await campaigns.due_reminders(date(2026, 12, 8))
+    assert [r.campaign_id for r in due] == [first]
+    assert await campaigns.claim_reminder(first, NOW) is True
+    assert await campaigns.claim_reminder(first, NOW) is False
+    assert await campaigns.due_reminders(date(2026, 12, 9)) == []

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 
-from bot.storage.db import connect
+from bot.storage.db import Database
 from bot.storage.shared_lock import SharedExclusiveLock
 
 
@@ -80,24 +79,20 @@ async def test_a_waiter_cancelled_in_line_leaves_the_lock_usable() -> None:
     assert lock.idle
 
 
-async def test_a_statement_sent_during_a_transaction_is_not_part_of_it(tmp_path: Path) -> None:
-    db = await connect(tmp_path / "most.db")
-    try:
-        await db.execute("CREATE TABLE notes (text TEXT)")
-        in_transaction = asyncio.Event()
+async def test_a_statement_sent_during_a_transaction_is_not_part_of_it(db: Database) -> None:
+    await db.execute("CREATE TABLE notes (text TEXT)")
+    in_transaction = asyncio.Event()
 
-        async def rolled_back() -> None:
-            async with db.transaction() as tx:
-                await tx.execute("INSERT INTO notes VALUES ('inside')")
-                in_transaction.set()
-                await asyncio.sleep(0.05)  # the other statement is sent meanwhile
-                raise RuntimeError("roll back")
+    async def rolled_back() -> None:
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO notes VALUES ('inside')")
+            in_transaction.set()
+            await asyncio.sleep(0.05)  # the other statement is sent meanwhile
+            raise RuntimeError("roll back")
 
-        transaction = asyncio.create_task(rolled_back())
-        await in_transaction.wait()
-        await db.execute("INSERT INTO notes VALUES ('outside')")
-        with pytest.raises(RuntimeError):
-            await transaction
-        assert [row[0] for row in await db.fetchall("SELECT text FROM notes")] == ["outside"]
-    finally:
-        await db.close()
+    transaction = asyncio.create_task(rolled_back())
+    await in_transaction.wait()
+    await db.execute("INSERT INTO notes VALUES ('outside')")
+    with pytest.raises(RuntimeError):
+        await transaction
+    assert [row[0] for row in await db.fetchall("SELECT text FROM notes")] == ["outside"]

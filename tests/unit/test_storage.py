@@ -8,7 +8,7 @@ from pathlib import Path
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import StorageKey
 
-from bot.storage.db import available_migrations, connect
+from bot.storage.db import Database, available_migrations, connect
 from bot.storage.fsm import SQLiteStorage
 from bot.storage.users import UserRepo
 from bot.storage.workspaces import Role, WorkspaceRepo
@@ -44,32 +44,24 @@ async def test_migrations_apply_once(tmp_path: Path) -> None:
         await db.close()
 
 
-async def test_workspace_creation_is_atomic_and_scoped(tmp_path: Path) -> None:
-    db = await connect(tmp_path / "most.db")
-    try:
-        users, workspaces = UserRepo(db), WorkspaceRepo(db)
-        await users.touch(10, "en", NOW)
-        await users.touch(11, "en", NOW)
-        ws = await workspaces.create_for_owner("Acme", 10, NOW)
-        assert (await workspaces.current_for(10)) == ws
-        assert await workspaces.current_for(11) is None
-        assert await workspaces.role_of(ws.id, 10) is Role.OWNER
-        assert await workspaces.role_of(ws.id, 11) is None
-    finally:
-        await db.close()
+async def test_workspace_creation_is_atomic_and_scoped(db: Database) -> None:
+    users, workspaces = UserRepo(db), WorkspaceRepo(db)
+    await users.touch(10, "en", NOW)
+    await users.touch(11, "en", NOW)
+    ws = await workspaces.create_for_owner("Acme", 10, NOW)
+    assert (await workspaces.current_for(10)) == ws
+    assert await workspaces.current_for(11) is None
+    assert await workspaces.role_of(ws.id, 10) is Role.OWNER
+    assert await workspaces.role_of(ws.id, 11) is None
 
 
-async def test_locale_survives_and_touch_does_not_reset_it(tmp_path: Path) -> None:
-    db = await connect(tmp_path / "most.db")
-    try:
-        users = UserRepo(db)
-        await users.touch(5, "en", NOW)
-        await users.set_locale(5, "ru")
-        record = await users.touch(5, "en", NOW)
-        assert record.locale == "ru"
-        assert record.telegram_language == "en"
-    finally:
-        await db.close()
+async def test_locale_survives_and_touch_does_not_reset_it(db: Database) -> None:
+    users = UserRepo(db)
+    await users.touch(5, "en", NOW)
+    await users.set_locale(5, "ru")
+    record = await users.touch(5, "en", NOW)
+    assert record.locale == "ru"
+    assert record.telegram_language == "en"
 
 
 async def test_fsm_state_survives_reconnect(tmp_path: Path) -> None:
@@ -96,32 +88,24 @@ async def test_fsm_state_survives_reconnect(tmp_path: Path) -> None:
         await db.close()
 
 
-async def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
-    db = await connect(tmp_path / "most.db")
+async def test_transaction_rolls_back_on_error(db: Database) -> None:
     try:
-        try:
-            async with db.transaction() as tx:
-                await tx.execute("INSERT INTO workspaces (name, created_at) VALUES ('x', 'now')")
-                raise RuntimeError("boom")
-        except RuntimeError:
-            pass
-        assert await db.fetchval("SELECT COUNT(*) FROM workspaces") == 0
-    finally:
-        await db.close()
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO workspaces (name, created_at) VALUES ('x', 'now')")
+            raise RuntimeError("boom")
+    except RuntimeError:
+        pass
+    assert await db.fetchval("SELECT COUNT(*) FROM workspaces") == 0
 
 
-async def test_touch_keeps_last_seen_within_a_minute_and_the_language_current(tmp_path: Path) -> None:
-    db = await connect(tmp_path / "most.db")
-    try:
-        users = UserRepo(db)
-        await users.touch(5, "en", NOW)
-        seen = "SELECT telegram_language, last_seen FROM users WHERE id = 5"
-        await users.touch(5, "en", NOW + timedelta(seconds=30))
-        assert tuple(await db.fetchone(seen)) == ("en", NOW.isoformat())  # read, not written
-        record = await users.touch(5, "ru", NOW + timedelta(seconds=40))
-        assert record.telegram_language == "ru"
-        assert tuple(await db.fetchone(seen)) == ("ru", (NOW + timedelta(seconds=40)).isoformat())
-        await users.touch(5, None, NOW + timedelta(seconds=100))  # no language sent: keep the known one
-        assert tuple(await db.fetchone(seen)) == ("ru", (NOW + timedelta(seconds=100)).isoformat())
-    finally:
-        await db.close()
+async def test_touch_keeps_last_seen_within_a_minute_and_the_language_current(db: Database) -> None:
+    users = UserRepo(db)
+    await users.touch(5, "en", NOW)
+    seen = "SELECT telegram_language, last_seen FROM users WHERE id = 5"
+    await users.touch(5, "en", NOW + timedelta(seconds=30))
+    assert tuple(await db.fetchone(seen)) == ("en", NOW.isoformat())  # read, not written
+    record = await users.touch(5, "ru", NOW + timedelta(seconds=40))
+    assert record.telegram_language == "ru"
+    assert tuple(await db.fetchone(seen)) == ("ru", (NOW + timedelta(seconds=40)).isoformat())
+    await users.touch(5, None, NOW + timedelta(seconds=100))  # no language sent: keep the known one
+    assert tuple(await db.fetchone(seen)) == ("ru", (NOW + timedelta(seconds=100)).isoformat())

@@ -20,7 +20,7 @@ from bot.config import load_settings
 from bot.handlers.inline_filters import sync_filters
 from bot.handlers.press_switch import PressSwitch
 from bot.keyboards.grid import ButtonGrid
-from bot.storage.db import connect
+from bot.storage.db import Database
 from bot.storage.fsm import SQLiteStorage
 from bot.storage.received import KEEP_HANDLED_FOR, ReceivedUpdates
 
@@ -31,92 +31,80 @@ class Flow(StatesGroup):
     waiting_for_name = State()
 
 
-async def test_received_updates_are_new_once_and_replayed_until_handled(tmp_path: Path) -> None:
-    db = await connect(tmp_path / "most.db")
-    try:
-        received = ReceivedUpdates(db)
-        assert await received.record([(1, '{"update_id": 1}'), (2, '{"update_id": 2}')], NOW) == {1, 2}
-        assert await received.record([(2, '{"update_id": 2}'), (3, '{"update_id": 3}')], NOW) == {3}
-        assert await received.unhandled() == [(1, '{"update_id": 1}'), (2, '{"update_id": 2}'),
-                                              (3, '{"update_id": 3}')]
-        await received.mark_handled(2, NOW)
-        assert [update_id for update_id, _ in await received.unhandled()] == [1, 3]
-        assert await db.fetchval("SELECT payload FROM received_updates WHERE update_id = 2") is None
-        assert await received.record([(2, '{"update_id": 2}')], NOW) == set()  # handled: still known
+async def test_received_updates_are_new_once_and_replayed_until_handled(db: Database) -> None:
+    received = ReceivedUpdates(db)
+    assert await received.record([(1, '{"update_id": 1}'), (2, '{"update_id": 2}')], NOW) == {1, 2}
+    assert await received.record([(2, '{"update_id": 2}'), (3, '{"update_id": 3}')], NOW) == {3}
+    assert await received.unhandled() == [(1, '{"update_id": 1}'), (2, '{"update_id": 2}'),
+                                          (3, '{"update_id": 3}')]
+    await received.mark_handled(2, NOW)
+    assert [update_id for update_id, _ in await received.unhandled()] == [1, 3]
+    assert await db.fetchval("SELECT payload FROM received_updates WHERE update_id = 2") is None
+    assert await received.record([(2, '{"update_id": 2}')], NOW) == set()  # handled: still known
 
-        assert await received.prune(NOW + KEEP_HANDLED_FOR - timedelta(minutes=1)) == 0
-        assert await received.prune(NOW + KEEP_HANDLED_FOR + timedelta(minutes=1)) == 1  # only the handled one
-        assert [update_id for update_id, _ in await received.unhandled()] == [1, 3]
-    finally:
-        await db.close()
+    assert await received.prune(NOW + KEEP_HANDLED_FOR - timedelta(minutes=1)) == 0
+    assert await received.prune(NOW + KEEP_HANDLED_FOR + timedelta(minutes=1)) == 1  # only the handled one
+    assert [update_id for update_id, _ in await received.unhandled()] == [1, 3]
 
 
-async def test_fsm_cache_reads_what_was_written_and_forgets_deleted_rows(tmp_path: Path) -> None:
-    db = await connect(tmp_path / "most.db")
-    try:
-        storage = SQLiteStorage(db)
-        key = StorageKey(bot_id=1, chat_id=42, user_id=42)
+async def test_fsm_cache_reads_what_was_written_and_forgets_deleted_rows(db: Database) -> None:
+    storage = SQLiteStorage(db)
+    key = StorageKey(bot_id=1, chat_id=42, user_id=42)
+    await storage.set_state(key, Flow.waiting_for_name)
+    await storage.set_data(key, {"step": 1})
+    await storage.set_data(key, {"step": 2})
+    assert await storage.get_state(key) == Flow.waiting_for_name.state
+    assert await storage.get_data(key) == {"step": 2}
+    row = await db.fetchone("SELECT state, data FROM fsm_states")
+    assert (row["state"], row["data"]) == (Flow.waiting_for_name.state, '{"step": 2}')
+
+    await db.execute("DELETE FROM fsm_states")  # as /deletemydata does, behind the storage's back
+    assert await storage.get_data(key) == {"step": 2}  # still remembered...
+    storage.forget(lambda built: "42" in built.split(":"))
+    assert await storage.get_state(key) is None  # ...until told
+    assert await storage.get_data(key) == {}
+
+
+async def test_an_updates_conversation_changes_are_written_once_when_it_is_done(db: Database) -> None:
+    storage = SQLiteStorage(db)
+    key, other = StorageKey(bot_id=1, chat_id=42, user_id=42), StorageKey(bot_id=1, chat_id=7, user_id=7)
+    stored_rows = "SELECT key, state, data FROM fsm_states ORDER BY key"
+    with storage.changes_of_one_update() as changed:
         await storage.set_state(key, Flow.waiting_for_name)
         await storage.set_data(key, {"step": 1})
+        await storage.set_data(other, {"for": "someone else"})  # e.g. a group step that starts a private one
+        assert await storage.get_data(key) == {"step": 1}  # the handler sees its own changes
+        assert await db.fetchall(stored_rows) == []  # nothing written yet
+    await storage.write_changes(changed)
+    assert [tuple(r) for r in await db.fetchall(stored_rows)] == [
+        (storage._keys.build(key), Flow.waiting_for_name.state, '{"step": 1}'),
+        (storage._keys.build(other), None, '{"for": "someone else"}'),
+    ]
+
+    with storage.changes_of_one_update() as changed:
+        await storage.set_state(key, None)
+        await storage.set_data(key, {})
+    storage.drop_changes(changed)  # cut off at shutdown: the update will be handled again from the start
+    assert await storage.get_state(key) == Flow.waiting_for_name.state
+    assert await storage.get_data(key) == {"step": 1}
+
+    go_on = asyncio.Event()
+
+    async def outlives_the_update() -> None:
+        await go_on.wait()
+        await storage.set_data(other, {"late": True})
+
+    with storage.changes_of_one_update() as changed:
         await storage.set_data(key, {"step": 2})
-        assert await storage.get_state(key) == Flow.waiting_for_name.state
-        assert await storage.get_data(key) == {"step": 2}
-        row = await db.fetchone("SELECT state, data FROM fsm_states")
-        assert (row["state"], row["data"]) == (Flow.waiting_for_name.state, '{"step": 2}')
+        task = asyncio.create_task(outlives_the_update())  # inherits the update's context
+    await storage.write_changes(changed)
+    go_on.set()
+    await task
+    assert [tuple(r)[2] for r in await db.fetchall(stored_rows)] == ['{"step": 2}', '{"late": true}']
 
-        await db.execute("DELETE FROM fsm_states")  # as /deletemydata does, behind the storage's back
-        assert await storage.get_data(key) == {"step": 2}  # still remembered...
-        storage.forget(lambda built: "42" in built.split(":"))
-        assert await storage.get_state(key) is None  # ...until told
-        assert await storage.get_data(key) == {}
-    finally:
-        await db.close()
-
-
-async def test_an_updates_conversation_changes_are_written_once_when_it_is_done(tmp_path: Path) -> None:
-    db = await connect(tmp_path / "most.db")
-    try:
-        storage = SQLiteStorage(db)
-        key, other = StorageKey(bot_id=1, chat_id=42, user_id=42), StorageKey(bot_id=1, chat_id=7, user_id=7)
-        stored_rows = "SELECT key, state, data FROM fsm_states ORDER BY key"
-        with storage.changes_of_one_update() as changed:
-            await storage.set_state(key, Flow.waiting_for_name)
-            await storage.set_data(key, {"step": 1})
-            await storage.set_data(other, {"for": "someone else"})  # e.g. a group step that starts a private one
-            assert await storage.get_data(key) == {"step": 1}  # the handler sees its own changes
-            assert await db.fetchall(stored_rows) == []  # nothing written yet
-        await storage.write_changes(changed)
-        assert [tuple(r) for r in await db.fetchall(stored_rows)] == [
-            (storage._keys.build(key), Flow.waiting_for_name.state, '{"step": 1}'),
-            (storage._keys.build(other), None, '{"for": "someone else"}'),
-        ]
-
-        with storage.changes_of_one_update() as changed:
-            await storage.set_state(key, None)
-            await storage.set_data(key, {})
-        storage.drop_changes(changed)  # cut off at shutdown: the update will be handled again from the start
-        assert await storage.get_state(key) == Flow.waiting_for_name.state
-        assert await storage.get_data(key) == {"step": 1}
-
-        go_on = asyncio.Event()
-
-        async def outlives_the_update() -> None:
-            await go_on.wait()
-            await storage.set_data(other, {"late": True})
-
-        with storage.changes_of_one_update() as changed:
-            await storage.set_data(key, {"step": 2})
-            task = asyncio.create_task(outlives_the_update())  # inherits the update's context
-        await storage.write_changes(changed)
-        go_on.set()
-        await task
-        assert [tuple(r)[2] for r in await db.fetchall(stored_rows)] == ['{"step": 2}', '{"late": true}']
-
-        await storage.set_data(key, {"step": 3})  # outside an update (a scheduled job): written at once
-        assert (await db.fetchone("SELECT data FROM fsm_states WHERE key = ?", (storage._keys.build(key),)))[0] \
-            == '{"step": 3}'
-    finally:
-        await db.close()
+    await storage.set_data(key, {"step": 3})  # outside an update (a scheduled job): written at once
+    assert (await db.fetchone("SELECT data FROM fsm_states WHERE key = ?", (storage._keys.build(key),)))[0] \
+        == '{"step": 3}'
 
 
 async def test_no_filter_of_the_bot_goes_to_a_worker_thread(tmp_path: Path) -> None:
