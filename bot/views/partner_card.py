@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TypeVar
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
@@ -40,6 +40,8 @@ from bot.storage.evidence import EvidenceRepo
 from bot.storage.partners import Partner, PartnerRepo
 from bot.storage.references import ReferenceRepo, StoredAnswer
 from bot.views.formatting import score, short_date, user_text
+
+T = TypeVar("T")
 
 GUT_HISTORY_SHOWN = 3
 CHECK = "✅"
@@ -128,8 +130,8 @@ class PartnerCards:
         (cases, links, answers, testimonials, community, gut_runs, scorecards, campaigns, events, debriefs,
          health) = await asyncio.gather(
             self.evidence.cases(w, p),
-            self.references.links(w, p) if self.references else _nothing(),
-            self.references.answers(w, p) if self.references else _nothing(),
+            self.references.links(w, p) if self.references else _ready([]),
+            self.references.answers(w, p) if self.references else _ready([]),
             self.evidence.testimonials(w, p),
             self.evidence.community(w, p),
             self.assessments.gut_checks(w, p),
@@ -137,7 +139,7 @@ class PartnerCards:
             self.campaigns.for_partner(w, p),
             self.campaigns.events_for_partner(w, p),
             self.campaigns.debriefs_for_partner(w, p),
-            self.checkins.health_for_partner(w, p) if self.checkins else _none(),
+            self.checkins.health_for_partner(w, p) if self.checkins else _ready(None),
         )
         now = self.clock.now()
         return CardData(
@@ -160,12 +162,9 @@ class PartnerCards:
         )
 
 
-async def _nothing() -> list[Any]:
-    return []
-
-
-async def _none() -> None:
-    return None
+async def _ready(value: T) -> T:
+    """What a repository the card was built without would have read."""
+    return value
 
 
 def _title(text: str) -> str:
