@@ -1,11 +1,14 @@
-"""One SQLite file (WAL) behind one aiosqlite connection, with numbered migrations."""
+"""One SQLite file (WAL) behind a writer and a reader connection, with numbered migrations and units of work."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,7 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
 MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+_WRITE_WORDS = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 
 Params = Sequence[Any] | dict[str, Any]
 
@@ -61,30 +65,134 @@ class Session:
         return None if row is None else row[0]
 
 
-class Database:
-    """The process's single connection. Single statements share it (each is its own transaction); a session or
-    a transaction has it alone, so nothing lands inside someone else's transaction."""
+class UnitOfWork:
+    """One update's writes, its conversation change and its handled mark: all committed together, or none.
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+    Begun lazily at the update's first write (BEGIN IMMEDIATE on the writer, held alone until the end), so an update
+    that only reads never holds the writer. Tasks started inside the update see it through a context variable;
+    once it is closed they fall back to their own statements."""
+
+    def __init__(self) -> None:
+        self.begun = False
+        self.closed = False
+        self._hold = AsyncExitStack()
+        self._starting = asyncio.Lock()
+        self._savepoints = itertools.count(1)
+
+    def next_savepoint(self) -> str:
+        return f"sp{next(self._savepoints)}"
+
+
+class Database:
+    """The process's file behind two connections: one writer and one reader (WAL lets them work side by side).
+
+    On the writer, single statements share it (each its own transaction); a session, a transaction or an update's
+    unit of work has it alone, so nothing lands inside someone else's transaction. Reads outside a unit of work that
+    has begun go to the reader, so they never wait behind an update holding the writer while it talks to Telegram.
+    """
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path, reader: aiosqlite.Connection | None = None) -> None:
         self._conn = conn
+        self._reader = reader or conn
         self._lock = SharedExclusiveLock()
+        self._unit: ContextVar[UnitOfWork | None] = ContextVar("unit_of_work", default=None)
         self.path = path
+
+    # units of work
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+        """Every statement of this task (and of tasks it starts meanwhile) joins one transaction, committed when the
+        block ends normally and rolled back when it raises or is cancelled."""
+        unit = UnitOfWork()
+        token = self._unit.set(unit)
+        try:
+            yield unit
+        except BaseException:
+            await self._end(unit, commit=False)
+            raise
+        else:
+            await self._end(unit, commit=True)
+        finally:
+            self._unit.reset(token)
+
+    @contextmanager
+    def outside_unit_of_work(self) -> Iterator[None]:
+        """For idempotent bookkeeping (user and chat rows): written at once rather than held in the update's unit,
+        so an update does not take the writer just for them. Joins the unit instead when it has already begun, since
+        the writer is then the unit's."""
+        unit = self._unit.get()
+        if unit is not None and unit.begun:
+            yield
+            return
+        token = self._unit.set(None)
+        try:
+            yield
+        finally:
+            self._unit.reset(token)
+
+    def _open_unit(self) -> UnitOfWork | None:
+        unit = self._unit.get()
+        return None if unit is None or unit.closed else unit
+
+    async def _begin(self, unit: UnitOfWork) -> None:
+        async with unit._starting:
+            if unit.begun:
+                return
+            await unit._hold.enter_async_context(self._lock.exclusive())
+            try:
+                await self._conn.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                await unit._hold.aclose()
+                raise
+            unit.begun = True
+
+    async def _end(self, unit: UnitOfWork, commit: bool) -> None:
+        unit.closed = True
+        if not unit.begun:
+            return
+        try:
+            if commit:
+                await self._conn.commit()
+            else:
+                await self._conn.rollback()
+        except BaseException:
+            if self._conn.in_transaction:
+                await self._conn.rollback()
+            raise
+        finally:
+            await unit._hold.aclose()
+
+    # sessions and transactions
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[Session]:
-        """Autocommit statements, one at a time, with no other statement in between."""
+        """Statements one at a time, with no other statement in between (inside a unit of work: the unit's)."""
+        unit = self._open_unit()
+        if unit is not None:
+            await self._begin(unit)
+            yield Session(self._conn)
+            return
         async with self._lock.exclusive():
             yield Session(self._conn)
 
     @asynccontextmanager
-    async def _statement(self) -> AsyncIterator[Session]:
-        """For one autocommit statement, queued beside other single statements."""
-        async with self._lock.shared():
-            yield Session(self._conn)
-
-    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Session]:
-        """All or nothing: commits on success, rolls back on any exception."""
+        """All or nothing: commits on success, rolls back on any exception. Inside a unit of work it is a savepoint
+        of the unit: undone alone when it raises, committed only with the unit."""
+        unit = self._open_unit()
+        if unit is not None:
+            await self._begin(unit)
+            name = unit.next_savepoint()
+            await self._conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield Session(self._conn)
+            except BaseException:
+                await self._conn.execute(f"ROLLBACK TO {name}")
+                await self._conn.execute(f"RELEASE {name}")
+                raise
+            await self._conn.execute(f"RELEASE {name}")
+            return
         async with self._lock.exclusive():
             await self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -94,29 +202,54 @@ class Database:
                 raise
             await self._conn.commit()
 
+    @asynccontextmanager
+    async def _statement(self, sql: str) -> AsyncIterator[Session]:
+        """Where one statement runs: in the open unit of work, on the reader, or queued beside other single
+        statements on the writer."""
+        reads = _reads_only(sql)
+        unit = self._open_unit()
+        if unit is not None and (unit.begun or not reads):
+            await self._begin(unit)
+            yield Session(self._conn)
+        elif reads:
+            yield Session(self._reader)
+        else:
+            async with self._lock.shared():
+                yield Session(self._conn)
+
     async def execute(self, sql: str, params: Params = ()) -> int:
-        async with self._statement() as s:
+        async with self._statement(sql) as s:
             return await s.execute(sql, params)
 
     async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
-        async with self._statement() as s:
+        async with self._statement(sql) as s:
             return await s.execute_rowcount(sql, params)
 
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        async with self._statement() as s:
+        async with self._statement(sql) as s:
             return await s.fetchone(sql, params)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        async with self._statement() as s:
+        async with self._statement(sql) as s:
             return await s.fetchall(sql, params)
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
-        async with self._statement() as s:
+        async with self._statement(sql) as s:
             return await s.fetchval(sql, params)
 
     async def close(self) -> None:
         async with self._lock.exclusive():
+            if self._reader is not self._conn:
+                await self._reader.close()
             await self._conn.close()
+
+
+def _reads_only(sql: str) -> bool:
+    """A plain SELECT (a WITH … SELECT too); anything else may write (INSERT … RETURNING is fetched, but writes)."""
+    head = sql.lstrip()[:6].upper()
+    if head == "SELECT":
+        return True
+    return head.startswith("WITH") and not _WRITE_WORDS.search(sql)
 
 
 async def connect(path: Path) -> Database:
@@ -131,7 +264,11 @@ async def connect(path: Path) -> Database:
     # NORMAL is durable in WAL mode against a process crash; only an OS crash may lose the last commit.
     await conn.execute("PRAGMA synchronous=NORMAL")
     await migrate(conn)
-    return Database(conn, path)
+    reader = await aiosqlite.connect(path, isolation_level=None)
+    reader.row_factory = aiosqlite.Row
+    await reader.execute("PRAGMA query_only=ON")
+    await reader.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    return Database(conn, path, reader)
 
 
 def available_migrations() -> list[tuple[int, str, str]]:

@@ -1,0 +1,110 @@
+"""One update's writes commit together or not at all, and never hold up other readers."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.storage.db import Database
+
+
+@pytest.fixture
+async def notes(db: Database) -> Database:
+    await db.execute("CREATE TABLE notes (text TEXT)")
+    return db
+
+
+async def texts(db: Database) -> list[str]:
+    return [row[0] for row in await db.fetchall("SELECT text FROM notes ORDER BY rowid")]
+
+
+async def test_writes_transactions_and_sessions_inside_a_unit_commit_together(notes: Database) -> None:
+    async with notes.unit_of_work():
+        await notes.execute("INSERT INTO notes VALUES ('statement')")
+        async with notes.transaction() as tx:
+            await tx.execute("INSERT INTO notes VALUES ('transaction')")
+        async with notes.session() as s:
+            await s.execute("INSERT INTO notes VALUES ('session')")
+        assert await texts(notes) == ["statement", "transaction", "session"]  # the unit reads its own writes
+    assert await texts(notes) == ["statement", "transaction", "session"]
+
+
+async def test_a_unit_that_raises_or_is_cancelled_leaves_nothing_behind(notes: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with notes.unit_of_work():
+            await notes.execute("INSERT INTO notes VALUES ('raised')")
+            raise RuntimeError("handler failed")
+
+    started = asyncio.Event()
+
+    async def cut_off() -> None:
+        async with notes.unit_of_work():
+            await notes.execute("INSERT INTO notes VALUES ('cancelled')")
+            started.set()
+            await asyncio.sleep(10)
+
+    task = asyncio.create_task(cut_off())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await texts(notes) == []
+
+
+async def test_a_failed_transaction_inside_a_unit_undoes_only_itself(notes: Database) -> None:
+    async with notes.unit_of_work():
+        await notes.execute("INSERT INTO notes VALUES ('kept')")
+        with pytest.raises(ValueError):
+            async with notes.transaction() as tx:
+                await tx.execute("INSERT INTO notes VALUES ('undone')")
+                raise ValueError("conflict")
+    assert await texts(notes) == ["kept"]
+
+
+async def test_others_read_committed_data_while_a_unit_holds_the_writer(notes: Database) -> None:
+    await notes.execute("INSERT INTO notes VALUES ('before')")
+    inside, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_update() -> None:
+        async with notes.unit_of_work():
+            await notes.execute("INSERT INTO notes VALUES ('uncommitted')")
+            inside.set()
+            await release.wait()  # e.g. waiting for Telegram
+
+    unit = asyncio.create_task(slow_update())
+    await inside.wait()
+    assert await asyncio.wait_for(texts(notes), 5) == ["before"]  # not blocked, and sees no uncommitted row
+    write = asyncio.create_task(notes.execute("INSERT INTO notes VALUES ('after')"))
+    await asyncio.sleep(0.05)
+    assert not write.done()  # a writer outside waits for the unit rather than landing inside it
+    release.set()
+    await asyncio.gather(unit, write)
+    assert await texts(notes) == ["before", "uncommitted", "after"]
+
+
+async def test_bookkeeping_outside_the_unit_survives_its_rollback(notes: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with notes.unit_of_work():
+            with notes.outside_unit_of_work():
+                await notes.execute("INSERT INTO notes VALUES ('touch')")
+            await notes.execute("INSERT INTO notes VALUES ('handler')")
+            raise RuntimeError
+    assert await texts(notes) == ["touch"]
+
+
+async def test_a_task_that_outlives_its_unit_writes_on_its_own(notes: Database) -> None:
+    later = asyncio.Event()
+    background: list[asyncio.Task[None]] = []
+
+    async def after_the_update() -> None:
+        await later.wait()
+        await notes.execute("INSERT INTO notes VALUES ('background')")
+
+    with pytest.raises(RuntimeError):
+        async with notes.unit_of_work():
+            background.append(asyncio.create_task(after_the_update()))
+            raise RuntimeError
+    later.set()
+    await background[0]
+    assert await texts(notes) == ["background"]
