@@ -50,6 +50,7 @@ from bot.storage.team import TeamRepo
 from bot.storage.users import UserRepo
 from bot.storage.workspaces import WorkspaceRepo
 from bot.telegram_limits import TextLimitGuard
+from bot.telegram_retries import AlreadyDone, RetryRequests
 from bot.views.partner_card import PartnerCards
 
 if TYPE_CHECKING:
@@ -62,9 +63,12 @@ SHUTDOWN_GRACE_SECONDS = 10.0
 POLLING_TIMEOUT_SECONDS = 25
 
 
-def create_bot(settings: Settings) -> Bot:
+def create_bot(settings: Settings, retries: RetryRequests | None = None) -> Bot:
+    """Every request goes through Telegram's limits, then the retries (429, 5xx, network), then "already done"."""
     session = ApiSession(api=TelegramAPIServer.from_base(settings.bot_api_url))
     session.middleware(TextLimitGuard())
+    session.middleware(AlreadyDone())
+    session.middleware(retries or RetryRequests())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -82,6 +86,7 @@ class App:
     i18n: I18n
     clock: Clock
     inflight: InFlight = field(default_factory=InFlight)
+    retries: RetryRequests = field(default_factory=RetryRequests)  # the session's; tests on fast time set its sleep
     outbound: Outbound | None = None  # the single lane for pushes (check-ins); see bot/outbound.py
     checkin_service: CheckinService | None = None
     checkin_startup: asyncio.Task[DueReport] | None = None  # prompts missed while down, sent once at start
@@ -200,13 +205,14 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
         storage,
     )
     install_log_context(dp)  # first, so the lines below carry `update=… chat=… handler=…` too
-    dp.update.outer_middleware(UpdateContextMiddleware(users, chats, clock))
+    dp.update.outer_middleware(UpdateContextMiddleware(db, users, chats, clock))
     dp.update.outer_middleware(DatabaseI18nMiddleware(i18n, resolver))
     # Answer every button press at once, so the spinner stops before any slow work.
     dp.callback_query.middleware(LenientCallbackAnswer(pre=True))
-    bot = create_bot(settings)
-    app = App(settings, bot, dp, db, scheduler, i18n, clock, inflight)
-    app.intake = UpdateIntake(dp, bot, received, storage, clock, inflight)
+    retries = RetryRequests()
+    bot = create_bot(settings, retries)
+    app = App(settings, bot, dp, db, scheduler, i18n, clock, inflight, retries=retries)
+    app.intake = UpdateIntake(dp, bot, db, received, storage, clock, inflight)
     outbound = Outbound(bot)
     checkin_service = CheckinService(
         bot=bot,

@@ -1,25 +1,35 @@
-"""How updates come in: written down before Telegram is told they arrived, handled, then marked handled.
+"""How updates come in: written down as Telegram sent them before Telegram is told they arrived, then handled in
+one unit of work with their handled mark; one that cannot be handled is set aside, never blocking the rest.
 
 Telegram counts an update as delivered once the next getUpdates asks for a higher offset (or, with a webhook,
-once the request is answered). aiogram's own polling asks for the next batch while handlers still run, so a
-crash in the middle of a handler used to lose that update. Here every batch is stored in `received_updates`
-in one transaction first; the offset moves only after that. A restart handles whatever was stored but never
-marked handled, and an update Telegram sends twice is recognised by its update_id.
+once the request is answered). Every batch is stored raw in `received_updates` in one transaction first; the
+offset moves only after that. Each update is then parsed on its own and handled inside a unit of work
+(bot/storage/db.py): the handler's writes, its conversation change and the handled mark commit together, so an
+update cut off by a crash leaves nothing behind and is handled again from its start after the restart.
+
+An update whose handler fails is rolled back and tried again, a bounded number of times; one that cannot be
+parsed, or fails every attempt, is set aside (kept with its reason, logged at ERROR, counted by /health).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from aiogram import Bot, Dispatcher
+from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 from aiogram.utils.backoff import Backoff, BackoffConfig
+from pydantic import ValidationError
 
 from bot.clock import Clock
 from bot.middlewares import InFlight
+from bot.storage.db import Database
 from bot.storage.fsm import SQLiteStorage, UpdateChanges
 from bot.storage.received import ReceivedUpdates
 
@@ -27,80 +37,202 @@ log = logging.getLogger(__name__)
 
 # After a failed getUpdates (network, Telegram's 5xx, a second instance polling): wait, growing, then retry.
 RETRY_BACKOFF = BackoffConfig(min_delay=1.0, max_delay=5.0, factor=1.3, jitter=0.1)
+# A handler that fails is tried this many times in all (rolled back each time), then its update is set aside.
+MAX_HANDLING_ATTEMPTS = 3
+RETRY_DELAYS_SECONDS = (1.0, 5.0)
+# A batch the database refuses is retried this many times before its updates are stored one by one, and an
+# update that still cannot be stored is given up (logged at ERROR, counted), so the offset can move on.
+MAX_STORE_ATTEMPTS = 3
+LOGGED_PAYLOAD_CHARS = 300
+
+
+class GetRawUpdates(TelegramMethod[list[dict[str, Any]]]):
+    """getUpdates whose result is kept as Telegram sent it: JSON objects, each parsed into an Update on its own,
+    so one that aiogram cannot read (or cannot dump again) never takes its batch down with it."""
+
+    __returning__ = list[dict[str, Any]]
+    __api_method__ = "getUpdates"
+
+    offset: int | None = None
+    limit: int | None = None
+    timeout: int | None = None
+    allowed_updates: list[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    update_id: int
+    raw: dict[str, Any]
+    attempts: int = 0  # failed attempts before this one (after a restart, the stored count)
+
+
+@dataclass
+class UpdateOutcome:
+    """Handed to the handlers (`update_outcome`): the error handler records here that the update failed, since
+    aiogram's error middleware swallows the exception. `final` tells it whether this is the last attempt."""
+
+    final: bool
+    failure: BaseException | None = None
+
+    def failed(self, error: BaseException) -> None:
+        self.failure = error
+
+
+class HandlerFailed(Exception):
+    """Raised inside the unit of work to roll it back."""
 
 
 class UpdateIntake:
-    def __init__(self, dispatcher: Dispatcher, bot: Bot, received: ReceivedUpdates, conversations: SQLiteStorage,
-                 clock: Clock, inflight: InFlight) -> None:
+    def __init__(self, dispatcher: Dispatcher, bot: Bot, db: Database, received: ReceivedUpdates,
+                 conversations: SQLiteStorage, clock: Clock, inflight: InFlight) -> None:
         self._dispatcher = dispatcher
         self._bot = bot
+        self._db = db
         self._conversations = conversations
         self._received = received
         self._clock = clock
         self._inflight = inflight
         self._tasks: set[asyncio.Task[None]] = set()
+        self._store_failures = 0
+        self.unstorable = 0  # updates given up before they could be stored (no id, or the database refused them)
 
-    async def accept(self, updates: Sequence[Update]) -> list[Update]:
-        """Store the updates not seen before (one transaction) and return them; the rest are skipped."""
-        payloads = [(u.update_id, u.model_dump_json(by_alias=True, exclude_none=True)) for u in updates]
-        new_ids = await self._received.record(payloads, self._clock.now())
-        for update in updates:
-            if update.update_id not in new_ids:
-                log.info("update %s was received before (Telegram sent it again); skipped", update.update_id)
-        return [u for u in updates if u.update_id in new_ids]
+    async def accept(self, items: Sequence[Any]) -> list[Received]:
+        """Store the updates not seen before (one transaction), raw; return them. Ones seen before are skipped."""
+        wellformed: list[tuple[int, dict[str, Any]]] = []
+        for item in items:
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            if type(update_id) is not int:
+                self.unstorable += 1
+                log.error("an update without an update_id was set aside: %.*s", LOGGED_PAYLOAD_CHARS, repr(item))
+                continue
+            wellformed.append((update_id, item))
+        payloads = [(update_id, json.dumps(item, ensure_ascii=False)) for update_id, item in wellformed]
+        try:
+            new_ids = await self._received.record(payloads, self._clock.now())
+        except Exception:
+            self._store_failures += 1
+            if self._store_failures < MAX_STORE_ATTEMPTS:
+                raise
+            new_ids = await self._record_one_by_one(payloads)
+        self._store_failures = 0
+        for update_id, _item in wellformed:
+            if update_id not in new_ids:
+                log.info("update %s was received before (Telegram sent it again); skipped", update_id)
+        return [Received(update_id, item) for update_id, item in wellformed if update_id in new_ids]
 
-    def start(self, update: Update) -> None:
+    async def _record_one_by_one(self, payloads: list[tuple[int, str]]) -> set[int]:
+        new_ids: set[int] = set()
+        for update_id, payload in payloads:
+            try:
+                new_ids |= await self._received.record([(update_id, payload)], self._clock.now())
+            except Exception as error:
+                self.unstorable += 1
+                log.error("update %s could not be stored and was set aside: %s: %s",
+                          update_id, type(error).__name__, error)
+        return new_ids
+
+    async def set_aside_count(self) -> int:
+        """Updates given up on: set aside in the database, plus any that never got that far."""
+        return await self._received.set_aside_count() + self.unstorable
+
+    def start(self, update: Received) -> None:
         """Handle in the background; the task is kept so it is not garbage-collected mid-way."""
         self._inflight.enter()
         task = asyncio.create_task(self._handle_counted(update), name=f"update-{update.update_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def handle(self, update: Update) -> None:
-        """Handle now (the webhook answers Telegram only after this)."""
+    async def handle(self, update: Received) -> None:
+        """Handle now (the webhook answers Telegram after the first attempt; retries go on in the background)."""
         self._inflight.enter()
-        await self._handle_counted(update)
+        try:
+            if await self._attempt(update) is False:
+                self.start(Received(update.update_id, update.raw, update.attempts + 1))
+        finally:
+            self._inflight.leave()
 
     async def replay(self) -> int:
-        """Start the updates stored before a crash and never handled, oldest first; returns how many."""
+        """Start the updates stored before a crash and neither handled nor set aside, oldest first."""
         pending = await self._received.unhandled()
-        for update_id, payload in pending:
+        for stored in pending:
+            log.info("update %s arrived before a restart and was not handled yet; handling it now", stored.update_id)
             try:
-                update = Update.model_validate_json(payload, context={"bot": self._bot})
-            except ValueError:  # e.g. stored by an older version in a shape this one cannot read
-                log.exception("update %s stored before a restart cannot be read; dropped", update_id)
-                await self._received.mark_handled(update_id, self._clock.now())
+                raw = json.loads(stored.payload)
+            except (TypeError, ValueError) as error:
+                await self._set_aside(stored.update_id, f"stored payload is not JSON: {error}")
                 continue
-            log.info("update %s arrived before a restart and was not handled yet; handling it now", update_id)
-            self.start(update)
+            self.start(Received(stored.update_id, raw, stored.attempts))
         return len(pending)
 
     async def cancel_running(self) -> int:
-        """Cut off handlers still running when shutdown's grace period is over. Their updates stay unhandled in
-        the database and are handled after the restart, rather than half-done under a closing database."""
+        """Cut off handlers still running when shutdown's grace period is over. Their units of work roll back and
+        their updates stay unhandled in the database, to be handled after the restart from their start."""
         running = [task for task in self._tasks if not task.done()]
         for task in running:
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
         return len(running)
 
-    async def _handle_counted(self, update: Update) -> None:
+    async def _handle_counted(self, update: Received) -> None:
+        try:
+            attempts = update.attempts
+            while await self._attempt(Received(update.update_id, update.raw, attempts)) is False:
+                await asyncio.sleep(RETRY_DELAYS_SECONDS[min(attempts, len(RETRY_DELAYS_SECONDS) - 1)])
+                attempts += 1
+        finally:
+            self._inflight.leave()
+
+    async def _attempt(self, update: Received) -> bool | None:
+        """One attempt: True when handled, False when it failed and will be tried again, None when set aside."""
+        try:
+            parsed = Update.model_validate(update.raw, context={"bot": self._bot})
+        except ValidationError as error:
+            await self._set_aside(update.update_id, f"cannot be parsed: {_first_line(error)}")
+            return None
+        outcome = UpdateOutcome(final=update.attempts + 1 >= MAX_HANDLING_ATTEMPTS)
         changed = UpdateChanges()
         try:
-            with self._conversations.changes_of_one_update() as changed:
-                try:
-                    await self._dispatcher.feed_update(self._bot, update)
-                except Exception:
-                    # The dispatcher's error handler answers the person; this is only what escaped it.
-                    log.exception("update %s failed", update.update_id)
-            await self._conversations.write_changes(changed)
-            # Marked even when it failed: an update that breaks a handler must not break every restart too.
-            await self._received.mark_handled(update.update_id, self._clock.now())
+            async with self._db.unit_of_work():
+                with self._conversations.changes_of_one_update() as changed:
+                    try:
+                        await self._dispatcher.feed_update(self._bot, parsed, update_outcome=outcome)
+                    except Exception as error:  # what escaped the dispatcher's error handler
+                        outcome.failed(error)
+                if outcome.failure is not None:
+                    raise HandlerFailed from outcome.failure
+                await self._conversations.write_changes(changed)
+                await self._received.mark_handled(update.update_id, self._clock.now())
         except asyncio.CancelledError:
             self._conversations.drop_changes(changed)  # handled again after the restart, from where it began
             raise
-        finally:
-            self._inflight.leave()
+        except Exception as error:
+            self._conversations.drop_changes(changed)
+            failure = outcome.failure or error
+            return await self._failed(update, failure)
+        return True
+
+    async def _failed(self, update: Received, failure: BaseException) -> bool | None:
+        reason = f"{type(failure).__name__}: {failure}"
+        attempts = await self._received.failed_attempt(update.update_id, reason)
+        if attempts >= MAX_HANDLING_ATTEMPTS:
+            await self._set_aside(update.update_id, f"failed {attempts} times; last: {reason}")
+            return None
+        log.warning("update %s failed (attempt %d of %d), rolled back, to be tried again: %s",
+                    update.update_id, attempts, MAX_HANDLING_ATTEMPTS, reason)
+        return False
+
+    async def _set_aside(self, update_id: int, reason: str) -> None:
+        await self._received.set_aside(update_id, reason, self._clock.now())
+        log.error("update %s set aside: %s", update_id, reason)
+
+
+def _first_line(error: ValidationError) -> str:
+    details = error.errors()
+    if not details:
+        return str(error).splitlines()[0]
+    first = details[0]
+    where = ".".join(str(part) for part in first.get("loc", ()))
+    return f"{error.error_count()} problem(s), first at {where}: {first.get('msg')}"
 
 
 async def poll(bot: Bot, intake: UpdateIntake, stop: asyncio.Event, allowed_updates: list[str],
@@ -111,8 +243,8 @@ async def poll(bot: Bot, intake: UpdateIntake, stop: asyncio.Event, allowed_upda
     stopping = asyncio.create_task(stop.wait())
     try:
         while not stop.is_set():
-            fetch = asyncio.create_task(bot.get_updates(
-                offset=offset, timeout=timeout, allowed_updates=allowed_updates,
+            fetch = asyncio.create_task(bot(
+                GetRawUpdates(offset=offset, timeout=timeout, allowed_updates=allowed_updates),
                 request_timeout=timeout + int(bot.session.timeout),
             ))
             await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -122,8 +254,8 @@ async def poll(bot: Bot, intake: UpdateIntake, stop: asyncio.Event, allowed_upda
                     await fetch
                 break
             try:
-                updates = fetch.result()
-                fresh = await intake.accept(updates)
+                items = fetch.result()
+                fresh = await intake.accept(items)
             except Exception as error:
                 log.error("could not fetch or store updates: %s: %s; retrying in %.1f s",
                           type(error).__name__, error, backoff.next_delay)
@@ -133,8 +265,9 @@ async def poll(bot: Bot, intake: UpdateIntake, stop: asyncio.Event, allowed_upda
             if backoff.counter:
                 log.info("updates are coming in again")
                 backoff.reset()
-            if updates:
-                offset = updates[-1].update_id + 1
+            ids = [item["update_id"] for item in items if isinstance(item, dict) and type(item.get("update_id")) is int]
+            if ids:
+                offset = max(ids) + 1
             for update in fresh:
                 intake.start(update)
     finally:

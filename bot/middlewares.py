@@ -15,6 +15,7 @@ from aiogram.utils.callback_answer import CallbackAnswer, CallbackAnswerMiddlewa
 from bot.clock import Clock
 from bot.i18n import event_chat_and_user
 from bot.storage.chats import ChatRepo
+from bot.storage.db import Database
 from bot.storage.users import UserRepo
 
 log = logging.getLogger(__name__)
@@ -53,9 +54,13 @@ class InFlight:
 
 
 class UpdateContextMiddleware(BaseMiddleware):
-    """Keeps the user and chat rows current and hands them to what follows as `user_record`, `chat_record`."""
+    """Keeps the user and chat rows current and hands them to what follows as `user_record`, `chat_record`.
 
-    def __init__(self, users: UserRepo, chats: ChatRepo, clock: Clock) -> None:
+    Both are idempotent upserts, written at once rather than inside the update's unit of work: a replay writes the
+    same again, and an update that writes nothing else never has to take the database writer."""
+
+    def __init__(self, db: Database, users: UserRepo, chats: ChatRepo, clock: Clock) -> None:
+        self._db = db
         self._users = users
         self._chats = chats
         self._clock = clock
@@ -64,10 +69,11 @@ class UpdateContextMiddleware(BaseMiddleware):
         assert isinstance(event, Update)
         chat, user = event_chat_and_user(event)
         now = self._clock.now()
-        if user is not None and not user.is_bot:
-            data["user_record"] = await self._users.touch(user.id, user.language_code, now)
-        if chat is not None and chat.type != "private":
-            data["chat_record"] = await self._chats.touch(chat.id, chat.type, chat.title, now)
+        with self._db.outside_unit_of_work():
+            if user is not None and not user.is_bot:
+                data["user_record"] = await self._users.touch(user.id, user.language_code, now)
+            if chat is not None and chat.type != "private":
+                data["chat_record"] = await self._chats.touch(chat.id, chat.type, chat.title, now)
         return await handler(event, data)
 
 

@@ -1,9 +1,10 @@
 """The single lane for every push the bot makes on its own (prompts, reminders, digests, notices).
 
 Telegram's limits: about 30 messages a second overall, 20 a minute in one group, about 1 a second in one
-chat. Each chat has its own queue and worker, so a chat that is paused (a 429) or gone (a 403) never holds
-up the others; one global spacing keeps the total under the overall ceiling. Time is injected (a monotonic
-clock and a sleep function) so tests drive it without waiting.
+chat. Each chat has its own queue and worker, so a chat that is paused (a 429, waited out by the session's
+retries in bot/telegram_retries.py) or gone (a 403) never holds up the others; one global spacing keeps the
+total under the overall ceiling. Time is injected (a monotonic clock and a sleep function) so tests drive it
+without waiting.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from contextvars import Context
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,9 +24,6 @@ from aiogram.exceptions import (
     TelegramAPIError,
     TelegramForbiddenError,
     TelegramMigrateToChat,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
 )
 from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 
@@ -39,13 +38,6 @@ GROUP_WINDOW_SECONDS = 60.0
 CHAT_INTERVAL_SECONDS = 1.05
 # Margin added to a sliding-window wait, so clock skew between us and the server never trips the limit.
 WINDOW_MARGIN_SECONDS = 0.5
-# A message is tried this many times through network and 5xx errors before it is given up and logged. A 429 is
-# flow control, not a failure: it is waited out however often it comes.
-MAX_ATTEMPTS = 6
-# Wait before retrying a network or server error (doubles each time).
-NETWORK_RETRY_SECONDS = 1.0
-# A 429 asking for more than this is not waited out in-line; the message is given up (logged).
-RETRY_AFTER_MAX_SECONDS = 120
 
 Monotonic = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -73,7 +65,6 @@ class _Item:
     markup: InlineKeyboardMarkup | None
     reply_to: int | None
     future: asyncio.Future[Delivery]
-    attempts: int = 0
     before_first_try: Callable[[], Awaitable[None]] | None = None
 
 
@@ -83,7 +74,6 @@ class _ChatLane:
     queue: deque[_Item] = field(default_factory=deque)
     sent: deque[float] = field(default_factory=deque)  # send times within the group window
     last_sent: float | None = None
-    paused_until: float = 0.0
     task: asyncio.Task[None] | None = None
 
     @property
@@ -118,7 +108,6 @@ class Outbound:
         self.on_forbidden: ChatGone | None = None
         self.on_migrated: ChatMoved | None = None
         self.sent_count = 0
-        self.retry_after_count = 0
 
     async def send(
         self,
@@ -174,7 +163,9 @@ class Outbound:
             lane = self._lanes[chat_id] = _ChatLane(chat_id)
         lane.queue.append(item)
         if lane.task is None or lane.task.done():
-            lane.task = asyncio.create_task(self._drain(lane), name=f"outbound-{chat_id}")
+            # A context of its own: a worker first started by an update's handler serves later pushes too, and must
+            # not carry that update's unit of work (or log context) along.
+            lane.task = asyncio.create_task(self._drain(lane), name=f"outbound-{chat_id}", context=Context())
 
     async def _drain(self, lane: _ChatLane) -> None:
         try:
@@ -195,13 +186,13 @@ class Outbound:
             return True
         now = self._now()
         last = lane.last_sent or 0.0
-        return now - last >= GROUP_WINDOW_SECONDS and now >= lane.paused_until
+        return now - last >= GROUP_WINDOW_SECONDS
 
     async def _wait_for_chat(self, lane: _ChatLane) -> None:
         """Sleep until this chat may receive another message."""
         while True:
             now = self._now()
-            ready = lane.paused_until
+            ready = now
             if lane.last_sent is not None:
                 ready = max(ready, lane.last_sent + self._chat_interval)
             if lane.is_group:
@@ -248,16 +239,6 @@ class Outbound:
                     else None
                 ),
             )
-        except TelegramRetryAfter as error:
-            self.retry_after_count += 1
-            self._record(lane)
-            if error.retry_after > RETRY_AFTER_MAX_SECONDS:
-                log.warning("chat %s: message given up after a 429 (retry_after=%s)", lane.chat_id, error.retry_after)
-                self._finish(lane, Delivery(lane.chat_id, error="retry_after"))
-                return
-            log.info("chat %s: 429, retrying in %s s", lane.chat_id, error.retry_after)
-            lane.paused_until = self._now() + error.retry_after
-            return  # the item stays first in the queue
         except TelegramForbiddenError as error:
             log.info("chat %s: 403 (%s); the chat is marked inactive", lane.chat_id, error.message)
             self._fail_all(lane, Delivery(lane.chat_id, forbidden=True, error=error.message))
@@ -273,24 +254,19 @@ class Outbound:
             lane.queue.popleft()
             moved = list(lane.queue)
             lane.queue.clear()
+            # Queued under the new id first: whoever waits for these messages (an update's handler holding the
+            # database writer, say) must not wait on the database write below.
+            for pending in (item, *moved):
+                self._enqueue(new_id, pending)
             if self.on_migrated is not None:
                 try:
                     await self.on_migrated(lane.chat_id, new_id)
                 except Exception:
                     log.exception("moving chat %s to %s failed", lane.chat_id, new_id)
-            item.attempts = 0
-            for pending in (item, *moved):
-                self._enqueue(new_id, pending)
             return
-        except (TelegramNetworkError, TelegramServerError) as error:
-            item.attempts += 1
-            if item.attempts >= MAX_ATTEMPTS:
-                log.warning("chat %s: message given up after %s attempts: %s", lane.chat_id, item.attempts, error)
-                self._finish(lane, Delivery(lane.chat_id, error=str(error)))
-                return
-            lane.paused_until = self._now() + NETWORK_RETRY_SECONDS * 2 ** (item.attempts - 1)
-            return
-        except TelegramAPIError as error:  # a bad request and the rest: this message only
+        except TelegramAPIError as error:
+            # A bad request, or a 429/5xx/network error the session's retries (bot/telegram_retries.py) gave up on:
+            # this message only.
             log.warning("chat %s: message refused: %s", lane.chat_id, error)
             self._record(lane)
             self._finish(lane, Delivery(lane.chat_id, error=str(error)))

@@ -7,13 +7,13 @@ start-up and shutdown hooks as polling; only the way updates arrive differs.
 from __future__ import annotations
 
 import asyncio
+import hmac
+import json
 import logging
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
-from aiogram import Bot, Dispatcher
-from aiogram.types import Update
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 
 from bot.signals import stop_on_signals
@@ -25,24 +25,55 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HEALTH_PATH = "/health"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 HEALTH_DB_TIMEOUT_SECONDS = 2.0
 # Telegram opens up to this many connections at once; SQLite behind one connection gains nothing from more.
 MAX_CONNECTIONS = 40
 
 
-class IntakeRequestHandler(SimpleRequestHandler):
-    """Each posted update is stored, handled, then answered: Telegram re-sends one whose request failed, and the
-    intake skips it if it was stored before; one stored but cut off by a crash is handled after the restart."""
+class IntakeRequestHandler:
+    """Each posted update is stored raw, given its first attempt, then answered: Telegram re-sends one whose request
+    failed, and the intake skips it if it was stored before; one stored but cut off by a crash is handled after the
+    restart. A body that is not an update is answered 400 (Telegram would re-send a 500 for hours); a wrong secret,
+    401. Only a database that refuses to store it gets a 500, a bounded number of times (see UpdateIntake.accept)."""
 
-    def __init__(self, intake: UpdateIntake, dispatcher: Dispatcher, bot: Bot, secret_token: str) -> None:
-        super().__init__(dispatcher, bot, handle_in_background=False, secret_token=secret_token)
+    def __init__(self, intake: UpdateIntake, secret_token: str) -> None:
         self.intake = intake
+        self._secret = secret_token.encode()
 
-    async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
-        update = Update.model_validate(await request.json(loads=bot.session.json_loads), context={"bot": bot})
-        for fresh in await self.intake.accept([update]):
-            await self.intake.handle(fresh)
-        return web.json_response({}, dumps=bot.session.json_dumps)
+    def register(self, web_app: web.Application, path: str) -> None:
+        web_app.router.add_post(path, self.handle)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if not self._secret_matches(request.headers.get(SECRET_HEADER, "")):
+            return web.json_response({"ok": False, "description": "Unauthorized"}, status=401)
+        try:
+            body = json.loads(await request.read())
+        except (ValueError, UnicodeDecodeError):
+            return _bad_request("the body is not JSON")
+        if not isinstance(body, dict) or type(body.get("update_id")) is not int:
+            return _bad_request("the body is not an update")
+        try:
+            fresh = await self.intake.accept([body])
+        except Exception as error:
+            log.error("update %s could not be stored: %s: %s; Telegram will send it again",
+                      body["update_id"], type(error).__name__, error)
+            return web.json_response({"ok": False}, status=500)
+        for update in fresh:
+            await self.intake.handle(update)
+        return web.json_response({})
+
+    def _secret_matches(self, sent: str) -> bool:
+        try:
+            candidate = sent.encode("ascii")
+        except UnicodeEncodeError:
+            return False
+        return hmac.compare_digest(candidate, self._secret)
+
+
+def _bad_request(why: str) -> web.Response:
+    log.warning("webhook request refused: %s", why)
+    return web.json_response({"ok": False, "description": f"Bad Request: {why}"}, status=400)
 
 
 class WebhookServer:
@@ -53,7 +84,7 @@ class WebhookServer:
         self.settings = app.settings
         self.web_app = web.Application()
         assert app.intake is not None
-        handler = IntakeRequestHandler(app.intake, app.dispatcher, app.bot, self.settings.webhook_secret_token())
+        handler = IntakeRequestHandler(app.intake, self.settings.webhook_secret_token())
         # setup_application first: on shutdown, the dispatcher's hooks run before the bot's session is closed.
         setup_application(self.web_app, app.dispatcher, bot=app.bot)
         handler.register(self.web_app, path=self.settings.webhook_path())
@@ -83,13 +114,17 @@ class WebhookServer:
         await self.runner.cleanup()
 
     async def health(self, request: web.Request) -> web.Response:
-        """200 with {"ok": true, "db": true, "scheduler": true} when all is well, else 503 with the same keys."""
+        """200 with {"ok": true, "db": true, "scheduler": true, "set_aside": n} when all is well, else 503 with the
+        same keys; `set_aside` counts the updates given up on (see README, "Updates that cannot be handled")."""
         db_ok = False
         with suppress(Exception):
             value = await asyncio.wait_for(self.app.db.fetchval("SELECT 1"), HEALTH_DB_TIMEOUT_SECONDS)
             db_ok = value == 1
         scheduler_ok = bool(self.app.scheduler.running)
         body: dict[str, Any] = {"ok": db_ok and scheduler_ok, "db": db_ok, "scheduler": scheduler_ok}
+        if self.app.intake is not None:
+            with suppress(Exception):
+                body["set_aside"] = await self.app.intake.set_aside_count()
         return web.json_response(body, status=200 if body["ok"] else 503)
 
 

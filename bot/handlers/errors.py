@@ -12,6 +12,7 @@ from aiogram.utils.i18n import I18n
 
 from bot import texts
 from bot.i18n import LocaleResolver, event_chat_and_user
+from bot.intake import UpdateOutcome
 
 log = logging.getLogger("bot.errors")
 
@@ -24,8 +25,16 @@ STALE_MESSAGE_REFUSALS = (
 )
 
 
-async def on_error(event: ErrorEvent, bot: Bot, i18n: I18n, locale_resolver: LocaleResolver) -> bool:
-    """Any exception a handler let through."""
+async def on_error(
+    event: ErrorEvent,
+    bot: Bot,
+    i18n: I18n,
+    locale_resolver: LocaleResolver,
+    update_outcome: UpdateOutcome | None = None,
+) -> bool:
+    """Any exception a handler let through. Telegram's refusals that only mean "nothing to do" end the update as
+    handled; anything else fails it, so the intake rolls its writes back and tries again (the person hears about it
+    once, on the last attempt)."""
     update = event.update
     if isinstance(event.exception, TelegramBadRequest) and "message is not modified" in event.exception.message:
         # A double tap, or a button of an older screen: the message already shows exactly this.
@@ -45,14 +54,19 @@ async def on_error(event: ErrorEvent, bot: Bot, i18n: I18n, locale_resolver: Loc
         # fix and no one to tell; not an error of the bot.
         log.info("update %s: chat is closed to the bot: %s", update.update_id, event.exception.message)
         return True
-    log.error(
+    if update_outcome is not None:
+        update_outcome.failed(event.exception)
+    final = update_outcome is None or update_outcome.final
+    log.log(
+        logging.ERROR if final else logging.WARNING,
         "update %s failed: %s: %s",
         update.update_id,
         type(event.exception).__name__,
         event.exception,
-        exc_info=event.exception,
+        exc_info=event.exception if final else None,
     )
-    await _tell(event, bot, i18n, locale_resolver, texts.something_went_wrong)
+    if final:
+        await _tell(event, bot, i18n, locale_resolver, texts.something_went_wrong)
     return True
 
 

@@ -1,14 +1,26 @@
-"""Updates as they arrive: written down before Telegram is told, marked once handled."""
+"""Updates as they arrive: written down (raw, as Telegram sent them) before Telegram is told, marked once handled,
+or set aside with a reason when they cannot be handled."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.storage.db import Database
 
 # Telegram keeps an unconfirmed update for at most 24 hours; a week of handled ids is plenty.
 KEEP_HANDLED_FOR = timedelta(days=7)
+# Set-aside updates stay for an operator to look at for longer.
+KEEP_SET_ASIDE_FOR = timedelta(days=30)
+REASON_MAX_CHARS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class PendingUpdate:
+    update_id: int
+    payload: str
+    attempts: int
 
 
 class ReceivedUpdates:
@@ -16,7 +28,7 @@ class ReceivedUpdates:
         self._db = db
 
     async def record(self, updates: Sequence[tuple[int, str]], now: datetime) -> set[int]:
-        """Store (update_id, JSON) pairs not seen before, in one transaction; returns the ids that were new."""
+        """Store (update_id, raw JSON) pairs not seen before, in one transaction; returns the ids that were new."""
         if not updates:
             return set()
         ids = [update_id for update_id, _ in updates]
@@ -33,19 +45,44 @@ class ReceivedUpdates:
         return {update_id for update_id, _, _ in fresh}
 
     async def mark_handled(self, update_id: int, now: datetime) -> None:
+        """Inside the update's unit of work: committed with the handler's writes, or not at all."""
         await self._db.execute(
             "UPDATE received_updates SET handled_at = ?, payload = NULL WHERE update_id = ?",
             (now.isoformat(), update_id),
         )
 
-    async def unhandled(self) -> list[tuple[int, str]]:
-        """Updates received before a crash and never handled, oldest first."""
-        rows = await self._db.fetchall(
-            "SELECT update_id, payload FROM received_updates WHERE handled_at IS NULL ORDER BY update_id"
+    async def failed_attempt(self, update_id: int, error: str) -> int:
+        """Count one more failed attempt (after its unit of work was rolled back); returns the attempts so far."""
+        value = await self._db.fetchval(
+            "UPDATE received_updates SET attempts = attempts + 1, last_error = ? WHERE update_id = ? "
+            "RETURNING attempts",
+            (error[:REASON_MAX_CHARS], update_id),
         )
-        return [(row[0], row[1]) for row in rows]
+        return int(value or 0)
+
+    async def set_aside(self, update_id: int, reason: str, now: datetime) -> None:
+        """Give up on an update: kept with its payload and reason, never replayed."""
+        await self._db.execute(
+            "UPDATE received_updates SET set_aside_at = ?, set_aside_reason = ? WHERE update_id = ?",
+            (now.isoformat(), reason[:REASON_MAX_CHARS], update_id),
+        )
+
+    async def set_aside_count(self) -> int:
+        return int(await self._db.fetchval("SELECT count(*) FROM received_updates WHERE set_aside_at IS NOT NULL"))
+
+    async def unhandled(self) -> list[PendingUpdate]:
+        """Updates received before a crash and neither handled nor set aside, oldest first."""
+        rows = await self._db.fetchall(
+            "SELECT update_id, payload, attempts FROM received_updates "
+            "WHERE handled_at IS NULL AND set_aside_at IS NULL ORDER BY update_id"
+        )
+        return [PendingUpdate(row[0], row[1], row[2]) for row in rows]
 
     async def prune(self, now: datetime) -> int:
-        return await self._db.execute_rowcount(
+        handled = await self._db.execute_rowcount(
             "DELETE FROM received_updates WHERE handled_at < ?", ((now - KEEP_HANDLED_FOR).isoformat(),)
         )
+        set_aside = await self._db.execute_rowcount(
+            "DELETE FROM received_updates WHERE set_aside_at < ?", ((now - KEEP_SET_ASIDE_FOR).isoformat(),)
+        )
+        return handled + set_aside

@@ -52,6 +52,7 @@ async def test_every_message_arrives_once_in_order_and_every_429_is_waited_out(
     telegram.now = lambda: 1_800_000_000 + clock.monotonic()  # type: ignore[method-assign]
     telegram.throttle(HARD)
     lane = Outbound(running_bot.app.bot, monotonic=clock.monotonic, sleep=clock.sleep)
+    running_bot.app.retries.sleep = clock.sleep  # the session waits out each 429 on the same fast time
 
     groups = [telegram.group(f"Pilot {n}") for n in range(3)]
     people = [telegram.private_user(f"Creator{n}", language_code="en") for n in range(3)]

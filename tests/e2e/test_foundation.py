@@ -184,13 +184,20 @@ async def test_a_failing_handler_gets_a_localized_apology_and_the_error_is_logge
         raise RuntimeError("boom in help")
 
     monkeypatch.setattr(texts, "help_private", broken)
+    monkeypatch.setattr("bot.intake.RETRY_DELAYS_SECONDS", (0.02,))
     user = telegram.private_user("Ivan", language_code="ru")
     reaction = await user.send("/help")
+    # Tried MAX_HANDLING_ATTEMPTS times, rolled back each time; the person hears about it once, at the end.
+    assert [m.text for m in reaction.messages].count(reaction.messages[-1].text) == 1
     assert "Ваши данные в сохранности" in reaction.text
-    running_bot.allowed_errors = 1
+    running_bot.allowed_errors = 2
     errors = bot_logs.errors()
-    assert len(errors) == 1 and f"update {reaction.update_id} failed" in errors[0]
+    assert len(errors) == 2 and f"update {reaction.update_id} failed" in errors[0]
     assert "boom in help" in errors[0]
+    assert f"update {reaction.update_id} set aside: failed 3 times" in errors[1]
+    rows = await running_bot.query(
+        "SELECT attempts, set_aside_reason FROM received_updates WHERE update_id = ?", (reaction.update_id,))
+    assert rows[0][0] == 3 and "boom in help" in rows[0][1]
 
 
 async def test_main_menu_buttons_lead_somewhere(telegram: FakeTelegram, running_bot: RunningBot) -> None:

@@ -153,7 +153,7 @@ async def test_only_requests_with_the_secret_header_are_handled(
 async def test_health_reports_db_and_scheduler(webhook_bot: WebhookBot) -> None:
     async with aiohttp.ClientSession() as http, http.get(webhook_bot.base + "/health") as response:
         assert response.status == 200
-        assert await response.json() == {"ok": True, "db": True, "scheduler": True}
+        assert await response.json() == {"ok": True, "db": True, "scheduler": True, "set_aside": 0}
 
 
 async def test_stop_keeps_the_webhook_and_runs_the_shutdown_hooks(

@@ -35,16 +35,29 @@ async def test_received_updates_are_new_once_and_replayed_until_handled(db: Data
     received = ReceivedUpdates(db)
     assert await received.record([(1, '{"update_id": 1}'), (2, '{"update_id": 2}')], NOW) == {1, 2}
     assert await received.record([(2, '{"update_id": 2}'), (3, '{"update_id": 3}')], NOW) == {3}
-    assert await received.unhandled() == [(1, '{"update_id": 1}'), (2, '{"update_id": 2}'),
-                                          (3, '{"update_id": 3}')]
+    assert [(u.update_id, u.payload) for u in await received.unhandled()] == [
+        (1, '{"update_id": 1}'), (2, '{"update_id": 2}'), (3, '{"update_id": 3}')]
     await received.mark_handled(2, NOW)
-    assert [update_id for update_id, _ in await received.unhandled()] == [1, 3]
+    assert [u.update_id for u in await received.unhandled()] == [1, 3]
     assert await db.fetchval("SELECT payload FROM received_updates WHERE update_id = 2") is None
     assert await received.record([(2, '{"update_id": 2}')], NOW) == set()  # handled: still known
 
     assert await received.prune(NOW + KEEP_HANDLED_FOR - timedelta(minutes=1)) == 0
     assert await received.prune(NOW + KEEP_HANDLED_FOR + timedelta(minutes=1)) == 1  # only the handled one
-    assert [update_id for update_id, _ in await received.unhandled()] == [1, 3]
+    assert [u.update_id for u in await received.unhandled()] == [1, 3]
+
+
+async def test_a_failing_update_counts_its_attempts_and_once_set_aside_is_never_replayed(db: Database) -> None:
+    received = ReceivedUpdates(db)
+    await received.record([(1, '{"update_id": 1}'), (2, '{"update_id": 2}')], NOW)
+    assert await received.failed_attempt(1, "RuntimeError: boom") == 1
+    assert await received.failed_attempt(1, "RuntimeError: boom") == 2
+    assert [(u.update_id, u.attempts) for u in await received.unhandled()] == [(1, 2), (2, 0)]
+    await received.set_aside(1, "failed 2 times", NOW)
+    assert [u.update_id for u in await received.unhandled()] == [2]
+    assert await received.set_aside_count() == 1
+    row = await db.fetchone("SELECT payload, set_aside_reason FROM received_updates WHERE update_id = 1")
+    assert tuple(row) == ('{"update_id": 1}', "failed 2 times")  # kept for an operator to look at
 
 
 async def test_fsm_cache_reads_what_was_written_and_forgets_deleted_rows(db: Database) -> None:
