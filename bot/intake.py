@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +28,7 @@ from aiogram.utils.backoff import Backoff, BackoffConfig
 from pydantic import ValidationError
 
 from bot.clock import Clock
+from bot.i18n import event_chat_and_user
 from bot.middlewares import InFlight
 from bot.storage.db import Database
 from bot.storage.fsm import SQLiteStorage, UpdateChanges
@@ -78,6 +79,39 @@ class UpdateOutcome:
         self.failure = error
 
 
+class KeyedLocks:
+    """One lock per person: their updates are handled one after another *including the commit*. aiogram's event
+    isolation is released when the handler returns, before the unit of work commits, so a person's next update (a
+    replay batch, or a quick tap on the reply that has already arrived) could otherwise read the database from
+    before their previous one."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: dict[int, int] = {}
+
+    @contextlib.asynccontextmanager
+    async def held(self, key: int | None) -> AsyncIterator[None]:
+        if key is None:
+            yield
+            return
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key], self._locks[key]
+
+
+def _person_of(update: Update) -> int | None:
+    chat, user = event_chat_and_user(update)
+    if user is not None:
+        return user.id
+    return chat.id if chat is not None else None
+
+
 class HandlerFailed(Exception):
     """Raised inside the unit of work to roll it back."""
 
@@ -93,6 +127,7 @@ class UpdateIntake:
         self._clock = clock
         self._inflight = inflight
         self._tasks: set[asyncio.Task[None]] = set()
+        self._in_turn = KeyedLocks()
         self._store_failures = 0
         self.unstorable = 0  # updates given up before they could be stored (no id, or the database refused them)
 
@@ -192,7 +227,7 @@ class UpdateIntake:
         outcome = UpdateOutcome(final=update.attempts + 1 >= MAX_HANDLING_ATTEMPTS)
         changed = UpdateChanges()
         try:
-            async with self._db.unit_of_work():
+            async with self._in_turn.held(_person_of(parsed)), self._db.unit_of_work():
                 with self._conversations.changes_of_one_update() as changed:
                     try:
                         await self._dispatcher.feed_update(self._bot, parsed, update_outcome=outcome)
