@@ -226,7 +226,7 @@ def press(data: str | None) -> CallbackQuery:
     return CallbackQuery(id="1", from_user=user, chat_instance="c", data=data)
 
 
-async def test_a_stored_update_that_cannot_be_read_is_dropped_not_replayed_forever(tmp_path: Path) -> None:
+async def test_a_stored_update_that_cannot_be_read_is_set_aside_not_replayed_forever(tmp_path: Path) -> None:
     settings = load_settings(bot_token="123456:" + "A" * 35, bot_api_url="http://127.0.0.1:9",
                              database_path=tmp_path / "most.db", backup_dir=tmp_path / "backups")
     app = await build_app(settings)
@@ -235,7 +235,9 @@ async def test_a_stored_update_that_cannot_be_read_is_dropped_not_replayed_forev
         await received.record([(7, '{"update_id": "not a number"}')], NOW)
         assert app.intake is not None
         assert await app.intake.replay() == 1
+        assert await app.inflight.wait_idle(10)  # parsed, and set aside, in the update's own task
         assert await received.unhandled() == []
+        assert await app.intake.set_aside_count() == 1
     finally:
         await app.db.close()
         await app.bot.session.close()
