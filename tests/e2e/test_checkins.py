@@ -435,3 +435,33 @@ async def test_answers_to_a_copy_of_the_prompt_sent_after_a_lost_reply_count(
     assert "Two videos" in digest and "captions" in digest and "nothing real" not in digest
     assert await running_bot.query(
         "SELECT COUNT(*) FROM checkin_digest_parts WHERE sent_at IS NULL OR text IS NOT NULL") == [(0,)]
+
+
+async def test_a_reminder_a_crash_caught_in_flight_is_sent_after_the_restart(
+    telegram: FakeTelegram, running_bot: RunningBot, clock
+) -> None:
+    anna, group = await partnership(telegram, "en")
+    bob = telegram.private_user("Bob", language_code="en")
+    group.add_member(bob, "member")
+    await group.add_bot(by=anna)
+    await set_up(group, anna, "BlueWave", "Wednesday", "10:30", "New York", "24 hours", None)
+    clock.set(datetime(2026, 11, 25, 15, 30, tzinfo=UTC))
+    assert (await running_bot.app.run_checkin_jobs()).prompts == 1
+    reminders = lambda: [m for m in group.messages() if "Halfway to the digest" in (m.text or "")]  # noqa: E731
+
+    # The reminder's request was about to leave when the process died: attempted, never settled.
+    await running_bot.stop()
+    clock.set(datetime(2026, 11, 26, 3, 31, tzinfo=UTC))
+    await running_bot.start()
+    await running_bot.app.checkin_startup
+    assert len(reminders()) == 1
+    await running_bot.app.db.execute("UPDATE checkin_rounds SET reminder_settled_at = NULL, reminder_message_id = NULL")
+    assert (await running_bot.app.run_checkin_jobs()).reminders == 1
+    assert len(reminders()) == 2  # at least once: the copy the database could not know about, and this one
+    await running_bot.restart()
+    await running_bot.app.checkin_startup
+    assert (await running_bot.app.run_checkin_jobs()).reminders == 0  # settled now: never again
+    assert len(reminders()) == 2
+    [(settled, message_id)] = await running_bot.query("SELECT reminder_settled_at, reminder_message_id "
+                                                      "FROM checkin_rounds")
+    assert settled is not None and message_id == reminders()[-1].message_id
