@@ -570,9 +570,10 @@ class CheckinService:
         parts = await self.checkins.digest_due(round_.id)
         if not parts:
             return False
-        if any(part.attempted for part in parts):
-            log.warning("check-in digest of round %s (chat %s): part %s was being sent at a crash and may have "
-                        "arrived; sent again", round_.id, round_.chat_id, parts[0].part_no + 1)
+        for part in parts:
+            if part.attempted:
+                log.warning("check-in digest of round %s (chat %s): part %s was being sent at a crash and may have "
+                            "arrived; sent again", round_.id, round_.chat_id, part.part_no + 1)
         chat_id = round_.chat_id
         for part in parts:
             delivery = await self._outbound.send(chat_id, part.text, before_first_try=self._part_attempted(part))
