@@ -1,7 +1,25 @@
 """The weekly check-in's jobs: prompts at the set local time, the halfway reminder, the digest, and what
 happens when a group is gone or moved. Everything is derived from the database each time it runs (at
-start-up, on each schedule's CronTrigger, and every minute), so a restart never loses or repeats a prompt.
-Also the texts these pushes carry, and the communication-health lines for the partner card.
+start-up, on each schedule's CronTrigger, and every minute). Also the texts these pushes carry, and the
+communication-health lines for the partner card.
+
+Pushes survive crashes, at least once (issue 13):
+- A prompt's round is claimed in the database before anything is sent, marked when its request is about to
+  leave (`attempted_at`) and marked sent with Telegram's answer. `resume_interrupted`, at start-up before any
+  new round, sends again every prompt a crash left 'sending' within MISSED_PROMPT_GRACE: one only queued is sent
+  once; one caught in flight may already be in the group, so the group may get a second copy — at-least-once,
+  because a lost prompt is worse than a repeated one, and answers to either copy count (replies are matched by
+  the round's token in the replied-to message's button, not only by the stored message id). Older ones are
+  recorded as failed, like a prompt missed while down. A prompt the database knows was delivered is never sent
+  again.
+- A round is closed in the same transaction that queues its digest (checkin_digest_parts); each part is marked
+  attempted and then sent. Every run (and so every start-up) sends the parts not confirmed yet, in order: a
+  restart continues a multi-part digest where the database knows it stopped, repeating at most the one part
+  that was in flight.
+- The reminder likewise: attempted, then settled; one attempted but not settled is sent again while still due.
+- What Telegram refused for good (after the session's retries) is recorded — a failed round, a given-up digest
+  part, a settled reminder — and logged, not retried; only a fate the bot never learned (a kill, a shutdown that
+  closed the lane) is.
 """
 
 from __future__ import annotations
@@ -10,6 +28,7 @@ import asyncio
 import contextlib
 import html
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +36,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from apscheduler.jobstores.base import JobLookupError
@@ -50,7 +69,7 @@ from bot.outbound import Outbound
 from bot.reminders import manager_locale
 from bot.storage.campaigns import CampaignRepo
 from bot.storage.chats import ChatRepo
-from bot.storage.checkins import CheckinRepo, Round, Schedule, StoredAnswer
+from bot.storage.checkins import CheckinRepo, DigestPart, Round, Schedule, StoredAnswer
 from bot.storage.partners import PartnerRepo
 from bot.storage.users import UserRepo
 from bot.telegram_limits import split_html_lines
@@ -67,6 +86,8 @@ SWEEP_JOB_ID = "checkin-sweep"
 # How much of one answer field the digest quotes; the full text stays in the database.
 DIGEST_QUOTE_MAX = 300
 DEEP_LINK_PREFIX = "ci_"
+# The round's token in a deep link under a prompt or reminder (any copy of it): https://t.me/<bot>?start=ci_<token>
+DEEP_LINK_TOKEN = re.compile(rf"[?&]start={DEEP_LINK_PREFIX}([A-Za-z0-9_-]+)")
 
 
 # ---- texts ---------------------------------------------------------------------------------------------
@@ -112,6 +133,30 @@ def hours_text(hours: int) -> str:
 
 def deep_link(username: str, token: str) -> str:
     return f"https://t.me/{username}?start={DEEP_LINK_PREFIX}{token}"
+
+
+def token_in(message: Message) -> str | None:
+    """The round token a bot message carries in its deep-link button (or a link in its text), if any."""
+    urls = [
+        button.url
+        for row in (message.reply_markup.inline_keyboard if message.reply_markup else [])
+        for button in row
+        if button.url
+    ]
+    urls += [entity.url for entity in message.entities or [] if entity.url]
+    urls.append(message.text or "")
+    for url in urls:
+        match = DEEP_LINK_TOKEN.search(url)
+        if match:
+            return match.group(1)
+    return None
+
+
+def answer_button(username: str, token: str) -> InlineKeyboardMarkup:
+    """Under the reminder: the same way in as the prompt's, so a reply to any copy of it finds its round too."""
+    b = ButtonGrid()
+    b.button(text=_("✍️ Answer in private"), url=deep_link(username, token))
+    return b.as_markup()
 
 
 def prompt_message(
@@ -364,18 +409,20 @@ class CheckinService:
             log.exception("check-in jobs failed")
 
     async def run_due(self) -> DueReport:
-        """Digests, then reminders, then prompts that are due at clock.now(); each at most once."""
+        """Digests a crash cut off, new digests, reminders, then prompts that are due at clock.now()."""
         async with self._lock:
             report = DueReport()
             if self._closed:
                 return report
             now = self._clock.now()
-            for results, counter in (
-                (await self._each(self._digest, await self.checkins.rounds_due_for_digest(now)), "digests"),
-                (await self._each(self._remind, await self.checkins.rounds_due_for_reminder(now)), "reminders"),
-                (await self._each(lambda s: self._prompt(s, now), await self.checkins.due_schedules(now)), "prompts"),
+            for counter, job, items in (
+                ("digests", self._deliver_digest, await self.checkins.rounds_with_digest_due()),
+                ("digests", self._digest, await self.checkins.rounds_due_for_digest(now)),
+                ("reminders", self._remind, await self.checkins.rounds_due_for_reminder(now)),
+                ("prompts", lambda s: self._prompt(s, now), await self.checkins.due_schedules(now)),
             ):
-                setattr(report, counter, sum(1 for r in results if r is True))
+                results = await self._each(job, items)
+                setattr(report, counter, getattr(report, counter) + sum(1 for r in results if r is True))
                 report.skipped += sum(1 for r in results if r is None)
             return report
 
@@ -406,18 +453,25 @@ class CheckinService:
         return await self._send_prompt(claimed, schedule)
 
     async def resume_interrupted(self) -> DueReport:
-        """At start-up, before any new round: prompts a crash caught still queued are sent now; one caught in
-        flight may have reached its group, so it is not sent twice but logged and closed as failed."""
+        """At start-up, before any new round: every prompt a crash left unsent or unconfirmed is sent (again).
+
+        One caught queued is sent once; one caught in flight may already be in its group and may arrive twice
+        (at-least-once: answers to either copy count). One claimed longer ago than MISSED_PROMPT_GRACE is too late,
+        as a prompt missed while down is, and is recorded as failed. See the module docstring."""
         report = DueReport()
-        queued, in_flight = await self.checkins.interrupted_rounds(self._clock.now() - MISSED_PROMPT_GRACE)
+        since = self._clock.now() - MISSED_PROMPT_GRACE
+        expired = await self.checkins.expire_interrupted(since)
+        if expired:
+            log.warning("%d check-in prompts a crash left unsent are too late now; recorded as failed", expired)
+        queued, in_flight = await self.checkins.interrupted_rounds(since)
         for round_ in in_flight:
-            log.warning("check-in prompt of round %s (chat %s) was being sent at a crash and may not have arrived; "
-                        "not sent again", round_.id, round_.chat_id)
-            await self.checkins.mark_failed(round_.id)
-        results = await self._each(lambda round_: self._send_prompt(round_), queued)
+            log.warning("check-in prompt of round %s (chat %s) was being sent at a crash and may have arrived; "
+                        "sent again (answers to either copy count)", round_.id, round_.chat_id)
+        results = await self._each(lambda round_: self._send_prompt(round_), [*queued, *in_flight])
         report.prompts = sum(1 for r in results if r is True)
-        if queued:
-            log.info("%d check-in prompts queued at a crash sent after the restart", report.prompts)
+        if queued or in_flight:
+            log.info("%d of %d check-in prompts a crash interrupted sent after the restart",
+                     report.prompts, len(queued) + len(in_flight))
         return report
 
     async def _send_prompt(self, claimed: Round, schedule: Schedule | None = None) -> bool:
@@ -436,26 +490,41 @@ class CheckinService:
             await self.checkins.mark_attempted(claimed.id, self._clock.now())
 
         delivery = await self._outbound.send(schedule.chat_id, text, reply_markup=markup, before_first_try=attempted)
+        if delivery.interrupted:
+            return False  # still 'sending': the restart sends it
         if not delivery.ok:
+            log.warning("check-in prompt of round %s (chat %s) refused: %s; recorded as failed",
+                        claimed.id, schedule.chat_id, delivery.error)
             await self.checkins.mark_failed(claimed.id)
             return False
         await self.checkins.mark_sent(claimed.id, delivery.message_id or 0, self._clock.now(), schedule.digest_hours)
         return True
 
     async def _remind(self, round_: Round) -> bool:
-        if not await self.checkins.claim_reminder(round_.id, self._clock.now()):
-            return False
+        """The halfway nudge, once it is settled; one a crash caught unsettled is sent again while still due."""
         entries = await self.roster(round_)
         answered = sum(1 for e in entries if e.status is MemberStatus.ANSWERED)
         expected = sum(1 for e in entries if e.status is not MemberStatus.AWAY)
         if expected and answered >= expected:
+            await self.checkins.settle_reminder(round_.id, self._clock.now())
             return False  # everyone has answered: nobody to nudge
         locale = await self.locale_of(round_.chat_id)
+        username = await self.username()
         with self._i18n.context(), self._i18n.use_locale(locale):
-            text = reminder_text(answered, expected)
-        delivery = await self._outbound.send(round_.chat_id, text, reply_to=round_.prompt_message_id)
-        if delivery.ok and delivery.message_id:
-            await self.checkins.set_reminder_message(round_.id, delivery.message_id)
+            text, markup = reminder_text(answered, expected), answer_button(username, round_.token)
+
+        async def attempted() -> None:
+            await self.checkins.mark_reminder_attempted(round_.id, self._clock.now())
+
+        delivery = await self._outbound.send(
+            round_.chat_id, text, reply_markup=markup, reply_to=round_.prompt_message_id, before_first_try=attempted
+        )
+        if delivery.interrupted:
+            return False  # unsettled: sent at the next run after the restart
+        if not delivery.ok:
+            log.warning("check-in reminder of round %s (chat %s) refused: %s", round_.id, round_.chat_id,
+                        delivery.error)
+        await self.checkins.settle_reminder(round_.id, self._clock.now(), delivery.message_id)
         return delivery.ok
 
     async def roster(self, round_: Round, until: datetime | None = None) -> list[RosterEntry]:
@@ -488,14 +557,42 @@ class CheckinService:
             )
 
     async def _digest(self, round_: Round) -> bool:
-        """Close the round (keeping who answered), post the digest, and log a communication gap once."""
+        """Close the round with its digest queued (keeping who answered), log a communication gap once, post it."""
         entries = await self.roster(round_)
-        if not await self.checkins.close_round(round_.id, entries, self._clock.now()):
-            return False
         parts = await self.digest_texts(round_, final=True)
-        deliveries = await self._outbound.send_many(round_.chat_id, parts)
+        if not await self.checkins.close_round(round_.id, entries, parts, self._clock.now()):
+            return False
         await self._feed_campaign_record(round_)
-        return bool(deliveries) and all(d.ok for d in deliveries)
+        return await self._deliver_digest(round_)
+
+    async def _deliver_digest(self, round_: Round) -> bool:
+        """Post the round's digest parts not confirmed yet, in order; True once all of them are in the group."""
+        parts = await self.checkins.digest_due(round_.id)
+        if not parts:
+            return False
+        for part in parts:
+            if part.attempted:
+                log.warning("check-in digest of round %s (chat %s): part %s was being sent at a crash and may have "
+                            "arrived; sent again", round_.id, round_.chat_id, part.part_no + 1)
+        chat_id = round_.chat_id
+        for part in parts:
+            delivery = await self._outbound.send(chat_id, part.text, before_first_try=self._part_attempted(part))
+            if delivery.interrupted:
+                return False  # the rest waits for the restart
+            if not delivery.ok:
+                given_up = await self.checkins.give_up_digest(part, delivery.error or "refused", self._clock.now())
+                log.warning("check-in digest of round %s (chat %s) refused: %s; %d parts given up",
+                            round_.id, chat_id, delivery.error, given_up)
+                return False
+            await self.checkins.mark_part_sent(part, delivery.message_id or 0, self._clock.now())
+            chat_id = delivery.chat_id  # a group that became a supergroup meanwhile
+        return True
+
+    def _part_attempted(self, part: DigestPart) -> Callable[[], Awaitable[None]]:
+        async def attempted() -> None:
+            await self.checkins.mark_part_attempted(part, self._clock.now())
+
+        return attempted
 
     async def post_digest_now(self, chat_id: int) -> bool | None:
         """/digest: the latest round's digest (so far, if still open); None when there is no round yet."""

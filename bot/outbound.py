@@ -53,6 +53,9 @@ class Delivery:
     message_id: int | None = None
     forbidden: bool = False
     error: str | None = None
+    # The lane closed (shutdown) before Telegram answered: the message may or may not have left, nothing refused
+    # it; a caller that must not lose it leaves it for the restart.
+    interrupted: bool = False
 
     @property
     def ok(self) -> bool:
@@ -123,7 +126,7 @@ class Outbound:
         `before_first_try` runs once, right before the first request for this message leaves (after all the
         waiting): a caller that must know whether a crash caught the message queued or in flight records it."""
         if self._closed:
-            return Delivery(chat_id, error="outbound lane closed")
+            return Delivery(chat_id, error="outbound lane closed", interrupted=True)
         future: asyncio.Future[Delivery] = asyncio.get_running_loop().create_future()
         self._enqueue(chat_id, _Item(text, reply_markup, reply_to, future, before_first_try=before_first_try))
         return await future
@@ -152,7 +155,7 @@ class Outbound:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         for lane in self._lanes.values():
-            self._fail_all(lane, Delivery(lane.chat_id, error="outbound lane closed"))
+            self._fail_all(lane, Delivery(lane.chat_id, error="outbound lane closed", interrupted=True))
         self._lanes.clear()
 
     # internals

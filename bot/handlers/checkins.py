@@ -23,6 +23,7 @@ from bot.checkins import (
     CheckinService,
     day_name,
     hours_text,
+    token_in,
     weekly_time_lines,
     zone_label,
 )
@@ -664,11 +665,11 @@ async def setup_button_not_yours(callback: CallbackQuery) -> None:
 
 
 async def reply_to_round(message: Message, bot: Bot, checkins: CheckinRepo) -> bool | dict[str, Any]:
-    """A reply to one of the bot's check-in prompts (or its reminder)."""
+    """A reply to one of the bot's check-in prompts (or its reminder) — any copy of it, found by its token."""
     target = message.reply_to_message
     if target is None or target.from_user is None or target.from_user.id != bot.id or message.from_user is None:
         return False
-    round_ = await checkins.round_for_message(message.chat.id, target.message_id)
+    round_ = await checkins.round_for_reply(message.chat.id, target.message_id, token_in(target))
     return False if round_ is None else {"checkin_round": round_}
 
 

@@ -93,6 +93,16 @@ class Round:
 
 
 @dataclass(frozen=True, slots=True)
+class DigestPart:
+    """One message of a closed round's digest, waiting to be confirmed by Telegram."""
+
+    round_id: int
+    part_no: int
+    text: str
+    attempted: bool  # its request was about to leave at some point: it may already be in the group
+
+
+@dataclass(frozen=True, slots=True)
 class StoredAnswer:
     user_id: int
     name: str
@@ -246,7 +256,8 @@ class CheckinRepo:
         )
 
     async def interrupted_rounds(self, since: datetime) -> tuple[list[Round], list[Round]]:
-        """Rounds claimed since `since` and left 'sending' by a crash: (never attempted, attempted)."""
+        """Rounds claimed since `since` and left 'sending' by a crash: (never attempted, attempted — the prompt may
+        be in the group already)."""
         rows = await self._db.fetchall(
             f"SELECT {_ROUND_COLUMNS}, r.attempted_at {_ROUND_FROM} "
             "WHERE r.status = 'sending' AND r.created_at >= ? AND s.active = 1 ORDER BY r.id",
@@ -256,6 +267,13 @@ class CheckinRepo:
         in_flight = [_round(row) for row in rows if row["attempted_at"] is not None]
         return queued, in_flight
 
+    async def expire_interrupted(self, before: datetime) -> int:
+        """Rounds a crash left 'sending' and claimed before `before`: too late for their prompt now, as for a prompt
+        missed while down; recorded as failed so they are not looked at again."""
+        return await self._db.execute_rowcount(
+            "UPDATE checkin_rounds SET status = 'failed' WHERE status = 'sending' AND created_at < ?", (stamp(before),)
+        )
+
     async def mark_failed(self, round_id: int) -> None:
         await self._db.execute(
             "UPDATE checkin_rounds SET status = 'failed' WHERE id = ? AND status = 'sending'", (round_id,)
@@ -263,23 +281,25 @@ class CheckinRepo:
 
     async def rounds_due_for_reminder(self, now: datetime) -> list[Round]:
         rows = await self._db.fetchall(
-            f"SELECT {_ROUND_COLUMNS} {_ROUND_FROM} WHERE r.status = 'open' AND r.reminder_sent_at IS NULL "
+            f"SELECT {_ROUND_COLUMNS} {_ROUND_FROM} WHERE r.status = 'open' AND r.reminder_settled_at IS NULL "
             "AND r.reminder_at <= ? AND r.digest_at > ? AND s.active = 1 ORDER BY r.id",
             (stamp(now), stamp(now)),
         )
         return [_round(r) for r in rows]
 
-    async def claim_reminder(self, round_id: int, now: datetime) -> bool:
-        count = await self._db.execute_rowcount(
-            "UPDATE checkin_rounds SET reminder_sent_at = ? WHERE id = ? AND reminder_sent_at IS NULL "
-            "AND status = 'open'",
+    async def mark_reminder_attempted(self, round_id: int, now: datetime) -> None:
+        """Right before the reminder's request leaves; until it is settled, a restart sends it (again)."""
+        await self._db.execute(
+            "UPDATE checkin_rounds SET reminder_sent_at = ? WHERE id = ? AND reminder_settled_at IS NULL",
             (stamp(now), round_id),
         )
-        return count == 1
 
-    async def set_reminder_message(self, round_id: int, message_id: int) -> None:
+    async def settle_reminder(self, round_id: int, now: datetime, message_id: int | None = None) -> None:
+        """The reminder is done with: delivered (with its message), not needed, or refused for good."""
         await self._db.execute(
-            "UPDATE checkin_rounds SET reminder_message_id = ? WHERE id = ?", (message_id, round_id)
+            "UPDATE checkin_rounds SET reminder_settled_at = ?, reminder_message_id = COALESCE(?, reminder_message_id) "
+            "WHERE id = ? AND reminder_settled_at IS NULL",
+            (stamp(now), message_id, round_id),
         )
 
     async def rounds_due_for_digest(self, now: datetime) -> list[Round]:
@@ -295,6 +315,17 @@ class CheckinRepo:
 
     async def round_by_token(self, token: str) -> Round | None:
         row = await self._db.fetchone(f"SELECT {_ROUND_COLUMNS} {_ROUND_FROM} WHERE r.token = ?", (token,))
+        return None if row is None else _round(row)
+
+    async def round_for_reply(self, chat_id: int, message_id: int, token: str | None) -> Round | None:
+        """The round a reply in the group answers: the one whose token the replied-to bot message carries (any copy
+        of its prompt or reminder, e.g. a second one sent after a lost reply), else the one whose stored prompt or
+        reminder it is. A token of no round of this chat names none: it never falls back to another round."""
+        if token is None:
+            return await self.round_for_message(chat_id, message_id)
+        row = await self._db.fetchone(
+            f"SELECT {_ROUND_COLUMNS} {_ROUND_FROM} WHERE r.token = ? AND s.chat_id = ?", (token, chat_id)
+        )
         return None if row is None else _round(row)
 
     async def round_for_message(self, chat_id: int, message_id: int) -> Round | None:
@@ -314,8 +345,11 @@ class CheckinRepo:
         )
         return None if row is None else _round(row)
 
-    async def close_round(self, round_id: int, entries: list[RosterEntry], now: datetime) -> bool:
-        """Close the round and keep who answered, who was away and who did not; True for the one closer."""
+    async def close_round(
+        self, round_id: int, entries: list[RosterEntry], digest: list[str], now: datetime
+    ) -> bool:
+        """Close the round, keep who answered, who was away and who did not, and queue its digest, all in one
+        transaction: a closed round always has its digest delivered or waiting. True for the one closer."""
         async with self._db.transaction() as tx:
             count = await tx.execute_rowcount(
                 "UPDATE checkin_rounds SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open'",
@@ -332,7 +366,49 @@ class CheckinRepo:
                     for e in entries
                 ],
             )
+            await tx.executemany(
+                "INSERT INTO checkin_digest_parts (round_id, part_no, text) VALUES (?, ?, ?)",
+                [(round_id, number, text) for number, text in enumerate(digest)],
+            )
         return True
+
+    async def rounds_with_digest_due(self) -> list[Round]:
+        """Closed rounds with digest parts neither confirmed nor given up (a crash or a shutdown cut them off)."""
+        rows = await self._db.fetchall(
+            f"SELECT {_ROUND_COLUMNS} {_ROUND_FROM} WHERE r.status = 'closed' AND r.id IN (SELECT round_id FROM "
+            "checkin_digest_parts WHERE sent_at IS NULL AND given_up_at IS NULL) ORDER BY r.id"
+        )
+        return [_round(r) for r in rows]
+
+    async def digest_due(self, round_id: int) -> list[DigestPart]:
+        """The round's digest parts still to send, in order; the ones confirmed before are not among them."""
+        rows = await self._db.fetchall(
+            "SELECT round_id, part_no, text, attempted_at FROM checkin_digest_parts "
+            "WHERE round_id = ? AND sent_at IS NULL AND given_up_at IS NULL ORDER BY part_no",
+            (round_id,),
+        )
+        return [DigestPart(r["round_id"], r["part_no"], r["text"], r["attempted_at"] is not None) for r in rows]
+
+    async def mark_part_attempted(self, part: DigestPart, now: datetime) -> None:
+        await self._db.execute(
+            "UPDATE checkin_digest_parts SET attempted_at = ? WHERE round_id = ? AND part_no = ?",
+            (stamp(now), part.round_id, part.part_no),
+        )
+
+    async def mark_part_sent(self, part: DigestPart, message_id: int, now: datetime) -> None:
+        await self._db.execute(
+            "UPDATE checkin_digest_parts SET sent_at = ?, message_id = ?, text = NULL "
+            "WHERE round_id = ? AND part_no = ?",
+            (stamp(now), message_id, part.round_id, part.part_no),
+        )
+
+    async def give_up_digest(self, part: DigestPart, why: str, now: datetime) -> int:
+        """Telegram refused this part for good: it and the parts after it are given up (kept, with the reason)."""
+        return await self._db.execute_rowcount(
+            "UPDATE checkin_digest_parts SET given_up_at = ?, given_up_why = ? WHERE round_id = ? AND part_no >= ? "
+            "AND sent_at IS NULL AND given_up_at IS NULL",
+            (stamp(now), why, part.round_id, part.part_no),
+        )
 
     # answers
 

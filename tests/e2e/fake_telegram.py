@@ -652,6 +652,7 @@ class FakeTelegram:
         self._file_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
         self._faults: list[Fault] = []
+        self._lost_replies: list[Fault] = []
         self._callbacks: dict[str, CallbackRecord] = {}
         self._seen_users: set[int] = set()
         self._limiter = RateLimiter()
@@ -746,6 +747,11 @@ class FakeTelegram:
                   retry_after: int | None = None, times: int = 1) -> None:
         """The next `times` calls addressed to the chat (any chat for None) answer this error."""
         self._faults.append(Fault(chat_id, error_code, description, retry_after, times))
+
+    def lose_reply_after_delivery(self, chat_id: int, times: int = 1) -> None:
+        """The next `times` messages sent to the chat are delivered (they are in the chat, people see them), but the
+        bot gets a 502 instead of the Message: its answer was lost on the way back, so the bot never learns the id."""
+        self._lost_replies.append(Fault(chat_id, 502, "Bad Gateway", None, times))
 
     def block(self, chat_id: int) -> None:
         """The user blocks the bot, or the bot is kicked from the group: sends answer 403."""
@@ -946,6 +952,12 @@ class FakeTelegram:
         result = handler(self, p) if handler else True
         if rate_limited:
             self._record_send(call.chat_id)
+            for lost in self._lost_replies:
+                if lost.chat_id == call.chat_id:
+                    lost.times -= 1
+                    if lost.times <= 0:
+                        self._lost_replies.remove(lost)
+                    raise lost.error()
         return result
 
     def _check_required(self, spec: MethodSpec, p: dict[str, Any]) -> None:

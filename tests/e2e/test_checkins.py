@@ -372,3 +372,96 @@ async def test_a_group_upgraded_to_a_supergroup_keeps_its_checkin(
     assert "остановлен" in (await group.press(anna, "Остановить")).text
     assert await running_bot.query("SELECT active FROM checkin_schedules") == [(0,)]
     assert running_bot.app.scheduler.get_job("checkin-1") is None
+
+
+async def test_answers_to_a_copy_of_the_prompt_sent_after_a_lost_reply_count(
+    telegram: FakeTelegram, running_bot: RunningBot, clock
+) -> None:
+    anna, group = await partnership(telegram, "en")
+    bob = telegram.private_user("Bob", language_code="en")
+    carl = telegram.private_user("Carl", language_code="en")
+    for member in (bob, carl):
+        group.add_member(member, "member")
+    await group.add_bot(by=anna)
+    await set_up(group, anna, "BlueWave", "Wednesday", "10:30", "New York", "24 hours", None)
+    other = telegram.group("BlueWave second pilot")  # another partnership's round, for a token from elsewhere
+    other.add_member(anna, "administrator")
+    await other.add_bot(by=anna)
+    await set_up(other, anna, "BlueWave", "Wednesday", "10:30", "New York", "24 hours", None)
+
+    async def no_wait(_: float) -> None:
+        await asyncio.sleep(0)
+
+    running_bot.app.retries.sleep = no_wait  # the session's retry after the 502 comes at once
+    # The first prompt reaches the group but Telegram's answer is lost: the bot sends it again.
+    telegram.lose_reply_after_delivery(group.id)
+    clock.set(datetime(2026, 11, 25, 15, 30, tzinfo=UTC))
+    assert (await running_bot.app.run_checkin_jobs()).prompts == 2
+    first, second = prompts(group, "Weekly check-in — BlueWave")
+    assert token_of(first) == token_of(second) and first.message_id != second.message_id
+    stored = await running_bot.query(
+        "SELECT r.prompt_message_id FROM checkin_rounds r JOIN checkin_schedules s ON s.id = r.schedule_id "
+        "WHERE s.chat_id = ?", (group.id,))
+    assert stored == [(second.message_id,)], "the bot only ever learned the second copy's id"
+
+    clock.advance(timedelta(hours=1))
+    acknowledged = await group.reply_to(bob, first.message_id, "1. Two videos\n2. Edit the third\n3. none\n4. no")
+    assert [c.method for c in acknowledged.calls] == ["setMessageReaction"]
+    await group.reply_to(carl, second.message_id, "Shipped: captions\nNext: the cut\nBlockers: none\nCall: no")
+
+    # A bot message in this group carrying the other group's token (forged, or a stale copy) counts for neither.
+    [other_prompt] = prompts(other, "Weekly check-in — BlueWave")
+    stray = telegram.add_message(group.chat, telegram.bot_user, text=first.text,
+                                 reply_markup={"inline_keyboard": [[{"text": "✍️ Answer in private",
+                                                                      "url": other_prompt.buttons[0][1]}]]})
+    forged = await group.reply_to(anna, stray.message_id, "Shipped: nothing real", expect_silence=True)
+    assert not forged.calls
+    answers = await running_bot.query(
+        "SELECT s.chat_id, a.name FROM checkin_answers a JOIN checkin_rounds r ON r.id = a.round_id "
+        "JOIN checkin_schedules s ON s.id = r.schedule_id ORDER BY a.name")
+    assert answers == [(group.id, "Bob"), (group.id, "Carl")]
+
+    # The halfway reminder carries the round's button too: a reply to it is matched by its token as well.
+    clock.set(datetime(2026, 11, 26, 3, 30, tzinfo=UTC))
+    assert (await running_bot.app.run_checkin_jobs()).reminders == 2
+    reminder = group.last_message()
+    assert "Halfway to the digest" in reminder.text and token_of(reminder) == token_of(first)
+    await group.reply_to(anna, reminder.message_id, "Shipped: the brief\nNext: review\nBlockers: none\nCall: no")
+
+    clock.set(datetime(2026, 11, 26, 15, 30, tzinfo=UTC))
+    assert (await running_bot.app.run_checkin_jobs()).digests == 2
+    digest = group.last_message().text
+    assert "Check-in digest — BlueWave" in digest and "Answered (3 of 3): Anna, Bob, Carl" in digest
+    assert "Two videos" in digest and "captions" in digest and "nothing real" not in digest
+    assert await running_bot.query(
+        "SELECT COUNT(*) FROM checkin_digest_parts WHERE sent_at IS NULL OR text IS NOT NULL") == [(0,)]
+
+
+async def test_a_reminder_a_crash_caught_in_flight_is_sent_after_the_restart(
+    telegram: FakeTelegram, running_bot: RunningBot, clock
+) -> None:
+    anna, group = await partnership(telegram, "en")
+    bob = telegram.private_user("Bob", language_code="en")
+    group.add_member(bob, "member")
+    await group.add_bot(by=anna)
+    await set_up(group, anna, "BlueWave", "Wednesday", "10:30", "New York", "24 hours", None)
+    clock.set(datetime(2026, 11, 25, 15, 30, tzinfo=UTC))
+    assert (await running_bot.app.run_checkin_jobs()).prompts == 1
+    reminders = lambda: [m for m in group.messages() if "Halfway to the digest" in (m.text or "")]  # noqa: E731
+
+    # The reminder's request was about to leave when the process died: attempted, never settled.
+    await running_bot.stop()
+    clock.set(datetime(2026, 11, 26, 3, 31, tzinfo=UTC))
+    await running_bot.start()
+    await running_bot.app.checkin_startup
+    assert len(reminders()) == 1
+    await running_bot.app.db.execute("UPDATE checkin_rounds SET reminder_settled_at = NULL, reminder_message_id = NULL")
+    assert (await running_bot.app.run_checkin_jobs()).reminders == 1
+    assert len(reminders()) == 2  # at least once: the copy the database could not know about, and this one
+    await running_bot.restart()
+    await running_bot.app.checkin_startup
+    assert (await running_bot.app.run_checkin_jobs()).reminders == 0  # settled now: never again
+    assert len(reminders()) == 2
+    [(settled, message_id)] = await running_bot.query("SELECT reminder_settled_at, reminder_message_id "
+                                                      "FROM checkin_rounds")
+    assert settled is not None and message_id == reminders()[-1].message_id
