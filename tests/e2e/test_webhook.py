@@ -24,6 +24,12 @@ from tests.e2e.test_process import bot_env
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 PUBLIC_URL = "https://most.example.test/tg"
+PREVIEW_LINK = "https://brand.example.com/case"
+
+
+def _with_preview(payload: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+    """What Telegram adds to a message sent with previews disabled, or to a person's message with a link."""
+    return {**payload, "link_preview_options": options}
 
 
 def message_update(telegram: FakeTelegram, user: PrivateUser, text: str, update_id: int) -> dict[str, Any]:
@@ -218,3 +224,36 @@ async def test_python_m_bot_serves_the_webhook_when_webhook_url_is_set(tmp_path:
         assert call.params["secret_token"] not in log
         assert not telegram.calls_of("getUpdates") and not telegram.violations
         assert os.path.exists(tmp_path / "most.db")
+
+
+async def test_webhook_takes_echoed_updates_and_refuses_what_is_not_an_update(
+    telegram: FakeTelegram, webhook_bot: WebhookBot
+) -> None:
+    secret = webhook_bot.settings.webhook_secret_token()
+    anna = telegram.private_user("Anna", language_code="en")
+    greeting = message_update(telegram, anna, f"/start {PREVIEW_LINK}", 910001)
+    assert await webhook_bot.post(with_preview_message(greeting), secret) == 200
+    assert telegram.sent_to(anna.id), "the message with link_preview_options was not answered"
+    menu = message_update(telegram, anna, "Hook Lab", 910002)
+    assert await webhook_bot.post(menu, secret) == 200
+    screen = telegram.sent_to(anna.id)[-1]
+    label, data = next((t, d) for t, d in screen.buttons if "Partners" in t)
+    press = {"update_id": 910003, "callback_query": {
+        "id": telegram.new_callback(anna.id, anna.id), "from": anna.user, "chat_instance": "1",
+        "message": _with_preview(screen.to_dict(), {"is_disabled": True}), "data": data}}
+    before = len(telegram.calls)
+    assert await webhook_bot.post(press, secret) == 200
+    assert any(c.method == "answerCallbackQuery" and c.ok for c in telegram.calls[before:]), label
+
+    async with aiohttp.ClientSession() as http:
+        for body in (b"{not json", b"[1, 2]", b'{"update_id": "7"}', "\u00ff".encode("latin-1")):
+            async with http.post(webhook_bot.hook, data=body, headers={SECRET_HEADER: secret}) as response:
+                assert response.status == 400, body
+        async with http.post(webhook_bot.hook, data=b"{}", headers={SECRET_HEADER: "ключ".encode().decode(
+                "latin-1")}) as response:
+            assert response.status == 401
+    assert await webhook_bot.query("SELECT count(*) FROM received_updates WHERE handled_at IS NULL") == [(0,)]
+
+
+def with_preview_message(update: dict[str, Any]) -> dict[str, Any]:
+    return {**update, "message": _with_preview(update["message"], {"url": PREVIEW_LINK})}
