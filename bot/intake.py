@@ -170,10 +170,11 @@ class UpdateIntake:
         """Updates given up on: set aside in the database, plus any that never got that far."""
         return await self._received.set_aside_count() + self.unstorable
 
-    def start(self, update: Received) -> None:
-        """Handle in the background; the task is kept so it is not garbage-collected mid-way."""
+    def start(self, update: Received, *, retrying: bool = False) -> None:
+        """Handle in the background (`retrying`: after the delay a failed attempt waits); the task is kept so it
+        is not garbage-collected mid-way."""
         self._inflight.enter()
-        task = asyncio.create_task(self._handle_counted(update), name=f"update-{update.update_id}")
+        task = asyncio.create_task(self._handle_counted(update, retrying), name=f"update-{update.update_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -182,7 +183,7 @@ class UpdateIntake:
         self._inflight.enter()
         try:
             if await self._attempt(update) is False:
-                self.start(Received(update.update_id, update.raw, update.attempts + 1))
+                self.start(Received(update.update_id, update.raw, update.attempts + 1), retrying=True)
         finally:
             self._inflight.leave()
 
@@ -208,11 +209,13 @@ class UpdateIntake:
         await asyncio.gather(*running, return_exceptions=True)
         return len(running)
 
-    async def _handle_counted(self, update: Received) -> None:
+    async def _handle_counted(self, update: Received, retrying: bool) -> None:
         try:
             attempts = update.attempts
+            if retrying:
+                await asyncio.sleep(_retry_delay(attempts - 1))
             while await self._attempt(Received(update.update_id, update.raw, attempts)) is False:
-                await asyncio.sleep(RETRY_DELAYS_SECONDS[min(attempts, len(RETRY_DELAYS_SECONDS) - 1)])
+                await asyncio.sleep(_retry_delay(attempts))
                 attempts += 1
         finally:
             self._inflight.leave()
@@ -259,6 +262,10 @@ class UpdateIntake:
     async def _set_aside(self, update_id: int, reason: str) -> None:
         await self._received.set_aside(update_id, reason, self._clock.now())
         log.error("update %s set aside: %s", update_id, reason)
+
+
+def _retry_delay(failed_before: int) -> float:
+    return RETRY_DELAYS_SECONDS[min(max(failed_before, 0), len(RETRY_DELAYS_SECONDS) - 1)]
 
 
 def _first_line(error: ValidationError) -> str:

@@ -257,3 +257,27 @@ async def test_webhook_takes_echoed_updates_and_refuses_what_is_not_an_update(
 
 def with_preview_message(update: dict[str, Any]) -> dict[str, Any]:
     return {**update, "message": _with_preview(update["message"], {"url": PREVIEW_LINK})}
+
+
+async def test_a_handler_that_fails_once_is_answered_200_and_retried_in_the_background(
+    telegram: FakeTelegram, webhook_bot: WebhookBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import texts
+
+    real, failures = texts.help_private, [RuntimeError("flaky")]
+
+    def flaky() -> str:
+        if failures:
+            raise failures.pop()
+        return real()
+
+    monkeypatch.setattr(texts, "help_private", flaky)
+    monkeypatch.setattr("bot.intake.RETRY_DELAYS_SECONDS", (0.05,))
+    anna = telegram.private_user("Anna", language_code="en")
+    secret = webhook_bot.settings.webhook_secret_token()
+    assert await webhook_bot.post(message_update(telegram, anna, "/help", 920001), secret) == 200
+    assert webhook_bot.app is not None
+    assert await webhook_bot.app.inflight.wait_idle(10)  # the retry, in the background
+    assert [m.text for m in telegram.sent_to(anna.id) if "What I can do" in (m.text or "")], "never answered"
+    assert not any("safe" in (m.text or "") for m in telegram.sent_to(anna.id)), "an apology for a failure that healed"
+    assert await webhook_bot.query("SELECT attempts, handled_at IS NOT NULL FROM received_updates") == [(1, 1)]
