@@ -177,6 +177,11 @@ def method_specs() -> dict[str, MethodSpec]:
     return specs
 
 
+def spec_types() -> dict[str, Any]:
+    """Every type of the spec by name: fields (name, types, required, description) or subtypes for unions."""
+    return _spec_data()["types"]
+
+
 @cache
 def update_kinds() -> frozenset[str]:
     return frozenset(f["name"] for f in _spec_data()["types"]["Update"]["fields"]) - {"update_id"}
@@ -882,6 +887,50 @@ class FakeTelegram:
         message = StoredMessage(chat.next_message_id(), chat.to_dict(), sender, int(self.now()), **content)
         chat.messages[message.message_id] = message
         return message
+
+    def adopt_chat(self, chat_dict: dict[str, Any], user: dict[str, Any] | None = None) -> FakeChat:
+        """The chat of an update made outside the fake (e.g. generated from the spec), as Telegram has it."""
+        chat = self.chats.get(chat_dict["id"])
+        if chat is not None:
+            return chat
+        if chat_dict["type"] == "private":
+            person = self.users.setdefault(chat_dict["id"], user if user and user["id"] == chat_dict["id"] else {
+                "id": chat_dict["id"], "is_bot": False, "first_name": chat_dict.get("first_name") or "User"})
+            chat = FakeChat(chat_dict["id"], "private", user=person, language_code=person.get("language_code"))
+        else:
+            chat = FakeChat(chat_dict["id"], chat_dict["type"], title=chat_dict.get("title") or "Group")
+        self.chats[chat.id] = chat
+        return chat
+
+    def push_received(self, kind: str, payload: dict[str, Any]) -> int | None:
+        """Queue an update made outside the fake, first making its chat what Telegram's would be: a person who
+        writes to the bot or presses its button has a chat with it; a my_chat_member update sets the bot's status."""
+        message = payload.get("message") if kind == "callback_query" else payload
+        chat_dict = (message or {}).get("chat") if kind != "my_chat_member" else payload.get("chat")
+        if isinstance(chat_dict, dict):
+            chat = self.adopt_chat(chat_dict, payload.get("from"))
+            if kind == "my_chat_member":
+                chat.bot_status = payload["new_chat_member"]["status"].replace("restricted", "member")
+                chat.known = True
+            elif kind in ("message", "edited_message", "callback_query") and (
+                    chat.type == "private" or chat.bot_status not in ("member", "administrator")):
+                chat.known, chat.bot_status = True, "member"
+        return self.push_update(kind, payload)
+
+    def store_message(self, message: dict[str, Any]) -> int:
+        """Keep a Message made outside the fake (e.g. generated from the spec) in its chat, so the bot can reply
+        to it or edit it as it could on Telegram; returns the id it has there."""
+        chat = self.adopt_chat(message["chat"], message.get("from"))
+        shown = ("text", "caption", "entities", "caption_entities", "reply_markup", "link_preview_options")
+        skipped = ("message_id", "date", "chat", "from", "reply_to_message", "edit_date")
+        extra = {key: value for key, value in message.items() if key not in shown + skipped}
+        stored = self.add_message(
+            chat, message.get("from") or self.bot_user, text=message.get("text"), caption=message.get("caption"),
+            entities=message.get("entities") or message.get("caption_entities") or [],
+            reply_markup=message.get("reply_markup"), link_preview_options=message.get("link_preview_options"),
+            extra=extra)
+        stored.date = message.get("date", stored.date)
+        return stored.message_id
 
     def new_callback(self, chat_id: int, user_id: int) -> str:
         query_id = f"{next(self._query_ids)}{secrets.randbelow(10**12):012d}"
