@@ -72,6 +72,24 @@ SERVICE_FIELDS = ("new_chat_members", "left_chat_member", "migrate_to_chat_id", 
 COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]{5,32})?")
 INTEGER = re.compile(r"-?\d+")
 NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+# What Telegram finds in any text by itself, with or without parse_mode (the client-side parsing of a person's
+# message gives the same). Top-level domains are a short list: Telegram knows them all, tests need a few.
+URL_TLDS = "com|org|net|ru|io|me|dev|app|info|biz|edu|gov|co|uk|us|de|su|ua|by|kz|tv|xyz|site|online|tech|ai|рф"
+AUTO_ENTITY = re.compile(
+    rf"(?<![\w.+-])(?P<email>[\w.+-]+@(?:[\w-]+\.)+(?:{URL_TLDS}))(?![\w.-]*\w)"
+    rf"|(?P<url>\b(?:https?|tg)://[\w-][^\s<>\"']*|(?<![\w@./-])(?:[\w-]+\.)+(?:{URL_TLDS})\b(?:/[^\s<>\"']*)?)"
+    r"|(?<![\w/.])(?P<bot_command>/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?)(?![\w/@])"
+    r"|(?<![\w@])(?P<mention>@[A-Za-z0-9_]{5,32})(?![\w@])"
+    r"|(?<![\w#&])(?P<hashtag>#(?=\w*[^\W\d])\w{1,256})",
+    re.IGNORECASE,
+)
+URL_TRAILING_PUNCTUATION = ".,;:!?)]}'\""
+# No entity is detected inside these: their text is shown verbatim or already links somewhere.
+OPAQUE_ENTITIES = frozenset({"code", "pre", "text_link", "url", "email", "mention", "bot_command", "hashtag",
+                             "text_mention", "custom_emoji"})
+LINK_PREVIEW_FIELDS = ("is_disabled", "url", "prefer_small_media", "prefer_large_media", "show_above_text")
+# Parameters Telegram still takes but no longer documents; recorded in `deprecated_params`, not violations.
+DEPRECATED_PARAMS = ("disable_web_page_preview",)
 SIMPLE_TAGS = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
                "ins": "underline", "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough",
                "tg-spoiler": "spoiler", "code": "code", "pre": "pre"}
@@ -157,6 +175,11 @@ def method_specs() -> dict[str, MethodSpec]:
             returns=tuple(method["returns"]),
         )
     return specs
+
+
+def spec_types() -> dict[str, Any]:
+    """Every type of the spec by name: fields (name, types, required, description) or subtypes for unions."""
+    return _spec_data()["types"]
 
 
 @cache
@@ -288,7 +311,7 @@ class _EntityParser(HTMLParser):
 
 
 def parse_formatted(source: str, parse_mode: str | None) -> tuple[str, list[dict[str, Any]]]:
-    """The text a user sees and its entities. Only HTML is parsed; other modes pass through unchecked."""
+    """The text a user sees and its markup entities. Only HTML is parsed; other modes pass through unchecked."""
     if (parse_mode or "").lower() != "html":
         return source, []
     parser = _EntityParser(source)
@@ -296,10 +319,59 @@ def parse_formatted(source: str, parse_mode: str | None) -> tuple[str, list[dict
     return parser.finish()
 
 
+def detect_entities(text: str, given: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """`given` (markup entities) plus the url, email, mention, bot_command and hashtag entities Telegram detects
+    in the text outside code, pre and links, sorted by offset as Telegram returns them."""
+    entities = [dict(e) for e in given or []]
+    taken = [(e["offset"], e["offset"] + e["length"]) for e in entities if e.get("type") in OPAQUE_ENTITIES]
+    for match in AUTO_ENTITY.finditer(text):
+        kind = match.lastgroup or ""
+        found = match.group()
+        if kind == "url":
+            found = found.rstrip(URL_TRAILING_PUNCTUATION)
+        offset, length = utf16_len(text[: match.start()]), utf16_len(found)
+        if length and not any(start < offset + length and offset < end for start, end in taken):
+            entities.append({"type": kind, "offset": offset, "length": length})
+            taken.append((offset, offset + length))
+    return sorted(entities, key=lambda e: (e["offset"], -e["length"]))
+
+
+def strip_shown(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """Telegram trims leading and trailing whitespace from what it shows, moving and clipping the entities."""
+    shown = text.strip()
+    cut = utf16_len(text[: len(text) - len(text.lstrip())])
+    end = utf16_len(shown)
+    moved = []
+    for entity in entities:
+        start, stop = max(entity["offset"] - cut, 0), min(entity["offset"] + entity["length"] - cut, end)
+        if stop > start:
+            moved.append({**entity, "offset": start, "length": stop - start})
+    return shown, moved
+
+
 def formatted(p: dict[str, Any], key: str) -> tuple[str, list[dict[str, Any]]]:
     text, entities = parse_formatted(p.get(key) or "", p.get("parse_mode"))
     entities_key = "entities" if key == "text" else "caption_entities"
-    return text.strip(), entities or p.get(entities_key) or []
+    given = entities or p.get(entities_key) or []
+    if not isinstance(given, list) or not all(isinstance(e, dict) and {"type", "offset", "length"} <= e.keys()
+                                              for e in given):
+        raise invalid(f"can't parse {entities_key} JSON object")
+    shown, given = strip_shown(text, given)
+    return shown, detect_entities(shown, given)
+
+
+def link_preview_shown(p: dict[str, Any]) -> dict[str, Any] | None:
+    """The link_preview_options Telegram puts in the Message it returns: the options the request set (without
+    false flags), and `is_disabled` for the deprecated disable_web_page_preview."""
+    options = p.get("link_preview_options")
+    if options is None and p.get("disable_web_page_preview"):
+        options = {"is_disabled": True}
+    if options is None:
+        return None
+    if not isinstance(options, dict):
+        raise invalid("can't parse link preview options JSON object")
+    shown = {key: options[key] for key in LINK_PREVIEW_FIELDS if options.get(key) not in (None, False, "")}
+    return shown or None
 
 
 def check_text(p: dict[str, Any]) -> None:
@@ -438,6 +510,7 @@ class StoredMessage:
     source: str | None = None  # text or caption exactly as the bot sent it
     parse_mode: str | None = None
     reply_markup: dict[str, Any] | None = None
+    link_preview_options: dict[str, Any] | None = None  # as Telegram returns them, for text messages
     reply_to: StoredMessage | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # media, sender_chat, service fields
     edit_date: int | None = None
@@ -471,6 +544,8 @@ class StoredMessage:
             message["caption"] = self.caption
         if self.entities:
             message["entities" if self.text is not None else "caption_entities"] = self.entities
+        if self.link_preview_options and self.text is not None:
+            message["link_preview_options"] = dict(self.link_preview_options)
         if self.reply_markup and "inline_keyboard" in self.reply_markup:  # Telegram echoes inline ones only
             message["reply_markup"] = self.reply_markup
         if self.edit_date:
@@ -629,6 +704,7 @@ class FakeTelegram:
         self.bot_user = {"id": BOT_ID, "is_bot": True, "first_name": BOT_FIRST_NAME, "username": BOT_USERNAME}
         self.calls: list[Call] = []
         self.violations: list[str] = []
+        self.deprecated_params: list[str] = []  # "method: parameter" for each use of an undocumented parameter
         self.chats: dict[int, FakeChat] = {}
         self.users: dict[int, dict[str, Any]] = {}
         self.files: dict[str, FakeFile] = {}
@@ -818,6 +894,50 @@ class FakeTelegram:
         chat.messages[message.message_id] = message
         return message
 
+    def adopt_chat(self, chat_dict: dict[str, Any], user: dict[str, Any] | None = None) -> FakeChat:
+        """The chat of an update made outside the fake (e.g. generated from the spec), as Telegram has it."""
+        chat = self.chats.get(chat_dict["id"])
+        if chat is not None:
+            return chat
+        if chat_dict["type"] == "private":
+            person = self.users.setdefault(chat_dict["id"], user if user and user["id"] == chat_dict["id"] else {
+                "id": chat_dict["id"], "is_bot": False, "first_name": chat_dict.get("first_name") or "User"})
+            chat = FakeChat(chat_dict["id"], "private", user=person, language_code=person.get("language_code"))
+        else:
+            chat = FakeChat(chat_dict["id"], chat_dict["type"], title=chat_dict.get("title") or "Group")
+        self.chats[chat.id] = chat
+        return chat
+
+    def push_received(self, kind: str, payload: dict[str, Any]) -> int | None:
+        """Queue an update made outside the fake, first making its chat what Telegram's would be: a person who
+        writes to the bot or presses its button has a chat with it; a my_chat_member update sets the bot's status."""
+        message = payload.get("message") if kind == "callback_query" else payload
+        chat_dict = (message or {}).get("chat") if kind != "my_chat_member" else payload.get("chat")
+        if isinstance(chat_dict, dict):
+            chat = self.adopt_chat(chat_dict, payload.get("from"))
+            if kind == "my_chat_member":
+                chat.bot_status = payload["new_chat_member"]["status"].replace("restricted", "member")
+                chat.known = True
+            elif kind in ("message", "edited_message", "callback_query") and (
+                    chat.type == "private" or chat.bot_status not in ("member", "administrator")):
+                chat.known, chat.bot_status = True, "member"
+        return self.push_update(kind, payload)
+
+    def store_message(self, message: dict[str, Any]) -> int:
+        """Keep a Message made outside the fake (e.g. generated from the spec) in its chat, so the bot can reply
+        to it or edit it as it could on Telegram; returns the id it has there."""
+        chat = self.adopt_chat(message["chat"], message.get("from"))
+        shown = ("text", "caption", "entities", "caption_entities", "reply_markup", "link_preview_options")
+        skipped = ("message_id", "date", "chat", "from", "reply_to_message", "edit_date")
+        extra = {key: value for key, value in message.items() if key not in shown + skipped}
+        stored = self.add_message(
+            chat, message.get("from") or self.bot_user, text=message.get("text"), caption=message.get("caption"),
+            entities=message.get("entities") or message.get("caption_entities") or [],
+            reply_markup=message.get("reply_markup"), link_preview_options=message.get("link_preview_options"),
+            extra=extra)
+        stored.date = message.get("date", stored.date)
+        return stored.message_id
+
     def new_callback(self, chat_id: int, user_id: int) -> str:
         query_id = f"{next(self._query_ids)}{secrets.randbelow(10**12):012d}"
         self._callbacks[query_id] = CallbackRecord(chat_id, user_id)
@@ -933,6 +1053,7 @@ class FakeTelegram:
 
     async def _execute(self, spec: MethodSpec, call: Call, request: web.Request) -> Any:
         p = call.params
+        self.deprecated_params += [f"{spec.name}: {name}" for name in DEPRECATED_PARAMS if name in p]
         self._check_required(spec, p)
         self._validate(spec.name, p)
         if spec.name == "getUpdates":
@@ -1048,6 +1169,8 @@ class FakeTelegram:
         """Store a message from the bot; `key` names the formatted field: text or caption."""
         text, entities = formatted(p, key)
         content[key] = text if key == "text" else text or None
+        if key == "text":
+            content["link_preview_options"] = link_preview_shown(p)
         return self.add_message(
             chat, self.bot_user, entities=entities, source=p.get(key), parse_mode=p.get("parse_mode"),
             reply_markup=normal_markup(p.get("reply_markup")), reply_to=self._reply_target(chat, p),
@@ -1075,8 +1198,8 @@ class FakeTelegram:
         return message
 
     def _apply_edit(self, message: StoredMessage, source: str | None = None,
-                    **content: Any) -> dict[str, Any]:
-        """Replace what is shown; the markup source of the text does not count as content."""
+                    preview: dict[str, Any] | None = None, **content: Any) -> dict[str, Any]:
+        """Replace what is shown; the markup source of the text and the preview options do not count as content."""
         content["reply_markup"] = normal_markup(content["reply_markup"])
         if all(getattr(message, key) == value for key, value in content.items()):
             raise refused(NOT_MODIFIED)
@@ -1084,6 +1207,7 @@ class FakeTelegram:
         for key, value in content.items():
             setattr(message, key, value)
         message.source = source if source is not None else message.source
+        message.link_preview_options = preview if preview is not None else message.link_preview_options
         message.edit_date = int(self.now())
         return message.to_dict()
 
@@ -1285,7 +1409,9 @@ class FakeTelegram:
         if message.text is None:
             raise refused("there is no text in the message to edit")
         text, entities = formatted(p, "text")
+        preview = link_preview_shown(p)
         return self._apply_edit(message, text=text, entities=entities, source=p["text"],
+                                preview=preview or message.link_preview_options,  # omitted: the old ones stay
                                 reply_markup=p.get("reply_markup"))  # omitting the markup removes it
 
     @api("editMessageCaption")

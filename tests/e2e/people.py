@@ -13,17 +13,18 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tests.e2e.fake_telegram import (
-    COMMAND,
     GROUP_ANONYMOUS_BOT_ID,
     Call,
     FakeChat,
     FakeTelegram,
     Member,
     StoredMessage,
-    utf16_len,
+    detect_entities,
 )
 
-MENTION = re.compile(r"@[A-Za-z0-9_]{5,32}")
+# How a person's client treats links: None shows the preview of the first link (Telegram then reports its url),
+# False means the person switched the preview off, a dict is sent as it is.
+LinkPreview = bool | dict[str, Any] | None
 ANONYMOUS_ADMIN = {"id": GROUP_ANONYMOUS_BOT_ID, "is_bot": True, "first_name": "Group",
                    "username": "GroupAnonymousBot"}
 NOT_DELIVERED = "never reached the bot (privacy mode, the bot is not in the chat, or allowed_updates)"
@@ -48,14 +49,35 @@ class Reaction:
 
 
 def text_entities(text: str) -> list[dict[str, Any]]:
-    """The entities a Telegram client attaches: a leading bot command and @mentions."""
-    entities = []
-    if command := COMMAND.match(text):
-        entities.append({"type": "bot_command", "offset": 0, "length": utf16_len(command.group())})
-    for mention in MENTION.finditer(text):
-        entities.append({"type": "mention", "offset": utf16_len(text[: mention.start()]),
-                         "length": utf16_len(mention.group())})
-    return entities
+    """The entities Telegram gives a person's plain text: urls, emails, mentions, bot commands, hashtags."""
+    return detect_entities(text)
+
+
+def first_url(text: str) -> str | None:
+    """The first link in the text as Telegram reports it for the preview (a scheme added if none was typed)."""
+    for entity in detect_entities(text):
+        if entity["type"] == "url":
+            units = text.encode("utf-16-le")
+            found = units[2 * entity["offset"]: 2 * (entity["offset"] + entity["length"])].decode("utf-16-le")
+            return found if re.match(r"[a-z]+://", found, re.IGNORECASE) else f"http://{found}"
+    return None
+
+
+def link_preview_options(text: str, link_preview: LinkPreview = None) -> dict[str, Any] | None:
+    """What a person's message carries in link_preview_options: the previewed url when their client shows a
+    preview, is_disabled when they turned it off; nothing for a text without links and no choice made."""
+    if isinstance(link_preview, dict):
+        return dict(link_preview)
+    if link_preview is False:
+        return {"is_disabled": True}
+    url = first_url(text)
+    return {"url": url} if url else None
+
+
+def typed(text: str, link_preview: LinkPreview = None) -> dict[str, Any]:
+    """The content of a text message typed by a person."""
+    return {"text": text, "entities": text_entities(text),
+            "link_preview_options": link_preview_options(text, link_preview)}
 
 
 def describe(calls: list[Call]) -> str:
@@ -221,16 +243,16 @@ class PrivateUser:
         text = f"/start {payload}" if payload else "/start"
         return await self.send(text, expect_silence=expect_silence, wait=wait)
 
-    async def send(self, text: str, *, expect_silence: bool = False, wait: bool = True) -> Reaction:
-        return await self._say(f"message {text!r}", expect_silence, wait, text=text,
-                               entities=text_entities(text))
+    async def send(self, text: str, *, expect_silence: bool = False, wait: bool = True,
+                   link_preview: LinkPreview = None) -> Reaction:
+        return await self._say(f"message {text!r}", expect_silence, wait, **typed(text, link_preview))
 
     async def reply_to(self, message_id: int, text: str, *, expect_silence: bool = False,
-                       wait: bool = True) -> Reaction:
+                       wait: bool = True, link_preview: LinkPreview = None) -> Reaction:
         target = self.server.message(self.id, message_id)
         assert target is not None, f"no message {message_id} in the chat with {self.first_name}"
-        return await self._say(f"reply {text!r}", expect_silence, wait, text=text,
-                               entities=text_entities(text), reply_to=target)
+        return await self._say(f"reply {text!r}", expect_silence, wait, **typed(text, link_preview),
+                               reply_to=target)
 
     async def send_sticker(self, *, expect_silence: bool = False, wait: bool = True) -> Reaction:
         file = self.server.new_file(None, b"RIFF-sticker", "image/webp")
@@ -259,12 +281,14 @@ class PrivateUser:
                                extra={"document": file.as_document()})
 
     async def edit(self, message_id: int, new_text: str, *, expect_silence: bool = False,
-                   wait: bool = True) -> Reaction:
+                   wait: bool = True, link_preview: LinkPreview = None) -> Reaction:
         message = self.server.message(self.id, message_id)
         if message is None or message.sender["id"] != self.id:
             raise AssertionError(f"{self.first_name} sent no message {message_id}")
         message.history.append(replace(message, history=[]))
-        message.text, message.entities = new_text, text_entities(new_text)
+        content = typed(new_text, link_preview)
+        message.text, message.entities = content["text"], content["entities"]
+        message.link_preview_options = content["link_preview_options"]
         message.edit_date = int(self.server.now())
         return await act(self.server, {self.id}, lambda: self.server.deliver("edited_message", message),
                          f"edit to {new_text!r}", expect_silence=expect_silence, wait=wait)
@@ -359,23 +383,23 @@ class Group:
                          require_answer=False)
 
     async def send(self, user: PrivateUser, text: str, *, expect_silence: bool = False,
-                   wait: bool = True) -> Reaction:
+                   wait: bool = True, link_preview: LinkPreview = None) -> Reaction:
         self._require_member(user)
-        return await self._say(user.user, f"{user.first_name}: {text!r}", expect_silence, wait, text=text,
-                               entities=text_entities(text))
+        return await self._say(user.user, f"{user.first_name}: {text!r}", expect_silence, wait,
+                               **typed(text, link_preview))
 
     async def reply_to(self, user: PrivateUser, message_id: int, text: str, *, expect_silence: bool = False,
-                       wait: bool = True) -> Reaction:
+                       wait: bool = True, link_preview: LinkPreview = None) -> Reaction:
         self._require_member(user)
         target = self.server.message(self.id, message_id)
         assert target is not None, f"no message {message_id} in {self.title!r}"
         return await self._say(user.user, f"{user.first_name} replying {text!r}", expect_silence, wait,
-                               text=text, entities=text_entities(text), reply_to=target)
+                               **typed(text, link_preview), reply_to=target)
 
     async def send_as_anonymous_admin(self, text: str, *, expect_silence: bool = False,
-                                      wait: bool = True) -> Reaction:
-        return await self._say(ANONYMOUS_ADMIN, f"anonymous admin: {text!r}", expect_silence, wait, text=text,
-                               entities=text_entities(text), extra={"sender_chat": self.chat.to_dict()})
+                                      wait: bool = True, link_preview: LinkPreview = None) -> Reaction:
+        return await self._say(ANONYMOUS_ADMIN, f"anonymous admin: {text!r}", expect_silence, wait,
+                               **typed(text, link_preview), extra={"sender_chat": self.chat.to_dict()})
 
     async def press(self, user: PrivateUser, button_text: str, message: StoredMessage | int | None = None, *,
                     expect_silence: bool = False, wait: bool = True) -> Reaction:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from aiogram import Bot, Dispatcher, F, Router
+from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
@@ -26,6 +27,7 @@ from aiogram.types import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    LinkPreviewOptions,
     Message,
     ReplyParameters,
 )
@@ -556,3 +558,94 @@ async def test_open_long_poll_ends_cleanly_when_the_server_stops() -> None:
         await fake.wait_polling()
     assert await asyncio.wait_for(poll, 1) == []
     await bot.session.close()
+
+
+# --- what Telegram echoes -----------------------------------------------------------------------------
+
+
+async def test_link_preview_options_come_back_in_the_message_and_in_later_presses(server: FakeTelegram) -> None:
+    """Issue #13: Telegram echoes the options in the Message and in callback_query.message; the fake did not."""
+    defaults = DefaultBotProperties(parse_mode="HTML", link_preview_is_disabled=True)  # as the project's bot
+    bot = Bot(server.token, session=LocalSession(api=TelegramAPIServer.from_base(server.base_url)), default=defaults)
+    try:
+        anna = server.private_user()
+        await anna.send("/start", wait=False)
+        await bot.get_updates()
+        sent = await bot.send_message(anna.id, "Pick one", reply_markup=keyboard(
+            InlineKeyboardButton(text="Yes", callback_data="pick:yes")))
+        assert server.calls_of("sendMessage")[-1].result["link_preview_options"] == {"is_disabled": True}
+        assert sent.link_preview_options is not None and sent.link_preview_options.is_disabled is True
+
+        pressed = (await anna.press("Yes", wait=False)).update_id
+        replied = (await anna.reply_to(sent.message_id, "ok", wait=False)).update_id
+        updates = {u.update_id: u for u in await bot.get_updates(offset=-2)}
+    finally:
+        await bot.session.close()
+    query = updates[pressed or 0].callback_query
+    assert query is not None and isinstance(query.message, Message)
+    assert query.message.link_preview_options is not None and query.message.link_preview_options.is_disabled
+    assert query.message.reply_markup is not None and query.message.reply_markup.inline_keyboard[0][0].text == "Yes"
+    reply = updates[replied or 0].message
+    assert reply is not None and reply.reply_to_message is not None
+    assert reply.reply_to_message.link_preview_options is not None
+    assert reply.reply_to_message.link_preview_options.is_disabled is True
+
+
+async def test_edits_keep_or_replace_the_link_preview_options(server: FakeTelegram, bot: Bot) -> None:
+    anna = server.private_user()
+    await anna.send("hi", wait=False)
+    plain = await bot.send_message(anna.id, "no options")
+    assert "link_preview_options" not in server.calls_of("sendMessage")[-1].result
+    assert plain.link_preview_options is None
+
+    sent = await bot.send_message(anna.id, "one", link_preview_options=LinkPreviewOptions(is_disabled=True))
+    kept = await bot.edit_message_text("two", chat_id=anna.id, message_id=sent.message_id)
+    assert isinstance(kept, Message) and kept.link_preview_options is not None
+    assert kept.link_preview_options.is_disabled is True and kept.edit_date is not None
+    options = LinkPreviewOptions(url="https://example.com/", prefer_small_media=True)
+    await bot.edit_message_text("three https://example.com/", chat_id=anna.id, message_id=sent.message_id,
+                                link_preview_options=options)
+    assert server.calls_of("editMessageText")[-1].result["link_preview_options"] == {
+        "url": "https://example.com/", "prefer_small_media": True}
+
+
+async def test_deprecated_disable_web_page_preview_is_echoed_and_recorded(server: FakeTelegram, bot: Bot) -> None:
+    anna = server.private_user()
+    await anna.send("hi", wait=False)
+    sent = await bot.send_message(anna.id, "see https://example.com", disable_web_page_preview=True)
+    assert sent.link_preview_options is not None and sent.link_preview_options.is_disabled is True
+    assert server.deprecated_params == ["sendMessage: disable_web_page_preview"]
+    assert server.violations == []
+
+
+async def test_entities_are_detected_as_telegram_does(server: FakeTelegram, bot: Bot) -> None:
+    anna = server.private_user()
+    await anna.send("hi", wait=False)
+    plain = await bot.send_message(anna.id, "  /help at https://example.com/a, @someone #tag a.b@example.org")
+    assert plain.text == "/help at https://example.com/a, @someone #tag a.b@example.org"
+    assert [(e.type, e.offset, e.length) for e in plain.entities or []] == [
+        ("bot_command", 0, 5), ("url", 9, 21), ("mention", 32, 8), ("hashtag", 41, 4), ("email", 46, 15)]
+
+    html = await bot.send_message(anna.id, '<b>Go</b> example.com <code>/start</code> <a href="https://x.org">t.me</a>',
+                                  parse_mode="HTML")
+    assert [(e.type, e.offset, e.length) for e in html.entities or []] == [
+        ("bold", 0, 2), ("url", 3, 11), ("code", 15, 6), ("text_link", 22, 4)]
+    assert server.calls_of("sendMessage")[-1].result["from"]["is_bot"] is True
+
+
+async def test_peoples_links_carry_entities_and_preview_options(server: FakeTelegram, bot: Bot) -> None:
+    anna = server.private_user()
+    shown = (await anna.send("look example.com/case /help", wait=False)).update_id
+    hidden = (await anna.send("look https://example.com", wait=False, link_preview=False)).update_id
+    bare = (await anna.send("no links here", wait=False)).update_id
+    updates = {u.update_id: u.message for u in await bot.get_updates()}
+
+    first = updates[shown or 0]
+    assert first is not None and first.link_preview_options is not None
+    assert first.link_preview_options.url == "http://example.com/case"
+    assert [(e.type, e.offset, e.length) for e in first.entities or []] == [("url", 5, 16), ("bot_command", 22, 5)]
+    second = updates[hidden or 0]
+    assert second is not None and second.link_preview_options is not None
+    assert second.link_preview_options.is_disabled is True
+    third = updates[bare or 0]
+    assert third is not None and third.link_preview_options is None and third.entities is None
