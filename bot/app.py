@@ -64,7 +64,8 @@ POLLING_TIMEOUT_SECONDS = 25
 
 
 def create_bot(settings: Settings, retries: RetryRequests | None = None) -> Bot:
-    """Every request goes through Telegram's limits, then the retries (429, 5xx, network), then "already done"."""
+    """Every request goes through Telegram's limits, then "already done", then the retries (429, 5xx, network),
+    innermost."""
     session = ApiSession(api=TelegramAPIServer.from_base(settings.bot_api_url))
     session.middleware(TextLimitGuard())
     session.middleware(AlreadyDone())
@@ -209,7 +210,7 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     dp.update.outer_middleware(DatabaseI18nMiddleware(i18n, resolver))
     # Answer every button press at once, so the spinner stops before any slow work.
     dp.callback_query.middleware(LenientCallbackAnswer(pre=True))
-    retries = RetryRequests()
+    retries = RetryRequests(holding_writer=db.holds_writer)
     bot = create_bot(settings, retries)
     app = App(settings, bot, dp, db, scheduler, i18n, clock, inflight, retries=retries)
     app.intake = UpdateIntake(dp, bot, db, received, storage, clock, inflight)

@@ -30,6 +30,7 @@ import html
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import Context
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -353,7 +354,10 @@ class CheckinService:
     def schedule_job(self, schedule: Schedule) -> None:
         """The schedule's CronTrigger in the chat's time zone (APScheduler keeps it right across DST)."""
         when = schedule.when
-        self._scheduler.add_job(
+        # A clean context: APScheduler's timers keep the context add_job was called from, so a handler's would make
+        # every later job run inside that update's unit of work (and log as that update).
+        Context().run(
+            self._scheduler.add_job,
             self.run_due_logged,
             CronTrigger(day_of_week=when.weekday, hour=when.hour, minute=when.minute, timezone=when.zone),
             id=f"{JOB_PREFIX}{schedule.id}",
@@ -363,7 +367,7 @@ class CheckinService:
 
     def unschedule(self, schedule_id: int) -> None:
         with contextlib.suppress(JobLookupError):
-            self._scheduler.remove_job(f"{JOB_PREFIX}{schedule_id}")
+            Context().run(self._scheduler.remove_job, f"{JOB_PREFIX}{schedule_id}")
 
     async def rebuild_jobs(self) -> int:
         """At start-up: one job per active schedule from the database, plus the sweep."""
@@ -600,8 +604,11 @@ class CheckinService:
         if round_ is None:
             return None
         parts = await self.digest_texts(round_, final=not round_.is_open)
-        deliveries = await self._outbound.send_many(chat_id, parts)
-        return bool(deliveries) and all(d.ok for d in deliveries)
+        # A reply inside the update, sent directly (the session retries it): awaiting the outbound lane here could
+        # wait behind a job whose pre-send write waits for this update's unit of work to commit.
+        for part in parts:
+            await self._bot.send_message(chat_id, part)
+        return bool(parts)
 
     async def _feed_campaign_record(self, round_: Round) -> None:
         """Two missed rounds in a row by the partner's side → a communication gap in the running campaign."""

@@ -41,8 +41,12 @@ RETRY_BACKOFF = BackoffConfig(min_delay=1.0, max_delay=5.0, factor=1.3, jitter=0
 # A handler that fails is tried this many times in all (rolled back each time), then its update is set aside.
 MAX_HANDLING_ATTEMPTS = 3
 RETRY_DELAYS_SECONDS = (1.0, 5.0)
-# A batch the database refuses is retried this many times before its updates are stored one by one, and an
-# update that still cannot be stored is given up (logged at ERROR, counted), so the offset can move on.
+# A handler attempt that takes longer than this is cut off and counts as failed: one stuck update must not hold its
+# person's turn (or the database writer) for ever. The heaviest handler, the .xlsx export, takes seconds.
+ATTEMPT_TIMEOUT_SECONDS = 120
+# A batch the database refuses is retried this many times before its updates are stored one by one; one that still
+# cannot be stored while others of its batch could is given up (logged at ERROR, counted), so the offset can move
+# on. When none can be stored the database itself is down: nothing is given up, the poll backs off and retries.
 MAX_STORE_ATTEMPTS = 3
 LOGGED_PAYLOAD_CHARS = 300
 
@@ -128,11 +132,11 @@ class UpdateIntake:
         self._inflight = inflight
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_turn = KeyedLocks()
-        self._store_failures = 0
         self.unstorable = 0  # updates given up before they could be stored (no id, or the database refused them)
 
-    async def accept(self, items: Sequence[Any]) -> list[Received]:
-        """Store the updates not seen before (one transaction), raw; return them. Ones seen before are skipped."""
+    async def accept(self, items: Sequence[Any], attempt: int = 1) -> list[Received]:
+        """Store the updates not seen before (one transaction), raw; return them. Ones seen before are skipped.
+        `attempt`: how many times this same batch has been offered (the poll counts; a webhook request is 1)."""
         wellformed: list[tuple[int, dict[str, Any]]] = []
         for item in items:
             update_id = item.get("update_id") if isinstance(item, dict) else None
@@ -141,15 +145,14 @@ class UpdateIntake:
                 log.error("an update without an update_id was set aside: %.*s", LOGGED_PAYLOAD_CHARS, repr(item))
                 continue
             wellformed.append((update_id, item))
-        payloads = [(update_id, json.dumps(item, ensure_ascii=False)) for update_id, item in wellformed]
+        # ASCII escapes: a lone surrogate Telegram may send escaped (\ud83d) stays storable text.
+        payloads = [(update_id, json.dumps(item)) for update_id, item in wellformed]
         try:
             new_ids = await self._received.record(payloads, self._clock.now())
         except Exception:
-            self._store_failures += 1
-            if self._store_failures < MAX_STORE_ATTEMPTS:
+            if attempt < MAX_STORE_ATTEMPTS or len(payloads) < 2:
                 raise
             new_ids = await self._record_one_by_one(payloads)
-        self._store_failures = 0
         for update_id, _item in wellformed:
             if update_id not in new_ids:
                 log.info("update %s was received before (Telegram sent it again); skipped", update_id)
@@ -157,24 +160,28 @@ class UpdateIntake:
 
     async def _record_one_by_one(self, payloads: list[tuple[int, str]]) -> set[int]:
         new_ids: set[int] = set()
+        refused: list[tuple[int, Exception]] = []
         for update_id, payload in payloads:
             try:
                 new_ids |= await self._received.record([(update_id, payload)], self._clock.now())
             except Exception as error:
-                self.unstorable += 1
-                log.error("update %s could not be stored and was set aside: %s: %s",
-                          update_id, type(error).__name__, error)
+                refused.append((update_id, error))
+        if len(refused) == len(payloads):
+            raise refused[0][1]  # the database, not these updates: keep them for the next try
+        for update_id, error in refused:
+            self.unstorable += 1
+            log.error("update %s could not be stored and was set aside: %s: %s", update_id, type(error).__name__, error)
         return new_ids
 
     async def set_aside_count(self) -> int:
         """Updates given up on: set aside in the database, plus any that never got that far."""
         return await self._received.set_aside_count() + self.unstorable
 
-    def start(self, update: Received, *, retrying: bool = False) -> None:
-        """Handle in the background (`retrying`: after the delay a failed attempt waits); the task is kept so it
-        is not garbage-collected mid-way."""
+    def start(self, update: Received, *, retry_in: float = 0.0) -> None:
+        """Handle in the background (`retry_in`: after a failed attempt, that long from now); the task is kept so
+        it is not garbage-collected mid-way."""
         self._inflight.enter()
-        task = asyncio.create_task(self._handle_counted(update, retrying), name=f"update-{update.update_id}")
+        task = asyncio.create_task(self._handle_counted(update, retry_in), name=f"update-{update.update_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -182,8 +189,9 @@ class UpdateIntake:
         """Handle now (the webhook answers Telegram after the first attempt; retries go on in the background)."""
         self._inflight.enter()
         try:
-            if await self._attempt(update) is False:
-                self.start(Received(update.update_id, update.raw, update.attempts + 1), retrying=True)
+            delay = await self._attempt_safely(update)
+            if delay is not None:
+                self.start(Received(update.update_id, update.raw, update.attempts + 1), retry_in=delay)
         finally:
             self._inflight.leave()
 
@@ -209,19 +217,28 @@ class UpdateIntake:
         await asyncio.gather(*running, return_exceptions=True)
         return len(running)
 
-    async def _handle_counted(self, update: Received, retrying: bool) -> None:
+    async def _handle_counted(self, update: Received, retry_in: float) -> None:
         try:
             attempts = update.attempts
-            if retrying:
-                await asyncio.sleep(_retry_delay(attempts - 1))
-            while await self._attempt(Received(update.update_id, update.raw, attempts)) is False:
-                await asyncio.sleep(_retry_delay(attempts))
+            if retry_in:
+                await asyncio.sleep(retry_in)
+            while (delay := await self._attempt_safely(Received(update.update_id, update.raw, attempts))) is not None:
+                await asyncio.sleep(delay)
                 attempts += 1
         finally:
             self._inflight.leave()
 
-    async def _attempt(self, update: Received) -> bool | None:
-        """One attempt: True when handled, False when it failed and will be tried again, None when set aside."""
+    async def _attempt_safely(self, update: Received) -> float | None:
+        """One attempt; the delay before the next one, or None when the update is done with (handled, set aside).
+        The bookkeeping of a failure can fail too (the database gone): the update is then simply tried again."""
+        try:
+            return await self._attempt(update)
+        except Exception:
+            log.exception("update %s: its attempt could not be recorded; trying again", update.update_id)
+            return _retry_delay(len(RETRY_DELAYS_SECONDS))
+
+    async def _attempt(self, update: Received) -> float | None:
+        """One attempt: None when handled or set aside, else the delay before it is tried again."""
         try:
             parsed = Update.model_validate(update.raw, context={"bot": self._bot})
         except ValidationError as error:
@@ -233,8 +250,9 @@ class UpdateIntake:
             async with self._in_turn.held(_person_of(parsed)), self._db.unit_of_work():
                 with self._conversations.changes_of_one_update() as changed:
                     try:
-                        await self._dispatcher.feed_update(self._bot, parsed, update_outcome=outcome)
-                    except Exception as error:  # what escaped the dispatcher's error handler
+                        async with asyncio.timeout(ATTEMPT_TIMEOUT_SECONDS):
+                            await self._dispatcher.feed_update(self._bot, parsed, update_outcome=outcome)
+                    except Exception as error:  # what escaped the dispatcher's error handler, or the time limit
                         outcome.failed(error)
                 if outcome.failure is not None:
                     raise HandlerFailed from outcome.failure
@@ -247,17 +265,18 @@ class UpdateIntake:
             self._conversations.drop_changes(changed)
             failure = outcome.failure or error
             return await self._failed(update, failure)
-        return True
+        return None
 
-    async def _failed(self, update: Received, failure: BaseException) -> bool | None:
+    async def _failed(self, update: Received, failure: BaseException) -> float | None:
         reason = f"{type(failure).__name__}: {failure}"
         attempts = await self._received.failed_attempt(update.update_id, reason)
         if attempts >= MAX_HANDLING_ATTEMPTS:
             await self._set_aside(update.update_id, f"failed {attempts} times; last: {reason}")
             return None
-        log.warning("update %s failed (attempt %d of %d), rolled back, to be tried again: %s",
-                    update.update_id, attempts, MAX_HANDLING_ATTEMPTS, reason)
-        return False
+        delay = max(_retry_delay(attempts - 1), float(getattr(failure, "retry_after", 0) or 0))
+        log.warning("update %s failed (attempt %d of %d), rolled back, to be tried again in %.0f s: %s",
+                    update.update_id, attempts, MAX_HANDLING_ATTEMPTS, delay, reason)
+        return delay
 
     async def _set_aside(self, update_id: int, reason: str) -> None:
         await self._received.set_aside(update_id, reason, self._clock.now())
@@ -282,6 +301,7 @@ async def poll(bot: Bot, intake: UpdateIntake, stop: asyncio.Event, allowed_upda
     """Long-poll until `stop` is set; each batch is stored before the next request confirms it to Telegram."""
     backoff = Backoff(RETRY_BACKOFF)
     offset: int | None = None
+    store_attempts = 0  # how many times the batch at this offset was offered to the database
     stopping = asyncio.create_task(stop.wait())
     try:
         while not stop.is_set():
@@ -297,13 +317,15 @@ async def poll(bot: Bot, intake: UpdateIntake, stop: asyncio.Event, allowed_upda
                 break
             try:
                 items = fetch.result()
-                fresh = await intake.accept(items)
+                store_attempts += 1
+                fresh = await intake.accept(items, store_attempts)
             except Exception as error:
                 log.error("could not fetch or store updates: %s: %s; retrying in %.1f s",
                           type(error).__name__, error, backoff.next_delay)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(asyncio.shield(stopping), next(backoff))
                 continue
+            store_attempts = 0
             if backoff.counter:
                 log.info("updates are coming in again")
                 backoff.reset()

@@ -78,8 +78,9 @@ class UpdateContextMiddleware(BaseMiddleware):
 
 
 class LenientCallbackAnswer(CallbackAnswerMiddleware):
-    """Stops the button's spinner at once; a press Telegram no longer takes an answer for (one handled after a
-    restart is often older than Telegram's answer window) is still handled, just without the acknowledgement."""
+    """Stops the button's spinner at once. Whatever Telegram refuses about the acknowledgement itself does not stop
+    the press from being handled ("query is too old", the usual one after a restart, is already treated as done by
+    bot/telegram_retries.py; this catches the rest, e.g. a query id a modified client made up)."""
 
     async def answer(self, event: CallbackQuery, callback_answer: CallbackAnswer) -> None:
         try:

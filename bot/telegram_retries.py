@@ -7,7 +7,7 @@ Two session middlewares (`bot.session.middleware`), so no call site has to remem
   not modified", a message already deleted, a button press too old to acknowledge) are answered as successes, so
   the handler carries on instead of losing everything after that call.
 
-getUpdates goes through neither: the polling loop has its own backoff and must stay stoppable.
+getUpdates is not retried here: the polling loop has its own backoff and must stay stoppable.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from aiogram.methods import (
     EditMessageCaption,
     EditMessageReplyMarkup,
     EditMessageText,
-    GetUpdates,
     TelegramMethod,
 )
 from aiogram.methods.base import Response, TelegramType
@@ -43,6 +42,11 @@ JITTER = 0.1
 # one is raised: a handler would otherwise hold its update (and the database writer) for minutes.
 MAX_RETRY_AFTERS = 10
 RETRY_AFTER_MAX_SECONDS = 60
+# While an update holds the database writer (its unit of work has begun) every other update's writes wait for it,
+# so there the waits are short: past them the request fails, the update is rolled back and tried again later,
+# after the retry_after, without holding anything.
+WRITER_HELD_RETRY_AFTER_MAX_SECONDS = 5
+WRITER_HELD_MAX_ATTEMPTS = 3
 
 EDITS = (EditMessageText, EditMessageCaption, EditMessageReplyMarkup)
 NOT_MODIFIED = "message is not modified"
@@ -54,8 +58,9 @@ Sleep = Callable[[float], Awaitable[None]]
 
 class RetryRequests(BaseRequestMiddleware):
     def __init__(self, sleep: Sleep = asyncio.sleep, *, max_attempts: int = MAX_ATTEMPTS,
-                 first_delay: float = FIRST_DELAY_SECONDS) -> None:
+                 first_delay: float = FIRST_DELAY_SECONDS, holding_writer: Callable[[], bool] = lambda: False) -> None:
         self.sleep = sleep  # tests running on fast or virtual time replace it
+        self.holding_writer = holding_writer  # set by the composition root: Database.holds_writer
         self._max_attempts = max_attempts
         self._first_delay = first_delay
         self.retried = 0  # requests that needed more than one attempt, for tests and benchmarks
@@ -63,15 +68,18 @@ class RetryRequests(BaseRequestMiddleware):
     async def __call__(
         self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]
     ) -> Response[TelegramType]:
-        if isinstance(method, GetUpdates) or method.__api_method__ == "getUpdates":
+        if method.__api_method__ == "getUpdates":
             return await make_request(bot, method)
+        short = self.holding_writer()
+        max_wait = WRITER_HELD_RETRY_AFTER_MAX_SECONDS if short else RETRY_AFTER_MAX_SECONDS
+        max_attempts = min(self._max_attempts, WRITER_HELD_MAX_ATTEMPTS) if short else self._max_attempts
         failures = waits = 0
         while True:
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as error:
                 waits += 1
-                if waits > MAX_RETRY_AFTERS or error.retry_after > RETRY_AFTER_MAX_SECONDS:
+                if waits > MAX_RETRY_AFTERS or error.retry_after > max_wait:
                     log.warning("%s: 429 with retry_after=%s, given up", method.__api_method__, error.retry_after)
                     raise
                 log.info("%s: 429, retrying in %s s", method.__api_method__, error.retry_after)
@@ -79,13 +87,13 @@ class RetryRequests(BaseRequestMiddleware):
                 await self.sleep(error.retry_after)
             except (TelegramServerError, TelegramNetworkError) as error:
                 failures += 1
-                if failures >= self._max_attempts:
+                if failures >= max_attempts:
                     log.warning("%s failed %d times, given up: %s", method.__api_method__, failures, error)
                     raise
                 delay = min(MAX_DELAY_SECONDS, self._first_delay * 2 ** (failures - 1))
                 delay *= 1 + random.uniform(-JITTER, JITTER)
                 log.info("%s: %s; attempt %d of %d in %.1f s", method.__api_method__, error, failures + 1,
-                         self._max_attempts, delay)
+                         max_attempts, delay)
                 self.retried += 1
                 await self.sleep(delay)
 

@@ -118,8 +118,7 @@ class WebhookServer:
         same keys; `set_aside` counts the updates given up on (see README, "Updates that cannot be handled")."""
         db_ok = False
         with suppress(Exception):
-            value = await asyncio.wait_for(self.app.db.fetchval("SELECT 1"), HEALTH_DB_TIMEOUT_SECONDS)
-            db_ok = value == 1
+            db_ok = await asyncio.wait_for(self.app.db.writer_answers(), HEALTH_DB_TIMEOUT_SECONDS)
         scheduler_ok = bool(self.app.scheduler.running)
         body: dict[str, Any] = {"ok": db_ok and scheduler_ok, "db": db_ok, "scheduler": scheduler_ok}
         if self.app.intake is not None:

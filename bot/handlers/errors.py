@@ -36,10 +36,6 @@ async def on_error(
     handled; anything else fails it, so the intake rolls its writes back and tries again (the person hears about it
     once, on the last attempt)."""
     update = event.update
-    if isinstance(event.exception, TelegramBadRequest) and "message is not modified" in event.exception.message:
-        # A double tap, or a button of an older screen: the message already shows exactly this.
-        log.info("update %s: %s", update.update_id, event.exception.message)
-        return True
     if (
         update.callback_query is not None
         and isinstance(event.exception, TelegramBadRequest)

@@ -10,7 +10,8 @@ import json
 import logging
 from datetime import timedelta
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
@@ -24,7 +25,6 @@ from bot.handlers.replies import edit_or_send
 from bot.keyboards.callbacks import MenuAction, MenuCallback
 from bot.keyboards.grid import ButtonGrid
 from bot.keyboards.report_callbacks import PersonalDataAction, PersonalDataCallback
-from bot.outbound import Outbound
 from bot.reminders import manager_locale
 from bot.reports.personal_data import (
     DeletionPlan,
@@ -195,7 +195,7 @@ async def confirmed(
     db: Database,
     clock: Clock,
     users: UserRepo,
-    outbound: Outbound,
+    bot: Bot,
     checkin_service: CheckinService,
     i18n: I18n,
     fsm_storage: BaseStorage,
@@ -241,7 +241,11 @@ async def confirmed(
                 "The owner of {workspace} has left and deleted their data. You are its owner now: "
                 "invite and remove people in /team."
             ).format(workspace=user_text(item.name, NAME_SHOWN))
-        await outbound.send(item.heir_id, text)
+        # Directly, not through the lane: see CheckinService.post_digest_now.
+        try:
+            await bot.send_message(item.heir_id, text)
+        except TelegramAPIError as error:
+            log.info("the new owner %s was not told about the handover: %s", item.heir_id, error)
 
 
 def _second_question(plan: DeletionPlan) -> str:

@@ -135,17 +135,25 @@ class Database:
         unit = self._unit.get()
         return None if unit is None or unit.closed else unit
 
-    async def _begin(self, unit: UnitOfWork) -> None:
+    async def _begin(self, unit: UnitOfWork) -> bool:
+        """Begin the unit's transaction unless it has; False when the unit closed meanwhile (a task it started that
+        outlived it), and the statement must then run on its own."""
         async with unit._starting:
             if unit.begun:
-                return
+                return not unit.closed
+            if unit.closed:
+                return False
             await unit._hold.enter_async_context(self._lock.exclusive())
+            if unit.closed:  # ended while this task waited for the writer: nobody would commit what begins now
+                await unit._hold.aclose()
+                return False
             try:
                 await self._conn.execute("BEGIN IMMEDIATE")
             except BaseException:
                 await unit._hold.aclose()
                 raise
             unit.begun = True
+            return True
 
     async def _end(self, unit: UnitOfWork, commit: bool) -> None:
         unit.closed = True
@@ -169,8 +177,7 @@ class Database:
     async def session(self) -> AsyncIterator[Session]:
         """Statements one at a time, with no other statement in between (inside a unit of work: the unit's)."""
         unit = self._open_unit()
-        if unit is not None:
-            await self._begin(unit)
+        if unit is not None and await self._begin(unit):
             yield Session(self._conn)
             return
         async with self._lock.exclusive():
@@ -181,8 +188,7 @@ class Database:
         """All or nothing: commits on success, rolls back on any exception. Inside a unit of work it is a savepoint
         of the unit: undone alone when it raises, committed only with the unit."""
         unit = self._open_unit()
-        if unit is not None:
-            await self._begin(unit)
+        if unit is not None and await self._begin(unit):
             name = unit.next_savepoint()
             await self._conn.execute(f"SAVEPOINT {name}")
             try:
@@ -208,8 +214,7 @@ class Database:
         statements on the writer."""
         reads = _reads_only(sql)
         unit = self._open_unit()
-        if unit is not None and (unit.begun or not reads):
-            await self._begin(unit)
+        if unit is not None and (unit.begun or not reads) and await self._begin(unit):
             yield Session(self._conn)
         elif reads:
             yield Session(self._reader)
@@ -236,6 +241,17 @@ class Database:
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         async with self._statement(sql) as s:
             return await s.fetchval(sql, params)
+
+    def holds_writer(self) -> bool:
+        """Whether this task's statements go to an update's begun unit of work, which has the writer alone."""
+        unit = self._open_unit()
+        return unit is not None and unit.begun
+
+    async def writer_answers(self) -> bool:
+        """For /health: the writer takes a statement (reads alone would not notice an update holding it forever)."""
+        async with self._lock.shared():
+            rows = await self._conn.execute_fetchall("SELECT 1")
+        return [tuple(row) for row in rows] == [(1,)]
 
     async def close(self) -> None:
         async with self._lock.exclusive():

@@ -95,3 +95,16 @@ async def test_other_refusals_still_raise() -> None:
     edit = EditMessageText(chat_id=1, message_id=2, text="x")
     with pytest.raises(TelegramBadRequest):
         await AlreadyDone()(Script(TelegramBadRequest(edit, "Bad Request: message to edit not found")), None, edit)  # type: ignore[arg-type]
+
+
+async def test_an_update_holding_the_writer_waits_only_briefly(slept: list[float]) -> None:
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    retries = RetryRequests(sleep=sleep, holding_writer=lambda: True)
+    with pytest.raises(TelegramRetryAfter):  # rolled back and tried later instead, holding nothing
+        await retries(Script(TelegramRetryAfter(SEND, "Too Many Requests", retry_after=30)), None, SEND)  # type: ignore[arg-type]
+    flaky = Script(*[TelegramServerError(SEND, "Bad Gateway") for _ in range(MAX_ATTEMPTS)])
+    with pytest.raises(TelegramServerError):
+        await retries(flaky, None, SEND)  # type: ignore[arg-type]
+    assert flaky.calls < MAX_ATTEMPTS and slept and max(slept) < 30

@@ -108,3 +108,24 @@ async def test_a_task_that_outlives_its_unit_writes_on_its_own(notes: Database) 
     later.set()
     await background[0]
     assert await texts(notes) == ["background"]
+
+
+async def test_a_task_waiting_for_the_writer_when_its_unit_ends_writes_on_its_own(notes: Database) -> None:
+    release = asyncio.Event()
+    background: list[asyncio.Task[int]] = []
+
+    async def holder() -> None:
+        async with notes.transaction() as tx:  # someone else has the writer
+            await tx.execute("INSERT INTO notes VALUES ('job')")
+            await release.wait()
+
+    job = asyncio.create_task(holder())
+    await asyncio.sleep(0.01)
+    async with notes.unit_of_work():
+        background.append(asyncio.create_task(notes.execute("INSERT INTO notes VALUES ('late')")))
+        await asyncio.sleep(0.01)  # the task now waits for the writer, inside the unit's context
+    release.set()
+    await job
+    await asyncio.wait_for(background[0], 5)  # it would hang (or hold the writer forever) if it began the unit
+    assert await texts(notes) == ["job", "late"]
+    assert await asyncio.wait_for(notes.writer_answers(), 5)
