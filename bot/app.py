@@ -110,8 +110,10 @@ class App:
         workflow = {"dispatcher": dp, "bots": [self.bot], **dp.workflow_data}
         try:
             with stop_on_signals(stop, handle_signals):
-                await dp.emit_startup(bot=self.bot, **workflow)
                 try:
+                    # Inside: a failing start-up hook still runs the shutdown hooks, which close the database
+                    # (whose thread would keep the process alive) and the scheduler.
+                    await dp.emit_startup(bot=self.bot, **workflow)
                     me = await self.bot.me()
                     log.info("polling as @%s (id %d)", me.username, me.id)
                     await self.intake.replay()
