@@ -1,4 +1,5 @@
-"""`python -m bot` as a real process: a missing token, SIGKILL mid-conversation, SIGTERM."""
+"""`python -m bot` as a real process: a missing or rejected token, an unreachable Bot API and other failed starts
+(each ends the process), SIGKILL mid-conversation, SIGTERM."""
 
 from __future__ import annotations
 
@@ -190,7 +191,8 @@ async def test_unreachable_bot_api_is_retried_then_exits_1(tmp_path: Path) -> No
 
 async def test_bot_api_failing_at_first_is_waited_for(telegram_for_process: FakeTelegram, tmp_path: Path) -> None:
     telegram = telegram_for_process
-    telegram.fail_next(None, 502, "Bad Gateway", times=2)
+    telegram.fail_next(None, 502, "Bad Gateway")
+    telegram.fail_next(None, 429, "Too Many Requests: retry after 1", retry_after=1)
     bot = BotProcess(telegram, tmp_path)
     await bot.start()
     user = telegram.private_user("Anna", language_code="en")
@@ -200,7 +202,7 @@ async def test_bot_api_failing_at_first_is_waited_for(telegram_for_process: Fake
     assert await bot.signal(signal.SIGTERM) == 0
     log = bot.stderr.decode()
     assert "(attempt 1): server error: Bad Gateway" in log
-    assert "(attempt 2): server error: Bad Gateway" in log
+    assert "(attempt 2): 429 Too Many Requests, retry after 1 s; next attempt in 1.0 s" in log
     assert "(attempt 3)" not in log
     assert "Traceback" not in log
     assert not telegram.violations
