@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from contextlib import suppress
 from datetime import UTC, datetime
 
 from bot.config import SettingsError, load_settings
@@ -37,15 +35,9 @@ def main(argv: list[str]) -> int:
             return 1
         print(f"backup written to {path}")
         return 0
-    from bot.app import build_app
+    from bot.startup import run_until_stopped
 
-    async def run() -> None:
-        app = await build_app(settings)
-        await app.run()  # webhook when WEBHOOK_URL is set, else polling
-
-    with suppress(KeyboardInterrupt):
-        asyncio.run(run())
-    return 0
+    return run_until_stopped(settings)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.types import LinkPreviewOptions
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -73,7 +74,8 @@ def create_bot(settings: Settings, retries: RetryRequests | None = None) -> Bot:
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
-        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+        # link_preview_options, not the deprecated disable_web_page_preview that link_preview_is_disabled sends.
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview=LinkPreviewOptions(is_disabled=True)),
     )
 
 
@@ -109,8 +111,10 @@ class App:
         workflow = {"dispatcher": dp, "bots": [self.bot], **dp.workflow_data}
         try:
             with stop_on_signals(stop, handle_signals):
-                await dp.emit_startup(bot=self.bot, **workflow)
                 try:
+                    # Inside: a failing start-up hook still runs the shutdown hooks, which close the database
+                    # (whose thread would keep the process alive) and the scheduler.
+                    await dp.emit_startup(bot=self.bot, **workflow)
                     me = await self.bot.me()
                     log.info("polling as @%s (id %d)", me.username, me.id)
                     await self.intake.replay()

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=0, le=65535)
     webhook_secret: SecretStr | None = None  # derived from the token when not given
+    # How long start-up keeps retrying an unreachable Bot API before exiting 1 (systemd then restarts the bot).
+    startup_timeout_seconds: float = Field(default=120.0, gt=0)
 
     @property
     def use_webhook(self) -> bool:

@@ -253,3 +253,21 @@ async def test_the_collector_is_set_for_the_bot_while_it_runs_and_put_back_after
     assert gc.get_threshold()[0] != YOUNG_GENERATION_THRESHOLD
     await running_bot.start()
     assert gc.get_freeze_count() > 10_000
+
+
+async def test_every_text_message_disables_link_previews_the_current_way(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    user = telegram.private_user("Anna", language_code="en")
+    await user.start()
+    await user.send("Acme https://acme.example")
+    await user.send("/language")
+    await user.press("Русский")  # the choice replaces the question: an edit
+    await user.send("/help")
+
+    calls = telegram.calls_of("sendMessage") + telegram.calls_of("editMessageText")
+    assert {call.method for call in calls} == {"sendMessage", "editMessageText"}
+    for call in calls:
+        # link_preview_options since Bot API 7.0; disable_web_page_preview is the deprecated field it replaced.
+        assert call.params.get("link_preview_options") == {"is_disabled": True}, (call.method, call.params)
+        assert "disable_web_page_preview" not in call.params, (call.method, call.params)

@@ -1,16 +1,23 @@
-"""`python -m bot` as a real process: a missing token, SIGKILL mid-conversation, SIGTERM."""
+"""`python -m bot` as a real process: a missing or rejected token, an unreachable Bot API and other failed starts
+(each ends the process), SIGKILL mid-conversation, SIGTERM."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import signal
+import socket
 import sys
+import threading
 from pathlib import Path
 
 import pytest
+from aiogram.exceptions import TelegramBadRequest
 
-from tests.e2e.fake_telegram import FakeTelegram
+from bot.app import build_app
+from bot.config import load_settings
+from bot.startup import serve
+from tests.e2e.fake_telegram import FakeTelegram, make_token
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -106,3 +113,146 @@ async def test_onboarding_survives_sigkill_and_sigterm_is_clean(
     assert "Traceback" not in log
     assert telegram.token.partition(":")[2] not in log
     assert not telegram.violations
+
+
+# Start-up failures end the process: systemd's Restart=on-failure only acts on a process that exits.
+HANG_GUARD_SECONDS = 60  # a hang fails the test instead of stalling the suite; not a timing assertion
+THREAD_END_GUARD_SECONDS = 10
+
+
+async def run_to_exit(tmp_path: Path, **values: str) -> tuple[int, str]:
+    """Run `python -m bot` until it exits on its own; its exit status and everything it wrote."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env=bot_env(tmp_path, **values),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), HANG_GUARD_SECONDS)
+    except TimeoutError:
+        process.kill()
+        output, _ = await process.communicate()
+        raise AssertionError(f"python -m bot did not exit; it wrote:\n{output.decode()}") from None
+    assert process.returncode is not None
+    return process.returncode, output.decode()
+
+
+def closed_port() -> int:
+    """A port nothing listens on: bound, then released."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_rejected_token_exits_2_with_one_line_before_anything_starts(
+    telegram_for_process: FakeTelegram, tmp_path: Path
+) -> None:
+    telegram = telegram_for_process
+    wrong_token = make_token()
+    status, output = await run_to_exit(
+        tmp_path, BOT_TOKEN=wrong_token, BOT_API_URL=telegram.base_url, DATABASE_PATH=str(tmp_path / "most.db")
+    )
+    assert status == 2, output
+    lines = output.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "Telegram rejected BOT_TOKEN (401 Unauthorized)" in lines[0] and "@BotFather" in lines[0]
+    assert wrong_token.partition(":")[2] not in output
+    assert [call.method for call in telegram.calls] == ["getMe"]  # no retry, no setMyCommands, no polling
+    assert telegram.take_violations() == ["getMe: Unauthorized"]
+    assert not (tmp_path / "most.db").exists()  # checked before the database is opened
+
+
+async def test_unreachable_bot_api_is_retried_then_exits_1(tmp_path: Path) -> None:
+    token = make_token()
+    port = closed_port()
+    status, output = await run_to_exit(
+        tmp_path,
+        BOT_TOKEN=token,
+        BOT_API_URL=f"http://127.0.0.1:{port}",
+        DATABASE_PATH=str(tmp_path / "most.db"),
+        STARTUP_TIMEOUT_SECONDS="3",
+    )
+    assert status == 1, output
+    lines = output.strip().splitlines()
+    retries = [line for line in lines if "not reachable (attempt" in line]
+    assert len(retries) >= 2, lines
+    for number, line in enumerate(retries, start=1):
+        assert f"(attempt {number})" in line and "next attempt in" in line, line
+    assert lines[-1] not in retries and f"127.0.0.1:{port} not reachable" in lines[-1], lines
+    assert len(lines) == len(retries) + 1, lines  # a line per retry and the verdict, nothing else
+    assert "Traceback" not in output
+    assert token.partition(":")[2] not in output
+    assert not (tmp_path / "most.db").exists()
+
+
+async def test_bot_api_failing_at_first_is_waited_for(telegram_for_process: FakeTelegram, tmp_path: Path) -> None:
+    telegram = telegram_for_process
+    telegram.fail_next(None, 502, "Bad Gateway")
+    telegram.fail_next(None, 429, "Too Many Requests: retry after 1", retry_after=1)
+    bot = BotProcess(telegram, tmp_path)
+    await bot.start()
+    user = telegram.private_user("Anna", language_code="en")
+    reaction = await user.start()
+    assert "What should I call it?" in reaction.text
+
+    assert await bot.signal(signal.SIGTERM) == 0
+    log = bot.stderr.decode()
+    assert "(attempt 1): server error: Bad Gateway" in log
+    assert "(attempt 2): 429 Too Many Requests, retry after 1 s; next attempt in 1.0 s" in log
+    assert "(attempt 3)" not in log
+    assert "Traceback" not in log
+    assert not telegram.violations
+
+
+async def test_unusable_database_path_exits_1_with_one_line(
+    telegram_for_process: FakeTelegram, tmp_path: Path
+) -> None:
+    telegram = telegram_for_process
+    (tmp_path / "not-a-folder").write_text("a file where the database's folder should be")
+    status, output = await run_to_exit(
+        tmp_path,
+        BOT_TOKEN=telegram.token,
+        BOT_API_URL=telegram.base_url,
+        DATABASE_PATH=str(tmp_path / "not-a-folder" / "most.db"),
+    )
+    assert status == 1, output
+    lines = output.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "FileExistsError" in lines[0] and "not-a-folder" in lines[0]
+    assert "Traceback" not in output
+    assert not telegram.violations
+
+
+def nothing_keeps_the_process_alive(threads_before: set[threading.Thread]) -> list[str]:
+    """The threads started since that would keep a finished process alive (not daemons, e.g. aiosqlite's, one per
+    open connection); empty when all is closed."""
+    left = [thread for thread in set(threading.enumerate()) - threads_before if not thread.daemon]
+    for thread in left:
+        thread.join(THREAD_END_GUARD_SECONDS)
+    return [thread.name for thread in left if thread.is_alive()]
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_failing_start_up_hook_leaves_nothing_that_keeps_the_process_alive(
+    telegram: FakeTelegram, tmp_path: Path, mode: str
+) -> None:
+    before = set(threading.enumerate())
+    webhook = {"webhook_url": "https://bot.example.com", "webhook_port": 0} if mode == "webhook" else {}
+    settings = load_settings(
+        bot_token=telegram.token,
+        bot_api_url=telegram.base_url,
+        database_path=tmp_path / "most.db",
+        backup_dir=tmp_path / "backups",
+        **webhook,
+    )
+    app = await build_app(settings)
+    telegram.fail_next(None, 400, "Bad Request: BOT_COMMANDS_TOO_MUCH")  # the first request: setMyCommands
+    with pytest.raises(TelegramBadRequest):
+        await asyncio.wait_for(serve(app, handle_signals=False), HANG_GUARD_SECONDS)
+    assert [call.method for call in telegram.calls] == ["setMyCommands"]
+    assert not app.scheduler.running
+    assert nothing_keeps_the_process_alive(before) == []
