@@ -110,8 +110,12 @@ class WebhookServer:
 
     async def stop(self) -> None:
         """Stop accepting requests, let those in flight finish, then the shutdown hooks (the webhook stays set:
-        Telegram keeps the updates that arrive meanwhile and delivers them after a restart)."""
-        await self.runner.cleanup()
+        Telegram keeps the updates that arrive meanwhile and delivers them after a restart); then the bot's HTTP
+        session, as polling closes it."""
+        try:
+            await self.runner.cleanup()
+        finally:
+            await self.app.bot.session.close()
 
     async def health(self, request: web.Request) -> web.Response:
         """200 with {"ok": true, "db": true, "scheduler": true, "set_aside": n} when all is well, else 503 with the
