@@ -106,6 +106,7 @@ async def telegram() -> AsyncIterator[FakeTelegram]:
     async with FakeTelegram() as server:
         yield server
         assert not server.violations, f"Bot API rules broken: {server.violations}"
+        assert not server.deprecated_params, f"deprecated Bot API parameters sent: {server.deprecated_params[:3]}"
 
 
 @pytest.fixture
