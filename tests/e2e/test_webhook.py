@@ -236,14 +236,23 @@ async def test_webhook_takes_echoed_updates_and_refuses_what_is_not_an_update(
     assert telegram.sent_to(anna.id), "the message with link_preview_options was not answered"
     menu = message_update(telegram, anna, "Hook Lab", 910002)
     assert await webhook_bot.post(menu, secret) == 200
-    screen = telegram.sent_to(anna.id)[-1]
-    label, data = next((t, d) for t, d in screen.buttons if "Partners" in t)
-    press = {"update_id": 910003, "callback_query": {
-        "id": telegram.new_callback(anna.id, anna.id), "from": anna.user, "chat_instance": "1",
-        "message": _with_preview(screen.to_dict(), {"is_disabled": True}), "data": data}}
-    before = len(telegram.calls)
-    assert await webhook_bot.post(press, secret) == 200
-    assert any(c.method == "answerCallbackQuery" and c.ok for c in telegram.calls[before:]), label
+    boris = telegram.private_user("Boris", language_code="ru")
+    for round_, update_id in enumerate((910003, 910013)):
+        screen = next(m for m in reversed(telegram.sent_to(anna.id)) if any("Partners" in t for t, _ in m.buttons))
+        data = next(d for t, d in screen.buttons if "Partners" in t)
+        press = {"update_id": update_id, "callback_query": {
+            "id": telegram.new_callback(anna.id, anna.id), "from": anna.user, "chat_instance": "1",
+            "message": _with_preview(screen.to_dict(), {"is_disabled": True}), "data": data}}
+        before = len(telegram.calls)
+        assert await webhook_bot.post(press, secret) == 200
+        assert any(c.method == "answerCallbackQuery" and c.ok for c in telegram.calls[before:]), round_
+        assert any(c.method != "answerCallbackQuery" and c.ok for c in telegram.calls[before:]), round_
+        # Another person, right after.
+        assert await webhook_bot.post(message_update(telegram, boris, "/help", update_id + 1), secret) == 200
+        assert any("/newpartner" in (m.text or "") for m in telegram.sent_to(boris.id)), round_
+        if round_ == 0:
+            await webhook_bot.stop()
+            await webhook_bot.start()
 
     async with aiohttp.ClientSession() as http:
         for body in (b"{not json", b"[1, 2]", b'{"update_id": "7"}', "\u00ff".encode("latin-1")):
