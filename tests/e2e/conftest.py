@@ -110,6 +110,15 @@ async def telegram() -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
+async def telegram_for_crashes() -> AsyncIterator[FakeTelegram]:
+    """The fake server for tests that run `python -m bot` as a process and kill it."""
+    async with FakeTelegram() as server:
+        server.reaction_timeout = 15  # a fresh interpreter answers its first update more slowly
+        yield server
+        assert not server.violations, f"Bot API rules broken: {server.violations}"
+
+
+@pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
 

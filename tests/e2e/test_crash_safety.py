@@ -157,14 +157,6 @@ def read_db(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[An
         return conn.execute(sql, params).fetchall()
 
 
-@pytest.fixture
-async def telegram_for_crashes() -> FakeTelegram:
-    async with FakeTelegram() as server:
-        server.reaction_timeout = 15  # a fresh interpreter answers its first update more slowly
-        yield server
-        assert not server.violations, f"Bot API rules broken: {server.violations}"
-
-
 async def test_sigkill_at_random_points_of_new_partner_and_gut_check_loses_nothing(
     telegram_for_crashes: FakeTelegram, tmp_path: Path
 ) -> None:

@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-import pytest
-
 from tests.e2e.fake_telegram import FakeTelegram, StoredMessage
 from tests.e2e.people import PrivateUser, Reaction, Watch
 from tests.e2e.test_process import bot_env
@@ -195,18 +193,10 @@ def count(database: Path, sql: str) -> int:
         return int(conn.execute(sql).fetchone()[0])
 
 
-@pytest.fixture
-async def telegram_for_kills() -> FakeTelegram:
-    async with FakeTelegram() as server:
-        server.reaction_timeout = 15
-        yield server
-        assert not server.violations, f"Bot API rules broken: {server.violations}"
-
-
 async def test_sigkill_after_writes_inside_handlers_duplicates_nothing_and_loses_nothing(
-    telegram_for_kills: FakeTelegram, tmp_path: Path
+    telegram_for_crashes: FakeTelegram, tmp_path: Path
 ) -> None:
-    telegram = telegram_for_kills
+    telegram = telegram_for_crashes
     seed = int(os.environ.get("KILL_SEED") or random.SystemRandom().randrange(2**32))
     print(f"KILL_SEED={seed}  (rerun: KILL_SEED={seed} .venv/bin/pytest {__file__})")
     bot = SelfKillingBot(telegram, tmp_path, random.Random(seed))
