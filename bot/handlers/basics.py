@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -95,8 +96,7 @@ async def language_chosen_group(
     if callback_data.locale not in SUPPORTED_LOCALES or not isinstance(callback.message, Message):
         await answer_stale(callback)
         return
-    member = await bot.get_chat_member(callback.message.chat.id, callback.from_user.id)
-    if member.status not in ADMIN_STATUSES:
+    if not await user_is_admin(bot, callback.message.chat.id, callback.from_user.id):
         await callback.message.answer(_("Only the group's admins can change its language."))
         return
     await chats.set_locale(callback.message.chat.id, callback_data.locale)
@@ -127,5 +127,13 @@ async def is_group_admin(bot: Bot, message: Message) -> bool:
         return True
     if message.from_user is None:
         return False
-    member = await bot.get_chat_member(message.chat.id, message.from_user.id)
+    return await user_is_admin(bot, message.chat.id, message.from_user.id)
+
+
+async def user_is_admin(bot: Bot, chat_id: int, user_id: int) -> bool:
+    """getChatMember; someone Telegram does not know in this chat ("user not found") is no admin."""
+    try:
+        member = await bot.get_chat_member(chat_id, user_id)
+    except TelegramBadRequest:
+        return False
     return member.status in ADMIN_STATUSES

@@ -46,7 +46,7 @@ from bot.domain.checkins import (
     says_yes,
 )
 from bot.domain.partners import validate_url
-from bot.handlers.basics import ADMIN_STATUSES
+from bot.handlers.basics import user_is_admin
 from bot.handlers.drafts import FsmDraft
 from bot.handlers.filters import GROUP, PRIVATE
 from bot.handlers.replies import typed_text
@@ -200,15 +200,6 @@ async def _remember(checkins: CheckinRepo, message: Message, clock: Clock) -> No
         await checkins.touch_person(message.chat.id, message.from_user.id, person_name(message.from_user), clock.now())
 
 
-async def _is_admin(bot: Bot, chat_id: int, user_id: int) -> bool:
-    """getChatMember; someone Telegram does not know in this chat ("user not found") is no admin."""
-    try:
-        member = await bot.get_chat_member(chat_id, user_id)
-    except TelegramBadRequest:
-        return False
-    return member.status in ADMIN_STATUSES
-
-
 def _is_anonymous_admin(message: Message) -> bool:
     return message.sender_chat is not None and message.sender_chat.id == message.chat.id
 
@@ -240,7 +231,7 @@ async def checkin_command(
         )
         return
     assert message.from_user is not None
-    if not await _is_admin(bot, message.chat.id, message.from_user.id):
+    if not await user_is_admin(bot, message.chat.id, message.from_user.id):
         await message.reply(_("Sorry, only the group's admins can set up or change the weekly check-in."))
         return
     await _remember(checkins, message, clock)
@@ -362,7 +353,7 @@ async def manage_chosen(
     message = callback.message
     if not isinstance(message, Message):
         return
-    if not await _is_admin(bot, message.chat.id, callback.from_user.id):
+    if not await user_is_admin(bot, message.chat.id, callback.from_user.id):
         await state.clear()
         await message.answer(_("Sorry, only the group's admins can set up or change the weekly check-in."))
         return
@@ -619,7 +610,7 @@ async def _finish_setup(
     if user is None or not draft.partner_id or not draft.timezone:
         await message.answer(texts.stale_button())
         return
-    if not await _is_admin(bot, message.chat.id, user.id) or not await checkins.is_workspace_member(
+    if not await user_is_admin(bot, message.chat.id, user.id) or not await checkins.is_workspace_member(
         draft.workspace_id, user.id
     ):
         await message.answer(_("Sorry, only the group's admins can set up or change the weekly check-in."))

@@ -271,3 +271,16 @@ async def test_every_text_message_disables_link_previews_the_current_way(
         # link_preview_options since Bot API 7.0; disable_web_page_preview is the deprecated field it replaced.
         assert call.params.get("link_preview_options") == {"is_disabled": True}, (call.method, call.params)
         assert "disable_web_page_preview" not in call.params, (call.method, call.params)
+
+
+async def test_language_in_a_group_from_someone_telegram_does_not_know_is_refused_politely(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    """Found by the spec fuzz: getChatMember answering "user not found" crashed /language in a group."""
+    owner = telegram.private_user("Olga", language_code="en")
+    group = telegram.group("Pilot RU-US")
+    group.add_member(owner, "creator")
+    await group.add_bot(owner)
+    telegram.fail_next(group.id, 400, "Bad Request: user not found")  # the next call about the group: getChatMember
+    reaction = await group.send(owner, "/language")
+    assert "Only the group's admins can change its language." in reaction.text
