@@ -574,12 +574,11 @@ class CheckinService:
         parts = await self.checkins.digest_due(round_.id)
         if not parts:
             return False
+        chat_id = round_.chat_id
         for part in parts:
             if part.attempted:
                 log.warning("check-in digest of round %s (chat %s): part %s was being sent at a crash and may have "
-                            "arrived; sent again", round_.id, round_.chat_id, part.part_no + 1)
-        chat_id = round_.chat_id
-        for part in parts:
+                            "arrived; sent again", round_.id, chat_id, part.part_no + 1)
             delivery = await self._outbound.send(chat_id, part.text, before_first_try=self._part_attempted(part))
             if delivery.interrupted:
                 return False  # the rest waits for the restart

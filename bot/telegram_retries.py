@@ -63,7 +63,6 @@ class RetryRequests(BaseRequestMiddleware):
         self.holding_writer = holding_writer  # set by the composition root: Database.holds_writer
         self._max_attempts = max_attempts
         self._first_delay = first_delay
-        self.retried = 0  # requests that needed more than one attempt, for tests and benchmarks
 
     async def __call__(
         self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]
@@ -83,7 +82,6 @@ class RetryRequests(BaseRequestMiddleware):
                     log.warning("%s: 429 with retry_after=%s, given up", method.__api_method__, error.retry_after)
                     raise
                 log.info("%s: 429, retrying in %s s", method.__api_method__, error.retry_after)
-                self.retried += 1
                 await self.sleep(error.retry_after)
             except (TelegramServerError, TelegramNetworkError) as error:
                 failures += 1
@@ -94,7 +92,6 @@ class RetryRequests(BaseRequestMiddleware):
                 delay *= 1 + random.uniform(-JITTER, JITTER)
                 log.info("%s: %s; attempt %d of %d in %.1f s", method.__api_method__, error, failures + 1,
                          max_attempts, delay)
-                self.retried += 1
                 await self.sleep(delay)
 
 

@@ -13,13 +13,13 @@ from bot import texts
 
 
 async def edit_or_send(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> int:
-    """Edit the bot's message in place (a new one if it cannot be edited); the id of the message now shown."""
+    """Edit the bot's message in place (a new one if it cannot be edited); the id of the message now shown. A second
+    tap that changes nothing is answered as done by the session (bot/telegram_retries.py AlreadyDone)."""
     try:
         await message.edit_text(text, reply_markup=markup)
         return message.message_id
-    except TelegramBadRequest as error:
-        if "not modified" in str(error):  # a second tap on the same button: the screen already shows it
-            return message.message_id
+    except TelegramBadRequest:
+        pass
     sent = await message.answer(text, reply_markup=markup)
     return sent.message_id
 

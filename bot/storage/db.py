@@ -75,8 +75,8 @@ class UnitOfWork:
     def __init__(self) -> None:
         self.begun = False
         self.closed = False
-        self._hold = AsyncExitStack()
-        self._starting = asyncio.Lock()
+        self.writer = AsyncExitStack()  # holds the writer's exclusive turn once begun
+        self.beginning = asyncio.Lock()  # tasks of one update begin it once
         self._savepoints = itertools.count(1)
 
     def next_savepoint(self) -> str:
@@ -138,19 +138,19 @@ class Database:
     async def _begin(self, unit: UnitOfWork) -> bool:
         """Begin the unit's transaction unless it has; False when the unit closed meanwhile (a task it started that
         outlived it), and the statement must then run on its own."""
-        async with unit._starting:
+        async with unit.beginning:
             if unit.begun:
                 return not unit.closed
             if unit.closed:
                 return False
-            await unit._hold.enter_async_context(self._lock.exclusive())
+            await unit.writer.enter_async_context(self._lock.exclusive())
             if unit.closed:  # ended while this task waited for the writer: nobody would commit what begins now
-                await unit._hold.aclose()
+                await unit.writer.aclose()
                 return False
             try:
                 await self._conn.execute("BEGIN IMMEDIATE")
             except BaseException:
-                await unit._hold.aclose()
+                await unit.writer.aclose()
                 raise
             unit.begun = True
             return True
@@ -169,7 +169,7 @@ class Database:
                 await self._conn.rollback()
             raise
         finally:
-            await unit._hold.aclose()
+            await unit.writer.aclose()
 
     # sessions and transactions
 

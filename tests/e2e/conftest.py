@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import random
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +18,13 @@ from bot.config import load_settings
 from bot.logging_setup import formatter_for
 from tests.conftest import record_log_line
 from tests.e2e.fake_telegram import FakeTelegram
+
+
+def seed_from_env(variable: str, test_file: str) -> int:
+    """A fresh random seed, or the one in `variable` to replay a run; printed so any failure can be reproduced."""
+    seed = int(os.environ.get(variable) or random.SystemRandom().randrange(2**32))
+    print(f"{variable}={seed}  (rerun: {variable}={seed} .venv/bin/pytest {test_file})")
+    return seed
 
 
 class LogCapture(logging.Handler):

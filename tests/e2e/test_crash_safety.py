@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-import os
 import random
 import signal
 import sqlite3
@@ -41,7 +40,7 @@ from bot.storage.db import connect
 from bot.storage.partners import NewPartner, PartnerRepo
 from bot.storage.users import UserRepo
 from bot.storage.workspaces import WorkspaceRepo
-from tests.e2e.conftest import LogCapture, RunningBot
+from tests.e2e.conftest import LogCapture, RunningBot, seed_from_env
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.people import PrivateUser, Reaction, Watch
 from tests.e2e.test_process import BotProcess
@@ -161,8 +160,7 @@ async def test_sigkill_at_random_points_of_new_partner_and_gut_check_loses_nothi
     telegram_for_crashes: FakeTelegram, tmp_path: Path
 ) -> None:
     telegram = telegram_for_crashes
-    seed = int(os.environ.get("CRASH_SEED") or random.SystemRandom().randrange(2**32))
-    print(f"CRASH_SEED={seed}  (rerun: CRASH_SEED={seed} .venv/bin/pytest tests/e2e/test_crash_safety.py)")
+    seed = seed_from_env("CRASH_SEED", "tests/e2e/test_crash_safety.py")
     bot = BotProcess(telegram, tmp_path)
     await bot.start()
     user = telegram.private_user("Kira", language_code="en")
@@ -404,8 +402,7 @@ async def test_sigkill_during_a_checkin_fanout_prompts_every_group_at_least_once
 ) -> None:
     telegram = telegram_for_crashes
     telegram.enforce_rate_limits = True
-    seed = int(os.environ.get("CRASH_SEED") or random.SystemRandom().randrange(2**32))
-    print(f"CRASH_SEED={seed}")
+    seed = seed_from_env("CRASH_SEED", "tests/e2e/test_crash_safety.py")
     rng = random.Random(seed)
     database = tmp_path / "most.db"
     groups = await seed_due_checkins(database, telegram, FANOUT_GROUPS)
@@ -458,8 +455,7 @@ async def test_sigkill_during_a_digest_fanout_delivers_every_digest(
 ) -> None:
     telegram = telegram_for_crashes
     telegram.enforce_rate_limits = True
-    seed = int(os.environ.get("CRASH_SEED") or random.SystemRandom().randrange(2**32))
-    print(f"CRASH_SEED={seed}")
+    seed = seed_from_env("CRASH_SEED", "tests/e2e/test_crash_safety.py")
     rng = random.Random(seed)
     database = tmp_path / "most.db"
     groups = await seed_due_digests(database, telegram, FANOUT_GROUPS)

@@ -21,7 +21,6 @@ Reproduce a run with `FUZZ_SEED=<seed printed on failure> .venv/bin/pytest tests
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import secrets
 import string
@@ -85,7 +84,7 @@ from bot.keyboards.reference_callbacks import (
 from bot.keyboards.scope_callbacks import ScopeChoice, ScopeStep
 from bot.keyboards.team_callbacks import TeamAction, TeamCallback
 from bot.storage.invites import InviteRepo
-from tests.e2e.conftest import LogCapture, RunningBot
+from tests.e2e.conftest import LogCapture, RunningBot, seed_from_env
 from tests.e2e.fake_telegram import BOT_USERNAME, FakeTelegram, StoredMessage
 from tests.e2e.people import Group, PrivateUser, push_callback
 
@@ -561,8 +560,7 @@ async def leaks(world: World, running_bot: RunningBot, secrets_by_workspace: dic
 async def test_random_input_from_many_people_is_always_answered_and_isolated(
     telegram: FakeTelegram, running_bot: RunningBot, bot_logs: LogCapture
 ) -> None:
-    seed = int(os.environ.get("FUZZ_SEED") or random.SystemRandom().randrange(2**32))
-    print(f"FUZZ_SEED={seed}  (rerun: FUZZ_SEED={seed} .venv/bin/pytest tests/e2e/test_fuzz.py)")
+    seed = seed_from_env("FUZZ_SEED", "tests/e2e/test_fuzz.py")
     rng = random.Random(seed)
     telegram.quiet_period = 0.05
     recorder = Recorder()

@@ -10,7 +10,6 @@ MIN_KILLS kills happened. Then every table holds exactly one row per thing done:
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import signal
 import sqlite3
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from tests.e2e.conftest import seed_from_env
 from tests.e2e.fake_telegram import FakeTelegram, StoredMessage
 from tests.e2e.people import PrivateUser, Reaction, Watch
 from tests.e2e.test_process import bot_env
@@ -197,8 +197,7 @@ async def test_sigkill_after_writes_inside_handlers_duplicates_nothing_and_loses
     telegram_for_crashes: FakeTelegram, tmp_path: Path
 ) -> None:
     telegram = telegram_for_crashes
-    seed = int(os.environ.get("KILL_SEED") or random.SystemRandom().randrange(2**32))
-    print(f"KILL_SEED={seed}  (rerun: KILL_SEED={seed} .venv/bin/pytest {__file__})")
+    seed = seed_from_env("KILL_SEED", "tests/e2e/test_kill_after_write.py")
     bot = SelfKillingBot(telegram, tmp_path, random.Random(seed))
     await bot.start()
     await telegram.wait_polling(30)

@@ -18,11 +18,10 @@ Reproduce a run with `SPEC_FUZZ_SEED=<seed printed on failure> .venv/bin/pytest 
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 from collections import Counter
 
-from tests.e2e.conftest import LogCapture, RunningBot
+from tests.e2e.conftest import LogCapture, RunningBot, seed_from_env
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.people import PrivateUser
 from tests.e2e.spec_updates import Hooks, Pool, SpecUpdates
@@ -84,8 +83,7 @@ async def wait_all_handled(running_bot: RunningBot, first: int, last: int) -> li
 async def test_updates_generated_from_the_spec_all_go_through(
     telegram: FakeTelegram, running_bot: RunningBot, bot_logs: LogCapture
 ) -> None:
-    seed = int(os.environ.get("SPEC_FUZZ_SEED") or random.SystemRandom().randrange(2**32))
-    print(f"SPEC_FUZZ_SEED={seed}  (rerun: SPEC_FUZZ_SEED={seed} .venv/bin/pytest tests/e2e/test_spec_fuzz.py)")
+    seed = seed_from_env("SPEC_FUZZ_SEED", "tests/e2e/test_spec_fuzz.py")
     running_bot.allowed_error_patterns.append("set aside")  # poison updates are logged at ERROR and skipped
     app = running_bot.app
     assert app is not None
