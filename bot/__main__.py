@@ -6,6 +6,7 @@ import sys
 from datetime import UTC, datetime
 
 from bot.config import SettingsError, load_settings
+from bot.files import restrict_umask
 
 USAGE = "usage: python -m bot [run|backup]"
 
@@ -15,6 +16,9 @@ def main(argv: list[str]) -> int:
     if command not in {"run", "backup"}:
         print(USAGE, file=sys.stderr)
         return 2
+    # Before anything is written: whatever this process creates is its owner's only (0600 files, 0700 folders),
+    # even under a umask of 022 or 000; the database and backups also set their modes themselves (bot/files.py).
+    restrict_umask()
     try:
         settings = load_settings()
     except SettingsError as error:

@@ -19,6 +19,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.api_session import ApiSession
+from bot.backup import tighten_backups
 from bot.checkins import CheckinService, DueReport
 from bot.clock import Clock, SystemClock
 from bot.commands import publish_commands
@@ -176,7 +177,8 @@ def create_dispatcher(app_parts: dict[str, object], storage: SQLiteStorage) -> D
 async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     """Everything `python -m bot` runs, also used by the end-to-end tests."""
     clock = clock or SystemClock()
-    db = await connect(settings.database_path)
+    db = await connect(settings.database_path)  # the database and its folder private (bot/files.py)
+    tighten_backups(settings.backup_dir)
     i18n = create_i18n(settings.default_locale)
     users, chats, workspaces = UserRepo(db), ChatRepo(db), WorkspaceRepo(db)
     received = ReceivedUpdates(db)

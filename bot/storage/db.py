@@ -15,6 +15,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.files import create_private, tighten_sqlite
 from bot.storage.shared_lock import SharedExclusiveLock
 
 log = logging.getLogger(__name__)
@@ -269,9 +270,12 @@ def _reads_only(sql: str) -> bool:
 
 
 async def connect(path: Path) -> Database:
-    """Open (creating the folder), set the pragmas and bring the schema up to date."""
+    """Open (creating the folder), set the pragmas and bring the schema up to date. The file and its folder are
+    private (bot/files.py): the database is created 0600 before SQLite opens it, so the -wal, -shm and -journal
+    files SQLite creates beside it get the same mode; ones left 0644 by an older version are tightened."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    create_private(path)
+    tighten_sqlite(path)
     conn = await aiosqlite.connect(path, isolation_level=None)
     conn.row_factory = aiosqlite.Row
     await conn.execute("PRAGMA journal_mode=WAL")

@@ -7,6 +7,7 @@ import asyncio
 import os
 import signal
 import socket
+import stat
 import sys
 import threading
 from pathlib import Path
@@ -48,9 +49,11 @@ async def test_missing_token_exits_2_with_one_line(tmp_path: Path) -> None:
 
 
 class BotProcess:
-    def __init__(self, server: FakeTelegram, tmp_path: Path) -> None:
+    def __init__(self, server: FakeTelegram, tmp_path: Path, umask: int = -1, **env: str) -> None:
         self.server = server
         self.tmp_path = tmp_path
+        self.umask = umask  # -1: the test runner's
+        self.env = env
         self.process: asyncio.subprocess.Process | None = None
         self.stderr = b""
 
@@ -59,7 +62,7 @@ class BotProcess:
             self.tmp_path,
             BOT_TOKEN=self.server.token,
             BOT_API_URL=self.server.base_url,
-            DATABASE_PATH=str(self.tmp_path / "most.db"),
+            **{"DATABASE_PATH": str(self.tmp_path / "most.db"), **self.env},
         )
         started_before = len(self.server.calls_of("getMe"))
         self.process = await asyncio.create_subprocess_exec(
@@ -70,6 +73,7 @@ class BotProcess:
             env=env,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
+            umask=self.umask,
         )
         # getMe opens every polling run; the long poll that follows may supersede a killed one's.
         ok = await self.server.wait_until(
@@ -113,6 +117,51 @@ async def test_onboarding_survives_sigkill_and_sigterm_is_clean(
     assert "Traceback" not in log
     assert telegram.token.partition(":")[2] not in log
     assert not telegram.violations
+
+
+def modes_under(folder: Path) -> dict[str, str]:
+    """Every file and folder below `folder` and its permission bits, e.g. {"data/most.db": "0o600"}."""
+    return {str(p.relative_to(folder)): oct(stat.S_IMODE(p.stat().st_mode)) for p in sorted(folder.rglob("*"))}
+
+
+async def test_files_are_private_under_a_loose_umask(telegram_for_process: FakeTelegram, tmp_path: Path) -> None:
+    """Started under umask 022 (new files 0644), the bot still writes 0600 files in 0700 folders, and tightens
+    the files an older version left 0644; a folder it did not create is left as it is, with a warning."""
+    telegram = telegram_for_process
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    os.chmod(backups, 0o755)  # the operator's (or an older version's) folder
+    old_backup = backups / "most-20250101-033000.db"
+    old_backup.write_bytes(b"")
+    os.chmod(old_backup, 0o644)
+    bot = BotProcess(
+        telegram, tmp_path, umask=0o022, DATABASE_PATH=str(tmp_path / "data" / "db" / "most.db"),
+        BACKUP_DIR=str(backups),
+    )
+    await bot.start()
+    user = telegram.private_user("Anna", language_code="en")
+    await user.start()
+    await user.send("Private Agency")
+    assert await bot.signal(signal.SIGTERM) == 0
+    modes = modes_under(tmp_path)
+    assert {name: bits for name, bits in modes.items() if name.startswith("data")} == {
+        "data": "0o700", "data/db": "0o700", "data/db/most.db": "0o600",
+    }, modes  # -wal and -shm were removed by the clean shutdown; while it ran they were 0600 (tests/unit)
+    assert modes["backups"] == "0o755" and modes["backups/most-20250101-033000.db"] == "0o600"
+    log = bot.stderr.decode()
+    assert f"folder {backups} is 0o755" in log and "Traceback" not in log
+
+
+async def test_wal_and_shm_are_private_while_the_bot_runs(telegram_for_process: FakeTelegram, tmp_path: Path) -> None:
+    telegram = telegram_for_process
+    bot = BotProcess(telegram, tmp_path, umask=0o000, DATABASE_PATH=str(tmp_path / "data" / "most.db"))
+    await bot.start()
+    user = telegram.private_user("Anna", language_code="ru")
+    await user.start()
+    modes = modes_under(tmp_path / "data")
+    assert modes == {"most.db": "0o600", "most.db-shm": "0o600", "most.db-wal": "0o600"}, modes
+    assert oct(stat.S_IMODE((tmp_path / "data").stat().st_mode)) == "0o700"
+    assert await bot.signal(signal.SIGTERM) == 0
 
 
 # Start-up failures end the process: systemd's Restart=on-failure only acts on a process that exits.
