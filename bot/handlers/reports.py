@@ -23,7 +23,7 @@ from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.callbacks import MenuAction, MenuCallback, PartnerAction, PartnerCallback
 from bot.reports import charts, texts
 from bot.reports.data import load_partner_report, load_portfolio
-from bot.reports.export import collect_sheets, to_csv_zip, to_xlsx
+from bot.reports.export import collect_sheets, csv_delimiter, to_csv_zip, to_xlsx
 from bot.storage.db import Database
 from bot.storage.workspaces import Workspace
 from bot.views.formatting import user_text
@@ -50,10 +50,12 @@ async def portfolio_from_menu(
         await _send_portfolio(callback.message, callback.from_user.id, bot, db, workspace, i18n)
 
 
-async def export_from_menu(callback: CallbackQuery, bot: Bot, db: Database, workspace: Workspace, clock: Clock) -> None:
+async def export_from_menu(
+    callback: CallbackQuery, bot: Bot, db: Database, workspace: Workspace, clock: Clock, i18n: I18n
+) -> None:
     """The main menu's Export button."""
     if isinstance(callback.message, Message):
-        await _send_export(callback.message, callback.from_user.id, bot, db, workspace, clock)
+        await _send_export(callback.message, callback.from_user.id, bot, db, workspace, clock, i18n)
 
 
 async def _busy(bot: Bot, chat_id: int, action: ChatAction) -> None:
@@ -114,19 +116,23 @@ async def _send_portfolio(
     )
 
 
-async def export_command(message: Message, bot: Bot, db: Database, workspace: Workspace, clock: Clock) -> None:
+async def export_command(
+    message: Message, bot: Bot, db: Database, workspace: Workspace, clock: Clock, i18n: I18n
+) -> None:
     """/export: the workspace's records as an .xlsx workbook and a zip of CSV files."""
     assert message.from_user is not None
-    await _send_export(message, message.from_user.id, bot, db, workspace, clock)
+    await _send_export(message, message.from_user.id, bot, db, workspace, clock, i18n)
 
 
 async def _send_export(
-    message: Message, viewer_id: int, bot: Bot, db: Database, workspace: Workspace, clock: Clock
+    message: Message, viewer_id: int, bot: Bot, db: Database, workspace: Workspace, clock: Clock, i18n: I18n
 ) -> None:
     await _busy(bot, message.chat.id, ChatAction.UPLOAD_DOCUMENT)
     sheets = await collect_sheets(db, workspace.id, viewer_id)
     workbook = await asyncio.to_thread(to_xlsx, sheets)
-    archive = await asyncio.to_thread(to_csv_zip, sheets)
+    # The files are read by the person who asked, in their language's Excel: its delimiter.
+    delimiter = csv_delimiter(i18n.current_locale)
+    archive = await asyncio.to_thread(to_csv_zip, sheets, delimiter)
     stem = f"most-export-{clock.now().date().isoformat()}"
     rows = sum(len(sheet.rows) for sheet in sheets)
     summary = ngettext("{count} row in {sheets} sheets", "{count} rows in {sheets} sheets", rows).format(
@@ -140,8 +146,12 @@ async def _send_export(
     )
     await message.answer_document(
         BufferedInputFile(archive, filename=f"{stem}-csv.zip"),
-        caption=_(
-            "The same as CSV files (UTF-8, opens in Excel with Cyrillic intact). Creators who gave references "
-            "are not identified; scorecards appear for partners you have scored yourself."
-        ),
+        caption=" ".join((
+            _(
+                "The same as CSV files (UTF-8, opens in Excel with Cyrillic intact). Creators who gave references "
+                "are not identified; scorecards appear for partners you have scored yourself."
+            ),
+            _("Cells are separated by semicolons, as Excel expects with Russian settings.") if delimiter == ";"
+            else _("Cells are separated by commas, as Excel expects with English settings."),
+        )),
     )

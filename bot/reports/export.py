@@ -1,14 +1,15 @@
 """/export: the workspace's records as sheets — one .xlsx workbook and the same as a zip of CSV files.
 
 `collect_sheets` reads through the caller's workspace and names the columns in the caller's language (it runs
-in the handler, where the locale is set); `to_xlsx` and `to_csv_zip` are pure and run in a worker thread.
+in the handler, where the locale is set); `to_xlsx` and `to_csv_zip` are pure and run in a worker thread. The CSV
+files use the delimiter the caller's Excel expects (`;` in Russian, `,` in English), and no cell of them runs as a
+formula whichever delimiter a spreadsheet splits on (`csv_safe`).
 Creators who gave references are never identified: no respondent key, no link label, no Telegram id.
 Scorecards follow blind scoring: a partner's ratings are exported only to someone who has scored it too.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -37,8 +38,17 @@ SHEET_TITLE_MAX = 31  # Excel's limit on a sheet name
 _SHEET_TITLE_BAD = re.compile(r"[\[\]:*?/\\]")
 # Characters a spreadsheet cell cannot hold (openpyxl refuses them); typed text never should have them.
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-# A CSV cell starting with one of these runs as a formula in Excel: it is written with a leading apostrophe.
+# A spreadsheet cell starting with one of these runs as a formula (OWASP, "CSV Injection").
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Where a spreadsheet reading the CSV may start a new cell inside one of ours: at either delimiter (Excel splits on
+# its locale's list separator — `;` with Russian settings, `,` with English — whichever the file was written with),
+# and at a line end (quotes only hold a cell together when they open it, so a reader that splits elsewhere breaks
+# the row at a newline inside one).
+_CELL_BREAK = re.compile(r"[,;\r\n]")
+# What makes a cell need quotes: either delimiter, a quote, a line end.
+_NEEDS_QUOTES = re.compile(r'[,;"\r\n]')
+# The delimiter Excel expects in the reader's language; a language not listed gets commas.
+CSV_DELIMITERS = {"ru": ";", "en": ","}
 
 
 @dataclass
@@ -350,20 +360,51 @@ def to_xlsx(sheets: Sequence[Sheet]) -> bytes:
     return buffer.getvalue()
 
 
-def _csv_safe(value: Cell) -> Cell:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+def csv_delimiter(locale: str) -> str:
+    """`;` for Russian (Excel with Russian settings splits on it and shows a comma CSV as one column), else `,`."""
+    return CSV_DELIMITERS.get(locale, ",")
 
 
-def to_csv_zip(sheets: Sequence[Sheet]) -> bytes:
-    """A zip with one CSV per sheet, UTF-8 with a BOM so Excel reads Cyrillic correctly."""
+def csv_safe(value: Cell) -> Cell:
+    """Text no spreadsheet runs as a formula, whichever delimiter it splits on: wherever a cell may start — at the
+    start, and after each `,`, `;` or line end — an apostrophe goes in front of what looks like a formula
+    (`=1+1` → `'=1+1`, `safe;=1+1` → `safe;'=1+1`). Quotes there do not protect (a reader unquotes `""=1` to `=1`),
+    so they are looked past. Numbers are not text and stay as they are."""
+    if not isinstance(value, str):
+        return value
+    starts = [0, *(match.end() for match in _CELL_BREAK.finditer(value))]
+    parts, done = [], 0
+    for start in starts:
+        after_quotes = start
+        while value.startswith('"', after_quotes):
+            after_quotes += 1
+        if value.startswith(_FORMULA_START, after_quotes):
+            parts += [value[done:start], "'"]
+            done = start
+    return "".join([*parts, value[done:]])
+
+
+def _csv_field(value: Cell) -> str:
+    text = "" if value is None else str(value)
+    if _NEEDS_QUOTES.search(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def to_csv(sheet: Sheet, delimiter: str = ",") -> str:
+    """One sheet as CSV text: cells made safe, quoted when they hold either delimiter, a quote or a line end (so a
+    reader that splits on the other delimiter still keeps the first cell of a row whole), rows ended by CRLF."""
+    lines = []
+    for row in (sheet.headers, *sheet.rows):
+        lines.append(delimiter.join(_csv_field(csv_safe(_clean(value))) for value in row) + "\r\n")
+    return "".join(lines)
+
+
+def to_csv_zip(sheets: Sequence[Sheet], delimiter: str = ",") -> bytes:
+    """A zip with one CSV per sheet, UTF-8 with a BOM so Excel reads Cyrillic correctly; `delimiter` as the reader's
+    Excel expects it (`csv_delimiter`)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for number, sheet in enumerate(sheets, 1):
-            text = io.StringIO()
-            writer = csv.writer(text)
-            writer.writerow(sheet.headers)
-            writer.writerows([_csv_safe(_clean(value)) for value in row] for row in sheet.rows)
-            archive.writestr(f"{number:02d}-{sheet.key}.csv", text.getvalue().encode("utf-8-sig"))
+            archive.writestr(f"{number:02d}-{sheet.key}.csv", to_csv(sheet, delimiter).encode("utf-8-sig"))
     return buffer.getvalue()

@@ -5,9 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import stat
 import struct
+import tempfile
 import zipfile
+from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 
 from bot.domain.scorecard import CRITERIA
@@ -20,6 +24,23 @@ from tests.e2e.vetting_steps import add_partner, onboard
 NOW = "2026-11-20T09:00:00+00:00"
 GROUP_CHAT = -4_000_000_901
 PARTNER = "Агентство «Север»"
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_rows(raw: bytes, delimiter: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline=""), delimiter=delimiter))
+
+
+def assert_no_formulas(archive: zipfile.ZipFile) -> None:
+    """No cell a spreadsheet would run as a formula, whether it splits on `,` or on `;` (Excel uses its locale's
+    separator, whichever the file was written with)."""
+    for name in archive.namelist():
+        for delimiter in (",", ";"):
+            cells = [cell for row in csv_rows(archive.read(name), delimiter) for cell in row]
+            formulas = [cell for cell in cells if cell.lstrip('"').startswith(FORMULA_START)]
+            assert not formulas, (name, delimiter, formulas)
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -243,10 +264,68 @@ async def test_export_holds_every_entity_in_both_files_and_nothing_from_another_
     for name in archive.namelist():
         raw = archive.read(name)
         assert raw.startswith(b"\xef\xbb\xbf"), name
-        rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+        rows = csv_rows(raw, ";")  # what Excel with Russian settings splits on
         assert len(rows) >= 2, name
         assert "Чужой партнёр" not in raw.decode("utf-8-sig")
-    partners_csv = list(csv.reader(io.StringIO(archive.read("01-partners.csv").decode("utf-8-sig"))))
-    assert partners_csv[0][1] == "Имя" and partners_csv[1][1] == PARTNER
-    cases_csv = list(csv.reader(io.StringIO(archive.read("02-case_studies.csv").decode("utf-8-sig"))))
+    partners_csv = csv_rows(archive.read("01-partners.csv"), ";")
+    assert partners_csv[0][:3] == ["ID партнёра", "Имя", "Тип"] and partners_csv[1][1] == PARTNER
+    cases_csv = csv_rows(archive.read("02-case_studies.csv"), ";")
     assert "Ёлка Маркет" in cases_csv[1]
+    assert_no_formulas(archive)
+    testimonials = csv_rows(archive.read("03-testimonials.csv"), ";")
+    assert testimonials[1][3] == "'=cmd|' /C calc'!A0 — надёжные"
+
+
+async def test_export_in_english_uses_commas_and_writes_nothing_to_disk(
+    telegram: FakeTelegram, running_bot: RunningBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An English reader's Excel splits on commas; a cell with `;` and a formula after it stays text for a Russian
+    one too. The files are built in memory: the data folder holds only the 0600 database files, no temp file."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    mia = telegram.private_user("Mia", language_code="en")
+    await onboard(mia, "Acme")
+    await add_partner(mia, "Nord;=1+1", "en")
+    workspace_id, partner_id = await ids(running_bot, mia, "Nord;=1+1")
+    await seed_records(running_bot, workspace_id, partner_id, mia.id)
+    assert running_bot.app is not None
+    await running_bot.app.db.execute(
+        "INSERT INTO community_activities (partner_id, text, added_by, created_at) VALUES (?, ?, ?, ?)",
+        (partner_id, "safe;=1+1;x,@SUM(A1)\n-2+3", mia.id, NOW),
+    )
+    before = set(running_bot.data_dir.rglob("*"))
+
+    await mia.send("/export")
+    [(_, summary), (archive_file, caption)] = await sent_files(telegram, "sendDocument", "document", 2)
+    assert "every record, one sheet per kind" in summary
+    assert "Cells are separated by commas" in caption
+    archive = zipfile.ZipFile(io.BytesIO(archive_file.content))
+    partners = csv_rows(archive.read("01-partners.csv"), ",")
+    assert partners[0][:3] == ["Partner ID", "Name", "Kind"] and partners[1][1] == "Nord;'=1+1"
+    assert archive.read("01-partners.csv").decode("utf-8-sig").startswith("Partner ID,Name,Kind,")
+    community = csv_rows(archive.read("04-community.csv"), ",")
+    assert "safe;'=1+1;x,'@SUM(A1)\n'-2+3" in [row[3] for row in community]
+    assert_no_formulas(archive)
+
+    assert list(scratch.iterdir()) == [], "an export wrote a temporary file"
+    after = set(running_bot.data_dir.rglob("*"))
+    new = sorted(str(p.relative_to(running_bot.data_dir)) for p in after - before)
+    assert all(name.startswith("most.db") for name in new), new
+    for path in after:
+        if path.name.startswith("most.db"):
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+async def test_export_in_russian_says_semicolons(telegram: FakeTelegram, running_bot: RunningBot) -> None:
+    ivan = telegram.private_user("Иван", language_code="ru")
+    await onboard(ivan, "Север")
+    await add_partner(ivan, "Nord,=1+1", "ru")
+    await ivan.send("/export")
+    [_, (archive_file, caption)] = await sent_files(telegram, "sendDocument", "document", 2)
+    assert "Разделитель — точка с запятой: так файлы открываются в Excel с русскими настройками." in caption
+    archive = zipfile.ZipFile(io.BytesIO(archive_file.content))
+    text = archive.read("01-partners.csv").decode("utf-8-sig")
+    assert text.startswith("ID партнёра;Имя;Тип;")
+    assert csv_rows(archive.read("01-partners.csv"), ";")[1][1] == "Nord,'=1+1"
+    assert_no_formulas(archive)
