@@ -29,13 +29,19 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 HEALTH_DB_TIMEOUT_SECONDS = 2.0
 # Telegram opens up to this many connections at once; SQLite behind one connection gains nothing from more.
 MAX_CONNECTIONS = 40
+# Far more than any update (a message is at most 4096 characters, plus its entities and the message it replies
+# to); a bigger body is answered 413 before it is read into memory.
+MAX_BODY_BYTES = 1024 * 1024
+# update_id is stored as an SQLite INTEGER (64-bit signed); Telegram's are positive and far below it.
+MAX_UPDATE_ID = 2**63 - 1
 
 
 class IntakeRequestHandler:
     """Each posted update is stored raw, given its first attempt, then answered: Telegram re-sends one whose request
     failed, and the intake skips it if it was stored before; one stored but cut off by a crash is handled after the
-    restart. A body that is not an update is answered 400 (Telegram would re-send a 500 for hours); a wrong secret,
-    401. Only a database that refuses to store it gets a 500, a bounded number of times (see UpdateIntake.accept)."""
+    restart. A body that is not an update is answered 400 (Telegram would re-send a 500 for hours; see
+    `parse_update`), one past MAX_BODY_BYTES 413; a wrong or missing secret, 401, before the body is read. Only a
+    database that refuses to store it gets a 500, a bounded number of times (see UpdateIntake.accept)."""
 
     def __init__(self, intake: UpdateIntake, secret_token: str) -> None:
         self.intake = intake
@@ -47,14 +53,13 @@ class IntakeRequestHandler:
     async def handle(self, request: web.Request) -> web.Response:
         if not self._secret_matches(request.headers.get(SECRET_HEADER, "")):
             return web.json_response({"ok": False, "description": "Unauthorized"}, status=401)
-        try:
-            body = json.loads(await request.read())
-        except (ValueError, UnicodeDecodeError):
-            return _bad_request("the body is not JSON")
-        if not isinstance(body, dict) or type(body.get("update_id")) is not int:
-            return _bad_request("the body is not an update")
+        body = parse_update(await request.read())  # a body past MAX_BODY_BYTES: aiohttp answers 413
+        if isinstance(body, str):
+            return _bad_request(body)
         try:
             fresh = await self.intake.accept([body])
+        except RecursionError:  # nested too deep to store: no update Telegram sends, and no retry will help
+            return _bad_request("the update is nested too deeply")
         except Exception as error:
             log.error("update %s could not be stored: %s: %s; Telegram will send it again",
                       body["update_id"], type(error).__name__, error)
@@ -71,6 +76,29 @@ class IntakeRequestHandler:
         return hmac.compare_digest(candidate, self._secret)
 
 
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_update(raw: bytes) -> dict[str, Any] | str:
+    """The update Telegram posted, or why the body is not one: Telegram sends a JSON object in UTF-8 (no BOM, no
+    NaN) with a non-negative integer update_id."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "the body is not UTF-8"
+    try:
+        body = json.loads(text, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):  # ValueError covers a BOM, truncation, and a 5000-digit number
+        return "the body is not JSON"
+    if not isinstance(body, dict):
+        return "the body is not an update"
+    update_id = body.get("update_id")
+    if type(update_id) is not int or not 0 <= update_id <= MAX_UPDATE_ID:
+        return "the body is not an update (no valid update_id)"
+    return body
+
+
 def _bad_request(why: str) -> web.Response:
     log.warning("webhook request refused: %s", why)
     return web.json_response({"ok": False, "description": f"Bad Request: {why}"}, status=400)
@@ -82,7 +110,7 @@ class WebhookServer:
     def __init__(self, app: App) -> None:
         self.app = app
         self.settings = app.settings
-        self.web_app = web.Application()
+        self.web_app = web.Application(client_max_size=MAX_BODY_BYTES)
         assert app.intake is not None
         handler = IntakeRequestHandler(app.intake, self.settings.webhook_secret_token())
         # setup_application first: on shutdown, the dispatcher's hooks run before the bot's session is closed.
