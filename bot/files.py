@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import tempfile
 from functools import cache
 from pathlib import Path
 
@@ -56,7 +57,7 @@ def private_dir(path: Path | str) -> Path:
 def _warn_open_folder(folder: str, mode: int) -> None:
     log.warning(
         "folder %s is %s: other users may list it; the bot's files in it are 0600, `chmod 700 %s` hides their names "
-        "too (the bot does not change a folder it did not create)", folder, oct(mode), folder,
+        "too (the bot sets the mode of the folders it creates only)", folder, oct(mode), folder,
     )
 
 
@@ -111,8 +112,8 @@ def write_private(path: Path | str, data: bytes) -> Path:
     and the content is never readable by others, not even for a moment."""
     path = Path(path)
     private_dir(path.parent)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")  # O_EXCL, 0600
+    partial = Path(name)
     try:
         os.fchmod(fd, PRIVATE_FILE_MODE)
         view = memoryview(data)
