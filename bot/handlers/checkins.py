@@ -45,6 +45,7 @@ from bot.domain.checkins import (
     resolve_timezone,
     says_yes,
 )
+from bot.domain.numbers import ID_MAX, PAGE_MAX, whole_or_none
 from bot.domain.partners import validate_url
 from bot.handlers.basics import user_is_admin
 from bot.handlers.drafts import FsmDraft
@@ -373,10 +374,14 @@ async def partner_page(
     callback: CallbackQuery, callback_data: SetupCallback, state: FSMContext, partners: PartnerRepo
 ) -> None:
     """‹ › under the partner list."""
-    if not isinstance(callback.message, Message) or not callback_data.value.isdigit():
+    if not isinstance(callback.message, Message):
+        return
+    page = whole_or_none(callback_data.value, 0, PAGE_MAX)
+    if page is None:
+        await callback.message.answer(texts.stale_button())
         return
     draft = await SetupDraft.load(state)
-    text, markup = await partner_step(partners, draft.workspace_id, callback.from_user.id, int(callback_data.value))
+    text, markup = await partner_step(partners, draft.workspace_id, callback.from_user.id, page)
     await callback.message.edit_text(text, reply_markup=markup)
 
 
@@ -392,10 +397,9 @@ async def partner_chosen(
     if not isinstance(callback.message, Message):
         return
     workspace = await workspaces.current_for(callback.from_user.id)
+    partner_id = whole_or_none(callback_data.value, 1, ID_MAX)
     partner = (
-        await partners.get(workspace.id, int(callback_data.value))
-        if workspace is not None and callback_data.value.isdigit()
-        else None
+        await partners.get(workspace.id, partner_id) if workspace is not None and partner_id is not None else None
     )
     if workspace is None or partner is None:
         await state.clear()
@@ -424,11 +428,12 @@ async def weekday_chosen(callback: CallbackQuery, callback_data: SetupCallback, 
     """Step 2 done: the weekday."""
     if not isinstance(callback.message, Message):
         return
-    if not callback_data.value.isdigit() or not 0 <= int(callback_data.value) <= 6:
+    weekday = whole_or_none(callback_data.value, 0, 6)
+    if weekday is None:
         await callback.message.answer(texts.stale_button())
         return
     draft = await SetupDraft.load(state)
-    draft.weekday = int(callback_data.value)
+    draft.weekday = weekday
     await draft.save(state)
     await state.set_state(CheckinSetup.waiting_for_time)
     b = ButtonGrid()
@@ -462,7 +467,8 @@ async def time_chosen(callback: CallbackQuery, callback_data: SetupCallback, sta
     if not isinstance(callback.message, Message):
         return
     value = callback_data.value
-    parsed = parse_time(f"{value[:2]}:{value[2:]}") if len(value) == 4 and value.isdigit() else None
+    digits = len(value) == 4 and whole_or_none(value, 0, 2359) is not None
+    parsed = parse_time(f"{value[:2]}:{value[2:]}") if digits else None
     if parsed is None:
         await callback.message.answer(texts.stale_button())
         return
@@ -499,10 +505,11 @@ async def zone_chosen(callback: CallbackQuery, callback_data: SetupCallback, sta
     """Step 4 by button: Moscow, New York or Los Angeles."""
     if not isinstance(callback.message, Message):
         return
-    if not callback_data.value.isdigit() or int(callback_data.value) >= len(ZONE_CHOICES):
+    index = whole_or_none(callback_data.value, 0, len(ZONE_CHOICES) - 1)
+    if index is None:
         await callback.message.answer(texts.stale_button())
         return
-    await _zone_set(callback.message, state, ZONE_CHOICES[int(callback_data.value)], edit=True)
+    await _zone_set(callback.message, state, ZONE_CHOICES[index], edit=True)
 
 
 async def zone_typed(message: Message, state: FSMContext) -> None:

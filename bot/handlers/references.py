@@ -729,8 +729,8 @@ def _apply_button(draft: ReferenceDraft, step: Step, value: str) -> bool:
         draft.months = Duration(value).months
     elif step is Step.MARKET and value in {m.value for m in MarketCoverage}:
         draft.market = value
-    elif step.is_rating and step.dimension is not None and value.isdigit() and is_valid_rating(int(value)):
-        draft.ratings[step.dimension.value] = int(value)
+    elif step.is_rating and step.dimension is not None and (rating := parse_rating(value)) is not None:
+        draft.ratings[step.dimension.value] = rating
     elif step.is_note and step.dimension is not None and value == SKIP:
         draft.comments.pop(step.dimension.value, None)
     elif step is Step.AGAIN and value in {a.value for a in Again}:
