@@ -15,7 +15,7 @@ from enum import StrEnum
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from bot.domain.numbers import whole_or_none
+from bot.domain.numbers import ORDINARY_SPACES, whole_or_none
 
 # ---- Scheduling ---------------------------------------------------------------------------------------
 
@@ -145,16 +145,17 @@ def resolve_timezone(text: str) -> str | None:
 
 
 def parse_digest_hours(text: str) -> int | None:
-    value = text.strip().lower().removesuffix("h").removesuffix("ч")
+    """"24", "48h", "48 ч" → hours in DIGEST_HOURS_MIN..DIGEST_HOURS_MAX; anything else → None."""
+    value = text.strip(ORDINARY_SPACES).lower().removesuffix("h").removesuffix("ч")
     return whole_or_none(value, DIGEST_HOURS_MIN, DIGEST_HOURS_MAX)
 
 
 def parse_away_weeks(text: str | None) -> int | None:
-    """"/away 2" → 2; "0", "back", "вернулся" → 0 (back); anything else → None."""
-    value = (text or "").strip().lower()
+    """"/away 2" (or "2 weeks") → 2; "0", "back", "вернулся" → 0 (back); anything else → None."""
+    value = (text or "").strip(ORDINARY_SPACES).lower()
     if value in {"back", "off", "вернулся", "вернулась", "назад"}:
         return 0
-    value = value.split()[0] if value else ""
+    value = value.split(" ", 1)[0]
     return whole_or_none(value, 0, AWAY_WEEKS_MAX)
 
 

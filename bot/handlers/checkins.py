@@ -47,6 +47,7 @@ from bot.domain.checkins import (
 )
 from bot.domain.numbers import ID_MAX, PAGE_MAX, whole_or_none
 from bot.domain.partners import validate_url
+from bot.domain.text import clean_typed, safe_name
 from bot.handlers.basics import user_is_admin
 from bot.handlers.drafts import FsmDraft
 from bot.handlers.filters import GROUP, PRIVATE
@@ -63,7 +64,7 @@ from bot.keyboards.grid import ButtonGrid
 from bot.storage.checkins import CheckinRepo, NewSchedule, Round, Schedule
 from bot.storage.partners import PartnerRepo
 from bot.storage.workspaces import WorkspaceRepo
-from bot.views.formatting import short_date, user_text
+from bot.views.formatting import button_label, short_date, user_text
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +194,9 @@ def router() -> Router:
 
 
 def person_name(user: User) -> str:
-    return user.full_name or (f"@{user.username}" if user.username else str(user.id))
+    """How a member is named to the group (digests, /away): the Telegram name without bidi controls, else the
+    username or the id when nothing visible is left of it."""
+    return safe_name(user.full_name) or (f"@{user.username}" if user.username else str(user.id))
 
 
 async def _remember(checkins: CheckinRepo, message: Message, clock: Clock) -> None:
@@ -326,7 +329,10 @@ async def partner_step(
         )
     b = ButtonGrid()
     for partner, _score in items:
-        b.button(text=partner.name[:60], callback_data=SetupCallback(step=SetupStep.PARTNER, value=str(partner.id)))
+        b.button(
+            text=button_label(partner.name, 60),
+            callback_data=SetupCallback(step=SetupStep.PARTNER, value=str(partner.id)),
+        )
     sizes = [1] * len(items)
     nav = 0
     if page > 0:
@@ -676,7 +682,7 @@ async def answer_by_reply(
 ) -> None:
     """A member answers by replying to the prompt: stored for this round, acknowledged with a reaction."""
     assert message.from_user is not None
-    text = message.text or message.caption
+    text = clean_typed(message.text or message.caption)
     if not text:
         await message.reply(_("I can only read text answers. Please reply to the check-in with a few lines."))
         return
@@ -704,7 +710,9 @@ async def answer_edited(message: Message, checkins: CheckinRepo, clock: Clock) -
     round_ = await checkins.answer_by_message(message.chat.id, message.message_id, message.from_user.id)
     if round_ is None or not round_.is_open:
         return
-    text = (message.text or message.caption or "")[:ANSWER_TEXT_MAX]
+    text = (clean_typed(message.text or message.caption) or "")[:ANSWER_TEXT_MAX]
+    if not text:
+        return
     await checkins.save_answer(
         round_.id, message.from_user.id, person_name(message.from_user), parse_answer(text), message.message_id,
         clock.now(),
@@ -836,7 +844,7 @@ async def answer_step_not_text(message: Message) -> None:
 
 
 async def _field(message: Message) -> str | None:
-    return await typed_text(message, ANSWER_FIELD_MAX)
+    return await typed_text(message, ANSWER_FIELD_MAX, when_empty=texts.text_expected(ANSWER_FIELD_MAX))
 
 
 async def shipped_given(message: Message, state: FSMContext) -> None:

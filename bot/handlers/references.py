@@ -33,6 +33,7 @@ from bot.domain.references import (
     DIMENSIONS,
     EDITABLE_STEPS,
     LABEL_MAX_LEN,
+    MONTHS_MAX,
     RATING_MAX,
     RATING_MIN,
     START_PREFIX,
@@ -805,7 +806,9 @@ async def months_typed(message: Message, state: FSMContext, bot: Bot, references
     months = parse_months(message.text)
     if months is not None:
         draft.months = months
-    hint = None if months is not None else _("Please type just a number of months, like 8 — or tap an option.")
+    hint = None if months is not None else _(
+        "Please type a whole number of months from 0 to {max}, like 8 — or tap an option."
+    ).format(max=MONTHS_MAX)
     await _after_typed(message, bot, state, draft, link, hint)
 
 
