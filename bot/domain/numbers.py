@@ -73,6 +73,15 @@ def whole_or_none(text: str | None, low: int, high: int) -> int | None:
     return parse_whole(text, low, high).value
 
 
+def spelt_by_bot(value: str, low: int, high: int) -> int | None:
+    """A number in low..high exactly as the bot writes one into a button's data (ASCII digits, nothing around
+    them), or None: forged or stale data, not something a person typed."""
+    try:
+        return strict_int(value, low, high)
+    except ValueError:
+        return None
+
+
 def strict_int(value: object, low: int, high: int) -> int:
     """An int in low..high from an int (not a bool) or a strict digit string; ValueError otherwise. For data that
     arrives from outside, such as a pressed button's callback data, which a modified client can forge."""

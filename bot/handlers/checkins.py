@@ -45,7 +45,7 @@ from bot.domain.checkins import (
     resolve_timezone,
     says_yes,
 )
-from bot.domain.numbers import ID_MAX, PAGE_MAX, whole_or_none
+from bot.domain.numbers import ID_MAX, PAGE_MAX, spelt_by_bot
 from bot.domain.partners import validate_url
 from bot.domain.text import clean_typed, safe_name
 from bot.handlers.basics import user_is_admin
@@ -382,7 +382,7 @@ async def partner_page(
     """‹ › under the partner list."""
     if not isinstance(callback.message, Message):
         return
-    page = whole_or_none(callback_data.value, 0, PAGE_MAX)
+    page = spelt_by_bot(callback_data.value, 0, PAGE_MAX)
     if page is None:
         await callback.message.answer(texts.stale_button())
         return
@@ -402,11 +402,12 @@ async def partner_chosen(
     """Step 1 done: the partner, re-read through the admin's current workspace."""
     if not isinstance(callback.message, Message):
         return
+    partner_id = spelt_by_bot(callback_data.value, 1, ID_MAX)
+    if partner_id is None:  # not an id the bot wrote: forged data, the step stays
+        await callback.message.answer(texts.stale_button())
+        return
     workspace = await workspaces.current_for(callback.from_user.id)
-    partner_id = whole_or_none(callback_data.value, 1, ID_MAX)
-    partner = (
-        await partners.get(workspace.id, partner_id) if workspace is not None and partner_id is not None else None
-    )
+    partner = await partners.get(workspace.id, partner_id) if workspace is not None else None
     if workspace is None or partner is None:
         await state.clear()
         await callback.message.answer(_("I can't find that partner in your workspace. Send /checkin to start again."))
@@ -434,7 +435,7 @@ async def weekday_chosen(callback: CallbackQuery, callback_data: SetupCallback, 
     """Step 2 done: the weekday."""
     if not isinstance(callback.message, Message):
         return
-    weekday = whole_or_none(callback_data.value, 0, 6)
+    weekday = spelt_by_bot(callback_data.value, 0, 6)
     if weekday is None:
         await callback.message.answer(texts.stale_button())
         return
@@ -473,7 +474,7 @@ async def time_chosen(callback: CallbackQuery, callback_data: SetupCallback, sta
     if not isinstance(callback.message, Message):
         return
     value = callback_data.value
-    digits = len(value) == 4 and whole_or_none(value, 0, 2359) is not None
+    digits = len(value) == 4 and spelt_by_bot(value, 0, 2359) is not None
     parsed = parse_time(f"{value[:2]}:{value[2:]}") if digits else None
     if parsed is None:
         await callback.message.answer(texts.stale_button())
@@ -511,7 +512,7 @@ async def zone_chosen(callback: CallbackQuery, callback_data: SetupCallback, sta
     """Step 4 by button: Moscow, New York or Los Angeles."""
     if not isinstance(callback.message, Message):
         return
-    index = whole_or_none(callback_data.value, 0, len(ZONE_CHOICES) - 1)
+    index = spelt_by_bot(callback_data.value, 0, len(ZONE_CHOICES) - 1)
     if index is None:
         await callback.message.answer(texts.stale_button())
         return
@@ -550,7 +551,7 @@ async def hours_chosen(callback: CallbackQuery, callback_data: SetupCallback, st
     """Step 5 by button."""
     if not isinstance(callback.message, Message):
         return
-    hours = parse_digest_hours(callback_data.value)
+    hours = spelt_by_bot(callback_data.value, DIGEST_HOURS_MIN, DIGEST_HOURS_MAX)
     if hours is None:
         await callback.message.answer(texts.stale_button())
         return

@@ -25,6 +25,7 @@ from babel.dates import format_date
 from bot import labels, texts
 from bot.clock import Clock
 from bot.config import SUPPORTED_LOCALES, Settings
+from bot.domain.numbers import spelt_by_bot
 from bot.domain.partners import MarketCoverage
 from bot.domain.references import (
     ANCHOR_RATINGS,
@@ -722,6 +723,11 @@ async def question_pressed(
     await _show_in_place(message, state, draft, link)
 
 
+def _pressed_rating(value: str) -> int | None:
+    """A rating button's value, exactly as the bot writes it ("²" or " 4" is forged data, not a rating)."""
+    return spelt_by_bot(value, RATING_MIN, RATING_MAX)
+
+
 def _apply_button(draft: ReferenceDraft, step: Step, value: str) -> bool:
     """Record what a button says in the draft; False when the value makes no sense for the step."""
     if value == BACK:
@@ -730,7 +736,7 @@ def _apply_button(draft: ReferenceDraft, step: Step, value: str) -> bool:
         draft.months = Duration(value).months
     elif step is Step.MARKET and value in {m.value for m in MarketCoverage}:
         draft.market = value
-    elif step.is_rating and step.dimension is not None and (rating := parse_rating(value)) is not None:
+    elif step.is_rating and step.dimension is not None and (rating := _pressed_rating(value)) is not None:
         draft.ratings[step.dimension.value] = rating
     elif step.is_note and step.dimension is not None and value == SKIP:
         draft.comments.pop(step.dimension.value, None)
