@@ -232,7 +232,7 @@ async def test_tricky_numbers_typed_and_forged_in_the_reference_questionnaire(
                                           live.message_id)
         assert forged.answer is not None and not forged.errors, value
     assert await running_bot.query("SELECT count(*) FROM reference_answers") == [(0,)]
-    assert ("Question 4 of 8" if locale == "en" else "Вопрос 4 из 8") in (await creator.send("4")).text
+    assert ("Consistency: 4 of 5 ✓" if locale == "en" else "Постоянство: 4 из 5 ✓") in (await creator.send("4")).text
     await nothing_set_aside(running_bot)
 
 
