@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from html import escape
-
 from aiogram.utils.i18n import gettext as _
+
+from bot.views.formatting import user_text
 
 WORKSPACE_NAME_MAX = 64
 
@@ -17,7 +17,7 @@ def overview(workspace_name: str) -> str:
         "• Keep a weekly async check-in going in the partnership's group chat.\n"
         "• Ask creators who worked with a partner for a reference, in their own language.\n\n"
         "Workspace: <b>{workspace}</b>"
-    ).format(workspace=escape(workspace_name))
+    ).format(workspace=user_text(workspace_name))
 
 
 def help_private() -> str:
@@ -89,6 +89,12 @@ def text_too_long(max_length: int, got: int) -> str:
     return _("That is {got} characters; the limit here is {max}. Please send a shorter text.").format(
         got=got, max=max_length
     )
+
+
+def text_not_taken(max_length: int, typed: str | None) -> str:
+    """Why a typed text was refused: too long, or nothing visible in it (empty, only zero-width characters)."""
+    got = len((typed or "").strip())
+    return text_too_long(max_length, got) if got > max_length else text_expected(max_length)
 
 
 def mid_conversation_command() -> str:

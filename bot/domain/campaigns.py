@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from bot.domain.numbers import whole_or_none
 from bot.domain.partners import LADDER_STAGES, MARKETS, Market, MarketCoverage, Stage
 
 # ---- Pilot scope --------------------------------------------------------------------------------------
@@ -27,7 +27,6 @@ CREATORS_INPUT_MAX = 50
 DAYS_INPUT_MAX = 365
 REVISIONS_INPUT_MAX = 20
 
-_WHOLE = re.compile(r"\d{1,4}", re.ASCII)
 
 
 class ScopeWarning(StrEnum):
@@ -91,14 +90,8 @@ def scope_warnings(draft: ScopeDraft) -> tuple[ScopeWarning, ...]:
 
 
 def _parse_whole(text: str | None, low: int, high: int) -> int | None:
-    """A whole number in low..high from ASCII digits only, or None."""
-    if text is None:
-        return None
-    value = text.strip()
-    if not _WHOLE.fullmatch(value):
-        return None
-    number = int(value)
-    return number if low <= number <= high else None
+    """A whole number in low..high from ASCII digits only (bot/domain/numbers.py), or None."""
+    return whole_or_none(text, low, high)
 
 
 def parse_creators(text: str | None) -> int | None:

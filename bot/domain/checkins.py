@@ -15,6 +15,8 @@ from enum import StrEnum
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.domain.numbers import ORDINARY_SPACES, whole_or_none
+
 # ---- Scheduling ---------------------------------------------------------------------------------------
 
 # Field notes "weekly but async-first": one prompt a week, on the weekday and local time the group chose.
@@ -46,8 +48,9 @@ ZONE_CHOICES = (MOSCOW, NEW_YORK, LOS_ANGELES)
 # Where a weekly time is always shown too: "the point is to find the overlap" (PRODUCT.md).
 OVERLAP_ZONES = (MOSCOW, NEW_YORK)
 
-_TIME = re.compile(r"^\s*([01]?\d|2[0-3])\s*[:.hч]\s*([0-5]\d)\s*$", re.IGNORECASE)
-_HOUR_ONLY = re.compile(r"^\s*([01]?\d|2[0-3])\s*$")
+# re.ASCII: "\d" would also take "١٢" or "１２", and int() reads them.
+_TIME = re.compile(r"^\s*([01]?\d|2[0-3])\s*[:.hHчЧ]\s*([0-5]\d)\s*$", re.ASCII)
+_HOUR_ONLY = re.compile(r"^\s*([01]?\d|2[0-3])\s*$", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,23 +145,18 @@ def resolve_timezone(text: str) -> str | None:
 
 
 def parse_digest_hours(text: str) -> int | None:
-    value = text.strip().lower().removesuffix("h").removesuffix("ч").strip()
-    if not value.isdigit() or len(value) > 4:
-        return None
-    hours = int(value)
-    return hours if DIGEST_HOURS_MIN <= hours <= DIGEST_HOURS_MAX else None
+    """"24", "48h", "48 ч" → hours in DIGEST_HOURS_MIN..DIGEST_HOURS_MAX; anything else → None."""
+    value = text.strip(ORDINARY_SPACES).lower().removesuffix("h").removesuffix("ч")
+    return whole_or_none(value, DIGEST_HOURS_MIN, DIGEST_HOURS_MAX)
 
 
 def parse_away_weeks(text: str | None) -> int | None:
-    """"/away 2" → 2; "0", "back", "вернулся" → 0 (back); anything else → None."""
-    value = (text or "").strip().lower()
+    """"/away 2" (or "2 weeks") → 2; "0", "back", "вернулся" → 0 (back); anything else → None."""
+    value = (text or "").strip(ORDINARY_SPACES).lower()
     if value in {"back", "off", "вернулся", "вернулась", "назад"}:
         return 0
-    value = value.split()[0] if value else ""
-    if not value.isdigit() or len(value) > 3:
-        return None
-    weeks = int(value)
-    return weeks if weeks <= AWAY_WEEKS_MAX else None
+    value = value.split(" ", 1)[0]
+    return whole_or_none(value, 0, AWAY_WEEKS_MAX)
 
 
 # ---- Answers ------------------------------------------------------------------------------------------

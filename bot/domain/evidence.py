@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from bot.domain.numbers import whole_or_none
 from bot.domain.partners import MARKETS, Market, MarketCoverage
 from bot.domain.text import clean_block, clean_line
 
@@ -29,7 +29,6 @@ AUTHOR_MAX_LEN = 100
 # Issue 3 "community participation (text, link)": longest description.
 COMMUNITY_MAX_LEN = 500
 
-_MONTHS = re.compile(r"\d{1,4}", re.ASCII)
 
 
 class Outcome(StrEnum):
@@ -195,13 +194,7 @@ def clean_brand_key(brand: str) -> str:
 
 def parse_months(text: str | None) -> int | None:
     """A relationship length in whole months (0–600) from digits only, or None."""
-    if text is None:
-        return None
-    value = text.strip()
-    if not _MONTHS.fullmatch(value):
-        return None
-    months = int(value)
-    return months if MONTHS_MIN <= months <= MONTHS_MAX else None
+    return whole_or_none(text, MONTHS_MIN, MONTHS_MAX)
 
 
 def validate_brand(text: str | None) -> str | None:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 from urllib.parse import urlsplit, urlunsplit
 
-from bot.domain.text import clean_block, has_control_chars
+from bot.domain.text import clean_block, clean_typed, has_control_chars, is_invisible
 
 # Issue 3 "name (1–100 characters)": longest partner name accepted.
 NAME_MAX_LEN = 100
@@ -130,10 +130,8 @@ class NameProblem(StrEnum):
 
 def validate_partner_name(text: str | None) -> str | NameProblem:
     """The stripped name, or the problem that makes it unacceptable."""
-    if text is None:
-        return NameProblem.EMPTY
-    name = text.strip()
-    if not name:
+    name = clean_typed(text)  # bidi controls out; only invisible characters → empty
+    if name is None:
         return NameProblem.EMPTY
     if has_control_chars(name):
         return NameProblem.CONTROL
@@ -170,7 +168,8 @@ def validate_url(text: str | None) -> str | None:
     if text is None:
         return None
     raw = text.strip()
-    if not raw or len(raw) > URL_MAX_LEN or any(c.isspace() for c in raw) or has_control_chars(raw):
+    # Invisible characters (a bidi override, a zero-width space) would make the link read as another one.
+    if not raw or len(raw) > URL_MAX_LEN or any(is_invisible(c) for c in raw) or has_control_chars(raw):
         return None
     if "://" not in raw:
         prefix = _SCHEME_PREFIX.match(raw)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.domain.numbers import whole_or_none
 from bot.domain.partners import MarketCoverage
 
 # Issue 5 "valid 14 days": how long a reference link works after it is created.
@@ -38,7 +39,6 @@ LABEL_MAX_LEN = 60
 # Issue 5 duration buttons "<3", "3–6", "6–12", "12+" months: the lower bound of each bucket above the first.
 DURATION_BOUNDS = (3, 6, 12)
 
-_DIGITS = re.compile(r"^\s*(\d{1,4})\s*$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,60}$")
 
 
@@ -92,19 +92,12 @@ def duration_of(months: int) -> Duration:
 
 def parse_months(text: str | None) -> int | None:
     """A typed number of months, 0..MONTHS_MAX; None for anything else."""
-    match = _DIGITS.match(text or "")
-    if match is None:
-        return None
-    months = int(match.group(1))
-    return months if months <= MONTHS_MAX else None
+    return whole_or_none(text, 0, MONTHS_MAX)
 
 
 def parse_rating(text: str | None) -> int | None:
     """A typed rating: one digit from RATING_MIN to RATING_MAX."""
-    value = (text or "").strip()
-    if len(value) == 1 and value.isdigit() and RATING_MIN <= int(value) <= RATING_MAX:
-        return int(value)
-    return None
+    return whole_or_none(text, RATING_MIN, RATING_MAX)
 
 
 def is_valid_rating(value: object) -> bool:

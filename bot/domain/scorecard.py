@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from statistics import fmean
 
+from bot.domain.numbers import whole_or_none
+
 
 class ScoreGroup(StrEnum):
     """The three groups of field notes "Evaluation criteria"."""
@@ -124,13 +126,7 @@ def is_valid_rating(value: object) -> bool:
 
 def parse_rating(text: str | None) -> int | None:
     """A rating from callback or typed text ("1".."5"), or None."""
-    if text is None:
-        return None
-    value = text.strip()
-    if len(value) != 1 or not value.isascii() or not value.isdigit():
-        return None
-    rating = int(value)
-    return rating if is_valid_rating(rating) else None
+    return whole_or_none(text, RATING_MIN, RATING_MAX)
 
 
 def next_criterion(ratings: Mapping[Criterion, int]) -> Criterion | None:

@@ -26,7 +26,7 @@ from bot.keyboards.grid import ButtonGrid
 from bot.storage.campaigns import Campaign, CampaignRepo
 from bot.storage.partners import Partner, PartnerRepo
 from bot.storage.workspaces import Workspace
-from bot.views.formatting import short_date, user_text
+from bot.views.formatting import button_label, short_date, user_text
 from bot.views.partner_card import PartnerCards
 
 NOTE_MAX_LEN = 500
@@ -111,7 +111,7 @@ async def log_command(
     for partner_name, campaign in running:
         b.button(
             text=_("{name} · due {date}").format(
-                name=partner_name[:40], date=short_date(campaign.scope.due_date, i18n.current_locale)
+                name=button_label(partner_name, 40), date=short_date(campaign.scope.due_date, i18n.current_locale)
             ),
             callback_data=PartnerCallback(action=PartnerAction.LOG, partner_id=campaign.partner_id),
         )

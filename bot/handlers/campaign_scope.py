@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date
@@ -42,6 +43,7 @@ from bot.domain.campaigns import (
     scope_warnings,
     stage_of_rung,
 )
+from bot.domain.numbers import ID_MAX, spelt_by_bot
 from bot.domain.partners import MarketCoverage, Stage
 from bot.domain.text import clean_block
 from bot.handlers.drafts import FsmDraft
@@ -646,6 +648,12 @@ async def creators_typed(message: Message, state: FSMContext, clock: Clock, i18n
     await _creators(turn, count)
 
 
+def _pressed(value: str, parse: Callable[[str], int | None]) -> int | None:
+    """A number from a button: spelt exactly as the bot writes it (no spaces or signs a forged press could add),
+    then in the step's range."""
+    return parse(value) if spelt_by_bot(value, 0, ID_MAX) is not None else None
+
+
 def _creators_hint() -> str:
     return _("Please send a whole number of creators from {min} to {max}, or tap a button.").format(
         min=PILOT_MIN_CREATORS, max=CREATORS_INPUT_MAX
@@ -659,7 +667,7 @@ async def creators_pressed(
     turn = await _callback_turn(callback, callback_data, state, clock, i18n)
     if turn is None:
         return
-    count = parse_creators(callback_data.value)
+    count = _pressed(callback_data.value, parse_creators)
     if count is None:
         await _reask(turn, _stale_step_text())
         return
@@ -767,7 +775,7 @@ async def days_pressed(
     turn = await _callback_turn(callback, callback_data, state, clock, i18n)
     if turn is None:
         return
-    days = parse_days(callback_data.value)
+    days = _pressed(callback_data.value, parse_days)
     if days is None:
         await _reask(turn, _stale_step_text())
         return
@@ -824,7 +832,7 @@ async def revisions_pressed(
     turn = await _callback_turn(callback, callback_data, state, clock, i18n)
     if turn is None:
         return
-    limit = parse_revision_limit(callback_data.value)
+    limit = _pressed(callback_data.value, parse_revision_limit)
     if limit is None:
         await _reask(turn, _stale_step_text())
         return

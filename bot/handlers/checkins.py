@@ -45,7 +45,9 @@ from bot.domain.checkins import (
     resolve_timezone,
     says_yes,
 )
+from bot.domain.numbers import ID_MAX, PAGE_MAX, spelt_by_bot
 from bot.domain.partners import validate_url
+from bot.domain.text import clean_typed, safe_name
 from bot.handlers.basics import user_is_admin
 from bot.handlers.drafts import FsmDraft
 from bot.handlers.filters import GROUP, PRIVATE
@@ -62,7 +64,7 @@ from bot.keyboards.grid import ButtonGrid
 from bot.storage.checkins import CheckinRepo, NewSchedule, Round, Schedule
 from bot.storage.partners import PartnerRepo
 from bot.storage.workspaces import WorkspaceRepo
-from bot.views.formatting import short_date, user_text
+from bot.views.formatting import button_label, short_date, user_text
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +194,9 @@ def router() -> Router:
 
 
 def person_name(user: User) -> str:
-    return user.full_name or (f"@{user.username}" if user.username else str(user.id))
+    """How a member is named to the group (digests, /away): the Telegram name without bidi controls, else the
+    username or the id when nothing visible is left of it."""
+    return safe_name(user.full_name) or (f"@{user.username}" if user.username else str(user.id))
 
 
 async def _remember(checkins: CheckinRepo, message: Message, clock: Clock) -> None:
@@ -325,7 +329,10 @@ async def partner_step(
         )
     b = ButtonGrid()
     for partner, _score in items:
-        b.button(text=partner.name[:60], callback_data=SetupCallback(step=SetupStep.PARTNER, value=str(partner.id)))
+        b.button(
+            text=button_label(partner.name, 60),
+            callback_data=SetupCallback(step=SetupStep.PARTNER, value=str(partner.id)),
+        )
     sizes = [1] * len(items)
     nav = 0
     if page > 0:
@@ -373,10 +380,14 @@ async def partner_page(
     callback: CallbackQuery, callback_data: SetupCallback, state: FSMContext, partners: PartnerRepo
 ) -> None:
     """‹ › under the partner list."""
-    if not isinstance(callback.message, Message) or not callback_data.value.isdigit():
+    if not isinstance(callback.message, Message):
+        return
+    page = spelt_by_bot(callback_data.value, 0, PAGE_MAX)
+    if page is None:
+        await callback.message.answer(texts.stale_button())
         return
     draft = await SetupDraft.load(state)
-    text, markup = await partner_step(partners, draft.workspace_id, callback.from_user.id, int(callback_data.value))
+    text, markup = await partner_step(partners, draft.workspace_id, callback.from_user.id, page)
     await callback.message.edit_text(text, reply_markup=markup)
 
 
@@ -391,12 +402,12 @@ async def partner_chosen(
     """Step 1 done: the partner, re-read through the admin's current workspace."""
     if not isinstance(callback.message, Message):
         return
+    partner_id = spelt_by_bot(callback_data.value, 1, ID_MAX)
+    if partner_id is None:  # not an id the bot wrote: forged data, the step stays
+        await callback.message.answer(texts.stale_button())
+        return
     workspace = await workspaces.current_for(callback.from_user.id)
-    partner = (
-        await partners.get(workspace.id, int(callback_data.value))
-        if workspace is not None and callback_data.value.isdigit()
-        else None
-    )
+    partner = await partners.get(workspace.id, partner_id) if workspace is not None else None
     if workspace is None or partner is None:
         await state.clear()
         await callback.message.answer(_("I can't find that partner in your workspace. Send /checkin to start again."))
@@ -424,11 +435,12 @@ async def weekday_chosen(callback: CallbackQuery, callback_data: SetupCallback, 
     """Step 2 done: the weekday."""
     if not isinstance(callback.message, Message):
         return
-    if not callback_data.value.isdigit() or not 0 <= int(callback_data.value) <= 6:
+    weekday = spelt_by_bot(callback_data.value, 0, 6)
+    if weekday is None:
         await callback.message.answer(texts.stale_button())
         return
     draft = await SetupDraft.load(state)
-    draft.weekday = int(callback_data.value)
+    draft.weekday = weekday
     await draft.save(state)
     await state.set_state(CheckinSetup.waiting_for_time)
     b = ButtonGrid()
@@ -462,7 +474,8 @@ async def time_chosen(callback: CallbackQuery, callback_data: SetupCallback, sta
     if not isinstance(callback.message, Message):
         return
     value = callback_data.value
-    parsed = parse_time(f"{value[:2]}:{value[2:]}") if len(value) == 4 and value.isdigit() else None
+    digits = len(value) == 4 and spelt_by_bot(value, 0, 2359) is not None
+    parsed = parse_time(f"{value[:2]}:{value[2:]}") if digits else None
     if parsed is None:
         await callback.message.answer(texts.stale_button())
         return
@@ -499,10 +512,11 @@ async def zone_chosen(callback: CallbackQuery, callback_data: SetupCallback, sta
     """Step 4 by button: Moscow, New York or Los Angeles."""
     if not isinstance(callback.message, Message):
         return
-    if not callback_data.value.isdigit() or int(callback_data.value) >= len(ZONE_CHOICES):
+    index = spelt_by_bot(callback_data.value, 0, len(ZONE_CHOICES) - 1)
+    if index is None:
         await callback.message.answer(texts.stale_button())
         return
-    await _zone_set(callback.message, state, ZONE_CHOICES[int(callback_data.value)], edit=True)
+    await _zone_set(callback.message, state, ZONE_CHOICES[index], edit=True)
 
 
 async def zone_typed(message: Message, state: FSMContext) -> None:
@@ -537,7 +551,7 @@ async def hours_chosen(callback: CallbackQuery, callback_data: SetupCallback, st
     """Step 5 by button."""
     if not isinstance(callback.message, Message):
         return
-    hours = parse_digest_hours(callback_data.value)
+    hours = spelt_by_bot(callback_data.value, DIGEST_HOURS_MIN, DIGEST_HOURS_MAX)
     if hours is None:
         await callback.message.answer(texts.stale_button())
         return
@@ -669,7 +683,7 @@ async def answer_by_reply(
 ) -> None:
     """A member answers by replying to the prompt: stored for this round, acknowledged with a reaction."""
     assert message.from_user is not None
-    text = message.text or message.caption
+    text = clean_typed(message.text or message.caption)
     if not text:
         await message.reply(_("I can only read text answers. Please reply to the check-in with a few lines."))
         return
@@ -697,7 +711,9 @@ async def answer_edited(message: Message, checkins: CheckinRepo, clock: Clock) -
     round_ = await checkins.answer_by_message(message.chat.id, message.message_id, message.from_user.id)
     if round_ is None or not round_.is_open:
         return
-    text = (message.text or message.caption or "")[:ANSWER_TEXT_MAX]
+    text = (clean_typed(message.text or message.caption) or "")[:ANSWER_TEXT_MAX]
+    if not text:
+        return
     await checkins.save_answer(
         round_.id, message.from_user.id, person_name(message.from_user), parse_answer(text), message.message_id,
         clock.now(),
@@ -829,7 +845,7 @@ async def answer_step_not_text(message: Message) -> None:
 
 
 async def _field(message: Message) -> str | None:
-    return await typed_text(message, ANSWER_FIELD_MAX)
+    return await typed_text(message, ANSWER_FIELD_MAX, when_empty=texts.text_expected(ANSWER_FIELD_MAX))
 
 
 async def shipped_given(message: Message, state: FSMContext) -> None:

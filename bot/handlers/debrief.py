@@ -30,6 +30,7 @@ from bot.domain.campaigns import (
     stage_after_decision,
     stage_of_rung,
 )
+from bot.domain.numbers import whole_or_none
 from bot.domain.partners import Stage
 from bot.handlers import debrief_texts
 from bot.handlers.campaign_log import campaign_number, running_campaign
@@ -486,8 +487,7 @@ async def quality_typed(
     message: Message, state: FSMContext, partners: PartnerRepo, campaigns: CampaignRepo, workspace: Workspace
 ) -> None:
     """Step 4: quality typed as one digit."""
-    value = (message.text or "").strip()
-    quality = int(value) if value.isascii() and value.isdigit() and len(value) == 1 else 0
+    quality = whole_or_none(message.text, QUALITY_MIN, QUALITY_MAX) or 0
     loaded = await _draft_in_workspace(message, state, workspace, partners, campaigns)
     if loaded is None:
         return

@@ -390,7 +390,7 @@ async def testimonial_text(message: Message, state: FSMContext) -> None:
     """The testimonial's text."""
     text = validate_testimonial(message.text)
     if text is None:
-        await message.answer(texts.text_too_long(TESTIMONIAL_MAX_LEN, len(message.text or "")))
+        await message.answer(texts.text_not_taken(TESTIMONIAL_MAX_LEN, message.text))
         return
     draft = await EvidenceDraft.load(state)
     draft.text = text
@@ -445,7 +445,7 @@ async def community_text(message: Message, state: FSMContext) -> None:
     """The community participation's description."""
     text = validate_community(message.text)
     if text is None:
-        await message.answer(texts.text_too_long(COMMUNITY_MAX_LEN, len(message.text or "")))
+        await message.answer(texts.text_not_taken(COMMUNITY_MAX_LEN, message.text))
         return
     draft = await EvidenceDraft.load(state)
     draft.text = text

@@ -16,6 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from bot import labels, texts
 from bot.clock import Clock
 from bot.domain.partners import (
+    CONTACT_MAX_LEN,
     NAME_MAX_LEN,
     MarketCoverage,
     NameProblem,
@@ -38,7 +39,7 @@ from bot.keyboards.callbacks import (
 from bot.keyboards.grid import ButtonGrid
 from bot.storage.partners import NewPartner, Partner, PartnerRepo
 from bot.storage.workspaces import Workspace
-from bot.views.formatting import score, user_text
+from bot.views.formatting import button_label, score, user_text
 from bot.views.partner_card import PartnerCards, card_keyboard, render_card
 
 PAGE_SIZE = 8
@@ -147,7 +148,7 @@ async def name_entered(message: Message, state: FSMContext, partners: PartnerRep
         await state.set_state(NewPartnerForm.waiting_for_duplicate_decision)
         b = ButtonGrid()
         b.button(
-            text=_("Open {name}").format(name=existing[0].name[:40]),
+            text=_("Open {name}").format(name=button_label(existing[0].name, 40)),
             callback_data=PartnerCallback(action=PartnerAction.OPEN, partner_id=existing[0].id),
         )
         b.button(
@@ -221,7 +222,7 @@ async def contact_entered(message: Message, state: FSMContext) -> None:
     """The optional contact."""
     contact = validate_contact(message.text)
     if contact is None:
-        await message.answer(texts.text_too_long(200, len(message.text or "")))
+        await message.answer(texts.text_not_taken(CONTACT_MAX_LEN, message.text))
         return
     draft = await NewPartnerDraft.load(state)
     draft.contact = contact
@@ -392,7 +393,7 @@ async def _list_view(
         rows, total = await partners.page(workspace.id, archived, page * PAGE_SIZE, PAGE_SIZE, viewer_id)
     b = ButtonGrid()
     for partner, team_score in rows:
-        shown = f"{partner.name[:40]} · {labels.stage(partner.stage)}"
+        shown = f"{button_label(partner.name, 40)} · {labels.stage(partner.stage)}"
         if team_score is not None:
             shown += f" · {score(team_score, locale)}"
         b.button(text=shown, callback_data=PartnerCallback(action=PartnerAction.OPEN, partner_id=partner.id))

@@ -25,6 +25,7 @@ from babel.dates import format_date
 from bot import labels, texts
 from bot.clock import Clock
 from bot.config import SUPPORTED_LOCALES, Settings
+from bot.domain.numbers import spelt_by_bot
 from bot.domain.partners import MarketCoverage
 from bot.domain.references import (
     ANCHOR_RATINGS,
@@ -33,6 +34,7 @@ from bot.domain.references import (
     DIMENSIONS,
     EDITABLE_STEPS,
     LABEL_MAX_LEN,
+    MONTHS_MAX,
     RATING_MAX,
     RATING_MIN,
     START_PREFIX,
@@ -721,6 +723,11 @@ async def question_pressed(
     await _show_in_place(message, state, draft, link)
 
 
+def _pressed_rating(value: str) -> int | None:
+    """A rating button's value, exactly as the bot writes it ("²" or " 4" is forged data, not a rating)."""
+    return spelt_by_bot(value, RATING_MIN, RATING_MAX)
+
+
 def _apply_button(draft: ReferenceDraft, step: Step, value: str) -> bool:
     """Record what a button says in the draft; False when the value makes no sense for the step."""
     if value == BACK:
@@ -729,8 +736,8 @@ def _apply_button(draft: ReferenceDraft, step: Step, value: str) -> bool:
         draft.months = Duration(value).months
     elif step is Step.MARKET and value in {m.value for m in MarketCoverage}:
         draft.market = value
-    elif step.is_rating and step.dimension is not None and value.isdigit() and is_valid_rating(int(value)):
-        draft.ratings[step.dimension.value] = int(value)
+    elif step.is_rating and step.dimension is not None and (rating := _pressed_rating(value)) is not None:
+        draft.ratings[step.dimension.value] = rating
     elif step.is_note and step.dimension is not None and value == SKIP:
         draft.comments.pop(step.dimension.value, None)
     elif step is Step.AGAIN and value in {a.value for a in Again}:
@@ -805,7 +812,9 @@ async def months_typed(message: Message, state: FSMContext, bot: Bot, references
     months = parse_months(message.text)
     if months is not None:
         draft.months = months
-    hint = None if months is not None else _("Please type just a number of months, like 8 — or tap an option.")
+    hint = None if months is not None else _(
+        "Please type a whole number of months from 0 to {max}, like 8 — or tap an option."
+    ).format(max=MONTHS_MAX)
     await _after_typed(message, bot, state, draft, link, hint)
 
 

@@ -10,6 +10,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import texts
+from bot.domain.text import clean_typed
 
 
 async def edit_or_send(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> int:
@@ -42,9 +43,10 @@ async def answer_stale(callback: CallbackQuery) -> None:
 
 
 async def typed_text(message: Message, limit: int, *, when_empty: str | None = None) -> str | None:
-    """The message's text, trimmed, when it fits `limit`; otherwise says why — too long, or `when_empty` when
-    nothing was typed (if given) — and returns None."""
-    text = (message.text or "").strip()
+    """The message's text, cleaned (bidi controls out, trimmed: bot/domain/text.py clean_typed), when it fits
+    `limit`; otherwise says why — too long, or `when_empty` when nothing visible was typed (if given; else "" is
+    returned) — and returns None."""
+    text = clean_typed(message.text) or ""
     if len(text) > limit:
         await message.answer(texts.text_too_long(limit, len(text)))
         return None

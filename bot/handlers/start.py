@@ -11,6 +11,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import texts
 from bot.clock import Clock
+from bot.domain.text import clean_typed
 from bot.handlers.filters import PRIVATE
 from bot.keyboards.builders import main_menu
 from bot.storage.workspaces import WorkspaceRepo
@@ -59,7 +60,7 @@ async def workspace_named(
 ) -> None:
     """The answer to "what should I call your workspace?"."""
     assert message.from_user is not None and message.text is not None
-    name = " ".join(message.text.split())
+    name = " ".join((clean_typed(message.text) or "").split())
     if not name:
         await message.answer(texts.text_expected(texts.WORKSPACE_NAME_MAX))
         return

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from html import escape
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
@@ -18,6 +17,7 @@ from babel.dates import format_date
 from bot import texts
 from bot.clock import Clock
 from bot.config import SUPPORTED_LOCALES, Settings
+from bot.domain.text import safe_name
 from bot.handlers.filters import PRIVATE
 from bot.i18n import locale_from_telegram
 from bot.keyboards.builders import main_menu
@@ -28,6 +28,7 @@ from bot.storage.invites import START_PREFIX, InviteRepo, Redeemed
 from bot.storage.team import Teammate, TeamRepo
 from bot.storage.users import UserRepo
 from bot.storage.workspaces import Role, Workspace, WorkspaceRepo
+from bot.views.formatting import user_text
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def _date(moment: datetime, locale: str) -> str:
 
 
 def _name(person: Teammate) -> str:
-    return person.name or _("user {id}").format(id=person.user_id)
+    return safe_name(person.name) or _("user {id}").format(id=person.user_id)
 
 
 def _role(role: Role) -> str:
@@ -86,9 +87,9 @@ def _team_text(
     latest_expiry: datetime | None,
     locale: str,
 ) -> str:
-    lines = [_("<b>Team of {workspace}</b>").format(workspace=escape(workspace.name)), ""]
+    lines = [_("<b>Team of {workspace}</b>").format(workspace=user_text(workspace.name)), ""]
     for number, person in enumerate(people, start=1):
-        name = escape(_name(person))
+        name = user_text(_name(person))
         if person.user_id == viewer_id:
             name = _("{name} (you)").format(name=name)
         lines.append(
@@ -162,7 +163,7 @@ async def _send_team(
     clock: Clock,
     i18n: I18n,
 ) -> None:
-    await team.record_name(user.id, user.full_name)
+    await team.record_name(user.id, safe_name(user.full_name) or "")
     workspace = await workspaces.current_for(user.id)
     if workspace is None:
         await message.answer(_no_workspace())
@@ -217,7 +218,7 @@ async def create_invite(
     token, expires = await invites.create(workspace.id, callback.from_user.id, clock.now())
     me = await bot.me()
     link = f"https://t.me/{me.username}?start={START_PREFIX}{token}"
-    name = escape(workspace.name)
+    name = user_text(workspace.name)
     await _reply(
         callback,
         _(
@@ -269,7 +270,7 @@ async def join_by_link(
     """/start join_<token>: join the team's workspace, or say why the link does not work."""
     assert message.from_user is not None and command.args is not None
     user = message.from_user
-    await team.record_name(user.id, user.full_name)
+    await team.record_name(user.id, safe_name(user.full_name) or "")
     result = await invites.redeem(command.args.removeprefix(START_PREFIX), user.id, clock.now())
     workspace = await workspaces.get(result.workspace_id) if result.workspace_id is not None else None
     if result.status in (Redeemed.JOINED, Redeemed.ALREADY_MEMBER) and workspace is not None:
@@ -278,10 +279,10 @@ async def join_by_link(
             text = _("You joined <b>{workspace}</b>. You see and edit its partners together with the team.")
         else:
             text = _("You are already a member of <b>{workspace}</b>; it is your current workspace now.")
-        await message.answer(text.format(workspace=escape(workspace.name)))
+        await message.answer(text.format(workspace=user_text(workspace.name)))
         await message.answer(texts.overview(workspace.name), reply_markup=main_menu())
         if result.status is Redeemed.JOINED:
-            await _tell_owners(bot, team, users, settings, i18n, workspace, user.id, user.full_name)
+            await _tell_owners(bot, team, users, settings, i18n, workspace, user.id, safe_name(user.full_name) or "")
         return
     if result.status is Redeemed.EXPIRED:
         text = _("This invite link has expired. Ask the person who sent it for a new one.")
@@ -325,7 +326,7 @@ async def ask_to_remove(
     await _reply(
         callback,
         _("Remove <b>{name}</b> from <b>{workspace}</b>? They lose access to its partners at once.").format(
-            name=escape(_name(person)), workspace=escape(workspace.name)
+            name=user_text(_name(person)), workspace=user_text(workspace.name)
         ),
         _confirm_keyboard(person.user_id),
     )
@@ -352,14 +353,14 @@ async def confirm_remove(
     await _edit_or_reply(
         callback,
         _("<b>{name}</b> is no longer in <b>{workspace}</b>.").format(
-            name=escape(_name(person)), workspace=escape(workspace.name)
+            name=user_text(_name(person)), workspace=user_text(workspace.name)
         ),
     )
     with i18n.use_locale(await _locale_of(users, person.user_id, settings)):
         notice = _(
             "You were removed from the workspace <b>{workspace}</b>. Send /start to create your own, "
             "or ask the team for a new invite link."
-        ).format(workspace=escape(workspace.name))
+        ).format(workspace=user_text(workspace.name))
     await _send_best_effort(bot, person.user_id, notice)
 
 
@@ -371,7 +372,7 @@ async def keep_member(
     if found is None:
         return
     _workspace, person = found
-    await _edit_or_reply(callback, _("OK, <b>{name}</b> stays in the team.").format(name=escape(_name(person))))
+    await _edit_or_reply(callback, _("OK, <b>{name}</b> stays in the team.").format(name=user_text(_name(person))))
 
 
 # --- messages to other people ----------------------------------------------------------------------------
@@ -402,7 +403,8 @@ async def _tell_owners(
             continue
         with i18n.use_locale(await _locale_of(users, person.user_id, settings)):
             text = _("New teammate in <b>{workspace}</b>: <b>{name}</b> joined with an invite link.").format(
-                workspace=escape(workspace.name), name=escape(joined_name)
+                workspace=user_text(workspace.name),
+                name=user_text(joined_name or _("user {id}").format(id=joined_id)),
             )
         await _send_best_effort(bot, person.user_id, text)
 

@@ -13,6 +13,7 @@ from aiogram.filters.callback_data import CallbackData
 
 from bot.domain.gutcheck import GutQuestion
 from bot.domain.scorecard import Criterion
+from bot.keyboards.numbers import CallbackId, CallbackSmall
 
 
 class GutAnswer(StrEnum):
@@ -23,7 +24,7 @@ class GutAnswer(StrEnum):
 class GutAnswerCallback(CallbackData, prefix="gc1"):
     """Yes / No to one gut-check question."""
 
-    partner_id: int
+    partner_id: CallbackId
     question: GutQuestion
     answer: GutAnswer
 
@@ -35,7 +36,7 @@ class GutNoteAction(StrEnum):
 class GutNoteCallback(CallbackData, prefix="gn1"):
     """The optional note after the three questions: Skip."""
 
-    partner_id: int
+    partner_id: CallbackId
     action: GutNoteAction
 
 
@@ -47,7 +48,7 @@ class ScoreAction(StrEnum):
 class ScoreCallback(CallbackData, prefix="sc1"):
     """A rating 1–5 for `criterion`, or ◀ Back from `criterion` to the one before it."""
 
-    partner_id: int
+    partner_id: CallbackId
     criterion: Criterion
     action: ScoreAction
-    rating: int = 0
+    rating: CallbackSmall = 0

@@ -7,6 +7,7 @@ from enum import StrEnum
 from aiogram.filters.callback_data import CallbackData
 
 from bot.domain.evidence import ConversationSignal
+from bot.keyboards.numbers import CallbackId, CallbackPage
 
 
 class LanguageChoice(CallbackData, prefix="lg1"):
@@ -49,8 +50,8 @@ class PartnerCallback(CallbackData, prefix="pt1"):
     """Navigation around partners: the list (page, archived or not) and the card's actions."""
 
     action: PartnerAction
-    partner_id: int = 0
-    page: int = 0
+    partner_id: CallbackId = 0
+    page: CallbackPage = 0
     archived: bool = False
 
 
@@ -82,9 +83,9 @@ class EvidenceCallback(CallbackData, prefix="ev1"):
     """The evidence screen of a partner; DELETE names the item by its kind and id."""
 
     action: EvidenceAction
-    partner_id: int
+    partner_id: CallbackId
     kind: str = ""
-    item_id: int = 0
+    item_id: CallbackId = 0
 
 
 class EvidenceStep(StrEnum):
@@ -104,5 +105,5 @@ class EvidenceChoice(CallbackData, prefix="ec1"):
 class SignalCallback(CallbackData, prefix="sg1"):
     """Ticks or unticks one conversation signal of a partner."""
 
-    partner_id: int
+    partner_id: CallbackId
     signal: ConversationSignal

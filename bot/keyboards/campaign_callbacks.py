@@ -12,12 +12,13 @@ from enum import StrEnum
 from aiogram.filters.callback_data import CallbackData
 
 from bot.domain.campaigns import Decision, EventKind, ProblemKind
+from bot.keyboards.numbers import CallbackId, CallbackSmall
 
 
 class LogEventCallback(CallbackData, prefix="clg1"):
     """One tap in the campaign log: this event happened in this campaign."""
 
-    campaign_id: int
+    campaign_id: CallbackId
     kind: EventKind
 
 
@@ -29,27 +30,27 @@ class LogNoteAction(StrEnum):
 class LogNoteCallback(CallbackData, prefix="cln1"):
     """The buttons under "Logged: … Add a note?"; `event_id` is the event the note would belong to."""
 
-    campaign_id: int
-    event_id: int
+    campaign_id: CallbackId
+    event_id: CallbackId
     action: LogNoteAction
 
 
 class DebriefProblemCallback(CallbackData, prefix="dfp1"):
     """Debrief step: the kind of problem."""
 
-    campaign_id: int
+    campaign_id: CallbackId
     problem: ProblemKind
 
 
 class DebriefQualityCallback(CallbackData, prefix="dfq1"):
     """Debrief step: the quality rating 1–5."""
 
-    campaign_id: int
-    quality: int
+    campaign_id: CallbackId
+    quality: CallbackSmall
 
 
 class DebriefDecisionCallback(CallbackData, prefix="dfd1"):
     """Debrief step: the manager's decision after the recommendation."""
 
-    campaign_id: int
+    campaign_id: CallbackId
     decision: Decision

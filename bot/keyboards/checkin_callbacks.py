@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.keyboards.numbers import CallbackSmall
+
 
 class SetupStep(StrEnum):
     MANAGE = "m"  # change / stop / keep an existing check-in
@@ -34,7 +36,7 @@ class SetupCallback(CallbackData, prefix="cs1"):
 class AwayCallback(CallbackData, prefix="aw1"):
     """/away buttons: whoever presses is away for this many weeks (0: back)."""
 
-    weeks: int
+    weeks: CallbackSmall
 
 
 class AnswerStep(StrEnum):

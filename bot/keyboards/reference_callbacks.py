@@ -12,6 +12,7 @@ from enum import StrEnum
 from aiogram.filters.callback_data import CallbackData
 
 from bot.domain.references import Step
+from bot.keyboards.numbers import CallbackId
 
 
 class ReferenceAction(StrEnum):
@@ -26,8 +27,8 @@ class ReferenceCallback(CallbackData, prefix="rf1"):
     """The team's side: reference links of one partner."""
 
     action: ReferenceAction
-    partner_id: int
-    link_id: int = 0
+    partner_id: CallbackId
+    link_id: CallbackId = 0
     fresh: bool = False  # show as a new message instead of editing the one with the button
 
 

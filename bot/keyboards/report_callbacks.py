@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.keyboards.numbers import CallbackId
+
 
 class PersonalDataAction(StrEnum):
     CONFIRM = "y"  # "yes, delete my data"
@@ -21,4 +23,4 @@ class PersonalDataCallback(CallbackData, prefix="pd1"):
     """
 
     action: PersonalDataAction
-    issued: int = 0
+    issued: CallbackId = 0

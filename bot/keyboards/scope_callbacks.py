@@ -10,6 +10,8 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.keyboards.numbers import CallbackId
+
 
 class ScopeStep(StrEnum):
     """The conversation step a button belongs to."""
@@ -62,6 +64,6 @@ CHECKLIST_DONE = "done"
 class ScopeChoice(CallbackData, prefix="cp1"):
     """A button inside the scope conversation of `partner_id`, answering `step` with `value`."""
 
-    partner_id: int
+    partner_id: CallbackId
     step: ScopeStep
     value: str

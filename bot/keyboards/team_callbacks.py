@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
+from bot.keyboards.numbers import CallbackId
+
 
 class TeamAction(StrEnum):
     INVITE = "inv"
@@ -17,4 +19,4 @@ class TeamAction(StrEnum):
 
 class TeamCallback(CallbackData, prefix="tm1"):
     action: TeamAction
-    user_id: int = 0  # the teammate a remove button is about
+    user_id: CallbackId = 0  # the teammate a remove button is about

@@ -8,6 +8,8 @@ from html import escape
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
+from bot.domain.text import strip_bidi
+
 
 def short_date(value: str | date | datetime, locale: str) -> str:
     """24 Nov 2026 / 24 нояб. 2026 г."""
@@ -20,9 +22,15 @@ def score(value: float, locale: str) -> str:
     return format_decimal(round(value, 1), format="0.0", locale=locale)
 
 
+def button_label(text: str | None, limit: int) -> str:
+    """A person's text on a button (plain text, not HTML): without bidi controls, cut to `limit`."""
+    return strip_bidi(text or "")[:limit]
+
+
 def user_text(text: str | None, limit: int | None = None) -> str:
-    """Escape what a person typed; optionally cut it for a compact view."""
-    value = text or ""
+    """Escape what a person typed, without bidi controls (a name saved before they were refused could still carry
+    a right-to-left override); optionally cut it for a compact view."""
+    value = strip_bidi(text or "")
     if limit is not None and len(value) > limit:
         value = value[: limit - 1] + "…"
     return escape(value)

@@ -38,10 +38,14 @@ FORMATTING = ("bold", "italic", "underline", "strikethrough", "spoiler", "code",
 ENUM_TRIGGER = re.compile(r"\b(always|can be|one of|either|currently)\b", re.IGNORECASE)
 QUOTED = re.compile(r"[\"“]([^\"”]{1,40})[\"”]")
 
+# Numbers Python's int() or str.isdigit() get wrong (issue 14): superscript, Arabic-Indic, full-width, signed,
+# exponent, separators, past a 64-bit id.
+TRICKY_NUMBERS = ("²", "٣", "１２", "-0", "1e3", "99999999999999999999", "+5", " 5", "5_000", "5.0",
+                  "9223372036854775808")
 PLAIN_TEXTS = ("ok", "да", "Hello", "0", "42", "3.5", "-1", "x" * 4096, "🙂" * 50, "مرحبا", "<b>x</i>",
                "'; DROP TABLE partners;--", "&amp; &lt;", "https://example.com/case", "example.com", "@someone",
                "#tag", "mail me@example.com", "/", "//", "\u200b", "line1\nline2", "Агентство «Север»",
-               "{name} %s", "  spaced  ")
+               "{name} %s", "  spaced  ", *TRICKY_NUMBERS, "\u200b\u200d\u2060", "Evil\u202eoC")
 # Fields Telegram sends (aiogram requires them) that the stored spec does not list yet.
 SPEC_GAPS: dict[str, dict[str, Any]] = {"ChatMemberAdministrator": {"can_send_welcome_messages": True}}
 CALLBACK_GARBAGE = ("", "x", ":", "::::", "pt1", "pt1:", "pt1:o:", "pt1:o:9999999999", "zz9:1:2", "A" * 64,
@@ -269,7 +273,7 @@ class SpecUpdates:
             data = rng.choice(self.pool.callback_data)
             if rng.random() < 0.3:  # a real one with a field changed, as a modified client could send
                 parts = data.split(":")
-                parts[rng.randrange(len(parts))] = rng.choice(["0", "-1", "999999", "x", ""])
+                parts[rng.randrange(len(parts))] = rng.choice(["0", "-1", "999999", "x", "", *TRICKY_NUMBERS])
                 data = ":".join(parts)
         elif roll < 0.8:
             data = rng.choice(CALLBACK_GARBAGE)

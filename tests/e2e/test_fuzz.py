@@ -1,8 +1,11 @@
 """Bad-input fuzzing: thousands of random actions from several people at once, through the real bot.
 
-A seeded generator plays texts (empty-ish, 10,000 characters, RTL, emoji, HTML- and SQL-like), stickers, photos,
+A seeded generator plays texts (empty-ish, zero-width-only, 10,000 characters, RTL and bidi overrides, emoji,
+HTML- and SQL-like, numbers Python's int() misreads such as "²", "٣", "１２", "-0", "1e3", 99999999999999999999),
+stickers, photos,
 documents, voice, commands in the middle of conversations, presses of the bot's buttons (current and stale),
-forged callback data (other workspaces' ids packed with the real factories, garbage, exactly 64 bytes), deep
+forged callback data (other workspaces' ids packed with the real factories, their number fields respelt with the
+numbers above, garbage, exactly 64 bytes), deep
 links with bad tokens, edits, group commands, and presses in a group the bot was removed from.
 
 What must hold afterwards:
@@ -87,6 +90,7 @@ from bot.storage.invites import InviteRepo
 from tests.e2e.conftest import LogCapture, RunningBot, seed_from_env
 from tests.e2e.fake_telegram import BOT_USERNAME, FakeTelegram, StoredMessage
 from tests.e2e.people import Group, PrivateUser, push_callback
+from tests.e2e.spec_updates import TRICKY_NUMBERS
 
 FUZZ_ACTIONS = 2000  # random actions in one run, spread over the people below
 WAIT_SHARE = 0.45  # how often a person waits for the bot before acting again (else fires and moves on)
@@ -111,6 +115,7 @@ TEXTS = (
     "https://example.com/case", "http://", "javascript:alert(1)", "example.com", "t.me/joinchat/xyz",
     "@someone", "#tag", "/", "//", "/ start", "\t\ttabs\t", "line1\nline2\n\nline4",
     "Nord Creators", "Агентство «Север»", "  spaced   name  ",
+    *TRICKY_NUMBERS, "\u200b\u200d\u2060", "\u3164\u115f", "\ufeff\u00ad", "Evil\u202eoC", "👩\u200d💻",
 )
 FILE_NAMES = ("report.pdf", "отчёт.docx", "../../etc/passwd", "a" * 200 + ".csv", "noext", ".hidden", "x.exe")
 DEEP_LINKS = (
@@ -347,19 +352,20 @@ def enum_choice(rng: random.Random, enum: type[Enum]) -> Any:
 def forged_callback(world: World) -> str:
     """Real factories with ids from anywhere (mostly another workspace's), or garbage up to exactly 64 bytes."""
     rng = world.rng
-    pid = rng.choice([*world.partner_ids, 0, -1, 10**9, 2**62])
+    pid = rng.choice([*world.partner_ids, 0, 10**9, 2**62, 2**63 - 1])
     cid = rng.choice(world.campaign_ids)
     uid = rng.choice([*world.user_ids, 0, 1])
     value = rng.choice(["y", "n", "1", "5", "0", "-1", "done", "save", "edit", "back", "cancel", "skip", "send", "ru",
-                        "us", "both", "x", "99", "7", "Europe/Moscow", "Mars/Olympus"])
+                        "us", "both", "x", "99", "7", "Europe/Moscow", "Mars/Olympus",
+                        *TRICKY_NUMBERS])
     factories: list[Callable[[], CallbackData]] = [
         lambda: PartnerCallback(action=enum_choice(rng, PartnerAction), partner_id=pid,
-                                page=rng.choice([0, 1, -1, 10**6]), archived=rng.random() < 0.3),
+                                page=rng.choice([0, 1, 99, 10**5]), archived=rng.random() < 0.3),
         lambda: GutAnswerCallback(partner_id=pid, question=enum_choice(rng, GutQuestion),
                                   answer=enum_choice(rng, GutAnswer)),
         lambda: GutNoteCallback(partner_id=pid, action=GutNoteAction.SKIP),
         lambda: ScoreCallback(partner_id=pid, criterion=enum_choice(rng, Criterion),
-                              action=enum_choice(rng, ScoreAction), rating=rng.choice([0, 1, 3, 5, 6, -1])),
+                              action=enum_choice(rng, ScoreAction), rating=rng.choice([0, 1, 3, 5, 6, 100])),
         lambda: EvidenceCallback(action=enum_choice(rng, EvidenceAction), partner_id=pid,
                                  kind=rng.choice(["case", "testimonial", "community", "x", ""]),
                                  item_id=rng.choice([0, 1, 2, 999])),
@@ -371,11 +377,11 @@ def forged_callback(world: World) -> str:
         lambda: LogNoteCallback(campaign_id=cid, event_id=rng.choice([0, 1, 5]),
                                 action=enum_choice(rng, LogNoteAction)),
         lambda: DebriefProblemCallback(campaign_id=cid, problem=enum_choice(rng, ProblemKind)),
-        lambda: DebriefQualityCallback(campaign_id=cid, quality=rng.choice([0, 1, 5, 6, -3])),
+        lambda: DebriefQualityCallback(campaign_id=cid, quality=rng.choice([0, 1, 5, 6, 100])),
         lambda: DebriefDecisionCallback(campaign_id=cid, decision=enum_choice(rng, Decision)),
         lambda: TeamCallback(action=enum_choice(rng, TeamAction), user_id=uid),
         lambda: SetupCallback(step=enum_choice(rng, SetupStep), value=value),
-        lambda: AwayCallback(weeks=rng.choice([0, 1, 2, 4, 99, -1])),
+        lambda: AwayCallback(weeks=rng.choice([0, 1, 2, 4, 13, 99])),
         lambda: AnswerCallback(step=enum_choice(rng, AnswerStep), value=value),
         lambda: QuestionCallback(step=enum_choice(rng, Step), value=value),
         lambda: EditCallback(step=enum_choice(rng, Step)),
@@ -397,6 +403,12 @@ def forged_callback(world: World) -> str:
         prefix = rng.choice(["pt1", "gc1", "sc1", "ev1", "cp1", "tm1", "rq1", "cs1", "aw1", "zz9", ""])
         tail = "".join(rng.choice(string.ascii_letters + string.digits + ":-_/") for _ in range(rng.randint(0, 60)))
         data = f"{prefix}:{tail}"
+    if rng.random() < 0.3:  # a number field of real data spelt as a modified client could (issue 14)
+        parts = data.split(":")
+        numeric = [i for i, part in enumerate(parts) if i and part.lstrip("-").isascii() and part.lstrip("-").isdigit()]
+        if numeric:
+            parts[rng.choice(numeric)] = rng.choice([*TRICKY_NUMBERS, "-1", "-3"])
+            data = ":".join(parts)
     data = data.encode()[:CALLBACK_DATA_MAX_BYTES].decode(errors="ignore") or "x"
     assert 1 <= len(data.encode()) <= CALLBACK_DATA_MAX_BYTES
     return data
