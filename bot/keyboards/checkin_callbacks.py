@@ -47,3 +47,16 @@ class AnswerCallback(CallbackData, prefix="ca1"):
 
     step: AnswerStep
     value: str
+
+
+class CheckinPartnerCallback(CallbackData, prefix="cw1"):
+    """A partner chosen for the check-in set-up in private: from the list or from the partner card."""
+
+    partner_id: int
+
+
+class RelinkCallback(CallbackData, prefix="rl1"):
+    """The linked team's owner agrees (or not) that another team takes the group over."""
+
+    request_id: int
+    agree: bool
