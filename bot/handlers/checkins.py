@@ -14,7 +14,7 @@ from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReactionTypeEmoji, User
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot import texts
@@ -81,6 +81,7 @@ SETUP_PAYLOAD = "checkin"  # /start checkin: the button a group shows instead of
 # admin it would receive every message of the group (admins are exempt from privacy mode). So the startgroup link
 # asks for none; a right added here (ChatAdministratorRights names without `can_`) is requested from the user.
 GROUP_ADMIN_RIGHTS: tuple[str, ...] = ()
+LINK_HOURS = int(LINK_TTL.total_seconds() // 3600)
 
 
 class CheckinSetup(StatesGroup):
@@ -639,10 +640,13 @@ async def _finish_setup(
             _("<b>Almost done.</b> The weekly check-in:"),
             *summary_lines(schedule, draft.partner_name, i18n.current_locale, now),
             "",
-            _(
+            ngettext(
                 "Now tap the button, choose the partnership's group, and I will join it and link it. You must be "
-                "an admin there. The button works once, for {hours} hours."
-            ).format(hours=int(LINK_TTL.total_seconds() // 3600)),
+                "an admin there. The button works once, for {hours} hour.",
+                "Now tap the button, choose the partnership's group, and I will join it and link it. You must be "
+                "an admin there. The button works once, for {hours} hours.",
+                LINK_HOURS,
+            ).format(hours=LINK_HOURS),
         ]
     )
     markup = url_keyboard(_("➕ Add me to the group"), startgroup_url(me.username or "", payload))
