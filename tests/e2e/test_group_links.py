@@ -254,3 +254,27 @@ def test_the_fake_rejects_malformed_startgroup_links() -> None:
                 f"https://t.me/{BOT_USERNAME}?startgroup=" + "a" * 65, f"http://t.me/{BOT_USERNAME}?startgroup=x"):
         with pytest.raises(AssertionError):
             parse_startgroup_link(bad)
+
+
+async def test_a_teammate_relinks_within_the_team_and_the_owner_is_told(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    anna, _boris, group = await two_teams(telegram, running_bot)
+    await anna.send("/team")
+    invite = await anna.press("Create invite link")
+    match = re.search(rf"https://t\.me/{BOT_USERNAME}\?start=(join_[A-Za-z0-9_-]+)", invite.text)
+    assert match is not None
+    mia = telegram.private_user("Mia", language_code="en")
+    await mia.start(match.group(1))
+    await add_partner(mia, "Skyline", "en")
+    group.add_member(mia, "administrator")
+
+    url = await wizard_link(mia, "Skyline", SAY["en"])
+    linked = await group.add_bot_by_link(mia, url)
+    assert "Skyline" in linked.text and "Weekly check-in is set" in linked.text
+    notice = anna.last_message().text
+    assert "Mia changed the weekly check-in" in notice and "Skyline" in notice
+    rows = await running_bot.query("SELECT p.name FROM checkin_schedules s JOIN partners p ON p.id = s.partner_id")
+    assert rows == [("Skyline",)]
+    assert await running_bot.query("SELECT COUNT(*) FROM group_relink_requests") == [(0,)], "no question asked"
+    assert "Orbit" not in group_traffic(telegram, group)
