@@ -13,7 +13,7 @@ CREATE TABLE group_link_tokens (
     timezone       TEXT NOT NULL,
     digest_hours   INTEGER NOT NULL,
     shared_doc     TEXT,
-    created_by     INTEGER NOT NULL,                        -- the manager who asked for the link
+    created_by     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,  -- the manager who asked for it
     private_message_id INTEGER,                             -- the wizard's live message, edited once linked
     created_at     TEXT NOT NULL,
     expires_at     TEXT NOT NULL,
@@ -27,7 +27,7 @@ CREATE TABLE group_relink_requests (
     chat_id        INTEGER NOT NULL,
     chat_title     TEXT,
     from_workspace_id INTEGER NOT NULL,                     -- the workspace the group is linked to now
-    requested_by   INTEGER NOT NULL,
+    requested_by   INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     created_at     TEXT NOT NULL,
     expires_at     TEXT NOT NULL,
     decided_at     TEXT,
