@@ -32,7 +32,7 @@ from bot.domain.group_links import (
     may_answer_relink,
 )
 from bot.handlers.basics import user_is_admin
-from bot.handlers.checkins import _seed_admins, person_name, summary_lines
+from bot.handlers.checkins import person_name, seed_admins, summary_lines
 from bot.handlers.filters import GROUP, PRIVATE
 from bot.keyboards.checkin_callbacks import RelinkCallback
 from bot.keyboards.grid import ButtonGrid
@@ -98,7 +98,7 @@ class Linking:
         now = self.clock.now()
         schedule = await self.checkins.save_schedule(chat_id, link.schedule, by, now)
         await self.service.save(schedule)
-        await _seed_admins(self.bot, self.checkins, chat_id, self.clock)
+        await seed_admins(self.bot, self.checkins, chat_id, self.clock)
         name = await self.partner_name(link.schedule)
         record = await self.chats.get(chat_id)
         locale = record.locale if record and record.locale else self.i18n.default_locale

@@ -309,7 +309,7 @@ async def private_checkin_command(
     await message.answer(text, reply_markup=markup)
 
 
-async def _seed_admins(bot: Bot, checkins: CheckinRepo, chat_id: int, clock: Clock) -> None:
+async def seed_admins(bot: Bot, checkins: CheckinRepo, chat_id: int, clock: Clock) -> None:
     """The group's admins are the first people the digest expects answers from (privacy mode hides the rest)."""
     try:
         admins = await bot.get_chat_administrators(chat_id)
