@@ -44,6 +44,7 @@ from bot.storage.checkins import CheckinRepo
 from bot.storage.db import Database, connect
 from bot.storage.evidence import EvidenceRepo
 from bot.storage.fsm import SQLiteStorage
+from bot.storage.group_links import GroupLinkRepo
 from bot.storage.invites import InviteRepo
 from bot.storage.partners import PartnerRepo
 from bot.storage.received import ReceivedUpdates
@@ -197,6 +198,7 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
             "chats": chats,
             "workspaces": workspaces,
             "invites": InviteRepo(db),
+            "group_links": GroupLinkRepo(db),
             "team": TeamRepo(db),
             "partners": partners,
             "evidence": evidence,

@@ -20,6 +20,7 @@ def private_commands() -> list[BotCommand]:
         BotCommand(command="help", description=_("What the bot can do")),
         BotCommand(command="language", description=_("Switch language")),
         BotCommand(command="cancel", description=_("Leave the current step")),
+        BotCommand(command="checkin", description=_("Set up a group's weekly check-in")),
         BotCommand(command="team", description=_("Your team: members and invite links")),
         BotCommand(command="report", description=_("Portfolio picture: stage funnel and communication health")),
         BotCommand(command="export", description=_("Download the workspace's data: Excel and CSV")),

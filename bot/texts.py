@@ -35,7 +35,8 @@ def help_private() -> str:
         "/language — switch between Russian and English\n"
         "/cancel — leave the current step (nothing saved so far is lost)\n"
         "/help — this message\n\n"
-        "Add me to a partnership's group chat to keep the weekly check-in there."
+        "/checkin — a weekly check-in in a partnership's group chat: set it up here, then one button adds me "
+        "to the group."
     )
 
 

@@ -12,6 +12,7 @@ def routers() -> list[Router]:
         basics,
         campaign_log,
         campaign_scope,
+        checkin_links,
         checkins,
         debrief,
         evidence,
@@ -27,6 +28,7 @@ def routers() -> list[Router]:
     )
 
     return [
+        checkin_links.router(),  # first: `/start@bot gs_<token>` in a group links it (else /start is help)
         basics.router(),
         personal_data.router(),  # /mydata and /deletemydata work anywhere, even mid-conversation
         team.router(),

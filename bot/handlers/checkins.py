@@ -14,7 +14,7 @@ from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReactionTypeEmoji, User
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot import texts
@@ -37,7 +37,6 @@ from bot.domain.checkins import (
     Answer,
     WeeklyTime,
     blocker_or_none,
-    next_occurrence,
     parse_answer,
     parse_away_weeks,
     parse_digest_hours,
@@ -45,7 +44,8 @@ from bot.domain.checkins import (
     resolve_timezone,
     says_yes,
 )
-from bot.domain.numbers import ID_MAX, PAGE_MAX, spelt_by_bot
+from bot.domain.group_links import LINK_TTL
+from bot.domain.numbers import PAGE_MAX, spelt_by_bot
 from bot.domain.partners import validate_url
 from bot.domain.text import clean_typed, safe_name
 from bot.handlers.basics import user_is_admin
@@ -56,12 +56,14 @@ from bot.keyboards.checkin_callbacks import (
     AnswerCallback,
     AnswerStep,
     AwayCallback,
+    CheckinPartnerCallback,
     ManageAction,
     SetupCallback,
     SetupStep,
 )
 from bot.keyboards.grid import ButtonGrid
 from bot.storage.checkins import CheckinRepo, NewSchedule, Round, Schedule
+from bot.storage.group_links import GroupLinkRepo
 from bot.storage.partners import PartnerRepo
 from bot.storage.workspaces import WorkspaceRepo
 from bot.views.formatting import button_label, short_date, user_text
@@ -76,10 +78,16 @@ ANSWER_TEXT_MAX = 3000  # one reply in the group
 ANSWER_FIELD_MAX = 1000  # one step of the private answer
 MEMBER_STATUSES = frozenset({"creator", "administrator", "member", "restricted"})
 TOKEN_LINK = rf"^{DEEP_LINK_PREFIX}[A-Za-z0-9_-]{{8,64}}$"
+SETUP_PAYLOAD = "checkin"  # /start checkin: the button a group shows instead of a partner list
+# The bot posts, reads replies to its own messages and edits nothing of others: it needs no admin rights, and as an
+# admin it would receive every message of the group (admins are exempt from privacy mode). So the startgroup link
+# asks for none; a right added here (ChatAdministratorRights names without `can_`) is requested from the user.
+GROUP_ADMIN_RIGHTS: tuple[str, ...] = ()
+LINK_HOURS = int(LINK_TTL.total_seconds() // 3600)
 
 
 class CheckinSetup(StatesGroup):
-    """/checkin in a group, per admin."""
+    """The set-up wizard in private (and the manage menu in a group, per admin)."""
 
     waiting_for_manage_choice = State()
     waiting_for_partner = State()
@@ -150,12 +158,10 @@ def router() -> Router:
     )
     r.callback_query.register(stale_answer_button, AnswerCallback.filter())
 
-    # Groups: commands, answers by reply, edits of answers, set-up steps.
-    r.message.register(checkin_command, GROUP, Command("checkin"))
-    r.message.register(away_command, GROUP, Command("away"))
-    r.message.register(digest_command, GROUP, Command("digest"))
-    r.message.register(answer_by_reply, GROUP, reply_to_round)
-    r.edited_message.register(answer_edited, GROUP)
+    # Private: the set-up wizard (the group only ever sees the partner it is linked to; see checkin_links).
+    r.message.register(private_checkin_command, PRIVATE, Command("checkin"))
+    r.message.register(private_checkin_command, PRIVATE, CommandStart(deep_link=True, magic=F.args == SETUP_PAYLOAD))
+    r.callback_query.register(partner_chosen, PRIVATE, CheckinPartnerCallback.filter())
     setup_text = {
         CheckinSetup.waiting_for_time: time_typed,
         CheckinSetup.waiting_for_zone: zone_typed,
@@ -163,18 +169,10 @@ def router() -> Router:
         CheckinSetup.waiting_for_doc: doc_typed,
     }
     for step_state, handler in setup_text.items():
-        r.message.register(handler, GROUP, StateFilter(step_state), F.text, ~F.text.startswith("/"))
-    r.message.register(
-        setup_needs_text,
-        GROUP,
-        StateFilter(*setup_text),
-        F.reply_to_message.from_user.is_bot,
-        ~F.text.startswith("/"),
-    )
+        r.message.register(handler, PRIVATE, StateFilter(step_state), F.text, ~F.text.startswith("/"))
+    r.message.register(setup_needs_text, PRIVATE, StateFilter(*setup_text), ~F.text)
     buttons = {
-        (CheckinSetup.waiting_for_manage_choice, SetupStep.MANAGE): manage_chosen,
         (CheckinSetup.waiting_for_partner, SetupStep.PAGE): partner_page,
-        (CheckinSetup.waiting_for_partner, SetupStep.PARTNER): partner_chosen,
         (CheckinSetup.waiting_for_weekday, SetupStep.WEEKDAY): weekday_chosen,
         (CheckinSetup.waiting_for_time, SetupStep.TIME): time_chosen,
         (CheckinSetup.waiting_for_zone, SetupStep.ZONE): zone_chosen,
@@ -183,8 +181,21 @@ def router() -> Router:
     }
     for (step_state, step), handler in buttons.items():
         r.callback_query.register(
-            handler, GROUP, StateFilter(step_state), SetupCallback.filter(F.step == step)
+            handler, PRIVATE, StateFilter(step_state), SetupCallback.filter(F.step == step)
         )
+
+    # Groups: commands, answers by reply, edits of answers, the manage menu.
+    r.message.register(checkin_command, GROUP, Command("checkin"))
+    r.message.register(away_command, GROUP, Command("away"))
+    r.message.register(digest_command, GROUP, Command("digest"))
+    r.message.register(answer_by_reply, GROUP, reply_to_round)
+    r.edited_message.register(answer_edited, GROUP)
+    r.callback_query.register(
+        manage_chosen,
+        GROUP,
+        StateFilter(CheckinSetup.waiting_for_manage_choice),
+        SetupCallback.filter(F.step == SetupStep.MANAGE),
+    )
     r.callback_query.register(setup_button_not_yours, SetupCallback.filter())
     r.callback_query.register(away_pressed, GROUP, AwayCallback.filter())
     return r
@@ -220,12 +231,11 @@ async def checkin_command(
     bot: Bot,
     state: FSMContext,
     checkins: CheckinRepo,
-    workspaces: WorkspaceRepo,
     partners: PartnerRepo,
     clock: Clock,
     i18n: I18n,
 ) -> None:
-    """/checkin in a group: admins only, from their own account; shows the current one or starts the set-up."""
+    """/checkin in a group: admins only; the linked team's admins get the manage menu, nobody gets a partner list."""
     if _is_anonymous_admin(message):
         await message.reply(
             _(
@@ -240,54 +250,70 @@ async def checkin_command(
         return
     await _remember(checkins, message, clock)
     await state.clear()
+    private = await private_link(bot, SETUP_PAYLOAD)
     schedule = await checkins.schedule_for_chat(message.chat.id)
-    if schedule is not None and schedule.active:
-        partner = await partners.get(schedule.workspace_id, schedule.partner_id)
-        text = "\n".join(
-            [_("<b>This group's weekly check-in</b>"), *summary_lines(schedule, partner.name if partner else "—",
-                                                                       i18n.current_locale, clock.now()),
-             "", _("Change it, or stop it?")]
-        )
-        await state.set_state(CheckinSetup.waiting_for_manage_choice)
-        await message.reply(text, reply_markup=manage_keyboard())
-        return
-    await _start_setup(message, message.from_user, state, workspaces, partners, bot, checkins, clock, edit=False)
-
-
-async def _start_setup(
-    message: Message,
-    user: User,
-    state: FSMContext,
-    workspaces: WorkspaceRepo,
-    partners: PartnerRepo,
-    bot: Bot,
-    checkins: CheckinRepo,
-    clock: Clock,
-    edit: bool,
-) -> None:
-    """Step 1: which of the admin's partners this group is for."""
-    workspace = await workspaces.current_for(user.id)
-    if workspace is None:
-        me = await bot.me()
-        await state.clear()
-        await message.answer(
+    if schedule is None or not schedule.active:
+        await message.reply(
             _(
-                "To link this group I need your workspace, and you have none yet. Open a private chat with "
-                "@{bot}, send /start and add the partner; then send /checkin here again."
-            ).format(bot=me.username)
+                "The weekly check-in is set up in a private chat with me, so that no other partnership is ever "
+                "shown here. Tap the button, choose the partner and the schedule, then add me back here from there."
+            ),
+            reply_markup=url_keyboard(_("Set up in private"), private),
         )
         return
-    await _seed_admins(bot, checkins, message.chat.id, clock)
+    if not await checkins.is_workspace_member(schedule.workspace_id, message.from_user.id):
+        await message.reply(
+            _(
+                "This group's weekly check-in belongs to another team, so only its members can change it. To link "
+                "the group to your partnership, start in a private chat with me: the other team's owner will be asked."
+            ),
+            reply_markup=url_keyboard(_("Open the private chat"), private),
+        )
+        return
+    partner = await partners.get(schedule.workspace_id, schedule.partner_id)
+    text = "\n".join(
+        [_("<b>This group's weekly check-in</b>"),
+         *summary_lines(schedule, partner.name if partner else "—", i18n.current_locale, clock.now()),
+         "", _("Change it, or stop it? A change is made in a private chat with me.")]
+    )
+    await state.set_state(CheckinSetup.waiting_for_manage_choice)
+    await message.reply(text, reply_markup=manage_keyboard(private))
+
+
+async def private_link(bot: Bot, payload: str) -> str:
+    """https://t.me/<bot>?start=<payload>: opens the private chat with the bot from a group."""
+    me = await bot.me()
+    return f"https://t.me/{me.username}?start={payload}"
+
+
+def url_keyboard(text: str, url: str) -> InlineKeyboardMarkup:
+    b = ButtonGrid()
+    b.button(text=text, url=url)
+    return b.as_markup()
+
+
+async def private_checkin_command(
+    message: Message, state: FSMContext, workspaces: WorkspaceRepo, partners: PartnerRepo
+) -> None:
+    """/checkin (or /start checkin from a group's button) in private: step 1, the workspace's partners."""
+    assert message.from_user is not None
+    await state.clear()
+    workspace = await workspaces.current_for(message.from_user.id)
+    if workspace is None:
+        await message.answer(
+            _("To set up a weekly check-in you need a workspace with a partner. Send /start to create one.")
+        )
+        return
     draft = SetupDraft(workspace_id=workspace.id)
     await draft.save(state)
     await state.set_state(CheckinSetup.waiting_for_partner)
-    text, markup = await partner_step(partners, workspace.id, user.id, 0)
+    text, markup = await partner_step(partners, workspace.id, message.from_user.id, 0)
     if markup is None:
         await state.clear()
-    await _show_step(message, text, markup, edit=edit)
+    await message.answer(text, reply_markup=markup)
 
 
-async def _seed_admins(bot: Bot, checkins: CheckinRepo, chat_id: int, clock: Clock) -> None:
+async def seed_admins(bot: Bot, checkins: CheckinRepo, chat_id: int, clock: Clock) -> None:
     """The group's admins are the first people the digest expects answers from (privacy mode hides the rest)."""
     try:
         admins = await bot.get_chat_administrators(chat_id)
@@ -299,16 +325,16 @@ async def _seed_admins(bot: Bot, checkins: CheckinRepo, chat_id: int, clock: Clo
             await checkins.touch_person(chat_id, admin.user.id, person_name(admin.user), clock.now())
 
 
-def manage_keyboard() -> InlineKeyboardMarkup:
+def manage_keyboard(private_url: str) -> InlineKeyboardMarkup:
     b = ButtonGrid()
-    b.button(text=_("✏️ Change"), callback_data=SetupCallback(step=SetupStep.MANAGE, value=ManageAction.CHANGE))
+    b.button(text=_("✏️ Change in private"), url=private_url)
     b.button(text=_("⏹ Stop"), callback_data=SetupCallback(step=SetupStep.MANAGE, value=ManageAction.STOP))
     b.button(text=_("Keep as is"), callback_data=SetupCallback(step=SetupStep.MANAGE, value=ManageAction.KEEP))
-    b.adjust(2, 1)
+    b.adjust(1, 2)
     return b.as_markup()
 
 
-def summary_lines(schedule: Schedule, partner_name: str, locale: str, now: datetime) -> list[str]:
+def summary_lines(schedule: Schedule | NewSchedule, partner_name: str, locale: str, now: datetime) -> list[str]:
     lines = [_("🤝 Partner: <b>{partner}</b>").format(partner=user_text(partner_name))]
     lines += weekly_time_lines(schedule.when, locale, now)
     lines.append(_("📋 Digest: {hours} after the prompt").format(hours=hours_text(schedule.digest_hours)))
@@ -320,19 +346,13 @@ def summary_lines(schedule: Schedule, partner_name: str, locale: str, now: datet
 async def partner_step(
     partners: PartnerRepo, workspace_id: int, viewer_id: int, page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Step 1 in private: the workspace's partners (never shown in a group)."""
     items, total = await partners.page(workspace_id, False, page * PARTNERS_PER_PAGE, PARTNERS_PER_PAGE, viewer_id)
     if total == 0:
-        return (
-            _("Your workspace has no partners yet. Add one in a private chat with me (/newpartner), then send "
-              "/checkin here again."),
-            None,
-        )
+        return _("Your workspace has no partners yet. Add one with /newpartner, then send /checkin again."), None
     b = ButtonGrid()
     for partner, _score in items:
-        b.button(
-            text=button_label(partner.name, 60),
-            callback_data=SetupCallback(step=SetupStep.PARTNER, value=str(partner.id)),
-        )
+        b.button(text=button_label(partner.name, 60), callback_data=CheckinPartnerCallback(partner_id=partner.id))
     sizes = [1] * len(items)
     nav = 0
     if page > 0:
@@ -342,7 +362,7 @@ async def partner_step(
         b.button(text="›", callback_data=SetupCallback(step=SetupStep.PAGE, value=str(page + 1)))
         nav += 1
     b.adjust(*sizes, *([nav] if nav else []))
-    return _("Weekly check-in, step 1 of 6: which partner is this group for?"), b.as_markup()
+    return _("Weekly check-in, step 1 of 6: which partnership is it for?"), b.as_markup()
 
 
 async def manage_chosen(
@@ -351,26 +371,25 @@ async def manage_chosen(
     state: FSMContext,
     bot: Bot,
     checkins: CheckinRepo,
-    workspaces: WorkspaceRepo,
-    partners: PartnerRepo,
     checkin_service: CheckinService,
     clock: Clock,
 ) -> None:
-    """Change, stop or keep the check-in the group already has."""
+    """Stop or keep the check-in the group has; only admins who are in the linked team."""
     message = callback.message
     if not isinstance(message, Message):
         return
-    if not await user_is_admin(bot, message.chat.id, callback.from_user.id):
+    schedule = await checkins.schedule_for_chat(message.chat.id)
+    allowed = await user_is_admin(bot, message.chat.id, callback.from_user.id) and (
+        schedule is None or await checkins.is_workspace_member(schedule.workspace_id, callback.from_user.id)
+    )
+    if not allowed:
         await state.clear()
         await message.answer(_("Sorry, only the group's admins can set up or change the weekly check-in."))
         return
-    if callback_data.value == ManageAction.CHANGE:
-        await _start_setup(message, callback.from_user, state, workspaces, partners, bot, checkins, clock, edit=True)
-        return
     await state.clear()
     if callback_data.value == ManageAction.STOP:
-        for schedule in await checkins.stop_chat(message.chat.id, clock.now()):
-            checkin_service.stop(schedule.id)
+        for stopped in await checkins.stop_chat(message.chat.id, clock.now()):
+            checkin_service.stop(stopped.id)
         await message.edit_text(_("⏹ The weekly check-in is stopped. Send /checkin to set it up again."))
         return
     await message.edit_text(_("Nothing changed: the weekly check-in stays as it is."))
@@ -393,28 +412,24 @@ async def partner_page(
 
 async def partner_chosen(
     callback: CallbackQuery,
-    callback_data: SetupCallback,
+    callback_data: CheckinPartnerCallback,
     state: FSMContext,
     workspaces: WorkspaceRepo,
     partners: PartnerRepo,
     i18n: I18n,
 ) -> None:
-    """Step 1 done: the partner, re-read through the admin's current workspace."""
+    """Step 1 done, from the list or the partner card: the partner, re-read through the user's workspace."""
     if not isinstance(callback.message, Message):
         return
-    partner_id = spelt_by_bot(callback_data.value, 1, ID_MAX)
-    if partner_id is None:  # not an id the bot wrote: forged data, the step stays
-        await callback.message.answer(texts.stale_button())
-        return
     workspace = await workspaces.current_for(callback.from_user.id)
-    partner = await partners.get(workspace.id, partner_id) if workspace is not None else None
-    if workspace is None or partner is None:
+    partner = await partners.get(workspace.id, callback_data.partner_id) if workspace is not None else None
+    if workspace is None or partner is None or partner.archived:
         await state.clear()
         await callback.message.answer(_("I can't find that partner in your workspace. Send /checkin to start again."))
         return
-    draft = await SetupDraft.load(state)
-    draft.workspace_id, draft.partner_id, draft.partner_name = workspace.id, partner.id, partner.name
-    await draft.save(state)
+    from_list = await state.get_state() == CheckinSetup.waiting_for_partner.state
+    await state.clear()
+    await SetupDraft(workspace_id=workspace.id, partner_id=partner.id, partner_name=partner.name).save(state)
     await state.set_state(CheckinSetup.waiting_for_weekday)
     b = ButtonGrid()
     for weekday in range(7):
@@ -423,12 +438,11 @@ async def partner_chosen(
             callback_data=SetupCallback(step=SetupStep.WEEKDAY, value=str(weekday)),
         )
     b.adjust(4, 3)
-    await callback.message.edit_text(
-        _("Step 2 of 6: on which day of the week should I post the check-in for <b>{partner}</b>?").format(
-            partner=user_text(partner.name)
-        ),
-        reply_markup=b.as_markup(),
+    text = _("Step 2 of 6: on which day of the week should I post the check-in for <b>{partner}</b>?").format(
+        partner=user_text(partner.name)
     )
+    # From the list the wizard's message is edited in place; from the partner card the card stays.
+    await _show_step(callback.message, text, b.as_markup(), edit=from_list)
 
 
 async def weekday_chosen(callback: CallbackQuery, callback_data: SetupCallback, state: FSMContext) -> None:
@@ -448,7 +462,7 @@ async def weekday_chosen(callback: CallbackQuery, callback_data: SetupCallback, 
         b.button(text=choice, callback_data=SetupCallback(step=SetupStep.TIME, value=choice.replace(":", "")))
     b.adjust(4, 4)
     await callback.message.edit_text(
-        _("Step 3 of 6: at what time? Tap one, or reply to this message with another time, like 09:30."),
+        _("Step 3 of 6: at what time? Tap one, or send another time, like 09:30."),
         reply_markup=b.as_markup(),
     )
 
@@ -463,7 +477,7 @@ async def _time_set(message: Message, state: FSMContext, hour: int, minute: int,
         b.button(text=zone_label(zone), callback_data=SetupCallback(step=SetupStep.ZONE, value=str(index)))
     b.adjust(3)
     text = _(
-        "Step 4 of 6: in which time zone? Tap a city, or reply to this message with a time zone name such as "
+        "Step 4 of 6: in which time zone? Tap a city, or send a time zone name such as "
         "Europe/Berlin or Asia/Almaty."
     )
     await _show_step(message, text, b.as_markup(), edit=edit)
@@ -486,7 +500,7 @@ async def time_typed(message: Message, state: FSMContext) -> None:
     """Step 3 typed as a reply: HH:MM."""
     parsed = parse_time(message.text or "")
     if parsed is None:
-        await message.reply(_("I need a time like 09:30 or 18:00 (24-hour clock). Please reply with it again."))
+        await message.reply(_("I need a time like 09:30 or 18:00 (24-hour clock). Please send it again."))
         return
     await _time_set(message, state, *parsed, edit=False)
 
@@ -502,8 +516,8 @@ async def _zone_set(message: Message, state: FSMContext, timezone: str, edit: bo
         b.button(text=label, callback_data=SetupCallback(step=SetupStep.HOURS, value=str(hours)))
     b.adjust(3)
     text = _(
-        "Step 5 of 6: how many hours after the prompt should I post the digest? Usually 24. Tap one, or reply "
-        "with a number from {min} to {max}."
+        "Step 5 of 6: how many hours after the prompt should I post the digest? Usually 24. Tap one, or send "
+        "a number from {min} to {max}."
     ).format(min=DIGEST_HOURS_MIN, max=DIGEST_HOURS_MAX)
     await _show_step(message, text, b.as_markup(), edit=edit)
 
@@ -541,8 +555,8 @@ async def _hours_set(message: Message, state: FSMContext, hours: int, edit: bool
     b = ButtonGrid()
     b.button(text=_("Skip"), callback_data=SetupCallback(step=SetupStep.DOC, value="skip"))
     text = _(
-        "Step 6 of 6: the partnership's shared doc, where decisions are written down. Reply to this message "
-        "with its link, or tap Skip."
+        "Step 6 of 6: the partnership's shared doc, where decisions are written down. Send its link, or tap "
+        "Skip."
     )
     await _show_step(message, text, b.as_markup(), edit=edit)
 
@@ -576,7 +590,7 @@ async def doc_typed(
     bot: Bot,
     state: FSMContext,
     checkins: CheckinRepo,
-    checkin_service: CheckinService,
+    group_links: GroupLinkRepo,
     clock: Clock,
     i18n: I18n,
 ) -> None:
@@ -584,10 +598,10 @@ async def doc_typed(
     url = validate_url(message.text)
     if url is None:
         await message.reply(
-            _("That doesn't look like a link. Reply with one like https://docs.google.com/…, or tap Skip.")
+            _("That doesn't look like a link. Send one like https://docs.google.com/…, or tap Skip.")
         )
         return
-    await _finish_setup(message, message.from_user, bot, state, checkins, checkin_service, clock, i18n, url, edit=False)
+    await _finish_setup(message, message.from_user, bot, state, checkins, group_links, clock, i18n, url, edit=False)
 
 
 async def doc_skipped(
@@ -595,14 +609,14 @@ async def doc_skipped(
     bot: Bot,
     state: FSMContext,
     checkins: CheckinRepo,
-    checkin_service: CheckinService,
+    group_links: GroupLinkRepo,
     clock: Clock,
     i18n: I18n,
 ) -> None:
     """Step 6 skipped."""
     if isinstance(callback.message, Message):
         await _finish_setup(
-            callback.message, callback.from_user, bot, state, checkins, checkin_service, clock, i18n, None, edit=True
+            callback.message, callback.from_user, bot, state, checkins, group_links, clock, i18n, None, edit=True
         )
 
 
@@ -612,50 +626,55 @@ async def _finish_setup(
     bot: Bot,
     state: FSMContext,
     checkins: CheckinRepo,
-    checkin_service: CheckinService,
+    group_links: GroupLinkRepo,
     clock: Clock,
     i18n: I18n,
     shared_doc: str | None,
     edit: bool,
 ) -> None:
-    """Save the schedule, (re)start its job and confirm in the chosen zone, Moscow and New York."""
+    """The schedule is chosen: a single-use `startgroup` link takes the bot into the group and links it there."""
     draft = await SetupDraft.load(state)
     await state.clear()
     if user is None or not draft.partner_id or not draft.timezone:
         await message.answer(texts.stale_button())
         return
-    if not await user_is_admin(bot, message.chat.id, user.id) or not await checkins.is_workspace_member(
-        draft.workspace_id, user.id
-    ):
-        await message.answer(_("Sorry, only the group's admins can set up or change the weekly check-in."))
+    if not await checkins.is_workspace_member(draft.workspace_id, user.id):
+        await message.answer(_("I can't find that partner in your workspace. Send /checkin to start again."))
         return
     when = WeeklyTime(draft.weekday, draft.hour, draft.minute, draft.timezone)
+    schedule = NewSchedule(draft.workspace_id, draft.partner_id, when, draft.digest_hours, shared_doc)
     now = clock.now()
-    schedule = await checkins.save_schedule(
-        message.chat.id,
-        NewSchedule(draft.workspace_id, draft.partner_id, when, draft.digest_hours, shared_doc),
-        user.id,
-        now,
-    )
-    await checkins.touch_person(message.chat.id, user.id, person_name(user), now)
-    await checkin_service.save(schedule)
-    locale = i18n.current_locale
-    first = next_occurrence(when, now).astimezone(when.zone)
+    payload, link_id = await group_links.create(schedule, user.id, now)
+    me = await bot.me()
     text = "\n".join(
         [
-            _("✅ <b>Weekly check-in is set.</b>"),
-            *summary_lines(schedule, draft.partner_name, locale, now),
+            _("<b>Almost done.</b> The weekly check-in:"),
+            *summary_lines(schedule, draft.partner_name, i18n.current_locale, now),
             "",
-            _("📆 The first one: {date}").format(date=short_date(first, locale)),
-            _("Anyone away can say so with /away; /digest shows the answers so far."),
+            ngettext(
+                "Now tap the button, choose the partnership's group, and I will join it and link it. You must be "
+                "an admin there. The button works once, for {hours} hour.",
+                "Now tap the button, choose the partnership's group, and I will join it and link it. You must be "
+                "an admin there. The button works once, for {hours} hours.",
+                LINK_HOURS,
+            ).format(hours=LINK_HOURS),
         ]
     )
-    await _show_step(message, text, None, edit=edit)
+    markup = url_keyboard(_("➕ Add me to the group"), startgroup_url(me.username or "", payload))
+    shown = await _show_step(message, text, markup, edit=edit)
+    if isinstance(shown, Message):
+        await group_links.set_message(link_id, shown.message_id)
+
+
+def startgroup_url(bot_username: str, payload: str) -> str:
+    """Telegram's deep link that lets the user pick a group, adds the bot, then sends /start <payload> there."""
+    url = f"https://t.me/{bot_username}?startgroup={payload}"
+    return f"{url}&admin={'+'.join(GROUP_ADMIN_RIGHTS)}" if GROUP_ADMIN_RIGHTS else url
 
 
 async def setup_needs_text(message: Message) -> None:
-    """A sticker, photo… replied during a typed set-up step."""
-    await message.reply(_("Please reply with text, or tap one of the buttons above."))
+    """A sticker, photo… during a typed set-up step."""
+    await message.answer(_("Please send text, or tap one of the buttons above."))
 
 
 async def setup_button_not_yours(callback: CallbackQuery) -> None:
@@ -940,9 +959,10 @@ async def stale_answer_button(callback: CallbackQuery) -> None:
         await callback.message.answer(texts.stale_button())
 
 
-async def _show_step(message: Message, text: str, markup: InlineKeyboardMarkup | None, *, edit: bool) -> None:
-    """The set-up step in place of the last one, or as a reply (in a group the bot sees replies to itself)."""
+async def _show_step(
+    message: Message, text: str, markup: InlineKeyboardMarkup | None, *, edit: bool
+) -> Message | bool:
+    """The set-up step in place of the last one (a pressed button), or as a new message (after typed text)."""
     if edit:
-        await message.edit_text(text, reply_markup=markup)
-    else:
-        await message.reply(text, reply_markup=markup)
+        return await message.edit_text(text, reply_markup=markup)
+    return await message.answer(text, reply_markup=markup)

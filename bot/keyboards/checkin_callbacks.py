@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
-from bot.keyboards.numbers import CallbackSmall
+from bot.keyboards.numbers import CallbackId, CallbackSmall
 
 
 class SetupStep(StrEnum):
@@ -49,3 +49,16 @@ class AnswerCallback(CallbackData, prefix="ca1"):
 
     step: AnswerStep
     value: str
+
+
+class CheckinPartnerCallback(CallbackData, prefix="cw1"):
+    """A partner chosen for the check-in set-up in private: from the list or from the partner card."""
+
+    partner_id: CallbackId
+
+
+class RelinkCallback(CallbackData, prefix="rl1"):
+    """The linked team's owner agrees (or not) that another team takes the group over."""
+
+    request_id: CallbackId
+    agree: bool

@@ -74,3 +74,11 @@ class WorkspaceRepo:
             (workspace_id,),
         )
         return [Member(r["user_id"], Role(r["role"]), r["joined_at"]) for r in rows]
+
+    async def owner_id(self, workspace_id: int) -> int | None:
+        """The workspace's owner: the one who answers when another team wants its group."""
+        value = await self._db.fetchval(
+            "SELECT user_id FROM memberships WHERE workspace_id = ? AND role = 'owner' ORDER BY joined_at LIMIT 1",
+            (workspace_id,),
+        )
+        return None if value is None else int(value)

@@ -31,6 +31,7 @@ from bot.domain.references import (
 )
 from bot.domain.scorecard import SCORE_GROUPS, ScoreResult, TeamScore, team_view
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
+from bot.keyboards.checkin_callbacks import CheckinPartnerCallback
 from bot.keyboards.grid import ButtonGrid
 from bot.keyboards.reference_callbacks import ReferenceAction, ReferenceCallback
 from bot.storage.assessments import AssessmentRepo, GutRun, Submission
@@ -467,6 +468,8 @@ def card_keyboard(data: CardData) -> InlineKeyboardMarkup:
         callback_data=ReferenceCallback(action=ReferenceAction.LIST, partner_id=pid),
     )
     b.button(text=_("📈 Report"), callback_data=PartnerCallback(action=PartnerAction.REPORT, partner_id=pid))
+    if not data.partner.archived:  # the weekly check-in is set up here, in private, never inside the group
+        b.button(text=_("🗓 Weekly check-in"), callback_data=CheckinPartnerCallback(partner_id=pid))
     if data.partner.archived:
         b.button(text=_("♻️ Unarchive"), callback_data=PartnerCallback(action=PartnerAction.UNARCHIVE, partner_id=pid))
     else:

@@ -106,6 +106,45 @@ ADMIN_RIGHTS = ("can_manage_chat", "can_delete_messages", "can_manage_video_chat
                 "can_edit_stories", "can_delete_stories", "can_pin_messages", "can_send_welcome_messages")
 
 
+# What the `admin` parameter of a t.me/<bot>?startgroup=… link may name (core.telegram.org/api/links, "Bot links":
+# the flags of chatAdminRights): a client silently ignores any other name, so a test treats one as a bug.
+STARTGROUP_ADMIN_RIGHTS = frozenset({
+    "change_info", "post_messages", "edit_messages", "delete_messages", "restrict_members", "invite_users",
+    "pin_messages", "manage_topics", "promote_members", "manage_video_chats", "anonymous", "manage_chat",
+    "post_stories", "edit_stories", "delete_stories",
+})
+START_PARAMETER = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+@dataclass(frozen=True)
+class StartGroupLink:
+    payload: str | None
+    admin_rights: tuple[str, ...]
+
+
+def parse_startgroup_link(url: str) -> StartGroupLink:
+    """A `startgroup` deep link as a Telegram client reads it; anything a client would not honour fails loudly."""
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme != "https" or parts.netloc != "t.me" or parts.path != f"/{BOT_USERNAME}":
+        raise AssertionError(f"not a link to @{BOT_USERNAME}: {url}")
+    query = parse_qs(parts.query, keep_blank_values=True, strict_parsing=True)
+    unknown = set(query) - {"startgroup", "admin"}
+    if "startgroup" not in query or unknown or any(len(v) != 1 for v in query.values()):
+        raise AssertionError(f"not a startgroup link (or extra parameters {sorted(unknown)}): {url}")
+    payload = query["startgroup"][0] or None
+    if payload is not None and not START_PARAMETER.fullmatch(payload):
+        raise AssertionError(f"start parameter must be 1-64 characters of A-Za-z0-9_-: {payload!r}")
+    rights: tuple[str, ...] = ()
+    if "admin" in query:
+        rights = tuple(query["admin"][0].replace(" ", "+").split("+"))  # parse_qs reads a literal + as a space
+        bad = [name for name in rights if name not in STARTGROUP_ADMIN_RIGHTS]
+        if bad:
+            raise AssertionError(f"unknown admin rights {bad} in {url}; valid: {sorted(STARTGROUP_ADMIN_RIGHTS)}")
+    return StartGroupLink(payload, rights)
+
+
 def make_token() -> str:
     alphabet = string.ascii_letters + string.digits + "_-"
     return f"{BOT_ID}:" + "".join(secrets.choice(alphabet) for _ in range(35))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tests.e2e.fake_telegram import (
+    BOT_USERNAME,
     GROUP_ANONYMOUS_BOT_ID,
     Call,
     FakeChat,
@@ -20,6 +21,7 @@ from tests.e2e.fake_telegram import (
     Member,
     StoredMessage,
     detect_entities,
+    parse_startgroup_link,
 )
 
 # How a person's client treats links: None shows the preview of the first link (Telegram then reports its url),
@@ -204,6 +206,16 @@ def button_data(message: StoredMessage, button_text: str) -> str:
     return found["callback_data"]
 
 
+def button_url(message: StoredMessage | None, button_text: str) -> str:
+    """The url of the button whose text contains this (a url button: Telegram opens it, the bot hears nothing)."""
+    assert message is not None, "no message"
+    rows = (message.reply_markup or {}).get("inline_keyboard", [])
+    found = next((b for row in rows for b in row if button_text in b["text"]), None)
+    if found is None or "url" not in found:
+        raise AssertionError(f"no url button {button_text!r} in message {message.message_id}: {rows}")
+    return found["url"]
+
+
 def push_callback(server: FakeTelegram, chat: FakeChat, user: dict[str, Any], message: StoredMessage,
                   data: str) -> int | None:
     query = {"id": server.new_callback(chat.id, user["id"]), "from": user, "message": message.to_dict(),
@@ -372,6 +384,35 @@ class Group:
 
         return await act(self.server, {self.id}, push, f"adding the bot to {self.title!r}",
                          expect_silence=expect_silence, wait=wait)
+
+    async def add_bot_by_link(self, by: PrivateUser, url: str, *, expect_silence: bool = False,
+                              wait: bool = True) -> Reaction:
+        """`by` opens a t.me/<bot>?startgroup=<payload>[&admin=…] link and picks this group, as a Telegram client does
+        (tdlib's internalLinkTypeBotStartInGroup): the bot is added (my_chat_member, then the new_chat_members service
+        message) unless it is already there, or promoted if admin rights are asked; then a message FROM `by` with
+        `/start@<bot> <payload>` goes into the group. The link is checked first: a malformed one fails the test."""
+        link = parse_startgroup_link(url)
+        self._require_member(by)
+        can_promote = self.chat.members[by.id].status in ("creator", "administrator")
+        if link.admin_rights and not can_promote:
+            raise AssertionError(f"{by.first_name} can't add admins to {self.title!r}: Telegram would not list it")
+
+        def push() -> int | None:
+            last = None
+            present = self.chat.bot_status in ("member", "administrator")
+            if not present or (link.admin_rights and self.chat.bot_status != "administrator"):
+                status = "administrator" if link.admin_rights else "member"
+                last = self.server.set_bot_status(self.chat, by.user, status)
+            if not present:
+                joined = self.server.add_message(self.chat, by.user,
+                                                 extra={"new_chat_members": [self.server.bot_user]})
+                last = self.server.deliver("message", joined) or last
+            text = f"/start@{BOT_USERNAME}" + (f" {link.payload}" if link.payload else "")
+            start = self.server.add_message(self.chat, by.user, **typed(text))
+            return self.server.deliver("message", start) or last
+
+        return await act(self.server, {self.id, by.id}, push, f"{by.first_name} adding the bot by link to "
+                         f"{self.title!r}", expect_silence=expect_silence, wait=wait)
 
     async def remove_bot(self, by: PrivateUser, *, wait: bool = True) -> Reaction:
         self._require_member(by)

@@ -18,7 +18,7 @@ from bot.storage.campaigns import CampaignRepo, CampaignScope
 from bot.storage.checkins import CheckinRepo, NewSchedule
 from tests.e2e.conftest import RunningBot
 from tests.e2e.fake_telegram import BOT_USERNAME, FakeTelegram, StoredMessage
-from tests.e2e.people import Group, PrivateUser, act, text_entities
+from tests.e2e.people import Group, PrivateUser, act, button_url, text_entities
 from tests.e2e.vetting_steps import add_partner, onboard
 
 TOKEN = re.compile(rf"https://t\.me/{BOT_USERNAME}\?start=(ci_[A-Za-z0-9_-]+)")
@@ -50,24 +50,38 @@ async def edit_in_group(telegram: FakeTelegram, group: Group, message: StoredMes
 
 async def set_up(group: Group, admin: PrivateUser, partner: str, day: str, time: str, zone: str,
                  hours: str, doc: str | None) -> str:
-    """An admin runs /checkin through its buttons (a time or zone not on a button is typed as a reply)."""
-    await group.send(admin, "/checkin")
-    await group.press(admin, partner)
-    await group.press(admin, day)
-    if ":" in time and time in [t for t, _ in group.last_message().buttons]:
-        await group.press(admin, time)
+    """The manager runs /checkin in private (a time or zone not on a button is typed), then brings the bot into the
+    group with the wizard's startgroup button; returns what the group was told."""
+    await admin.send("/checkin")
+    await admin.press(partner)
+    return await schedule_and_link(group, admin, day, time, zone, hours, doc)
+
+
+async def schedule_and_link(group: Group, admin: PrivateUser, day: str, time: str, zone: str, hours: str,
+                            doc: str | None) -> str:
+    """Steps 2-6 of the private wizard, then the startgroup link used in the group."""
+    await admin.press(day)
+    if ":" in time and time in [t for t, _ in admin.last_message().buttons]:
+        await admin.press(time)
     else:
-        await group.reply_to(admin, group.last_message().message_id, time)
+        await admin.send(time)
     if "/" in zone:
-        await group.reply_to(admin, group.last_message().message_id, zone)
+        await admin.send(zone)
     else:
-        await group.press(admin, zone)
-    await group.press(admin, hours)
+        await admin.press(zone)
+    await admin.press(hours)
     if doc is None:
-        reaction = await group.press(admin, "Skip" if "hours" in hours else "Пропустить")
+        await admin.press("Skip" if "hours" in hours else "Пропустить")
     else:
-        reaction = await group.reply_to(admin, group.last_message().message_id, doc)
-    return plain(reaction.text)
+        await admin.send(doc)
+    return await link_group(group, admin)
+
+
+async def link_group(group: Group, admin: PrivateUser) -> str:
+    """The wizard's last message carries the startgroup button: the admin uses it on this group."""
+    url = button_url(admin.last_message(), "➕")
+    reaction = await group.add_bot_by_link(admin, url)
+    return plain("\n".join(m.text or "" for m in reaction.messages if m.chat_id == group.id))
 
 
 def pilot_scope() -> CampaignScope:
@@ -82,16 +96,6 @@ def pilot_scope() -> CampaignScope:
 def plain(text: str | None) -> str:
     """Babel puts narrow no-break spaces in times ("10:30 AM"); compare with ordinary ones."""
     return (text or "").replace("\u202f", " ").replace("\xa0", " ")
-
-
-async def set_up_from_partner(group: Group, admin: PrivateUser, partner: str, day: str, time: str, zone: str,
-                              hours: str) -> str:
-    await group.press(admin, partner)
-    await group.press(admin, day)
-    await group.press(admin, time)
-    await group.press(admin, zone)
-    await group.press(admin, hours)
-    return plain((await group.press(admin, "Пропустить")).text)
 
 
 async def partnership(telegram: FakeTelegram, locale: str, partner: str = "BlueWave"):
@@ -215,8 +219,12 @@ async def test_weekly_checkin_in_russian_without_a_call(
     # /checkin again: the current settings, then a change of day.
     current = await group.send(anna, "/checkin")
     assert "Изменить или остановить?" in current.text and "понедельник, 10:00 (Москва)" in current.text
-    await group.press(anna, "Изменить")
-    confirmation = await set_up_from_partner(group, anna, "Волна", "Вторник", "11:00", "Москва", "48 часов")
+    # A change is made in private: the button opens the private chat (/start checkin), the group sees no list.
+    private = button_url(current.messages[-1], "Изменить")
+    assert private == f"https://t.me/{BOT_USERNAME}?start=checkin"
+    await anna.start("checkin")
+    await anna.press("Волна")
+    confirmation = await schedule_and_link(group, anna, "Вторник", "11:00", "Москва", "48 часов", None)
     assert "вторник, 11:00 (Москва)" in confirmation and "48 часов" in confirmation
 
     # Removed from the group: the check-in stops and Anna hears it in private, in Russian.
@@ -233,15 +241,16 @@ async def test_the_prompt_follows_local_time_across_a_dst_change(
     clock.set(datetime(2027, 3, 3, 12, 0, tzinfo=UTC))
     anna, group = await partnership(telegram, "en")
     await group.add_bot(by=anna)
-    await group.send(anna, "/checkin")
-    await group.press(anna, "BlueWave")
-    await group.press(anna, "Monday")
-    await group.press(anna, "09:00")
-    unknown = await group.reply_to(anna, group.last_message().message_id, "Mars/Olympus_Mons")
+    await anna.send("/checkin")
+    await anna.press("BlueWave")
+    await anna.press("Monday")
+    await anna.press("09:00")
+    unknown = await anna.send("Mars/Olympus_Mons")
     assert "don't know the time zone" in unknown.text
-    await group.reply_to(anna, group.last_message().message_id, "america/los_angeles")
-    await group.press(anna, "12 hours")
-    confirmation = plain((await group.press(anna, "Skip")).text)
+    await anna.send("america/los_angeles")
+    await anna.press("12 hours")
+    await anna.press("Skip")
+    confirmation = await link_group(group, anna)
     assert "Weekly on Monday, 9:00 AM (Los Angeles)" in confirmation and "Moscow: Monday, 8:00 PM" in confirmation
 
     # 8 March 2027 is still PST (UTC-8): 17:00 UTC. US clocks spring forward on 14 March: then 16:00 UTC.
