@@ -335,6 +335,16 @@ async def collect(db: Database, user_id: int, now: datetime) -> dict[str, Any]:
             "JOIN workspaces w ON w.id = m.workspace_id WHERE m.user_id = ? ORDER BY m.joined_at",
             (user_id,),
         )
+        # Which team link brought you in (migration 011); the token itself is never stored, so never shown.
+        joined_through = []
+        if "invite_joins" in present:
+            joined_through = await s.fetchall(
+                "SELECT w.name AS workspace, i.created_at AS invite_created_at, i.expires_at AS invite_expires_at, "
+                "i.revoked_at AS invite_revoked_at, j.joined_at FROM invite_joins j "
+                "JOIN invites i ON i.token_hash = j.invite_hash JOIN workspaces w ON w.id = i.workspace_id "
+                "WHERE j.user_id = ? ORDER BY j.joined_at",
+                (user_id,),
+            )
         conversations = []
         if FSM_TABLE in present:
             conversations = [
@@ -365,6 +375,7 @@ async def collect(db: Database, user_id: int, now: datetime) -> dict[str, Any]:
         "telegram_user_id": user_id,
         "profile": _row(user[0]) if user else None,
         "workspaces": [_row(r) for r in memberships],
+        "invite_links_you_joined_with": [_row(r) for r in joined_through],
         "conversations_in_progress": conversations,
         "about_you": about_you,
         "your_reference_answers_and_opened_links": references,

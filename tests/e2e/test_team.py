@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from datetime import timedelta
@@ -11,6 +12,7 @@ from bot.keyboards.team_callbacks import TeamAction, TeamCallback
 from tests.e2e.conftest import RunningBot
 from tests.e2e.fake_telegram import BOT_USERNAME, FakeTelegram
 from tests.e2e.people import PrivateUser
+from tests.e2e.test_reports import sent_files
 
 LINK = re.compile(r"https://t\.me/(\w+)\?start=(join_[A-Za-z0-9_-]+)")
 WORKSPACE = "Север & <Co>"
@@ -278,3 +280,25 @@ async def test_an_english_owner_sees_who_joined_with_which_link(
     team = await emma.send("/team")
     assert "2 invite links are active:" in team.text
     assert "nobody has joined through it yet" in team.text
+
+
+async def test_mydata_names_the_link_you_joined_with_and_deletemydata_takes_it_out_of_team(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    anna = await _owner_with_workspace(telegram)
+    payload, _ = await _invite(anna)
+    bob = telegram.private_user("Bob", language_code="en")
+    await bob.start(payload)
+    await bob.send("/mydata")
+    [(file, _caption)] = await sent_files(telegram, "sendDocument", "document")
+    data = json.loads(file.content.decode("utf-8"))
+    [joined] = data["invite_links_you_joined_with"]
+    assert joined["workspace"] == WORKSPACE and joined["invite_revoked_at"] is None
+    assert joined["invite_created_at"].startswith("2026-11-24") and joined["joined_at"].startswith("2026-11-24")
+    assert payload.removeprefix("join_") not in file.content.decode("utf-8")  # the token is never stored
+
+    await bob.send("/deletemydata")
+    await bob.press("🗑 Yes, delete my data")
+    assert await running_bot.query("SELECT COUNT(*) FROM invite_joins WHERE user_id = ?", (bob.id,)) == [(0,)]
+    team = await anna.send("/team")
+    assert "по ней пока никто не вступил" in team.text and "Bob" not in team.text
