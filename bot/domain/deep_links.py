@@ -48,15 +48,16 @@ def after_failure(attempts: Attempts | None, now: datetime) -> tuple[Attempts, b
 
     Failures during a lock-out are not expected (the lock-out refuses links before they are checked); should
     one come, it neither extends the lock-out nor starts another."""
-    if locked_for(attempts, now) is not None:
-        assert attempts is not None
+    if attempts is not None and locked_for(attempts, now) is not None:
         return attempts, False
-    fresh = (
+    if (
         attempts is None
         or now >= attempts.window_start + FAILURE_WINDOW
         or attempts.locked_until is not None  # a lock-out that ended: a clean slate
-    )
-    current = Attempts(now, 1) if fresh else replace(attempts, failures=attempts.failures + 1)  # type: ignore[arg-type]
+    ):
+        current = Attempts(now, 1)
+    else:
+        current = replace(attempts, failures=attempts.failures + 1)
     if current.failures >= MAX_FAILURES:
         return replace(current, locked_until=now + LOCKOUT), True
     return current, False
