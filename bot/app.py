@@ -24,6 +24,7 @@ from bot.checkins import CheckinService, DueReport
 from bot.clock import Clock, SystemClock
 from bot.commands import publish_commands
 from bot.config import Settings
+from bot.deep_links import DeepLinkGuard
 from bot.handlers import routers
 from bot.handlers.errors import on_error
 from bot.handlers.inline_filters import run_pure_filters_inline
@@ -42,6 +43,7 @@ from bot.storage.campaigns import CampaignRepo
 from bot.storage.chats import ChatRepo
 from bot.storage.checkins import CheckinRepo
 from bot.storage.db import Database, connect
+from bot.storage.deep_links import DeepLinkAttemptRepo
 from bot.storage.evidence import EvidenceRepo
 from bot.storage.fsm import SQLiteStorage
 from bot.storage.group_links import GroupLinkRepo
@@ -64,6 +66,7 @@ log = logging.getLogger(__name__)
 # How long SIGTERM waits for handlers already running before closing the database under them.
 SHUTDOWN_GRACE_SECONDS = 10.0
 POLLING_TIMEOUT_SECONDS = 25
+LINK_ATTEMPTS_PRUNE_MINUTES = 15
 
 
 def create_bot(settings: Settings, retries: RetryRequests | None = None) -> Bot:
@@ -189,6 +192,8 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     scheduler = create_scheduler()
     inflight = InFlight()
     storage = SQLiteStorage(db, DefaultKeyBuilder(with_destiny=True))
+    link_attempts = DeepLinkAttemptRepo(db)
+    deep_links = DeepLinkGuard(link_attempts, clock)
     dp = create_dispatcher(
         {
             "settings": settings,
@@ -210,6 +215,7 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
             ),
             "locale_resolver": resolver,
             "scheduler": scheduler,
+            "deep_links": deep_links,
         },
         storage,
     )
@@ -218,6 +224,8 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     dp.update.outer_middleware(DatabaseI18nMiddleware(i18n, resolver))
     # Answer every button press at once, so the spinner stops before any slow work.
     dp.callback_query.middleware(LenientCallbackAnswer(pre=True))
+    # Inner, so it runs with the locale set and only for a /start its handler matched; inherited by every router.
+    dp.message.middleware(deep_links)
     retries = RetryRequests(holding_writer=db.holds_writer)
     bot = create_bot(settings, retries)
     app = App(settings, bot, dp, db, scheduler, i18n, clock, inflight, retries=retries)
@@ -241,6 +249,14 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     dp["outbound"], dp["checkins"], dp["checkin_service"] = outbound, checkins, checkin_service
     add_housekeeping(scheduler, clock, received, settings.database_path, settings.backup_dir, settings.backup_keep)
 
+    async def prune_link_attempts() -> None:
+        await link_attempts.prune(clock.now())
+
+    # Expired deep-link counts go within the quarter hour even when nobody fails again (/deletemydata says so).
+    scheduler.add_job(
+        prune_link_attempts, IntervalTrigger(minutes=LINK_ATTEMPTS_PRUNE_MINUTES), id="prune-link-attempts",
+        replace_existing=True,
+    )
     scheduler.add_job(
         app.run_due_reminders,
         IntervalTrigger(minutes=REMINDER_INTERVAL_MINUTES),

@@ -21,6 +21,7 @@ from aiogram.utils.i18n import gettext as _
 from bot import texts
 from bot.checkins import CheckinService
 from bot.clock import Clock
+from bot.deep_links import DeepLinkGuard
 from bot.domain.checkins import next_occurrence
 from bot.domain.group_links import (
     LINK_PREFIX,
@@ -130,8 +131,9 @@ def linked_text(schedule: NewSchedule, partner_name: str, locale: str, now: date
     )
 
 
-async def invalid_group_link(message: Message, state: LinkState) -> None:
-    """A wrong, expired or spent group link: one reply naming no partner (the place to hook a rate limiter)."""
+async def invalid_group_link(message: Message, state: LinkState, deep_links: DeepLinkGuard) -> None:
+    """A wrong, expired or spent group link: counted against the sender's deep links, one reply naming no partner."""
+    await deep_links.failed(message)
     if state is LinkState.EXPIRED:
         text = _("This set-up link has expired. Send /checkin to me in private for a new one.")
     elif state is LinkState.USED:
@@ -154,6 +156,7 @@ async def link_in_group(
     checkin_service: CheckinService,
     clock: Clock,
     i18n: I18n,
+    deep_links: DeepLinkGuard,
 ) -> None:
     """`/start@bot gs_<token>` in a group: the manager's link, checked, then linked, or the other team asked."""
     payload = command.args or ""
@@ -162,7 +165,7 @@ async def link_in_group(
         return
     claim = await group_links.lookup(payload, clock.now()) if re.fullmatch(PAYLOAD_PATTERN, payload) else None
     if claim is None or claim.link is None:
-        await invalid_group_link(message, claim.state if claim else LinkState.UNKNOWN)
+        await invalid_group_link(message, claim.state if claim else LinkState.UNKNOWN, deep_links)
         return
     link, user, chat = claim.link, message.from_user, message.chat
     current = await checkins.schedule_for_chat(chat.id)
@@ -180,7 +183,7 @@ async def link_in_group(
                               "works for them."))
         return
     if not await group_links.use(link.id, chat.id, clock.now()):
-        await invalid_group_link(message, LinkState.USED)
+        await invalid_group_link(message, LinkState.USED, deep_links)
         return
     ctx = Linking(bot, checkins, group_links, workspaces, partners, users, chats, checkin_service, clock, i18n)
     if decision is LinkDecision.ASK_OWNER:

@@ -28,6 +28,7 @@ from bot.checkins import (
     zone_label,
 )
 from bot.clock import Clock
+from bot.deep_links import DeepLinkGuard
 from bot.domain.checkins import (
     AWAY_WEEKS_MAX,
     DEFAULT_DIGEST_HOURS,
@@ -821,11 +822,18 @@ async def digest_command(
 
 
 async def open_private_answer(
-    message: Message, command: CommandObject, bot: Bot, state: FSMContext, checkins: CheckinRepo
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    state: FSMContext,
+    checkins: CheckinRepo,
+    deep_links: DeepLinkGuard,
 ) -> None:
     """/start ci_<token>: the button under a prompt; members of that group answer here, step by step."""
     assert message.from_user is not None and command.args is not None
     round_ = await checkins.round_by_token(command.args.removeprefix(DEEP_LINK_PREFIX))
+    if round_ is None or not round_.is_open:
+        await deep_links.failed(message)
     if round_ is None:
         await message.answer(
             _("This check-in link is not valid. Use the button under the latest check-in in your group.")

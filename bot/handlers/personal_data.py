@@ -151,6 +151,14 @@ def plan_text(plan: DeletionPlan) -> str:
             plan.reference_answers,
         ).format(count=plan.reference_answers),
     ]
+    if plan.kept_rows:
+        lines += [
+            "",
+            _(
+                "<b>Kept until it expires by itself, within the hour:</b> the count of invalid links you opened "
+                "recently, so that deleting your data does not lift the limit on guessing links."
+            ),
+        ]
     if plan.workspaces:
         lines += ["", _("<b>Workspaces:</b>")]
         lines += [_workspace_line(plan, i) for i in range(len(plan.workspaces))]

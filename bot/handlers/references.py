@@ -25,6 +25,7 @@ from babel.dates import format_date
 from bot import labels, texts
 from bot.clock import Clock
 from bot.config import SUPPORTED_LOCALES, Settings
+from bot.deep_links import DeepLinkGuard
 from bot.domain.numbers import spelt_by_bot
 from bot.domain.partners import MarketCoverage
 from bot.domain.references import (
@@ -514,6 +515,7 @@ async def open_link(
     workspaces: WorkspaceRepo,
     clock: Clock,
     i18n: I18n,
+    deep_links: DeepLinkGuard,
 ) -> None:
     """/start ref_<token>: greet the creator and start (or resume) the questionnaire, or say why not."""
     assert message.from_user is not None and command.args is not None
@@ -521,6 +523,7 @@ async def open_link(
     token = command.args.removeprefix(START_PREFIX)
     link = await references.find(token) if looks_like_token(token) else None
     if link is None:
+        await deep_links.failed(message)
         await message.answer(_invalid_text())
         return
     if await workspaces.role_of(link.workspace_id, user_id) is not None:
@@ -539,14 +542,17 @@ async def open_link(
         if await references.answered_through(link.token_hash, key):
             await message.answer(_("You have already sent your reference through this link. Thank you again!"))
         else:
+            await deep_links.failed(message)
             await message.answer(_used_text())
         return
     if not status.usable:
         if resuming:
             await state.clear()
+        await deep_links.failed(message)
         await message.answer(_revoked_text() if status is LinkStatus.REVOKED else _expired_text())
         return
     if link.opened_by_key not in (None, key):
+        await deep_links.failed(message)
         await message.answer(_used_text())
         return
     if await references.has_answered(link.partner_id, key):

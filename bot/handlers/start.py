@@ -11,6 +11,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import texts
 from bot.clock import Clock
+from bot.deep_links import DeepLinkGuard
 from bot.domain.text import clean_typed
 from bot.handlers.filters import PRIVATE
 from bot.keyboards.builders import main_menu
@@ -33,11 +34,12 @@ def router() -> Router:
 
 
 async def start(
-    message: Message, command: CommandObject, state: FSMContext, workspaces: WorkspaceRepo
+    message: Message, command: CommandObject, state: FSMContext, workspaces: WorkspaceRepo, deep_links: DeepLinkGuard
 ) -> None:
     """/start and /start <deep link>: greet, then onboard or show the menu."""
     assert message.from_user is not None
-    if command.args:
+    if command.args:  # no other deep-link handler took it: not a link of any kind
+        await deep_links.failed(message)
         await message.answer(_("This link is not valid or has expired. Ask whoever sent it for a new one."))
     workspace = await workspaces.current_for(message.from_user.id)
     if workspace is not None:

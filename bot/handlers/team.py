@@ -17,6 +17,7 @@ from babel.dates import format_date
 from bot import texts
 from bot.clock import Clock
 from bot.config import SUPPORTED_LOCALES, Settings
+from bot.deep_links import DeepLinkGuard
 from bot.domain.text import safe_name
 from bot.handlers.filters import PRIVATE
 from bot.i18n import locale_from_telegram
@@ -24,7 +25,7 @@ from bot.keyboards.builders import main_menu
 from bot.keyboards.callbacks import MenuAction, MenuCallback
 from bot.keyboards.grid import ButtonGrid
 from bot.keyboards.team_callbacks import TeamAction, TeamCallback
-from bot.storage.invites import START_PREFIX, InviteRepo, Redeemed
+from bot.storage.invites import START_PREFIX, Invite, InviteRepo, Redeemed, RedeemResult
 from bot.storage.team import Teammate, TeamRepo
 from bot.storage.users import UserRepo
 from bot.storage.workspaces import Role, Workspace, WorkspaceRepo
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 
 JOIN_LINK = F.args.regexp(r"^join_[A-Za-z0-9_-]{1,60}$")
 BUTTON_NAME_MAX = 40  # keeps "Remove <name>" readable on a phone
+LINKS_SHOWN = 10  # newest live invite links listed in /team; keeps the message far below 4096 characters
+JOINED_SHOWN = 10  # names listed under one link before "and N more"
 
 
 def router() -> Router:
@@ -83,8 +86,7 @@ def _team_text(
     people: list[Teammate],
     viewer_id: int,
     is_owner: bool,
-    active_links: int,
-    latest_expiry: datetime | None,
+    links: list[Invite],
     locale: str,
 ) -> str:
     lines = [_("<b>Team of {workspace}</b>").format(workspace=user_text(workspace.name)), ""]
@@ -100,17 +102,39 @@ def _team_text(
     lines.append("")
     if not is_owner:
         lines.append(_("Only the owner can invite or remove people."))
-    elif active_links and latest_expiry is not None:
+    elif links:
         lines.append(
-            ngettext(
-                "{count} invite link is active; the latest works until {date}.",
-                "{count} invite links are active; the latest works until {date}.",
-                active_links,
-            ).format(count=active_links, date=_date(latest_expiry, locale))
+            ngettext("{count} invite link is active:", "{count} invite links are active:", len(links)).format(
+                count=len(links)
+            )
         )
+        lines += [_link_line(link, locale) for link in links[:LINKS_SHOWN]]
+        if len(links) > LINKS_SHOWN:
+            more = len(links) - LINKS_SHOWN
+            lines.append(ngettext("…and {count} older link.", "…and {count} older links.", more).format(count=more))
     else:
         lines.append(_("Invite teammates with a link: they will see and edit the same partners."))
     return "\n".join(lines)
+
+
+def _someone(name: str | None) -> str:
+    return user_text(name) if name else _("a former teammate")
+
+
+def _link_line(link: Invite, locale: str) -> str:
+    """One live invite link: who created it and when, until when it works, who joined through it."""
+    line = _("• created by {creator} on {created}, works until {expires}").format(
+        creator=_someone(link.creator_name),
+        created=_date(link.created_at, locale),
+        expires=_date(link.expires_at, locale),
+    )
+    if not link.joined:
+        return line + "; " + _("nobody has joined through it yet")
+    names = ", ".join(_someone(name) for name in link.joined[:JOINED_SHOWN])
+    if len(link.joined) > JOINED_SHOWN:
+        more = len(link.joined) - JOINED_SHOWN
+        names += " " + ngettext("and {count} more", "and {count} more", more).format(count=more)
+    return line + "; " + _("joined through it: {names}").format(names=names)
 
 
 def _owner_keyboard(people: list[Teammate]) -> InlineKeyboardMarkup:
@@ -171,8 +195,7 @@ async def _send_team(
     people = await team.members(workspace.id)
     is_owner = await workspaces.role_of(workspace.id, user.id) is Role.OWNER
     links = await invites.active(workspace.id, clock.now()) if is_owner else []
-    latest = max((link.expires_at for link in links), default=None)
-    text = _team_text(workspace, people, user.id, is_owner, len(links), latest, i18n.current_locale)
+    text = _team_text(workspace, people, user.id, is_owner, links, i18n.current_locale)
     await message.answer(text, reply_markup=_owner_keyboard(people) if is_owner else None)
 
 
@@ -266,6 +289,7 @@ async def join_by_link(
     settings: Settings,
     clock: Clock,
     i18n: I18n,
+    deep_links: DeepLinkGuard,
 ) -> None:
     """/start join_<token>: join the team's workspace, or say why the link does not work."""
     assert message.from_user is not None and command.args is not None
@@ -282,9 +306,16 @@ async def join_by_link(
         await message.answer(text.format(workspace=user_text(workspace.name)))
         await message.answer(texts.overview(workspace.name), reply_markup=main_menu())
         if result.status is Redeemed.JOINED:
-            await _tell_owners(bot, team, users, settings, i18n, workspace, user.id, safe_name(user.full_name) or "")
+            joined_name = safe_name(user.full_name) or ""
+            await _tell_owners(bot, team, users, settings, i18n, workspace, user.id, joined_name, result)
         return
-    if result.status is Redeemed.EXPIRED:
+    await deep_links.failed(message)
+    if result.status is Redeemed.REMOVED and workspace is not None:
+        text = _(
+            "You were removed from <b>{workspace}</b>, so this invite link no longer lets you in. "
+            "Ask the owner for a new invite."
+        ).format(workspace=user_text(workspace.name))
+    elif result.status is Redeemed.EXPIRED:
         text = _("This invite link has expired. Ask the person who sent it for a new one.")
     elif result.status is Redeemed.REVOKED:
         text = _("This invite link was revoked by the workspace owner. Ask them for a new one if you still need it.")
@@ -316,20 +347,31 @@ async def _removable(
 
 
 async def ask_to_remove(
-    callback: CallbackQuery, callback_data: TeamCallback, workspaces: WorkspaceRepo, team: TeamRepo
+    callback: CallbackQuery,
+    callback_data: TeamCallback,
+    workspaces: WorkspaceRepo,
+    team: TeamRepo,
+    invites: InviteRepo,
+    clock: Clock,
 ) -> None:
-    """A "Remove <name>" button: ask before doing it."""
+    """A "Remove <name>" button: ask before doing it, saying that the live invite links go too."""
     found = await _removable(callback, callback_data, workspaces, team)
     if found is None:
         return
     workspace, person = found
-    await _reply(
-        callback,
-        _("Remove <b>{name}</b> from <b>{workspace}</b>? They lose access to its partners at once.").format(
-            name=user_text(_name(person)), workspace=user_text(workspace.name)
-        ),
-        _confirm_keyboard(person.user_id),
+    text = _("Remove <b>{name}</b> from <b>{workspace}</b>? They lose access to its partners at once.").format(
+        name=user_text(_name(person)), workspace=user_text(workspace.name)
     )
+    live = len(await invites.active(workspace.id, clock.now()))
+    if live:
+        text += "\n\n" + ngettext(
+            "The {count} invite link that still works is revoked too: anyone could have forwarded it to them. "
+            "You can create a new one afterwards.",
+            "The {count} invite links that still work are revoked too: any of them could have been forwarded "
+            "to them. You can create a new one afterwards.",
+            live,
+        ).format(count=live)
+    await _reply(callback, text, _confirm_keyboard(person.user_id))
 
 
 async def confirm_remove(
@@ -338,11 +380,13 @@ async def confirm_remove(
     bot: Bot,
     workspaces: WorkspaceRepo,
     team: TeamRepo,
+    invites: InviteRepo,
     users: UserRepo,
     settings: Settings,
+    clock: Clock,
     i18n: I18n,
 ) -> None:
-    """The "Yes, remove" button: take the member out and let them know."""
+    """The "Yes, remove" button: take the member out, close every way back in, and let them know."""
     found = await _removable(callback, callback_data, workspaces, team)
     if found is None:
         return
@@ -350,12 +394,20 @@ async def confirm_remove(
     if not await team.remove_member(workspace.id, person.user_id):
         await _reply(callback, _not_found())
         return
-    await _edit_or_reply(
-        callback,
-        _("<b>{name}</b> is no longer in <b>{workspace}</b>.").format(
-            name=user_text(_name(person)), workspace=user_text(workspace.name)
-        ),
+    # Links are forwardable and reusable: any live one could bring them back, so all go (same unit of work).
+    revoked = await invites.revoke_all(workspace.id, clock.now())
+    text = _("<b>{name}</b> is no longer in <b>{workspace}</b>.").format(
+        name=user_text(_name(person)), workspace=user_text(workspace.name)
     )
+    if revoked:
+        text += "\n" + ngettext(
+            "{count} invite link was revoked, so they cannot come back through it. For anyone still to join, "
+            "create a new one in /team.",
+            "{count} invite links were revoked, so they cannot come back through them. For anyone still to "
+            "join, create a new one in /team.",
+            revoked,
+        ).format(count=revoked)
+    await _edit_or_reply(callback, text)
     with i18n.use_locale(await _locale_of(users, person.user_id, settings)):
         notice = _(
             "You were removed from the workspace <b>{workspace}</b>. Send /start to create your own, "
@@ -396,15 +448,22 @@ async def _tell_owners(
     workspace: Workspace,
     joined_id: int,
     joined_name: str,
+    link: RedeemResult,
 ) -> None:
-    """Let the owners know who came in through a link, in each owner's own language."""
+    """Let the owners know who came in through which link, in each owner's own language."""
     for person in await team.members(workspace.id):
         if person.role is not Role.OWNER or person.user_id == joined_id:
             continue
-        with i18n.use_locale(await _locale_of(users, person.user_id, settings)):
-            text = _("New teammate in <b>{workspace}</b>: <b>{name}</b> joined with an invite link.").format(
+        locale = await _locale_of(users, person.user_id, settings)
+        with i18n.use_locale(locale):
+            text = _(
+                "New teammate in <b>{workspace}</b>: <b>{name}</b> joined with the invite link created by "
+                "{creator} on {date}."
+            ).format(
                 workspace=user_text(workspace.name),
                 name=user_text(joined_name or _("user {id}").format(id=joined_id)),
+                creator=_someone(link.created_by),
+                date=_date(link.created_at, locale) if link.created_at else "—",
             )
         await _send_best_effort(bot, person.user_id, text)
 

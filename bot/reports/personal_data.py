@@ -35,6 +35,7 @@ OWNER = "owner"
 class Treatment(StrEnum):
     DELETE = "delete"  # the row is about the person: it goes
     ANONYMISE = "anonymise"  # the row is the team's record: it stays under a random id, without the name
+    KEEP = "keep"  # a short-lived abuse guard: shown by /mydata, left to expire by itself (within the hour)
 
 
 # Telegram user ids kept without a foreign key (check-in members may never have written to the bot in private,
@@ -44,6 +45,9 @@ UNLINKED: dict[tuple[str, str], Treatment] = {
     ("checkin_people", "user_id"): Treatment.DELETE,  # the name a group showed, their /away dates
     # Who answered which closed round is the partner's communication-health record: kept, anonymised.
     ("checkin_round_members", "user_id"): Treatment.ANONYMISE,
+    # Failed deep links of the last minutes and a lock-out (bot/deep_links.py): erasing them would let anyone
+    # lift the limit on guessing links by deleting their data; the row is gone by itself within the hour.
+    ("deep_link_attempts", "user_id"): Treatment.KEEP,
 }
 # Columns that hold a Telegram user's name next to an unlinked id; cleared when the row is anonymised.
 UNLINKED_NAMES = {"checkin_round_members": "name"}
@@ -142,6 +146,7 @@ class DeletionPlan:
     workspaces: tuple[WorkspacePlan, ...] = ()
     checkin_answers: int = 0
     reference_answers: int = 0
+    kept_rows: int = 0  # rows under Treatment.KEEP: not erased, they expire by themselves
 
     @property
     def to_delete(self) -> tuple[WorkspacePlan, ...]:
@@ -201,7 +206,11 @@ async def plan_deletion(db: Database, user_id: int) -> DeletionPlan:
         references = sum(
             1 for table, _column, _pid, _key in await _respondent_matches(s, user_id) if table == "reference_answers"
         )
-    return DeletionPlan(workspaces, int(answers or 0), references)
+        kept = 0
+        for table, column, how in await _unlinked(s):
+            if how is Treatment.KEEP:
+                kept += await s.fetchval(f'SELECT COUNT(*) FROM "{table}" WHERE "{column}" = ?', (user_id,))
+    return DeletionPlan(workspaces, int(answers or 0), references, int(kept))
 
 
 # ---- erasing ------------------------------------------------------------------------------------------------
@@ -258,6 +267,8 @@ async def erase_user(db: Database, user_id: int, *, delete_workspaces: bool) -> 
 
         for table, column, how in await _unlinked(s):
             handled.add((table, column))
+            if how is Treatment.KEEP:
+                continue
             if how is Treatment.DELETE:
                 result.rows_deleted += await s.execute_rowcount(
                     f'DELETE FROM "{table}" WHERE "{column}" = ?', (user_id,)
@@ -324,6 +335,16 @@ async def collect(db: Database, user_id: int, now: datetime) -> dict[str, Any]:
             "JOIN workspaces w ON w.id = m.workspace_id WHERE m.user_id = ? ORDER BY m.joined_at",
             (user_id,),
         )
+        # Which team link brought you in (migration 011); the token itself is never stored, so never shown.
+        joined_through = []
+        if "invite_joins" in present:
+            joined_through = await s.fetchall(
+                "SELECT w.name AS workspace, i.created_at AS invite_created_at, i.expires_at AS invite_expires_at, "
+                "i.revoked_at AS invite_revoked_at, j.joined_at FROM invite_joins j "
+                "JOIN invites i ON i.token_hash = j.invite_hash JOIN workspaces w ON w.id = i.workspace_id "
+                "WHERE j.user_id = ? ORDER BY j.joined_at",
+                (user_id,),
+            )
         conversations = []
         if FSM_TABLE in present:
             conversations = [
@@ -354,6 +375,7 @@ async def collect(db: Database, user_id: int, now: datetime) -> dict[str, Any]:
         "telegram_user_id": user_id,
         "profile": _row(user[0]) if user else None,
         "workspaces": [_row(r) for r in memberships],
+        "invite_links_you_joined_with": [_row(r) for r in joined_through],
         "conversations_in_progress": conversations,
         "about_you": about_you,
         "your_reference_answers_and_opened_links": references,

@@ -1,4 +1,8 @@
-"""Team invite links: unguessable tokens, stored only as a hash, valid for a week unless revoked."""
+"""Team invite links: unguessable tokens, stored only as a hash, valid for a week unless revoked.
+
+A link is a team link: it can be forwarded and works for everyone who opens it until it expires or is revoked
+(issue "Team workspaces"). Because of that, removing a member revokes every live link of the workspace — any of
+them could bring the person back — and a removed person's own link answers "ask for a new invite"."""
 
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ class Redeemed(StrEnum):
     ALREADY_MEMBER = "already_member"
     EXPIRED = "expired"
     REVOKED = "revoked"
+    REMOVED = "removed"  # they joined through this link and were removed since: a new invite is needed
     UNKNOWN = "unknown"
 
 
@@ -30,6 +35,8 @@ class Redeemed(StrEnum):
 class RedeemResult:
     status: Redeemed
     workspace_id: int | None = None
+    created_by: str | None = None  # the display name of whoever created the link, when known
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +46,9 @@ class Invite:
     created_by: int | None
     created_at: datetime
     expires_at: datetime
+    creator_name: str | None = None
+    joined: tuple[str | None, ...] = ()  # display names of those who joined through it, in order
+
 
 
 def hash_token(token: str) -> str:
@@ -66,47 +76,75 @@ class InviteRepo:
 
     async def redeem(self, token: str, user_id: int, now: datetime) -> RedeemResult:
         """Join the invite's workspace and make it the user's current one, all in one transaction."""
+        token_hash = hash_token(token)
         async with self._db.transaction() as tx:
             row = await tx.fetchone(
-                "SELECT workspace_id, expires_at, revoked_at FROM invites WHERE token_hash = ?", (hash_token(token),)
+                "SELECT i.workspace_id, i.created_at, i.expires_at, i.revoked_at, u.display_name FROM invites i "
+                "LEFT JOIN users u ON u.id = i.created_by WHERE i.token_hash = ?",
+                (token_hash,),
             )
             if row is None:
                 return RedeemResult(Redeemed.UNKNOWN)
             workspace_id = int(row["workspace_id"])
+            member = await tx.fetchval(
+                "SELECT 1 FROM memberships WHERE workspace_id = ? AND user_id = ?", (workspace_id, user_id)
+            )
+            joined_before = await tx.fetchval(
+                "SELECT 1 FROM invite_joins WHERE invite_hash = ? AND user_id = ?", (token_hash, user_id)
+            )
+            if member is None and joined_before is not None:
+                return RedeemResult(Redeemed.REMOVED, workspace_id)
             if row["revoked_at"] is not None:
                 return RedeemResult(Redeemed.REVOKED, workspace_id)
             if datetime.fromisoformat(row["expires_at"]) <= now:
                 return RedeemResult(Redeemed.EXPIRED, workspace_id)
-            member = await tx.fetchval(
-                "SELECT 1 FROM memberships WHERE workspace_id = ? AND user_id = ?", (workspace_id, user_id)
-            )
             if member is None:
                 await tx.execute(
                     "INSERT INTO memberships (workspace_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)",
                     (workspace_id, user_id, Role.MEMBER.value, now.isoformat()),
                 )
+                await tx.execute(
+                    "INSERT OR REPLACE INTO invite_joins (invite_hash, user_id, joined_at) VALUES (?, ?, ?)",
+                    (token_hash, user_id, now.isoformat()),
+                )
             # Opening the team's link again is also how a member gets back into that workspace.
             await tx.execute("UPDATE users SET current_workspace_id = ? WHERE id = ?", (workspace_id, user_id))
-        return RedeemResult(Redeemed.JOINED if member is None else Redeemed.ALREADY_MEMBER, workspace_id)
+        return RedeemResult(
+            Redeemed.JOINED if member is None else Redeemed.ALREADY_MEMBER,
+            workspace_id,
+            row["display_name"],
+            datetime.fromisoformat(row["created_at"]),
+        )
 
     async def active(self, workspace_id: int, now: datetime) -> list[Invite]:
-        """Links that still work, newest first."""
+        """Links that still work, newest first, each with its creator and who joined through it."""
         rows = await self._db.fetchall(
-            "SELECT rowid AS id, workspace_id, created_by, created_at, expires_at FROM invites "
-            "WHERE workspace_id = ? AND revoked_at IS NULL ORDER BY created_at DESC, rowid DESC",
+            "SELECT i.rowid AS id, i.token_hash, i.workspace_id, i.created_by, i.created_at, i.expires_at, "
+            "u.display_name FROM invites i LEFT JOIN users u ON u.id = i.created_by "
+            "WHERE i.workspace_id = ? AND i.revoked_at IS NULL ORDER BY i.created_at DESC, i.rowid DESC",
             (workspace_id,),
         )
-        invites = [
+        live = [r for r in rows if datetime.fromisoformat(r["expires_at"]) > now]
+        joins = await self._db.fetchall(
+            "SELECT j.invite_hash, u.display_name FROM invite_joins j JOIN invites i ON i.token_hash = j.invite_hash "
+            "LEFT JOIN users u ON u.id = j.user_id WHERE i.workspace_id = ? ORDER BY j.joined_at, j.user_id",
+            (workspace_id,),
+        )
+        joined: dict[str, list[str | None]] = {}
+        for j in joins:
+            joined.setdefault(j["invite_hash"], []).append(j["display_name"])
+        return [
             Invite(
                 r["id"],
                 r["workspace_id"],
                 r["created_by"],
                 datetime.fromisoformat(r["created_at"]),
                 datetime.fromisoformat(r["expires_at"]),
+                r["display_name"],
+                tuple(joined.get(r["token_hash"], ())),
             )
-            for r in rows
+            for r in live
         ]
-        return [invite for invite in invites if invite.expires_at > now]
 
     async def revoke(self, workspace_id: int, invite_id: int, now: datetime) -> bool:
         """Revoke one link of this workspace; False when there is no such live link here."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from datetime import timedelta
@@ -11,6 +12,7 @@ from bot.keyboards.team_callbacks import TeamAction, TeamCallback
 from tests.e2e.conftest import RunningBot
 from tests.e2e.fake_telegram import BOT_USERNAME, FakeTelegram
 from tests.e2e.people import PrivateUser
+from tests.e2e.test_reports import sent_files
 
 LINK = re.compile(r"https://t\.me/(\w+)\?start=(join_[A-Za-z0-9_-]+)")
 WORKSPACE = "Север & <Co>"
@@ -60,7 +62,9 @@ async def test_owner_invites_in_russian_and_an_english_user_joins(
     assert f"Workspace: {WORKSPACE}" in joined.text
     assert any(text == "❓ Help" for text, _ in joined.messages[-1].buttons)
     told = anna.last_message()
-    assert told is not None and told.text == f"Новый участник в {WORKSPACE}: Bob — по ссылке-приглашению."
+    assert told is not None and told.text == (
+        f"Новый участник в {WORKSPACE}: Bob — по ссылке-приглашению от 24 ноября 2026\u202fг., создатель ссылки — Анна."
+    )
     workspace_id = await _current(running_bot, anna)
     assert await _current(running_bot, bob) == workspace_id
     assert (workspace_id, bob.id, "member") in await _memberships(running_bot)
@@ -79,7 +83,11 @@ async def test_owner_invites_in_russian_and_an_english_user_joins(
     assert f"Команда «{WORKSPACE}»" in listing.text
     assert "1. Анна (это вы) — владелец, в команде с 24 ноября 2026\u202fг." in listing.text
     assert "2. Bob — участник" in listing.text
-    assert "Действует 1 ссылка-приглашение" in listing.text
+    assert "Действует 1 ссылка-приглашение:" in listing.text
+    assert (
+        "• создана 24 ноября 2026\u202fг., создатель — Анна, действует до 1 декабря 2026\u202fг.; "
+        "по ней вступили: Bob" in listing.text
+    )
     buttons = [text for text, _ in listing.messages[-1].buttons]
     assert "Исключить: Bob" in buttons and not any("Анна" in text for text in buttons)
 
@@ -182,3 +190,115 @@ async def test_forged_buttons_are_refused_and_the_owner_removes_a_member(
     removed = await anna.press("Да, исключить")
     assert "Dave больше не в команде" in removed.text
     assert await _memberships(running_bot) == [(members[0][0], anna.id, "owner")]
+
+
+async def _invite_links(running_bot: RunningBot) -> list[tuple]:
+    return await running_bot.query("SELECT rowid, revoked_at IS NOT NULL FROM invites ORDER BY rowid")
+
+
+async def test_a_removed_member_cannot_come_back_through_any_old_link(
+    telegram: FakeTelegram, running_bot: RunningBot, clock: ManualClock
+) -> None:
+    anna = await _owner_with_workspace(telegram)  # Russian-speaking owner
+    first, _ = await _invite(anna)
+    clock.advance(timedelta(days=1))
+    second, _ = await _invite(anna)  # a second live link Bob may have been forwarded
+    bob = telegram.private_user("Bob", language_code="en")
+    dasha = telegram.private_user("Даша", language_code="ru")
+    await bob.start(first)
+    await dasha.start(second)
+    workspace_id = await _current(running_bot, anna)
+
+    team = await anna.send("/team")
+    assert "Действуют 2 ссылки-приглашения:" in team.text
+    assert "создатель — Анна, действует до 1 декабря 2026\u202fг.; по ней вступили: Bob" in team.text
+    assert "создатель — Анна, действует до 2 декабря 2026\u202fг.; по ней вступили: Даша" in team.text
+
+    asked = await anna.press("Исключить: Bob", team.messages[-1].message_id)
+    assert "Действующие ссылки-приглашения (2) тоже будут отозваны" in asked.text
+    removed = await anna.press("Да, исключить")
+    assert "Bob больше не в команде" in removed.text
+    assert "Отозваны 2 ссылки-приглашения — вернуться по ним не получится." in removed.text
+    assert all(revoked for _rowid, revoked in await _invite_links(running_bot))
+
+    # Bob's own link, in English: removed, so ask for a new invite; no membership, no current workspace.
+    back = await bob.start(first)
+    assert f"You were removed from {WORKSPACE}, so this invite link no longer lets you in." in back.text
+    assert "Ask the owner for a new invite." in back.text
+    assert len(back.messages) == 1 and "You joined" not in back.text
+    # The other link he may have been forwarded is revoked as well.
+    other = await bob.start(second)
+    assert "This invite link was revoked" in other.text
+    assert (workspace_id, bob.id) not in [(w, u) for w, u, _role in await _memberships(running_bot)]
+    assert await _current(running_bot, bob) is None
+    assert "You are not in a workspace yet" in (await bob.send("/team")).text
+
+    # The same for a Russian-speaking member removed later.
+    team = await anna.send("/team")
+    await anna.press("Исключить: Даша", team.messages[-1].message_id)
+    removed = await anna.press("Да, исключить")
+    assert "Даша больше не в команде" in removed.text and "Отозван" not in removed.text  # nothing live was left
+    back = await dasha.start(second)
+    assert (
+        f"Вас исключили из рабочего пространства {WORKSPACE}, поэтому по этой ссылке-приглашению больше не войти. "
+        "Попросите у владельца новое приглашение." in back.text
+    )
+    assert await _memberships(running_bot) == [(workspace_id, anna.id, "owner")]
+
+    # A new invite is what it takes; the owner is told who came in with which link.
+    clock.advance(timedelta(days=1))
+    fresh, _ = await _invite(anna)
+    joined = await bob.start(fresh)
+    assert f"You joined {WORKSPACE}" in joined.text
+    assert (workspace_id, bob.id, "member") in await _memberships(running_bot)
+    told = anna.last_message()
+    assert told is not None and told.text == (
+        f"Новый участник в {WORKSPACE}: Bob — по ссылке-приглашению от 26 ноября 2026\u202fг., создатель ссылки — Анна."
+    )
+
+
+async def test_an_english_owner_sees_who_joined_with_which_link(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    emma = telegram.private_user("Emma", language_code="en")
+    await emma.start()
+    await emma.send("Acme <US>")
+    payload, _ = await _invite(emma, "➕ Create invite link")
+    fedor = telegram.private_user("Фёдор <b>", language_code="ru")
+    await fedor.start(payload)
+    told = emma.last_message()
+    assert told is not None and told.text == (
+        "New teammate in Acme <US>: Фёдор <b> joined with the invite link created by Emma on November 24, 2026."
+    )
+    team = await emma.send("/team")
+    assert "1 invite link is active:" in team.text
+    assert (
+        "• created by Emma on November 24, 2026, works until December 1, 2026; joined through it: Фёдор <b>"
+        in team.text
+    )
+    await emma.press("➕ Create invite link")
+    team = await emma.send("/team")
+    assert "2 invite links are active:" in team.text
+    assert "nobody has joined through it yet" in team.text
+
+
+async def test_mydata_names_the_link_you_joined_with_and_deletemydata_takes_it_out_of_team(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    anna = await _owner_with_workspace(telegram)
+    payload, _ = await _invite(anna)
+    bob = telegram.private_user("Bob", language_code="en")
+    await bob.start(payload)
+    await bob.send("/mydata")
+    [(file, _caption)] = await sent_files(telegram, "sendDocument", "document")
+    data = json.loads(file.content.decode("utf-8"))
+    [joined] = data["invite_links_you_joined_with"]
+    assert joined["workspace"] == WORKSPACE and joined["invite_revoked_at"] is None
+    assert joined["invite_created_at"].startswith("2026-11-24") and joined["joined_at"].startswith("2026-11-24")
+    assert payload.removeprefix("join_") not in file.content.decode("utf-8")  # the token is never stored
+
+    await bob.send("/deletemydata")
+    await bob.press("🗑 Yes, delete my data")
+    assert await running_bot.query("SELECT COUNT(*) FROM invite_joins WHERE user_id = ?", (bob.id,)) == [(0,)]
+    team = await anna.send("/team")
+    assert "по ней пока никто не вступил" in team.text and "Bob" not in team.text

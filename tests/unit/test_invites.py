@@ -149,3 +149,27 @@ async def test_remove_member_never_removes_the_last_owner(db: Database) -> None:
 
 async def _hash_of(db: Database, invite_id: int) -> str:
     return await db.fetchval("SELECT token_hash FROM invites WHERE rowid = ?", (invite_id,))
+
+
+async def test_joins_are_recorded_per_link_and_a_removed_member_is_told_so(db: Database) -> None:
+    ws = await _workspace(db)
+    invites, team = InviteRepo(db), TeamRepo(db)
+    await team.record_name(OWNER, "Olga")
+    await team.record_name(BOB, "Bob")
+    first, _ = await invites.create(ws, OWNER, NOW)
+    second, _ = await invites.create(ws, OWNER, NOW + timedelta(minutes=1))
+    joined = await invites.redeem(first, BOB, NOW)
+    assert (joined.created_by, joined.created_at) == ("Olga", NOW)
+    await invites.redeem(first, BOB, NOW)  # opening it again records nothing new
+    await invites.redeem(second, CARL, NOW)
+    live = {invite.created_at: invite for invite in await invites.active(ws, NOW)}
+    assert live[NOW].creator_name == "Olga" and live[NOW].joined == ("Bob",)
+    assert live[NOW + timedelta(minutes=1)].joined == (None,)  # Carl's name was never recorded
+
+    assert await team.remove_member(ws, BOB)
+    # Still live (the repository alone does not revoke; the handler does, in the same unit of work) — but Bob's
+    # own link no longer lets him in, while another live link would.
+    assert (await invites.redeem(first, BOB, NOW)).status is Redeemed.REMOVED
+    assert await db.fetchval("SELECT COUNT(*) FROM memberships WHERE user_id = ?", (BOB,)) == 0
+    assert (await invites.redeem(second, BOB, NOW)).status is Redeemed.JOINED
+    assert (await invites.redeem(first, CARL, NOW)).status is Redeemed.ALREADY_MEMBER
