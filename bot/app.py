@@ -47,6 +47,7 @@ from bot.storage.invites import InviteRepo
 from bot.storage.partners import PartnerRepo
 from bot.storage.received import ReceivedUpdates
 from bot.storage.references import ReferenceRepo
+from bot.storage.respondents import load_or_create, rekey_stored
 from bot.storage.team import TeamRepo
 from bot.storage.users import UserRepo
 from bot.storage.workspaces import WorkspaceRepo
@@ -176,7 +177,13 @@ def create_dispatcher(app_parts: dict[str, object], storage: SQLiteStorage) -> D
 async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     """Everything `python -m bot` runs, also used by the end-to-end tests."""
     clock = clock or SystemClock()
+    respondents = load_or_create(settings.respondent_key_file())  # before the database: a bad file opens nothing
     db = await connect(settings.database_path)
+    try:
+        await rekey_stored(db, respondents)
+    except BaseException:
+        await db.close()
+        raise
     i18n = create_i18n(settings.default_locale)
     users, chats, workspaces = UserRepo(db), ChatRepo(db), WorkspaceRepo(db)
     received = ReceivedUpdates(db)
@@ -201,6 +208,7 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
             "assessments": assessments,
             "campaigns": campaigns,
             "references": references,
+            "respondents": respondents,
             "cards": PartnerCards(
                 partners, evidence, assessments, campaigns, clock, references=references, checkins=checkins
             ),

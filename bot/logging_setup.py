@@ -106,6 +106,16 @@ class HandlerNameMiddleware(BaseMiddleware):
         return await handler(event, data)
 
 
+class AnonymousInLogs(BaseMiddleware):
+    """Inner middleware for a router whose people are promised anonymity (a creator answering a reference): its
+    lines, and the "Update … is handled" line after them, carry the update and the handler but no chat id, so a
+    log does not say which Telegram account answered a questionnaire, or when."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        current_chat_id.set(None)
+        return await handler(event, data)
+
+
 def install_log_context(dispatcher: Dispatcher) -> None:
     """Register both middlewares; call before the other outer update middlewares, so their lines carry the
     update too."""

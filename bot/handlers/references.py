@@ -75,8 +75,10 @@ from bot.keyboards.reference_callbacks import (
     ReferenceCallback,
     ReferenceLanguage,
 )
+from bot.logging_setup import AnonymousInLogs
 from bot.storage.partners import Partner, PartnerRepo
-from bot.storage.references import NewAnswer, ReferenceLink, ReferenceRepo, Submitted, respondent_key
+from bot.storage.references import NewAnswer, ReferenceLink, ReferenceRepo, Submitted
+from bot.storage.respondents import RespondentKeys
 from bot.storage.users import UserRepo
 from bot.storage.workspaces import Workspace, WorkspaceRepo
 from bot.views.formatting import user_text
@@ -215,6 +217,8 @@ def _creator_router() -> Router:
     r = Router(name="references-creator")
     r.message.filter(PRIVATE)
     r.callback_query.filter(PRIVATE)
+    r.message.middleware(AnonymousInLogs())  # the creator's chat id stays out of the log lines
+    r.callback_query.middleware(AnonymousInLogs())
     r.message.register(open_link, CommandStart(deep_link=True, magic=REF_LINK))
     r.message.register(start_mid_questionnaire, CommandStart(), FORM_STATES)
     r.callback_query.register(language_switched, ReferenceLanguage.filter())
@@ -510,6 +514,7 @@ async def open_link(
     bot: Bot,
     references: ReferenceRepo,
     workspaces: WorkspaceRepo,
+    respondents: RespondentKeys,
     clock: Clock,
     i18n: I18n,
 ) -> None:
@@ -529,7 +534,7 @@ async def open_link(
             ).format(partner=user_text(link.partner_name))
         )
         return
-    key = respondent_key(link.partner_id, user_id)
+    key = respondents.of(link.partner_id, user_id)
     draft = await ReferenceDraft.load(state)
     resuming = draft.link_hash == link.token_hash and await state.get_state() in ReferenceForm.__state_names__
     status = link.status(clock.now(), started=resuming)
@@ -664,6 +669,7 @@ async def question_pressed(
     references: ReferenceRepo,
     users: UserRepo,
     workspaces: WorkspaceRepo,
+    respondents: RespondentKeys,
     settings: Settings,
     clock: Clock,
     i18n: I18n,
@@ -697,6 +703,7 @@ async def question_pressed(
                 references,
                 users,
                 workspaces,
+                respondents,
                 settings,
                 clock,
                 i18n,
@@ -897,6 +904,7 @@ async def _submit(
     references: ReferenceRepo,
     users: UserRepo,
     workspaces: WorkspaceRepo,
+    respondents: RespondentKeys,
     settings: Settings,
     clock: Clock,
     i18n: I18n,
@@ -915,7 +923,7 @@ async def _submit(
     answer = NewAnswer(
         partner_id=link.partner_id,
         link_hash=link.token_hash,
-        respondent_key=respondent_key(link.partner_id, user_id),
+        respondent_key=respondents.of(link.partner_id, user_id),
         months=draft.months,
         market=MarketCoverage(draft.market),
         ratings={Dimension(k): v for k, v in draft.ratings.items()},

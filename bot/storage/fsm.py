@@ -48,6 +48,18 @@ _UPSERT = (
 )
 
 
+_DELETE = "DELETE FROM fsm_states WHERE key = ?"
+EMPTY_DATA = (None, "{}")
+
+
+def _statement(built: str, row: _Row) -> tuple[str, tuple[Any, ...]]:
+    """A conversation with no state and no data leaves no row: a finished one (a creator's reference, say) must
+    not keep their chat id beside the moment they finished."""
+    if row.state is None and row.data in EMPTY_DATA:
+        return _DELETE, (built,)
+    return _UPSERT, (built, row.state, row.data, _stamp())
+
+
 class SQLiteStorage(BaseStorage):
     def __init__(self, db: Database, key_builder: KeyBuilder | None = None) -> None:
         self._db = db
@@ -74,7 +86,7 @@ class SQLiteStorage(BaseStorage):
             for built in changed:
                 row = self._cache.get(built)
                 if row is not None:  # None: deleted meanwhile (/deletemydata)
-                    await self._db.execute(_UPSERT, (built, row.state, row.data, _stamp()))
+                    await self._db.execute(*_statement(built, row))
         finally:
             self._unwritten -= changed
 
@@ -119,7 +131,7 @@ class SQLiteStorage(BaseStorage):
     async def _changed(self, built: str, row: _Row) -> None:
         changed = self._changes.get()
         if changed is None or changed.closed:
-            await self._db.execute(_UPSERT, (built, row.state, row.data, _stamp()))
+            await self._db.execute(*_statement(built, row))
             return
         changed.add(built)
         self._unwritten.add(built)
