@@ -75,7 +75,7 @@ from bot.keyboards.reference_callbacks import (
     ReferenceCallback,
     ReferenceLanguage,
 )
-from bot.logging_setup import AnonymousInLogs
+from bot.logging_setup import ANONYMOUS_IN_LOGS
 from bot.storage.partners import Partner, PartnerRepo
 from bot.storage.references import NewAnswer, ReferenceLink, ReferenceRepo, Submitted
 from bot.storage.respondents import RespondentKeys
@@ -127,6 +127,7 @@ class ReferenceRequestForm(StatesGroup):
 
 
 FORM_STATES = StateFilter(*ReferenceForm.__states__)
+ANONYMOUS = {ANONYMOUS_IN_LOGS: True}  # handler flags of the creator's side
 
 
 def _state_of(step: Step) -> State:
@@ -213,23 +214,23 @@ def router() -> Router:
 
 
 def _creator_router() -> Router:
-    """Whoever opened a link: no workspace needed, none shown."""
+    """Whoever opened a link: no workspace needed, none shown; their chat id stays out of the log lines."""
     r = Router(name="references-creator")
     r.message.filter(PRIVATE)
     r.callback_query.filter(PRIVATE)
-    r.message.middleware(AnonymousInLogs())  # the creator's chat id stays out of the log lines
-    r.callback_query.middleware(AnonymousInLogs())
-    r.message.register(open_link, CommandStart(deep_link=True, magic=REF_LINK))
-    r.message.register(start_mid_questionnaire, CommandStart(), FORM_STATES)
-    r.callback_query.register(language_switched, ReferenceLanguage.filter())
-    r.callback_query.register(question_pressed, QuestionCallback.filter())
-    r.callback_query.register(edit_chosen, EditCallback.filter())
+    r.message.register(open_link, CommandStart(deep_link=True, magic=REF_LINK), flags=ANONYMOUS)
+    r.message.register(start_mid_questionnaire, CommandStart(), FORM_STATES, flags=ANONYMOUS)
+    r.callback_query.register(language_switched, ReferenceLanguage.filter(), flags=ANONYMOUS)
+    r.callback_query.register(question_pressed, QuestionCallback.filter(), flags=ANONYMOUS)
+    r.callback_query.register(edit_chosen, EditCallback.filter(), flags=ANONYMOUS)
     not_command = ~F.text.startswith("/")
-    r.message.register(months_typed, ReferenceForm.waiting_for_months, F.text, not_command)
-    r.message.register(rating_typed, ReferenceForm.waiting_for_rating, F.text, not_command)
-    r.message.register(comment_typed, ReferenceForm.waiting_for_comment, F.text, not_command)
-    r.message.register(anything_else_typed, ReferenceForm.waiting_for_anything_else, F.text, not_command)
-    r.message.register(step_repeated, FORM_STATES)
+    r.message.register(months_typed, ReferenceForm.waiting_for_months, F.text, not_command, flags=ANONYMOUS)
+    r.message.register(rating_typed, ReferenceForm.waiting_for_rating, F.text, not_command, flags=ANONYMOUS)
+    r.message.register(comment_typed, ReferenceForm.waiting_for_comment, F.text, not_command, flags=ANONYMOUS)
+    r.message.register(
+        anything_else_typed, ReferenceForm.waiting_for_anything_else, F.text, not_command, flags=ANONYMOUS
+    )
+    r.message.register(step_repeated, FORM_STATES, flags=ANONYMOUS)
     return r
 
 
