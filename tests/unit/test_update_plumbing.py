@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -58,6 +59,19 @@ async def test_a_failing_update_counts_its_attempts_and_once_set_aside_is_never_
     assert await received.set_aside_count() == 1
     row = await db.fetchone("SELECT payload, set_aside_reason FROM received_updates WHERE update_id = 1")
     assert tuple(row) == ('{"update_id": 1}', "failed 2 times")  # kept for an operator to look at
+
+
+async def test_a_set_aside_update_keeps_no_working_deep_link_token(db: Database) -> None:
+    received = ReceivedUpdates(db)
+    token = "Zk3_q-9XwVb1pLmN0aT5yRc2"
+    payload = json.dumps(
+        {"update_id": 7, "message": {"text": f"/start ref_{token}"}, "note": f"t.me/b?start=join_{token} ci_{token}"}
+    )
+    await received.record([(7, payload)], NOW)
+    await received.set_aside(7, "failed 3 times", NOW)
+    kept = await db.fetchval("SELECT payload FROM received_updates WHERE update_id = 7")
+    assert token not in kept
+    assert "/start ref_<redacted>" in kept and "start=join_<redacted>" in kept and "ci_<redacted>" in kept
 
 
 async def test_fsm_cache_reads_what_was_written_and_forgets_deleted_rows(db: Database) -> None:
