@@ -26,7 +26,7 @@ import os
 import secrets
 import stat
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.storage.db import Database
@@ -42,13 +42,15 @@ KEYED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("reference_answers", "respondent_key"),
     ("reference_links", "opened_by_key"),
 )
-# Reference moments a creator causes, kept to the day (UTC) so they cannot be lined up with the moment an account
-# wrote to the bot (users.first_seen / last_seen, logs): (table, column).
-CREATOR_MOMENTS: tuple[tuple[str, str], ...] = (
+# Moments kept to the day (UTC): those a creator causes, so they cannot be lined up with the moment an account
+# wrote to the bot, and those of every account (users), so they cannot be lined up with a log line: (table, column).
+COARSE_MOMENTS: tuple[tuple[str, str], ...] = (
     ("reference_links", "opened_at"),
     ("reference_links", "answered_at"),
     ("reference_answers", "started_at"),
     ("reference_answers", "finished_at"),
+    ("users", "first_seen"),
+    ("users", "last_seen"),
 )
 META_SCHEME = "respondent_keys"
 META_FINGERPRINT = "respondent_key_fingerprint"
@@ -146,18 +148,19 @@ def _create(path: Path) -> None:
 @dataclass(frozen=True, slots=True)
 class Rekeyed:
     rows: int  # respondent keys turned from the bare sha256 into keyed ones
-    moments: int  # creator moments cut to the day
+    moments: int  # moments cut to the day
     new_secret: bool  # the key file is not the one the stored keys were made with
 
 
 def day_of(moment: datetime | str) -> str:
-    """A creator moment as stored: the UTC date, YYYY-MM-DD."""
-    text = moment.isoformat() if isinstance(moment, datetime) else moment
-    return text[:10]
+    """A moment as stored where the second would say too much: the UTC date, YYYY-MM-DD."""
+    if isinstance(moment, datetime):
+        return (moment.astimezone(UTC) if moment.tzinfo is not None else moment).date().isoformat()
+    return moment[:10]
 
 
 async def rekey_stored(db: Database, keys: RespondentKeys) -> Rekeyed:
-    """Once, after the SQL migrations: legacy respondent keys become keyed, creator moments become days, all in one
+    """Once, after the SQL migrations: legacy respondent keys become keyed, COARSE_MOMENTS become days, all in one
     transaction, and the database remembers it did (META_SCHEME). Safe to run on every start."""
     async with db.transaction() as tx:
         scheme = await tx.fetchval("SELECT value FROM meta WHERE name = ?", (META_SCHEME,))
@@ -171,7 +174,7 @@ async def rekey_stored(db: Database, keys: RespondentKeys) -> Rekeyed:
                         rows += await tx.execute_rowcount(
                             f'UPDATE "{table}" SET "{column}" = ? WHERE rowid = ?', (keys.rekey(value), rowid)
                         )
-            for table, column in CREATOR_MOMENTS:
+            for table, column in COARSE_MOMENTS:
                 moments += await tx.execute_rowcount(
                     f'UPDATE "{table}" SET "{column}" = substr("{column}", 1, 10) '
                     f'WHERE "{column}" IS NOT NULL AND length("{column}") > 10'

@@ -354,8 +354,10 @@ async def test_a_stolen_database_does_not_say_who_answered(
     with sqlite3.connect(database) as conn:
         moments = conn.execute("SELECT started_at, finished_at FROM reference_answers").fetchall()
         opened = conn.execute("SELECT opened_at, answered_at FROM reference_links").fetchall()
+        seen = conn.execute("SELECT first_seen, last_seen FROM users").fetchall()
     day = clock.now().date().isoformat()
     assert {m for row in moments + opened for m in row} == {day}  # days, not the second they tapped Send
+    assert {m for row in seen for m in row} == {day}  # nor the second an account first wrote
 
     # The attack is not blind: the same rows under the old formula give both creators away.
     with sqlite3.connect(database) as conn:

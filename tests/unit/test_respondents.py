@@ -136,12 +136,14 @@ async def test_old_rows_are_rekeyed_once_and_still_refuse_a_second_answer(
         pid, _link = await _partner_with_link(db)
         await _answer_with(db, pid, legacy_key(pid, CREATOR))
         first = await rekey_stored(db, keys)
-        assert (first.rows, first.moments, first.new_secret) == (2, 4, False)
+        assert (first.rows, first.moments, first.new_secret) == (2, 8, False)  # 4 reference moments, 2 users
         stored = await db.fetchone("SELECT respondent_key, started_at, finished_at FROM reference_answers")
         assert tuple(stored) == (keys.of(pid, CREATOR), "2026-11-24", "2026-11-24")
         assert stored[0].startswith(PREFIX) and legacy_key(pid, CREATOR) not in stored[0]
         link = await db.fetchone("SELECT opened_by_key, opened_at, answered_at FROM reference_links")
         assert tuple(link) == (keys.of(pid, CREATOR), "2026-11-24", "2026-11-24")
+        seen = await db.fetchone("SELECT first_seen, last_seen FROM users WHERE id = ?", (CREATOR,))
+        assert tuple(seen) == ("2026-11-24", "2026-11-24")
         again = await rekey_stored(db, keys)
         assert (again.rows, again.moments, again.new_secret) == (0, 0, False)
         assert await db.fetchval("SELECT respondent_key FROM reference_answers") == keys.of(pid, CREATOR)
