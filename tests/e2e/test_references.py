@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import sqlite3
@@ -16,6 +17,7 @@ from tests.anonymity_attack import recover_respondents
 from tests.e2e.conftest import LogCapture, RunningBot
 from tests.e2e.fake_telegram import BOT_USERNAME, FakeTelegram
 from tests.e2e.people import PrivateUser, Reaction
+from tests.e2e.test_reports import sent_files
 from tests.e2e.vetting_steps import add_partner, onboard
 
 LINK = re.compile(r"https://t\.me/(\w+)\?start=(ref_[A-Za-z0-9_-]+)")
@@ -376,3 +378,40 @@ async def test_a_stolen_database_does_not_say_who_answered(
     lines = [line for line in bot_logs.lines if "handler=references." in line]
     assert lines
     assert not [line for line in lines for c in creators if f"chat={c.id}" in line]
+
+
+async def test_the_key_survives_a_restart_and_a_creator_still_finds_and_unlinks_their_answer(
+    telegram: FakeTelegram, running_bot: RunningBot, clock: ManualClock
+) -> None:
+    """The bot can still compute a creator's own key: one answer per account after a restart, /mydata lists it,
+    /deletemydata unlinks it for good."""
+    mia = await _manager(telegram)
+    first, _ = await _request_link(mia, "Оля")
+    second, _ = await _request_link(mia, "Оля ещё раз")
+    olga = telegram.private_user("Ольга", language_code="ru")
+    await _answer(olga, first, "ru", clock=clock, comments=(None, None, "Платят вовремя", None))
+    key_file = running_bot.database_path.with_suffix(".key")
+    secret = key_file.read_bytes()
+
+    await running_bot.restart()
+    assert key_file.read_bytes() == secret  # read, not made anew
+    refused = await olga.start(second)
+    assert "Вы уже оставили отзыв о Nord <Agency>" in refused.text
+
+    await olga.send("/mydata")
+    [(file, _caption)] = await sent_files(telegram, "sendDocument", "document")
+    data = json.loads(file.content.decode("utf-8"))
+    mine = [row for row in data["your_reference_answers_and_opened_links"] if row["table"] == "reference_answers"]
+    assert [row["reliability_comment"] for row in mine] == ["Платят вовремя"]
+    assert "respondent_key" not in mine[0] and "opened_by_key" not in json.dumps(data)
+
+    plan = await olga.send("/deletemydata")
+    assert "ваш отзыв о партнёре (1)" in plan.text
+    await olga.press("🗑 Да, удалить мои данные")
+    keys = await running_bot.query("SELECT respondent_key FROM reference_answers")
+    assert len(keys) == 1 and keys[0][0].startswith("erased:")
+    opened = await running_bot.query("SELECT opened_by_key FROM reference_links WHERE opened_by_key IS NOT NULL")
+    assert opened and all(value.startswith("erased:") for (value,) in opened)
+    await mia.send("/partners")
+    card = await mia.press("Nord <Agency>")
+    assert "1 creator answered" in card.text  # the team keeps the answer, about nobody
