@@ -43,7 +43,7 @@ class Settings(BaseSettings):
 
     def respondent_key_file(self) -> Path:
         """Where the respondent secret lives: RESPONDENT_KEY_PATH, else beside the database (data/most.key)."""
-        if self.respondent_key_path is not None and str(self.respondent_key_path).strip():
+        if self.respondent_key_path is not None:
             return self.respondent_key_path
         return self.database_path.with_suffix(".key")
 
@@ -112,6 +112,11 @@ class Settings(BaseSettings):
         if not WEBHOOK_SECRET_SHAPE.match(value.get_secret_value().strip()):
             raise ValueError("must be 16-256 characters of A-Z, a-z, 0-9, _ and -")
         return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("respondent_key_path", mode="before")
+    @classmethod
+    def _empty_key_path_is_default(cls, value: object) -> object:
+        return None if value is None or (isinstance(value, str) and not value.strip()) else value
 
     @field_validator("log_level")
     @classmethod

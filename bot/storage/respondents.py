@@ -107,7 +107,13 @@ def load_or_create(path: Path) -> RespondentKeys:
     A file that exists but is not a key is never overwritten: start-up stops with KeyFileError instead."""
     path = Path(path)
     if not path.exists():
-        _create(path)
+        try:
+            _create(path)
+        except OSError as error:
+            raise KeyFileError(
+                f"RESPONDENT_KEY_PATH {path} does not exist and cannot be created ({error.strerror or error}); "
+                "create it by hand (README, Backups and restore) or point RESPONDENT_KEY_PATH at a writable place"
+            ) from None
     try:
         text = path.read_text(encoding="ascii").strip()
         secret = bytes.fromhex(text)

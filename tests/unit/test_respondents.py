@@ -111,6 +111,10 @@ def test_the_key_file_is_made_once_private_and_never_overwritten(tmp_path: Path)
     with pytest.raises(KeyFileError, match="not a readable key file"):
         load_or_create(path)
     assert path.read_text() == "not a key\n"
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(KeyFileError, match="cannot be created"):
+        load_or_create(blocker / "most.key")
     path.write_text("ab" * 16 + "\n")
     with pytest.raises(KeyFileError, match="holds 16 bytes"):
         load_or_create(path)
@@ -123,6 +127,8 @@ def test_the_key_file_sits_beside_the_database_unless_set(monkeypatch: pytest.Mo
     assert load_settings(bot_token=TOKEN, database_path="/srv/most/bot.db").respondent_key_file() == Path(
         "/srv/most/bot.key"
     )
+    monkeypatch.setenv("RESPONDENT_KEY_PATH", "")  # as .env.example leaves it
+    assert load_settings(bot_token=TOKEN).respondent_key_file() == Path("data/most.key")
     monkeypatch.setenv("RESPONDENT_KEY_PATH", "/etc/most/respondents.key")
     assert load_settings(bot_token=TOKEN).respondent_key_file() == Path("/etc/most/respondents.key")
 
