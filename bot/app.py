@@ -16,6 +16,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import LinkPreviewOptions
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.api_session import ApiSession
@@ -27,6 +28,7 @@ from bot.handlers import routers
 from bot.handlers.errors import on_error
 from bot.handlers.inline_filters import run_pure_filters_inline
 from bot.handlers.press_switch import PressSwitch
+from bot.handlers.references import ABANDONED_AFTER, FORM_STATE_PREFIX
 from bot.heap import CollectorSettings
 from bot.i18n import DatabaseI18nMiddleware, LocaleResolver, create_i18n
 from bot.intake import UpdateIntake, poll
@@ -245,6 +247,14 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     dp["outbound"], dp["checkins"], dp["checkin_service"] = outbound, checkins, checkin_service
     add_housekeeping(scheduler, clock, received, settings.database_path, settings.backup_dir, settings.backup_keep)
 
+    async def prune_reference_drafts() -> None:
+        gone = await storage.prune_stale(FORM_STATE_PREFIX, clock.now() - ABANDONED_AFTER)
+        if gone:
+            log.info("deleted %d reference questionnaires left unfinished for %d days", gone, ABANDONED_AFTER.days)
+
+    scheduler.add_job(
+        prune_reference_drafts, CronTrigger(hour=3, minute=20), id="prune-reference-drafts", replace_existing=True
+    )
     scheduler.add_job(
         app.run_due_reminders,
         IntervalTrigger(minutes=REMINDER_INTERVAL_MINUTES),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import Bot, F, Router
@@ -88,6 +88,9 @@ log = logging.getLogger(__name__)
 
 REF_LINK = F.args.regexp(r"^ref_")  # any ref_ payload, so a mangled one still gets the clear message
 LINKS_SHOWN = 12  # newest links listed on the references screen
+# A questionnaire nobody touched for this long is deleted (with it the tie between the creator's chat and the
+# draft): twice a link's lifetime, so one opened on its last day still has two weeks to be finished.
+ABANDONED_AFTER = timedelta(days=28)
 BUTTON_LABEL_MAX = 30  # keeps "Revoke: <name>" readable on a phone
 # Questions the creator is told about ("question 3 of 8"); a comment belongs to its rating's question.
 QUESTION_OF_STEP = {
@@ -127,6 +130,7 @@ class ReferenceRequestForm(StatesGroup):
 
 
 FORM_STATES = StateFilter(*ReferenceForm.__states__)
+FORM_STATE_PREFIX = f"{ReferenceForm.__full_group_name__}:"
 ANONYMOUS = {ANONYMOUS_IN_LOGS: True}  # handler flags of the creator's side
 
 

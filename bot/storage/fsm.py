@@ -122,6 +122,23 @@ class SQLiteStorage(BaseStorage):
         raw = (await self._row(self._keys.build(key))).data
         return json.loads(raw) if raw else {}
 
+    async def prune_stale(self, state_prefix: str, untouched_since: datetime) -> int:
+        """Delete conversations in a state starting with `state_prefix` that nothing changed since then (a creator's
+        questionnaire left half-done keeps their chat id beside the draft); returns how many went."""
+        rows = await self._db.fetchall(
+            "SELECT key FROM fsm_states WHERE substr(state, 1, ?) = ? AND updated_at < ?",
+            (len(state_prefix), state_prefix, untouched_since.isoformat()),
+        )
+        gone = 0
+        for (built,) in rows:
+            if built in self._unwritten:  # being changed by an update right now: not stale
+                continue
+            gone += await self._db.execute_rowcount(
+                "DELETE FROM fsm_states WHERE key = ? AND updated_at < ?", (built, untouched_since.isoformat())
+            )
+            self._cache.pop(built, None)
+        return gone
+
     def forget(self, names: Callable[[str], bool]) -> None:
         """Drop remembered conversations whose key `names` matches, after their rows were deleted elsewhere."""
         for built in [k for k in self._cache if names(k)]:

@@ -255,3 +255,32 @@ async def test_a_stored_update_that_cannot_be_read_is_set_aside_not_replayed_for
     finally:
         await app.db.close()
         await app.bot.session.close()
+
+
+async def test_stale_conversations_of_one_kind_are_pruned_and_forgotten(db: Database) -> None:
+    storage = SQLiteStorage(db)
+    creator, manager = StorageKey(bot_id=1, chat_id=42, user_id=42), StorageKey(bot_id=1, chat_id=7, user_id=7)
+    await storage.set_state(creator, "ReferenceForm:waiting_for_rating")
+    await storage.set_data(creator, {"reference": {"link_hash": "h"}})
+    await storage.set_state(manager, Flow.waiting_for_name)
+    await db.execute("UPDATE fsm_states SET updated_at = ?", ((NOW - timedelta(days=40)).isoformat(),))
+    assert await storage.prune_stale("ReferenceForm:", NOW - timedelta(days=41)) == 0  # not that old
+    assert await storage.prune_stale("ReferenceForm:", NOW - timedelta(days=28)) == 1
+    assert await storage.get_state(creator) is None and await storage.get_data(creator) == {}  # memory agrees
+    assert await storage.get_state(manager) == Flow.waiting_for_name.state  # another kind: kept
+    assert await db.fetchval("SELECT COUNT(*) FROM fsm_states") == 1
+
+
+async def test_a_cleared_conversation_leaves_no_row(db: Database) -> None:
+    storage = SQLiteStorage(db)
+    key = StorageKey(bot_id=1, chat_id=42, user_id=42)
+    with storage.changes_of_one_update() as changed:
+        await storage.set_state(key, Flow.waiting_for_name)
+        await storage.set_data(key, {"step": 1})
+    await storage.write_changes(changed)
+    assert await db.fetchval("SELECT COUNT(*) FROM fsm_states") == 1
+    with storage.changes_of_one_update() as changed:
+        await storage.set_state(key, None)
+        await storage.set_data(key, {})
+    await storage.write_changes(changed)
+    assert await db.fetchval("SELECT COUNT(*) FROM fsm_states") == 0  # no chat id kept beside when it ended
