@@ -76,6 +76,8 @@ from bot.keyboards.reference_callbacks import (
     ReferenceLanguage,
 )
 from bot.logging_setup import ANONYMOUS_IN_LOGS
+from bot.reports.personal_data import forget_if_unattached
+from bot.storage.db import Database
 from bot.storage.partners import Partner, PartnerRepo
 from bot.storage.references import NewAnswer, ReferenceLink, ReferenceRepo, Submitted
 from bot.storage.respondents import RespondentKeys
@@ -675,6 +677,7 @@ async def question_pressed(
     users: UserRepo,
     workspaces: WorkspaceRepo,
     respondents: RespondentKeys,
+    db: Database,
     settings: Settings,
     clock: Clock,
     i18n: I18n,
@@ -709,6 +712,7 @@ async def question_pressed(
                 users,
                 workspaces,
                 respondents,
+                db,
                 settings,
                 clock,
                 i18n,
@@ -910,11 +914,13 @@ async def _submit(
     users: UserRepo,
     workspaces: WorkspaceRepo,
     respondents: RespondentKeys,
+    db: Database,
     settings: Settings,
     clock: Clock,
     i18n: I18n,
 ) -> None:
-    """Send: store the answer without the Telegram id, use up the link, thank, and tell the manager."""
+    """Send: store the answer without the Telegram id, use up the link, forget the creator's profile if nothing else
+    needs it, thank, and tell the manager."""
     missing = draft.first_missing()
     if missing is not None or draft.months is None or draft.market is None or draft.again is None:
         draft.step = (missing or Step.MONTHS).value
@@ -947,6 +953,7 @@ async def _submit(
     if result is Submitted.LINK_GONE:
         await edit_or_send(message, _used_text() if link.answered_at else _revoked_text(), None)
         return
+    await forget_if_unattached(db, user_id)
     await drop_keyboard(bot, message.chat.id, message.message_id)
     await message.answer(
         _(

@@ -312,6 +312,23 @@ async def _sweep(s: Any, user_id: int, handled: set[tuple[str, str]], result: Er
                 )
 
 
+# ---- a creator who just answered -----------------------------------------------------------------------------
+
+
+async def forget_if_unattached(db: Database, user_id: int) -> bool:
+    """Delete the users row of someone nothing else in the database refers to — a creator who has just sent a
+    reference — so that no row says this account ever wrote to the bot, or on which day. Someone who is also a
+    member, a check-in participant or the author of anything keeps their profile. True when it went."""
+    async with db.transaction() as s:
+        for col in await user_columns(s):
+            if await s.fetchval(f'SELECT 1 FROM "{col.table}" WHERE "{col.column}" = ? LIMIT 1', (user_id,)):
+                return False
+        for table, column, _how in await _unlinked(s):
+            if await s.fetchval(f'SELECT 1 FROM "{table}" WHERE "{column}" = ? LIMIT 1', (user_id,)):
+                return False
+        return await s.execute_rowcount(f"DELETE FROM {USERS} WHERE id = ?", (user_id,)) > 0
+
+
 # ---- /mydata ------------------------------------------------------------------------------------------------
 
 

@@ -333,6 +333,9 @@ async def test_a_stolen_database_does_not_say_who_answered(
     await _answer(john, second, "en", clock=clock, comments=(None, "They ask what I do best", None, None))
     creators = (masha, john)
     assert len(await _answers_rows(running_bot)) == 2
+    profiles = await running_bot.query("SELECT id FROM users")
+    assert masha.id not in {i for (i,) in profiles} and john.id not in {i for (i,) in profiles}  # forgotten
+    assert mia.id in {i for (i,) in profiles}
     assert running_bot.app is not None
     key_file = running_bot.app.settings.respondent_key_file()
     backup = make_backup(running_bot.database_path, tmp_path / "stolen-backups", keep=1, now=clock.now())

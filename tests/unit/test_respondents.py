@@ -17,6 +17,7 @@ from bot.backup import make_backup
 from bot.config import load_settings
 from bot.domain.partners import MarketCoverage
 from bot.domain.references import DIMENSIONS, Again
+from bot.reports.personal_data import forget_if_unattached
 from bot.storage.db import Database, connect
 from bot.storage.references import NewAnswer, ReferenceRepo, Submitted
 from bot.storage.respondents import (
@@ -204,3 +205,22 @@ async def test_a_backup_holds_no_key(tmp_path: Path) -> None:
     assert legacy_key(pid, CREATOR).encode() not in raw  # the old value is gone, not left in free space
     assert [p.name for p in (tmp_path / "backups").iterdir()] == [backup.name]
     assert recover_respondents(backup, extra_candidates=[CREATOR]) == {}
+
+
+async def test_only_a_profile_nothing_refers_to_is_forgotten(tmp_path: Path) -> None:
+    db = await connect(tmp_path / "most.db")
+    try:
+        pid, _link = await _partner_with_link(db)
+        await _answer_with(db, pid, RespondentKeys.generate().of(pid, CREATOR))
+        assert not await forget_if_unattached(db, MANAGER)  # a member, the author of the partner and the link
+        await db.execute(
+            "INSERT INTO checkin_people (chat_id, user_id, name, first_seen) VALUES (-100, ?, 'Ann', ?)",
+            (CREATOR, NOW.isoformat()),
+        )
+        assert not await forget_if_unattached(db, CREATOR)  # also answers a group's check-ins
+        await db.execute("DELETE FROM checkin_people")
+        assert await forget_if_unattached(db, CREATOR)
+        assert [r[0] for r in await db.fetchall("SELECT id FROM users")] == [MANAGER]
+        assert await db.fetchval("SELECT COUNT(*) FROM reference_answers") == 1  # the answer stays, about nobody
+    finally:
+        await db.close()
