@@ -179,9 +179,9 @@ def create_dispatcher(app_parts: dict[str, object], storage: SQLiteStorage) -> D
 async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     """Everything `python -m bot` runs, also used by the end-to-end tests."""
     clock = clock or SystemClock()
-    respondents = load_or_create(settings.respondent_key_file())  # before the database: a bad file opens nothing
     db = await connect(settings.database_path)
     try:
+        respondents = load_or_create(settings.respondent_key_file())
         await rekey_stored(db, respondents)
     except BaseException:
         await db.close()

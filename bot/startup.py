@@ -5,7 +5,8 @@
   A token Telegram rejects exits 2 at once: deploy/most.service does not restart on 2, as a restart cannot fix it.
   An unreachable Bot API (connection refused, DNS, timeouts, 5xx, a proxy's error page) is retried with a growing
   delay for STARTUP_TIMEOUT_SECONDS, then exits 1, so systemd's Restart=on-failure tries again later.
-- A respondent key file (RESPONDENT_KEY_PATH) that exists but holds no key exits 2 too; it is never overwritten.
+- A respondent key file (RESPONDENT_KEY_PATH) that exists but holds no key exits 2 too (it is never overwritten);
+  one that cannot be created exits 1, like a database that cannot be opened.
 - Any other failure ends the process with one line and exit status 1, after closing what was opened: an open
   database connection (aiosqlite's thread) alone keeps a process whose work is over from exiting.
 """
@@ -141,7 +142,7 @@ async def run(settings: Settings) -> None:
     try:
         app = await build_app(settings)
     except KeyFileError as error:
-        raise StartupError(str(error), EXIT_MISCONFIGURED) from None
+        raise StartupError(str(error), EXIT_MISCONFIGURED if error.misconfigured else EXIT_FAILURE) from None
     await serve(app)
 
 

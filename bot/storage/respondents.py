@@ -57,7 +57,12 @@ META_FINGERPRINT = "respondent_key_fingerprint"
 
 
 class KeyFileError(Exception):
-    """The key file exists but cannot be used; the message is one line for a person."""
+    """The key file cannot be used; the message is one line for a person. `misconfigured`: a file that is there but
+    holds no key (a restart cannot fix it), rather than one that could not be created (a folder not mounted yet)."""
+
+    def __init__(self, message: str, *, misconfigured: bool = True) -> None:
+        super().__init__(message)
+        self.misconfigured = misconfigured
 
 
 def legacy_key(partner_id: int, user_id: int) -> str:
@@ -112,7 +117,8 @@ def load_or_create(path: Path) -> RespondentKeys:
         except OSError as error:
             raise KeyFileError(
                 f"RESPONDENT_KEY_PATH {path} does not exist and cannot be created ({error.strerror or error}); "
-                "create it by hand (README, Backups and restore) or point RESPONDENT_KEY_PATH at a writable place"
+                "create it by hand (README, Backups and restore) or point RESPONDENT_KEY_PATH at a writable place",
+                misconfigured=False,
             ) from None
     try:
         text = path.read_text(encoding="ascii").strip()
