@@ -16,6 +16,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import LinkPreviewOptions
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.api_session import ApiSession
@@ -29,6 +30,7 @@ from bot.handlers import routers
 from bot.handlers.errors import on_error
 from bot.handlers.inline_filters import run_pure_filters_inline
 from bot.handlers.press_switch import PressSwitch
+from bot.handlers.references import ABANDONED_AFTER, FORM_STATE_PREFIX
 from bot.heap import CollectorSettings
 from bot.i18n import DatabaseI18nMiddleware, LocaleResolver, create_i18n
 from bot.intake import UpdateIntake, poll
@@ -51,6 +53,7 @@ from bot.storage.invites import InviteRepo
 from bot.storage.partners import PartnerRepo
 from bot.storage.received import ReceivedUpdates
 from bot.storage.references import ReferenceRepo
+from bot.storage.respondents import load_or_create, rekey_stored
 from bot.storage.team import TeamRepo
 from bot.storage.users import UserRepo
 from bot.storage.workspaces import WorkspaceRepo
@@ -182,7 +185,13 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     """Everything `python -m bot` runs, also used by the end-to-end tests."""
     clock = clock or SystemClock()
     db = await connect(settings.database_path)  # the database and its folder private (bot/files.py)
-    tighten_backups(settings.backup_dir)
+    try:
+        tighten_backups(settings.backup_dir)
+        respondents = load_or_create(settings.respondent_key_file())
+        await rekey_stored(db, respondents)
+    except BaseException:
+        await db.close()
+        raise
     i18n = create_i18n(settings.default_locale)
     users, chats, workspaces = UserRepo(db), ChatRepo(db), WorkspaceRepo(db)
     received = ReceivedUpdates(db)
@@ -210,6 +219,7 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
             "assessments": assessments,
             "campaigns": campaigns,
             "references": references,
+            "respondents": respondents,
             "cards": PartnerCards(
                 partners, evidence, assessments, campaigns, clock, references=references, checkins=checkins
             ),
@@ -256,6 +266,15 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     scheduler.add_job(
         prune_link_attempts, IntervalTrigger(minutes=LINK_ATTEMPTS_PRUNE_MINUTES), id="prune-link-attempts",
         replace_existing=True,
+    )
+
+    async def prune_reference_drafts() -> None:
+        gone = await storage.prune_stale(FORM_STATE_PREFIX, clock.now() - ABANDONED_AFTER)
+        if gone:
+            log.info("deleted %d reference questionnaires left unfinished for %d days", gone, ABANDONED_AFTER.days)
+
+    scheduler.add_job(
+        prune_reference_drafts, CronTrigger(hour=3, minute=20), id="prune-reference-drafts", replace_existing=True
     )
     scheduler.add_job(
         app.run_due_reminders,

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     bot_token: SecretStr
     bot_api_url: str = TELEGRAM_API_URL
     database_path: Path = Path("data/most.db")
+    # The secret that keys reference respondent keys (bot/storage/respondents.py); empty: beside the database, as
+    # `<database path without .db>.key` (data/most.key). Never inside the database, never in its backups.
+    respondent_key_path: Path | None = None
     default_locale: str = "en"
     log_level: str = "INFO"
     backup_dir: Path = Path("backups")
@@ -37,6 +40,12 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None  # derived from the token when not given
     # How long start-up keeps retrying an unreachable Bot API before exiting 1 (systemd then restarts the bot).
     startup_timeout_seconds: float = Field(default=120.0, gt=0)
+
+    def respondent_key_file(self) -> Path:
+        """Where the respondent secret lives: RESPONDENT_KEY_PATH, else beside the database (data/most.key)."""
+        if self.respondent_key_path is not None:
+            return self.respondent_key_path
+        return self.database_path.with_suffix(".key")
 
     @property
     def use_webhook(self) -> bool:
@@ -103,6 +112,11 @@ class Settings(BaseSettings):
         if not WEBHOOK_SECRET_SHAPE.match(value.get_secret_value().strip()):
             raise ValueError("must be 16-256 characters of A-Z, a-z, 0-9, _ and -")
         return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("respondent_key_path", mode="before")
+    @classmethod
+    def _empty_key_path_is_default(cls, value: object) -> object:
+        return None if value is None or (isinstance(value, str) and not value.strip()) else value
 
     @field_validator("log_level")
     @classmethod

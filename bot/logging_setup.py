@@ -15,6 +15,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from aiogram import BaseMiddleware
+from aiogram.dispatcher.flags import get_flag
 from aiogram.types import Chat, TelegramObject, Update
 
 if TYPE_CHECKING:
@@ -29,6 +30,11 @@ current_chat_id: ContextVar[int | None] = ContextVar("most_chat_id", default=Non
 current_handler: ContextVar[str | None] = ContextVar("most_handler", default=None)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+# A handler flag (aiogram's `flags=`) for handlers whose people are promised anonymity (a creator answering a
+# reference): their lines, and aiogram's "Update … is handled" after them, keep the update and the handler but
+# lose the chat id, so a log does not say which Telegram account answered a questionnaire, or when.
+ANONYMOUS_IN_LOGS = "anonymous_in_logs"
 
 
 def log_context() -> dict[str, int | str]:
@@ -94,9 +100,12 @@ class LogContextMiddleware(BaseMiddleware):
 
 
 class HandlerNameMiddleware(BaseMiddleware):
-    """Inner middleware: the name of the handler that took the event, e.g. `partners.name_entered`."""
+    """Inner middleware: the name of the handler that took the event, e.g. `partners.name_entered`; and no chat id
+    from here on for a handler flagged ANONYMOUS_IN_LOGS (this runs before the other inner middlewares)."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if get_flag(data, ANONYMOUS_IN_LOGS):
+            current_chat_id.set(None)
         handler_object = data.get("handler")
         callback = getattr(handler_object, "callback", None)
         if callback is not None:

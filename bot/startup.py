@@ -5,6 +5,8 @@
   A token Telegram rejects exits 2 at once: deploy/most.service does not restart on 2, as a restart cannot fix it.
   An unreachable Bot API (connection refused, DNS, timeouts, 5xx, a proxy's error page) is retried with a growing
   delay for STARTUP_TIMEOUT_SECONDS, then exits 1, so systemd's Restart=on-failure tries again later.
+- A respondent key file (RESPONDENT_KEY_PATH) that exists but holds no key exits 2 too (it is never overwritten);
+  one that cannot be created exits 1, like a database that cannot be opened.
 - Any other failure ends the process with one line and exit status 1, after closing what was opened: an open
   database connection (aiosqlite's thread) alone keeps a process whose work is over from exiting.
 """
@@ -32,6 +34,7 @@ from aiogram.types import User
 from bot.api_session import ApiSession
 from bot.app import App, build_app
 from bot.config import Settings
+from bot.storage.respondents import KeyFileError
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +139,11 @@ def _one_line(text: str) -> str:
 async def run(settings: Settings) -> None:
     """Check Telegram, build the app, serve until stopped."""
     await check_telegram(settings)
-    await serve(await build_app(settings))
+    try:
+        app = await build_app(settings)
+    except KeyFileError as error:
+        raise StartupError(str(error), EXIT_MISCONFIGURED if error.misconfigured else EXIT_FAILURE) from None
+    await serve(app)
 
 
 async def serve(app: App, handle_signals: bool = True) -> None:

@@ -37,6 +37,7 @@ from bot.reports.personal_data import (
 )
 from bot.storage.db import Database
 from bot.storage.fsm import SQLiteStorage
+from bot.storage.respondents import RespondentKeys
 from bot.storage.users import UserRepo
 from bot.views.formatting import user_text
 
@@ -67,20 +68,24 @@ def _minutes(clock: Clock) -> int:
     return int(clock.now().timestamp() // 60)
 
 
-async def my_data(message: Message, db: Database, clock: Clock) -> None:
+async def my_data(message: Message, db: Database, clock: Clock, respondents: RespondentKeys) -> None:
     """/mydata: a JSON file of everything stored about the caller."""
     assert message.from_user is not None
-    await _send_my_data(message, message.from_user.id, db, clock)
+    await _send_my_data(message, message.from_user.id, db, clock, respondents)
 
 
-async def my_data_from_menu(callback: CallbackQuery, db: Database, clock: Clock) -> None:
+async def my_data_from_menu(
+    callback: CallbackQuery, db: Database, clock: Clock, respondents: RespondentKeys
+) -> None:
     """The main menu's My data button."""
     if isinstance(callback.message, Message):
-        await _send_my_data(callback.message, callback.from_user.id, db, clock)
+        await _send_my_data(callback.message, callback.from_user.id, db, clock, respondents)
 
 
-async def _send_my_data(message: Message, user_id: int, db: Database, clock: Clock) -> None:
-    data = await collect(db, user_id, clock.now())
+async def _send_my_data(
+    message: Message, user_id: int, db: Database, clock: Clock, respondents: RespondentKeys
+) -> None:
+    data = await collect(db, user_id, clock.now(), respondents)
     payload = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")
     b = ButtonGrid()
     b.button(text=_("🗑 Delete my data…"), callback_data=PersonalDataCallback(action=PersonalDataAction.PLAN))
@@ -95,10 +100,12 @@ async def _send_my_data(message: Message, user_id: int, db: Database, clock: Clo
     )
 
 
-async def plan_from_button(callback: CallbackQuery, db: Database, clock: Clock) -> None:
+async def plan_from_button(
+    callback: CallbackQuery, db: Database, clock: Clock, respondents: RespondentKeys
+) -> None:
     """ "Delete my data…" under the /mydata file: the same plan and confirmation as /deletemydata."""
     if isinstance(callback.message, Message):
-        await _send_plan(callback.message, callback.from_user.id, db, clock)
+        await _send_plan(callback.message, callback.from_user.id, db, clock, respondents)
 
 
 def _with_partners(count: int) -> str:
@@ -177,14 +184,16 @@ def _confirm_keyboard(action: PersonalDataAction, yes: str, clock: Clock) -> Inl
     return b.as_markup()
 
 
-async def delete_my_data(message: Message, db: Database, clock: Clock) -> None:
+async def delete_my_data(message: Message, db: Database, clock: Clock, respondents: RespondentKeys) -> None:
     """/deletemydata: the plan, and a button to confirm it."""
     assert message.from_user is not None
-    await _send_plan(message, message.from_user.id, db, clock)
+    await _send_plan(message, message.from_user.id, db, clock, respondents)
 
 
-async def _send_plan(message: Message, user_id: int, db: Database, clock: Clock) -> None:
-    plan = await plan_deletion(db, user_id)
+async def _send_plan(
+    message: Message, user_id: int, db: Database, clock: Clock, respondents: RespondentKeys
+) -> None:
+    plan = await plan_deletion(db, user_id, respondents)
     await message.answer(
         plan_text(plan),
         reply_markup=_confirm_keyboard(PersonalDataAction.CONFIRM, _("🗑 Yes, delete my data"), clock),
@@ -207,6 +216,7 @@ async def confirmed(
     checkin_service: CheckinService,
     i18n: I18n,
     fsm_storage: BaseStorage,
+    respondents: RespondentKeys,
 ) -> None:
     """ "Yes, delete my data" (and, where a workspace would go with it, the second "yes")."""
     if not isinstance(callback.message, Message):
@@ -219,9 +229,9 @@ async def confirmed(
         return
     user_id = callback.from_user.id
     delete_workspaces = callback_data.action is PersonalDataAction.CONFIRM_WORKSPACES
-    erasure = await erase_user(db, user_id, delete_workspaces=delete_workspaces)
+    erasure = await erase_user(db, user_id, respondents, delete_workspaces=delete_workspaces)
     if erasure is None:
-        plan = await plan_deletion(db, user_id)
+        plan = await plan_deletion(db, user_id, respondents)
         await edit_or_send(
             callback.message,
             _second_question(plan),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import Bot, F, Router
@@ -78,8 +78,12 @@ from bot.keyboards.reference_callbacks import (
     ReferenceCallback,
     ReferenceLanguage,
 )
+from bot.logging_setup import ANONYMOUS_IN_LOGS
+from bot.reports.personal_data import forget_if_unattached
+from bot.storage.db import Database
 from bot.storage.partners import Partner, PartnerRepo
-from bot.storage.references import NewAnswer, ReferenceLink, ReferenceRepo, Submitted, respondent_key
+from bot.storage.references import NewAnswer, ReferenceLink, ReferenceRepo, Submitted
+from bot.storage.respondents import RespondentKeys
 from bot.storage.users import UserRepo
 from bot.storage.workspaces import Workspace, WorkspaceRepo
 from bot.views.formatting import user_text
@@ -89,6 +93,9 @@ log = logging.getLogger(__name__)
 
 REF_LINK = F.args.regexp(r"^ref_")  # any ref_ payload, so a mangled one still gets the clear message
 LINKS_SHOWN = 12  # newest links listed on the references screen
+# A questionnaire nobody touched for this long is deleted (with it the tie between the creator's chat and the
+# draft): twice a link's lifetime, so one opened on its last day still has two weeks to be finished.
+ABANDONED_AFTER = timedelta(days=28)
 BUTTON_LABEL_MAX = 30  # keeps "Revoke: <name>" readable on a phone
 # Questions the creator is told about ("question 3 of 8"); a comment belongs to its rating's question.
 QUESTION_OF_STEP = {
@@ -128,6 +135,8 @@ class ReferenceRequestForm(StatesGroup):
 
 
 FORM_STATES = StateFilter(*ReferenceForm.__states__)
+FORM_STATE_PREFIX = f"{ReferenceForm.__full_group_name__}:"
+ANONYMOUS = {ANONYMOUS_IN_LOGS: True}  # handler flags of the creator's side
 
 
 def _state_of(step: Step) -> State:
@@ -214,21 +223,23 @@ def router() -> Router:
 
 
 def _creator_router() -> Router:
-    """Whoever opened a link: no workspace needed, none shown."""
+    """Whoever opened a link: no workspace needed, none shown; their chat id stays out of the log lines."""
     r = Router(name="references-creator")
     r.message.filter(PRIVATE)
     r.callback_query.filter(PRIVATE)
-    r.message.register(open_link, CommandStart(deep_link=True, magic=REF_LINK))
-    r.message.register(start_mid_questionnaire, CommandStart(), FORM_STATES)
-    r.callback_query.register(language_switched, ReferenceLanguage.filter())
-    r.callback_query.register(question_pressed, QuestionCallback.filter())
-    r.callback_query.register(edit_chosen, EditCallback.filter())
+    r.message.register(open_link, CommandStart(deep_link=True, magic=REF_LINK), flags=ANONYMOUS)
+    r.message.register(start_mid_questionnaire, CommandStart(), FORM_STATES, flags=ANONYMOUS)
+    r.callback_query.register(language_switched, ReferenceLanguage.filter(), flags=ANONYMOUS)
+    r.callback_query.register(question_pressed, QuestionCallback.filter(), flags=ANONYMOUS)
+    r.callback_query.register(edit_chosen, EditCallback.filter(), flags=ANONYMOUS)
     not_command = ~F.text.startswith("/")
-    r.message.register(months_typed, ReferenceForm.waiting_for_months, F.text, not_command)
-    r.message.register(rating_typed, ReferenceForm.waiting_for_rating, F.text, not_command)
-    r.message.register(comment_typed, ReferenceForm.waiting_for_comment, F.text, not_command)
-    r.message.register(anything_else_typed, ReferenceForm.waiting_for_anything_else, F.text, not_command)
-    r.message.register(step_repeated, FORM_STATES)
+    r.message.register(months_typed, ReferenceForm.waiting_for_months, F.text, not_command, flags=ANONYMOUS)
+    r.message.register(rating_typed, ReferenceForm.waiting_for_rating, F.text, not_command, flags=ANONYMOUS)
+    r.message.register(comment_typed, ReferenceForm.waiting_for_comment, F.text, not_command, flags=ANONYMOUS)
+    r.message.register(
+        anything_else_typed, ReferenceForm.waiting_for_anything_else, F.text, not_command, flags=ANONYMOUS
+    )
+    r.message.register(step_repeated, FORM_STATES, flags=ANONYMOUS)
     return r
 
 
@@ -513,6 +524,7 @@ async def open_link(
     bot: Bot,
     references: ReferenceRepo,
     workspaces: WorkspaceRepo,
+    respondents: RespondentKeys,
     clock: Clock,
     i18n: I18n,
     deep_links: DeepLinkGuard,
@@ -534,7 +546,7 @@ async def open_link(
             ).format(partner=user_text(link.partner_name))
         )
         return
-    key = respondent_key(link.partner_id, user_id)
+    key = respondents.of(link.partner_id, user_id)
     draft = await ReferenceDraft.load(state)
     resuming = draft.link_hash == link.token_hash and await state.get_state() in ReferenceForm.__state_names__
     status = link.status(clock.now(), started=resuming)
@@ -672,6 +684,8 @@ async def question_pressed(
     references: ReferenceRepo,
     users: UserRepo,
     workspaces: WorkspaceRepo,
+    respondents: RespondentKeys,
+    db: Database,
     settings: Settings,
     clock: Clock,
     i18n: I18n,
@@ -705,6 +719,8 @@ async def question_pressed(
                 references,
                 users,
                 workspaces,
+                respondents,
+                db,
                 settings,
                 clock,
                 i18n,
@@ -912,11 +928,14 @@ async def _submit(
     references: ReferenceRepo,
     users: UserRepo,
     workspaces: WorkspaceRepo,
+    respondents: RespondentKeys,
+    db: Database,
     settings: Settings,
     clock: Clock,
     i18n: I18n,
 ) -> None:
-    """Send: store the answer without the Telegram id, use up the link, thank, and tell the manager."""
+    """Send: store the answer without the Telegram id, use up the link, forget the creator's profile if nothing else
+    needs it, thank, and tell the manager."""
     missing = draft.first_missing()
     if missing is not None or draft.months is None or draft.market is None or draft.again is None:
         draft.step = (missing or Step.MONTHS).value
@@ -930,7 +949,7 @@ async def _submit(
     answer = NewAnswer(
         partner_id=link.partner_id,
         link_hash=link.token_hash,
-        respondent_key=respondent_key(link.partner_id, user_id),
+        respondent_key=respondents.of(link.partner_id, user_id),
         months=draft.months,
         market=MarketCoverage(draft.market),
         ratings={Dimension(k): v for k, v in draft.ratings.items()},
@@ -949,6 +968,7 @@ async def _submit(
     if result is Submitted.LINK_GONE:
         await edit_or_send(message, _used_text() if link.answered_at else _revoked_text(), None)
         return
+    await forget_if_unattached(db, user_id)
     await drop_keyboard(bot, message.chat.id, message.message_id)
     await message.answer(
         _(

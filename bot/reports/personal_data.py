@@ -8,7 +8,10 @@ Telegram user ids stored WITHOUT a foreign key are listed in UNLINKED below and 
 integer column named like a person (`reviewer_id`, `sent_by`, …) that is in neither list is still cleared by
 the final sweep and logged, so whoever added it gives it an explicit rule. Pseudonyms derived from the id
 (the reference respondent key, a hash of partner id and user id) are replaced by random ones. FSM rows whose
-key names the user are deleted. processed_updates holds no user ids.
+key names the user are deleted. received_updates keeps a raw update only until it is handled (or set aside).
+
+The respondent keys are keyed hashes (bot/storage/respondents.py): only the bot, holding the key file, can
+compute a person's own and so find them; every function here that needs them takes the RespondentKeys.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from bot.storage.db import Database
-from bot.storage.references import respondent_key
+from bot.storage.respondents import KEYED_COLUMNS, RespondentKeys
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +54,8 @@ UNLINKED: dict[tuple[str, str], Treatment] = {
 }
 # Columns that hold a Telegram user's name next to an unlinked id; cleared when the row is anonymised.
 UNLINKED_NAMES = {"checkin_round_members": "name"}
-# Pseudonymous keys = sha256("<partner id>:<user id>") (migration 005): replaced by random ones.
-RESPONDENT_KEYS: tuple[tuple[str, str], ...] = (
-    ("reference_answers", "respondent_key"),
-    ("reference_links", "opened_by_key"),
-)
+# Pseudonymous keys = HMAC(key file, "<partner id>:<user id>") (migrations 005, 011): replaced by random ones.
+RESPONDENT_KEYS: tuple[tuple[str, str], ...] = KEYED_COLUMNS
 ERASED_PREFIX = "erased:"
 ANONYMOUS_NAME = "—"
 # The sweep's idea of a column naming a person (a new table's `reviewer_id`, `sent_by`, …).
@@ -181,7 +181,7 @@ async def _workspace_plans(s: Reader, user_id: int) -> tuple[WorkspacePlan, ...]
     return tuple(plans)
 
 
-async def _respondent_matches(s: Reader, user_id: int) -> list[tuple[str, str, int, str]]:
+async def _respondent_matches(s: Reader, user_id: int, keys: RespondentKeys) -> list[tuple[str, str, int, str]]:
     """(table, column, partner id, key) for every stored pseudonym of this person."""
     present = set(await tables(s))
     matches = []
@@ -190,22 +190,21 @@ async def _respondent_matches(s: Reader, user_id: int) -> list[tuple[str, str, i
             continue
         partners = await s.fetchall(f'SELECT DISTINCT partner_id FROM "{table}" WHERE "{column}" IS NOT NULL')
         for (partner_id,) in partners:
-            key = respondent_key(partner_id, user_id)
+            key = keys.of(partner_id, user_id)
             if await s.fetchval(f'SELECT COUNT(*) FROM "{table}" WHERE partner_id = ? AND "{column}" = ?',
                                 (partner_id, key)):
                 matches.append((table, column, partner_id, key))
     return matches
 
 
-async def plan_deletion(db: Database, user_id: int) -> DeletionPlan:
+async def plan_deletion(db: Database, user_id: int, keys: RespondentKeys) -> DeletionPlan:
     async with db.session() as s:
         workspaces = await _workspace_plans(s, user_id)
         answers = 0
         if ("checkin_answers", "user_id") in {(t, c) for t, c, _how in await _unlinked(s)}:
             answers = await s.fetchval("SELECT COUNT(*) FROM checkin_answers WHERE user_id = ?", (user_id,))
-        references = sum(
-            1 for table, _column, _pid, _key in await _respondent_matches(s, user_id) if table == "reference_answers"
-        )
+        matches = await _respondent_matches(s, user_id, keys)
+        references = sum(1 for table, _column, _pid, _key in matches if table == "reference_answers")
         kept = 0
         for table, column, how in await _unlinked(s):
             if how is Treatment.KEEP:
@@ -231,7 +230,9 @@ def _pseudo_id() -> int:
     return -(secrets.randbelow(2**62) + 1)
 
 
-async def erase_user(db: Database, user_id: int, *, delete_workspaces: bool) -> Erasure | None:
+async def erase_user(
+    db: Database, user_id: int, keys: RespondentKeys, *, delete_workspaces: bool
+) -> Erasure | None:
     """All or nothing. None (and nothing changed) when a workspace would be deleted without that consent."""
     result = Erasure()
     async with db.transaction() as s:
@@ -283,7 +284,7 @@ async def erase_user(db: Database, user_id: int, *, delete_workspaces: bool) -> 
                 )
 
         replacements: dict[int, str] = {}
-        for table, column, partner_id, key in await _respondent_matches(s, user_id):
+        for table, column, partner_id, key in await _respondent_matches(s, user_id, keys):
             new_key = replacements.setdefault(partner_id, ERASED_PREFIX + secrets.token_hex(16))
             result.rows_anonymised += await s.execute_rowcount(
                 f'UPDATE "{table}" SET "{column}" = ? WHERE partner_id = ? AND "{column}" = ?',
@@ -322,10 +323,27 @@ async def _sweep(s: Any, user_id: int, handled: set[tuple[str, str]], result: Er
                 )
 
 
+# ---- a creator who just answered -----------------------------------------------------------------------------
+
+
+async def forget_if_unattached(db: Database, user_id: int) -> bool:
+    """Delete the users row of someone nothing else in the database refers to — a creator who has just sent a
+    reference — so that no row says this account ever wrote to the bot, or on which day. Someone who is also a
+    member, a check-in participant or the author of anything keeps their profile. True when it went."""
+    async with db.transaction() as s:
+        for col in await user_columns(s):
+            if await s.fetchval(f'SELECT 1 FROM "{col.table}" WHERE "{col.column}" = ? LIMIT 1', (user_id,)):
+                return False
+        for table, column, _how in await _unlinked(s):
+            if await s.fetchval(f'SELECT 1 FROM "{table}" WHERE "{column}" = ? LIMIT 1', (user_id,)):
+                return False
+        return await s.execute_rowcount(f"DELETE FROM {USERS} WHERE id = ?", (user_id,)) > 0
+
+
 # ---- /mydata ------------------------------------------------------------------------------------------------
 
 
-async def collect(db: Database, user_id: int, now: datetime) -> dict[str, Any]:
+async def collect(db: Database, user_id: int, now: datetime, keys: RespondentKeys) -> dict[str, Any]:
     """Everything stored about the person, as JSON-ready data; keys in English (a file for people and tools)."""
     async with db.session() as s:
         present = set(await tables(s))
@@ -356,7 +374,7 @@ async def collect(db: Database, user_id: int, now: datetime) -> dict[str, Any]:
             if rows:
                 about_you[table] = [_row(r) for r in rows]
         references = []
-        for table, column, partner_id, key in await _respondent_matches(s, user_id):
+        for table, column, partner_id, key in await _respondent_matches(s, user_id, keys):
             rows = await s.fetchall(
                 f'SELECT * FROM "{table}" WHERE partner_id = ? AND "{column}" = ?', (partner_id, key)
             )

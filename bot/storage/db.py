@@ -283,6 +283,9 @@ async def connect(path: Path) -> Database:
     await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     # NORMAL is durable in WAL mode against a process crash; only an OS crash may lose the last commit.
     await conn.execute("PRAGMA synchronous=NORMAL")
+    # Deleted content is overwritten with zeros, not left in free space where a copy of the file would keep it:
+    # a raw update (sender id, typed text, a ref_ token) is emptied once handled, and must really be gone.
+    await conn.execute("PRAGMA secure_delete=ON")
     await migrate(conn)
     reader = await aiosqlite.connect(path, isolation_level=None)
     reader.row_factory = aiosqlite.Row

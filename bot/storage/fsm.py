@@ -48,6 +48,18 @@ _UPSERT = (
 )
 
 
+_DELETE = "DELETE FROM fsm_states WHERE key = ?"
+EMPTY_DATA = (None, "{}")
+
+
+def _statement(built: str, row: _Row) -> tuple[str, tuple[Any, ...]]:
+    """A conversation with no state and no data leaves no row: a finished one (a creator's reference, say) must
+    not keep their chat id beside the moment they finished."""
+    if row.state is None and row.data in EMPTY_DATA:
+        return _DELETE, (built,)
+    return _UPSERT, (built, row.state, row.data, _stamp())
+
+
 class SQLiteStorage(BaseStorage):
     def __init__(self, db: Database, key_builder: KeyBuilder | None = None) -> None:
         self._db = db
@@ -74,7 +86,7 @@ class SQLiteStorage(BaseStorage):
             for built in changed:
                 row = self._cache.get(built)
                 if row is not None:  # None: deleted meanwhile (/deletemydata)
-                    await self._db.execute(_UPSERT, (built, row.state, row.data, _stamp()))
+                    await self._db.execute(*_statement(built, row))
         finally:
             self._unwritten -= changed
 
@@ -110,6 +122,23 @@ class SQLiteStorage(BaseStorage):
         raw = (await self._row(self._keys.build(key))).data
         return json.loads(raw) if raw else {}
 
+    async def prune_stale(self, state_prefix: str, untouched_since: datetime) -> int:
+        """Delete conversations in a state starting with `state_prefix` that nothing changed since then (a creator's
+        questionnaire left half-done keeps their chat id beside the draft); returns how many went."""
+        rows = await self._db.fetchall(
+            "SELECT key FROM fsm_states WHERE substr(state, 1, ?) = ? AND updated_at < ?",
+            (len(state_prefix), state_prefix, untouched_since.isoformat()),
+        )
+        gone = 0
+        for (built,) in rows:
+            if built in self._unwritten:  # being changed by an update right now: not stale
+                continue
+            gone += await self._db.execute_rowcount(
+                "DELETE FROM fsm_states WHERE key = ? AND updated_at < ?", (built, untouched_since.isoformat())
+            )
+            self._cache.pop(built, None)
+        return gone
+
     def forget(self, names: Callable[[str], bool]) -> None:
         """Drop remembered conversations whose key `names` matches, after their rows were deleted elsewhere."""
         for built in [k for k in self._cache if names(k)]:
@@ -119,7 +148,7 @@ class SQLiteStorage(BaseStorage):
     async def _changed(self, built: str, row: _Row) -> None:
         changed = self._changes.get()
         if changed is None or changed.closed:
-            await self._db.execute(_UPSERT, (built, row.state, row.data, _stamp()))
+            await self._db.execute(*_statement(built, row))
             return
         changed.add(built)
         self._unwritten.add(built)

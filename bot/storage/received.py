@@ -3,6 +3,7 @@ or set aside with a reason when they cannot be handled."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,6 +15,15 @@ KEEP_HANDLED_FOR = timedelta(days=7)
 # Set-aside updates stay for an operator to look at for longer.
 KEEP_SET_ASIDE_FOR = timedelta(days=30)
 REASON_MAX_CHARS = 500
+
+
+# A deep-link payload (`/start ref_…`, `join_…`, `ci_…`, also inside a t.me link): the prefix stays, the token goes.
+DEEP_LINK_TOKEN = re.compile(r"\b(ref|join|ci)_[A-Za-z0-9_-]{6,}")
+REDACTED_TOKEN = r"\1_<redacted>"
+
+
+def redact_tokens(payload: str | None) -> str | None:
+    return None if payload is None else DEEP_LINK_TOKEN.sub(REDACTED_TOKEN, payload)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +71,15 @@ class ReceivedUpdates:
         return int(value or 0)
 
     async def set_aside(self, update_id: int, reason: str, now: datetime) -> None:
-        """Give up on an update: kept with its payload and reason, never replayed."""
-        await self._db.execute(
-            "UPDATE received_updates SET set_aside_at = ?, set_aside_reason = ? WHERE update_id = ?",
-            (now.isoformat(), reason[:REASON_MAX_CHARS], update_id),
-        )
+        """Give up on an update: kept with its payload and reason, never replayed. Deep-link tokens in it are
+        blanked first: kept for 30 days, a payload must not hand a working reference or invite link to whoever
+        reads the database."""
+        async with self._db.transaction() as tx:
+            payload = await tx.fetchval("SELECT payload FROM received_updates WHERE update_id = ?", (update_id,))
+            await tx.execute(
+                "UPDATE received_updates SET set_aside_at = ?, set_aside_reason = ?, payload = ? WHERE update_id = ?",
+                (now.isoformat(), reason[:REASON_MAX_CHARS], redact_tokens(payload), update_id),
+            )
 
     async def set_aside_count(self) -> int:
         return int(await self._db.fetchval("SELECT count(*) FROM received_updates WHERE set_aside_at IS NOT NULL"))

@@ -1,11 +1,14 @@
-"""Reference links and answers. Tokens are stored only as a hash; answers carry no Telegram id."""
+"""Reference links and answers. Tokens are stored only as a hash; answers carry no Telegram id.
+
+Who answered is a keyed respondent key (bot/storage/respondents.py), and the moments a creator causes — a link
+opened, an answer started and finished — are stored as the UTC day only (`day_of`), so they cannot be lined up
+with the moment an account wrote to the bot."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 import aiosqlite
@@ -24,13 +27,9 @@ from bot.domain.references import (
 )
 from bot.storage.db import Database
 from bot.storage.invites import hash_token
+from bot.storage.respondents import day_of
 
-__all__ = ["ReferenceRepo", "hash_token", "respondent_key"]
-
-
-def respondent_key(partner_id: int, user_id: int) -> str:
-    """Who answered, as far as "one answer per account per partner" needs to know: never the id itself."""
-    return hashlib.sha256(f"{partner_id}:{user_id}".encode()).hexdigest()
+__all__ = ["ReferenceRepo", "hash_token"]
 
 
 def new_token() -> str:
@@ -38,7 +37,11 @@ def new_token() -> str:
 
 
 def _moment(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
+    """A stored moment; a creator moment is a bare date (YYYY-MM-DD), read as that day's start in UTC."""
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,11 +158,11 @@ class ReferenceRepo:
         return None if row is None else _link(row)
 
     async def open(self, link_id: int, key: str, now: datetime) -> bool:
-        """Bind the link to the first person who opens it; False when someone else already did."""
+        """Bind the link to the first person who opens it; False when someone else already did. The day only."""
         count = await self._db.execute_rowcount(
             "UPDATE reference_links SET opened_at = COALESCE(opened_at, ?), opened_by_key = COALESCE(opened_by_key, ?) "
             "WHERE id = ? AND (opened_by_key IS NULL OR opened_by_key = ?)",
-            (now.isoformat(), key, link_id, key),
+            (day_of(now), key, link_id, key),
         )
         return count > 0
 
@@ -195,7 +198,7 @@ class ReferenceRepo:
         return found is not None
 
     async def submit(self, answer: NewAnswer) -> Submitted:
-        """Store the answer and use up the link, all or nothing."""
+        """Store the answer and use up the link, all or nothing; the moments as days, the speed as a flag."""
         async with self._db.transaction() as tx:
             row = await tx.fetchone(
                 "SELECT partner_id, expires_at, revoked_at, opened_at, opened_by_key, answered_at "
@@ -244,14 +247,14 @@ class ReferenceRepo:
                     answer.again.value,
                     answer.anything_else,
                     answer.locale,
-                    answer.started_at.isoformat(),
-                    answer.finished_at.isoformat(),
+                    day_of(answer.started_at),
+                    day_of(answer.finished_at),
                     int(is_too_fast(answer.seconds_taken)),
                 ),
             )
             await tx.execute(
                 "UPDATE reference_links SET answered_at = ? WHERE token_hash = ?",
-                (answer.finished_at.isoformat(), answer.link_hash),
+                (day_of(answer.finished_at), answer.link_hash),
             )
         return Submitted.SAVED
 
@@ -264,7 +267,8 @@ class ReferenceRepo:
         )
         stored = []
         for row in rows:
-            started, finished = datetime.fromisoformat(row["started_at"]), datetime.fromisoformat(row["finished_at"])
+            finished = _moment(row["finished_at"])
+            assert finished is not None
             reference = Reference(
                 ratings={d: row[d.value] for d in DIMENSIONS},
                 again=Again(row["again"]),
@@ -272,7 +276,8 @@ class ReferenceRepo:
                 market=MarketCoverage(row["market"]),
                 comments={d: row[f"{d.value}_comment"] for d in DIMENSIONS if row[f"{d.value}_comment"]},
                 anything_else=row["anything_else"],
-                seconds_taken=(finished - started).total_seconds(),
+                # Only whether it was implausibly fast is kept (the moments are days): 0 s or unknown.
+                seconds_taken=0.0 if row["too_fast"] else None,
             )
             stored.append(StoredAnswer(row["id"], reference, row["locale"], finished))
         return stored

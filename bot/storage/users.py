@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from bot.storage.db import Database
+from bot.storage.respondents import day_of
 from bot.storage.workspaces import Workspace
 
 
@@ -33,9 +34,9 @@ _WORKSPACE_NAME = (
 )
 _COLUMNS = f"id, locale, telegram_language, current_workspace_id, {_WORKSPACE_NAME}"
 
-# How stale `last_seen` may get. Writing it on every update made the user row the costliest statement per update
-# (a write is several times a read); a person seen a minute ago needs no new write.
-LAST_SEEN_PRECISION = timedelta(minutes=1)
+# `first_seen` and `last_seen` are UTC days (YYYY-MM-DD), nothing finer: nothing needs more, a person seen today
+# needs no new write (writing on every update made the user row the costliest statement per update), and a moment
+# precise to the second could be lined up with a log line or a reference creator's first contact (SECURITY.md).
 
 
 class UserRepo:
@@ -44,11 +45,11 @@ class UserRepo:
 
     async def touch(self, user_id: int, telegram_language: str | None, now: datetime) -> UserRecord:
         """Create the user on first sight, refresh what Telegram says; written only when something changed or
-        `last_seen` is older than LAST_SEEN_PRECISION, else just read."""
+        `last_seen` is an earlier day, else just read."""
         row = await self._db.fetchone(f"SELECT {_COLUMNS}, last_seen FROM users WHERE id = ?", (user_id,))
         if row is not None and _current(row, telegram_language, now):
             return _record(row)
-        stamp = now.isoformat()
+        stamp = day_of(now)
         row = await self._db.fetchone(
             "INSERT INTO users (id, telegram_language, first_seen, last_seen) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(id) DO UPDATE SET "
@@ -71,11 +72,7 @@ class UserRepo:
 def _current(row: Any, telegram_language: str | None, now: datetime) -> bool:
     if telegram_language is not None and telegram_language != row["telegram_language"]:
         return False
-    try:
-        last_seen = datetime.fromisoformat(row["last_seen"])
-    except (TypeError, ValueError):
-        return False
-    return timedelta(0) <= now - last_seen < LAST_SEEN_PRECISION
+    return isinstance(row["last_seen"], str) and row["last_seen"][:10] == day_of(now)
 
 
 def _record(row: Any) -> UserRecord:

@@ -276,6 +276,23 @@ async def test_unusable_database_path_exits_1_with_one_line(
     assert not telegram.violations
 
 
+async def test_a_key_file_that_holds_no_key_exits_2_and_is_left_alone(
+    telegram_for_process: FakeTelegram, tmp_path: Path
+) -> None:
+    telegram = telegram_for_process
+    key = tmp_path / "most.key"
+    key.write_text("restored from the wrong place\n")
+    status, output = await run_to_exit(
+        tmp_path, BOT_TOKEN=telegram.token, BOT_API_URL=telegram.base_url, DATABASE_PATH=str(tmp_path / "most.db")
+    )
+    assert status == 2, output
+    lines = [line for line in output.strip().splitlines() if "applying migration" not in line]  # a new database
+    assert len(lines) == 1 and "RESPONDENT_KEY_PATH" in lines[0] and "not a readable key file" in lines[0], lines
+    assert "Traceback" not in output
+    assert key.read_text() == "restored from the wrong place\n"  # never overwritten
+    assert not telegram.violations
+
+
 def nothing_keeps_the_process_alive(threads_before: set[threading.Thread]) -> list[str]:
     """The threads started since that would keep a finished process alive (not daemons, e.g. aiosqlite's, one per
     open connection); empty when all is closed."""

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
+import sqlite3
+import stat
 from datetime import timedelta
+from pathlib import Path
 
+from bot.backup import make_backup
 from bot.clock import ManualClock
-from tests.e2e.conftest import RunningBot
+from bot.storage.respondents import RespondentKeys, legacy_key
+from tests.anonymity_attack import recover_respondents
+from tests.e2e.conftest import LogCapture, RunningBot
 from tests.e2e.fake_telegram import BOT_USERNAME, FakeTelegram
 from tests.e2e.people import PrivateUser, Reaction
+from tests.e2e.test_reports import sent_files
 from tests.e2e.vetting_steps import add_partner, onboard
 
 LINK = re.compile(r"https://t\.me/(\w+)\?start=(ref_[A-Za-z0-9_-]+)")
@@ -308,3 +316,105 @@ async def test_a_restart_mid_questionnaire_resumes_it_and_edits_cancel_and_typed
     )
     assert rows == [(8, "both", 4, "Briefs are <i>mostly</i> clear", 5, 2, 4, "maybe", 0, "en")]
     assert len(_notifications(mia)) == 1
+
+
+async def test_a_stolen_database_does_not_say_who_answered(
+    telegram: FakeTelegram, running_bot: RunningBot, clock: ManualClock, bot_logs: LogCapture, tmp_path: Path
+) -> None:
+    """Two creators answer through the real bot, in Russian and in English, typing comments; then the database
+    file (and a backup of it) is attacked as someone who took it would: nothing ties an answer to an account."""
+    mia = await _manager(telegram)
+    first, _ = await _request_link(mia, "Маша")
+    second, _ = await _request_link(mia)
+    masha = telegram.private_user("Маша", language_code="ru")
+    await _answer(masha, first, "ru", clock=clock, comments=("Бриф каждый понедельник", None, None, None),
+                  anything_else="Платят в срок")
+    john = telegram.private_user("John", language_code="en")
+    await _answer(john, second, "en", clock=clock, comments=(None, "They ask what I do best", None, None))
+    creators = (masha, john)
+    assert len(await _answers_rows(running_bot)) == 2
+    profiles = await running_bot.query("SELECT id FROM users")
+    assert masha.id not in {i for (i,) in profiles} and john.id not in {i for (i,) in profiles}  # forgotten
+    assert mia.id in {i for (i,) in profiles}
+    assert running_bot.app is not None
+    key_file = running_bot.app.settings.respondent_key_file()
+    backup = make_backup(running_bot.database_path, tmp_path / "stolen-backups", keep=1, now=clock.now())
+    await running_bot.stop()
+
+    database = running_bot.database_path
+    assert key_file == database.with_suffix(".key") and stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    secret = bytes.fromhex(key_file.read_text().strip())
+    for stolen in (database, backup):
+        broken = recover_respondents(
+            stolen, extra_candidates=[c.id for c in creators], extra_secrets=[telegram.token.encode()]
+        )
+        assert broken == {}, f"{stolen.name}: {broken}"
+        # And the raw bytes, free space included: no raw update, no conversation, no key, no token.
+        raw = b"".join(p.read_bytes() for p in (stolen, Path(f"{stolen}-wal")) if p.exists())
+        for creator in creators:
+            assert str(creator.id).encode() not in raw, f"{stolen.name} names creator {creator.id}"
+        for payload in (first, second):
+            assert payload.removeprefix("ref_").encode() not in raw, "a reference token in clear"
+        assert secret not in raw and secret.hex().encode() not in raw
+    with sqlite3.connect(database) as conn:
+        moments = conn.execute("SELECT started_at, finished_at FROM reference_answers").fetchall()
+        opened = conn.execute("SELECT opened_at, answered_at FROM reference_links").fetchall()
+        seen = conn.execute("SELECT first_seen, last_seen FROM users").fetchall()
+    day = clock.now().date().isoformat()
+    assert {m for row in moments + opened for m in row} == {day}  # days, not the second they tapped Send
+    assert {m for row in seen for m in row} == {day}  # nor the second an account first wrote
+
+    # The attack is not blind: the same rows under the old formula give both creators away.
+    with sqlite3.connect(database) as conn:
+        partner_id = conn.execute("SELECT DISTINCT partner_id FROM reference_answers").fetchone()[0]
+        for creator in creators:
+            conn.execute(
+                "UPDATE reference_answers SET respondent_key = ? WHERE respondent_key = ?",
+                (legacy_key(partner_id, creator.id), RespondentKeys(secret).of(partner_id, creator.id)),
+            )
+    assert set(recover_respondents(database, extra_candidates=[c.id for c in creators]).values()) == {
+        masha.id,
+        john.id,
+    }
+
+    # The questionnaire's own log lines do not say whose chat they came from.
+    lines = [line for line in bot_logs.lines if "handler=references." in line]
+    assert lines
+    assert not [line for line in lines for c in creators if f"chat={c.id}" in line]
+
+
+async def test_the_key_survives_a_restart_and_a_creator_still_finds_and_unlinks_their_answer(
+    telegram: FakeTelegram, running_bot: RunningBot, clock: ManualClock
+) -> None:
+    """The bot can still compute a creator's own key: one answer per account after a restart, /mydata lists it,
+    /deletemydata unlinks it for good."""
+    mia = await _manager(telegram)
+    first, _ = await _request_link(mia, "Оля")
+    second, _ = await _request_link(mia, "Оля ещё раз")
+    olga = telegram.private_user("Ольга", language_code="ru")
+    await _answer(olga, first, "ru", clock=clock, comments=(None, None, "Платят вовремя", None))
+    key_file = running_bot.database_path.with_suffix(".key")
+    secret = key_file.read_bytes()
+
+    await running_bot.restart()
+    assert key_file.read_bytes() == secret  # read, not made anew
+    refused = await olga.start(second)
+    assert "Вы уже оставили отзыв о Nord <Agency>" in refused.text
+
+    await olga.send("/mydata")
+    [(file, _caption)] = await sent_files(telegram, "sendDocument", "document")
+    data = json.loads(file.content.decode("utf-8"))
+    mine = [row for row in data["your_reference_answers_and_opened_links"] if row["table"] == "reference_answers"]
+    assert [row["reliability_comment"] for row in mine] == ["Платят вовремя"]
+    assert "respondent_key" not in mine[0] and "opened_by_key" not in json.dumps(data)
+
+    plan = await olga.send("/deletemydata")
+    assert "ваш отзыв о партнёре (1)" in plan.text
+    await olga.press("🗑 Да, удалить мои данные")
+    keys = await running_bot.query("SELECT respondent_key FROM reference_answers")
+    assert len(keys) == 1 and keys[0][0].startswith("erased:")
+    opened = await running_bot.query("SELECT opened_by_key FROM reference_links WHERE opened_by_key IS NOT NULL")
+    assert opened and all(value.startswith("erased:") for (value,) in opened)
+    await mia.send("/partners")
+    card = await mia.press("Nord <Agency>")
+    assert "1 creator answered" in card.text  # the team keeps the answer, about nobody

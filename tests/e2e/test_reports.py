@@ -15,7 +15,6 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.domain.scorecard import CRITERIA
-from bot.storage.references import respondent_key
 from tests.e2e.conftest import RunningBot
 from tests.e2e.fake_telegram import FakeFile, FakeTelegram
 from tests.e2e.people import PrivateUser
@@ -125,7 +124,7 @@ async def seed_records(bot: RunningBot, workspace_id: int, partner_id: int, user
         "INSERT INTO reference_answers (partner_id, respondent_key, worked_months, market, consistency, "
         "consistency_comment, respect, reliability, growth, again, anything_else, locale, started_at, finished_at) "
         "VALUES (?, ?, 6, 'ru', 5, 'Всегда с брифом', 4, 4, 3, 'yes', 'Спасибо', 'ru', ?, ?)",
-        (partner_id, respondent_key(partner_id, user_id), NOW, NOW),
+        (partner_id, bot.app.dispatcher["respondents"].of(partner_id, user_id), NOW, NOW),
     )
     schedule_id = await db.execute(
         "INSERT INTO checkin_schedules (chat_id, workspace_id, partner_id, weekday, hour, minute, timezone, active, "
@@ -256,7 +255,8 @@ async def test_export_holds_every_entity_in_both_files_and_nothing_from_another_
         str(value) for sheet in book for row in sheet.iter_rows(values_only=True) for value in row if value is not None
     )
     assert "Чужой партнёр" not in everything
-    assert respondent_key(partner_id, anna.id) not in everything  # creators stay anonymous
+    assert running_bot.app is not None
+    assert running_bot.app.dispatcher["respondents"].of(partner_id, anna.id) not in everything  # anonymous
     assert str(anna.id) not in everything
 
     archive = zipfile.ZipFile(io.BytesIO(archive_file.content))

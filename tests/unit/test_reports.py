@@ -32,7 +32,7 @@ from bot.reports.data import (
 from bot.reports.export import Sheet, sheet_titles, to_csv_zip, to_xlsx
 from bot.reports.personal_data import erase_user, fsm_key_names, plan_deletion, user_columns
 from bot.storage.db import connect
-from bot.storage.references import respondent_key
+from bot.storage.respondents import RespondentKeys
 
 NOW = datetime(2026, 11, 24, 9, tzinfo=UTC)
 CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
@@ -231,6 +231,7 @@ async def test_erasure_is_generic_over_the_schema(tmp_path: Path, caplog: pytest
     """Tables added later are covered: a foreign key to users, and a person-like column without one."""
     db = await connect(tmp_path / "most.db")
     me, other = 7_000_001, 7_000_002
+    keys = RespondentKeys.generate()
     try:
         stamp = NOW.isoformat()
         for uid in (me, other):
@@ -251,14 +252,14 @@ async def test_erasure_is_generic_over_the_schema(tmp_path: Path, caplog: pytest
         await db.execute(
             "INSERT INTO reference_answers (partner_id, respondent_key, worked_months, market, consistency, respect, "
             "reliability, growth, again, locale, started_at, finished_at) "
-            "VALUES (?, ?, 3, 'ru', 4, 4, 4, 4, 'yes', 'ru', ?, ?)", (pid, respondent_key(pid, me), stamp, stamp))
+            "VALUES (?, ?, 3, 'ru', 4, 4, 4, 4, 'yes', 'ru', ?, ?)", (pid, keys.of(pid, me), stamp, stamp))
         await db.execute("INSERT INTO fsm_states (key, state, updated_at) VALUES (?, 'x', ?)",
                          (f"fsm:1:{me}:{me}:default", stamp))
 
         assert ("notes", "author") in {(c.table, c.column) for c in await user_columns(db)}
-        plan = await plan_deletion(db, me)
+        plan = await plan_deletion(db, me, keys)
         assert plan.workspaces[0].heir_id == other and plan.reference_answers == 1
-        erasure = await erase_user(db, me, delete_workspaces=False)
+        erasure = await erase_user(db, me, keys, delete_workspaces=False)
         assert erasure is not None and erasure.swept == ["votes.reviewer_id"]
         assert "votes.reviewer_id has no explicit rule" in caplog.text
         assert [tuple(r) for r in await db.fetchall("SELECT t FROM notes")] == [("theirs",)]
@@ -278,14 +279,15 @@ async def test_erasure_is_generic_over_the_schema(tmp_path: Path, caplog: pytest
 
 async def test_a_workspace_nobody_else_is_in_needs_the_second_yes(tmp_path: Path) -> None:
     db = await connect(tmp_path / "most.db")
+    keys = RespondentKeys.generate()
     try:
         stamp = NOW.isoformat()
         await db.execute("INSERT INTO users (id, first_seen, last_seen) VALUES (5, ?, ?)", (stamp, stamp))
         ws = await db.execute("INSERT INTO workspaces (name, created_at) VALUES ('Solo', ?)", (stamp,))
         await db.execute("INSERT INTO memberships VALUES (?, 5, 'owner', ?)", (ws, stamp))
-        assert await erase_user(db, 5, delete_workspaces=False) is None
+        assert await erase_user(db, 5, keys, delete_workspaces=False) is None
         assert await db.fetchval("SELECT COUNT(*) FROM users") == 1  # nothing changed
-        erasure = await erase_user(db, 5, delete_workspaces=True)
+        erasure = await erase_user(db, 5, keys, delete_workspaces=True)
         assert erasure is not None and [w.name for w in erasure.deleted_workspaces] == ["Solo"]
         assert await db.fetchval("SELECT COUNT(*) FROM workspaces") == 0
     finally:

@@ -98,14 +98,17 @@ async def test_transaction_rolls_back_on_error(db: Database) -> None:
     assert await db.fetchval("SELECT COUNT(*) FROM workspaces") == 0
 
 
-async def test_touch_keeps_last_seen_within_a_minute_and_the_language_current(db: Database) -> None:
+async def test_touch_keeps_last_seen_to_the_day_and_the_language_current(db: Database) -> None:
     users = UserRepo(db)
     await users.touch(5, "en", NOW)
-    seen = "SELECT telegram_language, last_seen FROM users WHERE id = 5"
-    await users.touch(5, "en", NOW + timedelta(seconds=30))
-    assert tuple(await db.fetchone(seen)) == ("en", NOW.isoformat())  # read, not written
-    record = await users.touch(5, "ru", NOW + timedelta(seconds=40))
+    seen = "SELECT telegram_language, first_seen, last_seen FROM users WHERE id = 5"
+    today = NOW.date().isoformat()
+    assert tuple(await db.fetchone(seen)) == ("en", today, today)  # the day, not the second they wrote
+    await users.touch(5, "en", NOW + timedelta(hours=3))
+    assert tuple(await db.fetchone(seen)) == ("en", today, today)  # read, not written
+    record = await users.touch(5, "ru", NOW + timedelta(hours=4))
     assert record.telegram_language == "ru"
-    assert tuple(await db.fetchone(seen)) == ("ru", (NOW + timedelta(seconds=40)).isoformat())
-    await users.touch(5, None, NOW + timedelta(seconds=100))  # no language sent: keep the known one
-    assert tuple(await db.fetchone(seen)) == ("ru", (NOW + timedelta(seconds=100)).isoformat())
+    assert tuple(await db.fetchone(seen)) == ("ru", today, today)
+    tomorrow = NOW + timedelta(days=1)
+    await users.touch(5, None, tomorrow)  # no language sent: keep the known one
+    assert tuple(await db.fetchone(seen)) == ("ru", today, tomorrow.date().isoformat())

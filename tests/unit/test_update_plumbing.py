@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -58,6 +59,19 @@ async def test_a_failing_update_counts_its_attempts_and_once_set_aside_is_never_
     assert await received.set_aside_count() == 1
     row = await db.fetchone("SELECT payload, set_aside_reason FROM received_updates WHERE update_id = 1")
     assert tuple(row) == ('{"update_id": 1}', "failed 2 times")  # kept for an operator to look at
+
+
+async def test_a_set_aside_update_keeps_no_working_deep_link_token(db: Database) -> None:
+    received = ReceivedUpdates(db)
+    token = "Zk3_q-9XwVb1pLmN0aT5yRc2"
+    payload = json.dumps(
+        {"update_id": 7, "message": {"text": f"/start ref_{token}"}, "note": f"t.me/b?start=join_{token} ci_{token}"}
+    )
+    await received.record([(7, payload)], NOW)
+    await received.set_aside(7, "failed 3 times", NOW)
+    kept = await db.fetchval("SELECT payload FROM received_updates WHERE update_id = 7")
+    assert token not in kept
+    assert "/start ref_<redacted>" in kept and "start=join_<redacted>" in kept and "ci_<redacted>" in kept
 
 
 async def test_fsm_cache_reads_what_was_written_and_forgets_deleted_rows(db: Database) -> None:
@@ -241,3 +255,32 @@ async def test_a_stored_update_that_cannot_be_read_is_set_aside_not_replayed_for
     finally:
         await app.db.close()
         await app.bot.session.close()
+
+
+async def test_stale_conversations_of_one_kind_are_pruned_and_forgotten(db: Database) -> None:
+    storage = SQLiteStorage(db)
+    creator, manager = StorageKey(bot_id=1, chat_id=42, user_id=42), StorageKey(bot_id=1, chat_id=7, user_id=7)
+    await storage.set_state(creator, "ReferenceForm:waiting_for_rating")
+    await storage.set_data(creator, {"reference": {"link_hash": "h"}})
+    await storage.set_state(manager, Flow.waiting_for_name)
+    await db.execute("UPDATE fsm_states SET updated_at = ?", ((NOW - timedelta(days=40)).isoformat(),))
+    assert await storage.prune_stale("ReferenceForm:", NOW - timedelta(days=41)) == 0  # not that old
+    assert await storage.prune_stale("ReferenceForm:", NOW - timedelta(days=28)) == 1
+    assert await storage.get_state(creator) is None and await storage.get_data(creator) == {}  # memory agrees
+    assert await storage.get_state(manager) == Flow.waiting_for_name.state  # another kind: kept
+    assert await db.fetchval("SELECT COUNT(*) FROM fsm_states") == 1
+
+
+async def test_a_cleared_conversation_leaves_no_row(db: Database) -> None:
+    storage = SQLiteStorage(db)
+    key = StorageKey(bot_id=1, chat_id=42, user_id=42)
+    with storage.changes_of_one_update() as changed:
+        await storage.set_state(key, Flow.waiting_for_name)
+        await storage.set_data(key, {"step": 1})
+    await storage.write_changes(changed)
+    assert await db.fetchval("SELECT COUNT(*) FROM fsm_states") == 1
+    with storage.changes_of_one_update() as changed:
+        await storage.set_state(key, None)
+        await storage.set_data(key, {})
+    await storage.write_changes(changed)
+    assert await db.fetchval("SELECT COUNT(*) FROM fsm_states") == 0  # no chat id kept beside when it ended
