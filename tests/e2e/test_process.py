@@ -145,7 +145,7 @@ async def test_files_are_private_under_a_loose_umask(telegram_for_process: FakeT
     assert await bot.signal(signal.SIGTERM) == 0
     modes = modes_under(tmp_path)
     assert {name: bits for name, bits in modes.items() if name.startswith("data")} == {
-        "data": "0o700", "data/db": "0o700", "data/db/most.db": "0o600",
+        "data": "0o700", "data/db": "0o700", "data/db/most.db": "0o600", "data/db/most.key": "0o600",
     }, modes  # -wal and -shm were removed by the clean shutdown; while it ran they were 0600 (tests/unit)
     assert modes["backups"] == "0o755" and modes["backups/most-20250101-033000.db"] == "0o600"
     log = bot.stderr.decode()
@@ -159,7 +159,7 @@ async def test_wal_and_shm_are_private_while_the_bot_runs(telegram_for_process: 
     user = telegram.private_user("Anna", language_code="ru")
     await user.start()
     modes = modes_under(tmp_path / "data")
-    assert modes == {"most.db": "0o600", "most.db-shm": "0o600", "most.db-wal": "0o600"}, modes
+    assert modes == {"most.db": "0o600", "most.db-shm": "0o600", "most.db-wal": "0o600", "most.key": "0o600"}, modes
     assert oct(stat.S_IMODE((tmp_path / "data").stat().st_mode)) == "0o700"
     assert await bot.signal(signal.SIGTERM) == 0
 
