@@ -4,6 +4,7 @@ and the group never sees any partner but its own. A group linked to one team is 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -11,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.keyboards.checkin_callbacks import RelinkCallback
-from tests.e2e.conftest import RunningBot
+from tests.e2e.conftest import LogCapture, RunningBot
 from tests.e2e.fake_telegram import BOT_USERNAME, FakeTelegram
 from tests.e2e.people import Group, PrivateUser, button_url
 from tests.e2e.test_checkins import link_group, plain, schedule_and_link
@@ -198,7 +199,7 @@ async def test_another_team_asks_for_the_group_and_the_owner_refuses(
 
 
 async def test_expired_used_and_forged_links_name_no_partner(
-    telegram: FakeTelegram, running_bot: RunningBot, clock
+    telegram: FakeTelegram, running_bot: RunningBot, clock, bot_logs: LogCapture
 ) -> None:
     say = SAY["en"]
     anna = await team(telegram, "Anna", "en", "Acme", (*OTHERS, "BlueWave"))
@@ -214,9 +215,20 @@ async def test_expired_used_and_forged_links_name_no_partner(
     clock.advance(timedelta(hours=24, minutes=1))
     expired = await group.add_bot_by_link(anna, stale)
     assert "expired" in expired.text
-    for forged in ("gs_" + secrets.token_urlsafe(24), "gs_short", "gs_" + "A" * 61):
+    forged_links = ("gs_" + secrets.token_urlsafe(24), "gs_short", "gs_" + "A" * 61)
+    for forged in forged_links:
         reply = await group.send(anna, f"/start@{BOT_USERNAME} {forged}")
         assert "not valid" in reply.text, forged
+    # Five failed group links (used, expired, three forged) lock the sender's deep links, as in private.
+    fresh = await wizard_link(anna, "Northwind", say)
+    locked = await group.add_bot_by_link(anna, fresh)
+    assert "Too many invalid links" in locked.text and "Northwind" not in locked.text
+    warnings = [line for line, record in zip(bot_logs.lines, bot_logs.records, strict=True)
+                if record.levelno == logging.WARNING and record.name == "bot.deep_links"]
+    assert len(warnings) == 1 and f"user {anna.id}" in warnings[0] and "the last: gs" in warnings[0], warnings
+    for token in (*forged_links, url, stale, fresh):
+        secret = token.rsplit("gs_", 1)[-1]
+        assert not [line for line in bot_logs.lines if secret in line], "a group link reached the logs"
     assert await running_bot.query("SELECT p.name FROM checkin_schedules s JOIN partners p ON p.id = s.partner_id") \
         == [("BlueWave",)]
     traffic = group_traffic(telegram, group)
