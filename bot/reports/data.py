@@ -213,7 +213,7 @@ async def _closed_rounds(db: Database, workspace_id: int, partner_id: int | None
     rows = await db.fetchall(
         "SELECT r.partner_id, r.occurrence, "
         "COALESCE(SUM(m.status = 'answered'), 0) AS answered, COALESCE(SUM(m.status != 'away'), 0) AS expected "
-        "FROM checkin_rounds r JOIN checkin_schedules s ON s.id = r.schedule_id AND s.workspace_id = ? "
+        "FROM checkin_rounds r JOIN partners p ON p.id = r.partner_id AND p.workspace_id = ? "
         "LEFT JOIN checkin_round_members m ON m.round_id = r.id "
         f"WHERE r.status = 'closed' {only_partner}GROUP BY r.id ORDER BY r.occurrence, r.id",
         params,

@@ -277,8 +277,9 @@ async def collect_sheets(db: Database, workspace_id: int, viewer_id: int) -> lis
             "(SELECT COUNT(*) FROM checkin_round_members m WHERE m.round_id = x.id AND m.status = 'answered') "
             "AS answered, "
             "(SELECT COUNT(*) FROM checkin_round_members m WHERE m.round_id = x.id AND m.status = 'away') AS away "
-            "FROM checkin_rounds x JOIN checkin_schedules s ON s.id = x.schedule_id AND s.workspace_id = ? "
-            "JOIN partners p ON p.id = x.partner_id LEFT JOIN chats ch ON ch.id = s.chat_id ORDER BY x.id",
+            "FROM checkin_rounds x JOIN checkin_schedules s ON s.id = x.schedule_id "
+            "JOIN partners p ON p.id = x.partner_id AND p.workspace_id = ? "
+            "LEFT JOIN chats ch ON ch.id = s.chat_id ORDER BY x.id",
             ws,
         ):
             closed = r["status"] == "closed"
@@ -300,8 +301,7 @@ async def collect_sheets(db: Database, workspace_id: int, viewer_id: int) -> lis
         for r in await db.fetchall(
             "SELECT x.*, p.id AS pid, p.name AS partner FROM checkin_answers x "
             "JOIN checkin_rounds cr ON cr.id = x.round_id "
-            "JOIN checkin_schedules s ON s.id = cr.schedule_id AND s.workspace_id = ? "
-            "JOIN partners p ON p.id = cr.partner_id ORDER BY x.round_id, x.answered_at",
+            "JOIN partners p ON p.id = cr.partner_id AND p.workspace_id = ? ORDER BY x.round_id, x.answered_at",
             ws,
         ):
             answers.rows.append([

@@ -29,11 +29,15 @@ _SCHEDULE_COLUMNS = (
     "next_prompt_at, created_by"
 )
 _ROUND_COLUMNS = (
-    "r.id, r.schedule_id, s.chat_id, s.workspace_id, r.partner_id, r.occurrence, r.token, r.digest_hours, r.status, "
+    "r.id, r.schedule_id, s.chat_id, p.workspace_id, r.partner_id, r.occurrence, r.token, r.digest_hours, r.status, "
     "r.prompt_message_id, r.reminder_message_id, r.sent_at, r.reminder_at, r.reminder_sent_at, r.digest_at, "
     "r.closed_at"
 )
-_ROUND_FROM = "FROM checkin_rounds r JOIN checkin_schedules s ON s.id = r.schedule_id"
+# A round belongs to the partnership it was sent for (its partner, hence the partner's workspace), not to whatever
+# the group's schedule row says now: a group relinked to another team or partner keeps its history where it was.
+_ROUND_FROM = (
+    "FROM checkin_rounds r JOIN checkin_schedules s ON s.id = r.schedule_id JOIN partners p ON p.id = r.partner_id"
+)
 
 
 def stamp(moment: datetime) -> str:
@@ -340,7 +344,7 @@ class CheckinRepo:
     async def latest_round(self, chat_id: int) -> Round | None:
         row = await self._db.fetchone(
             f"SELECT {_ROUND_COLUMNS} {_ROUND_FROM} WHERE s.chat_id = ? AND r.status IN ('open', 'closed') "
-            "ORDER BY r.id DESC LIMIT 1",
+            "AND r.partner_id = s.partner_id ORDER BY r.id DESC LIMIT 1",
             (chat_id,),
         )
         return None if row is None else _round(row)
@@ -515,7 +519,7 @@ class CheckinRepo:
         """Closed rounds of the partnership across its groups, oldest first."""
         rows = await self._db.fetchall(
             "SELECT r.id, m.status, m.partner_side, m.delay_seconds FROM checkin_rounds r "
-            "JOIN checkin_schedules s ON s.id = r.schedule_id AND s.workspace_id = ? "
+            "JOIN partners p ON p.id = r.partner_id AND p.workspace_id = ? "
             "LEFT JOIN checkin_round_members m ON m.round_id = r.id "
             "WHERE r.partner_id = ? AND r.status = 'closed' AND r.id IN (SELECT r2.id FROM checkin_rounds r2 "
             "WHERE r2.partner_id = ? AND r2.status = 'closed' ORDER BY r2.closed_at DESC, r2.id DESC LIMIT ?) "

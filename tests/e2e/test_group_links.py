@@ -3,10 +3,12 @@ and the group never sees any partner but its own. A group linked to one team is 
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
 import secrets
+import zipfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,6 +18,7 @@ from tests.e2e.conftest import LogCapture, RunningBot
 from tests.e2e.fake_telegram import BOT_USERNAME, FakeTelegram
 from tests.e2e.people import Group, PrivateUser, button_url
 from tests.e2e.test_checkins import link_group, plain, schedule_and_link
+from tests.e2e.test_reports import sent_files
 from tests.e2e.vetting_steps import add_partner, onboard
 
 STARTGROUP = re.compile(rf"https://t\.me/{BOT_USERNAME}\?startgroup=(gs_[A-Za-z0-9_-]+)")
@@ -160,6 +163,13 @@ async def test_another_team_asks_for_the_group_and_the_owner_agrees(
     telegram: FakeTelegram, running_bot: RunningBot
 ) -> None:
     anna, boris, group = await two_teams(telegram, running_bot)
+    assert running_bot.app is not None
+    await running_bot.app.db.execute(  # a week of Acme's check-ins in this group, before Boris asks
+        "INSERT INTO checkin_rounds (schedule_id, partner_id, occurrence, token, digest_hours, status, sent_at, "
+        "digest_at, closed_at, created_at) SELECT id, partner_id, '2026-11-18T07:00:00+00:00', 'acmeround01', 24, "
+        "'closed', '2026-11-18T07:00:00+00:00', '2026-11-19T07:00:00+00:00', '2026-11-19T07:00:00+00:00', "
+        "'2026-11-18T07:00:00+00:00' FROM checkin_schedules"
+    )
     await boris_asks(telegram, running_bot, anna, boris, group)
     question = anna.last_message()
     agree_data = question.buttons[0][1] or ""
@@ -182,6 +192,20 @@ async def test_another_team_asks_for_the_group_and_the_owner_agrees(
     again = await anna.press_data(agree_data, question.message_id)  # a second press, or a replay
     assert "out of date" in again.text
     assert "Secret Co" not in group_traffic(telegram, group)
+
+    # Acme's round stays Acme's: it is not in Zenith's export, it is in Acme's, and the group's /digest (Zenith's
+    # now) does not post it.
+    await boris.send("/export")
+    [_summary, (zenith_export, _caption)] = await sent_files(telegram, "sendDocument", "document", 2)
+    zenith = zipfile.ZipFile(io.BytesIO(zenith_export.content))
+    assert not [n for n in zenith.namelist() if "BlueWave" in zenith.read(n).decode("utf-8-sig")]
+    await anna.send("/export")
+    [_summary, (acme_export, _caption)] = await sent_files(telegram, "sendDocument", "document", 2)
+    acme = zipfile.ZipFile(io.BytesIO(acme_export.content))
+    rounds = [n for n in acme.namelist() if "BlueWave" in acme.read(n).decode("utf-8-sig")]
+    assert any("round" in n for n in rounds), acme.namelist()
+    digest = await group.send(anna, "/digest")
+    assert "BlueWave" not in digest.text and "— —" not in digest.text
 
 
 async def test_another_team_asks_for_the_group_and_the_owner_refuses(
@@ -219,7 +243,8 @@ async def test_expired_used_and_forged_links_name_no_partner(
     for forged in forged_links:
         reply = await group.send(anna, f"/start@{BOT_USERNAME} {forged}")
         assert "not valid" in reply.text, forged
-    # Five failed group links within ten minutes (the expired one, four forged; the used one was a day earlier) lock the sender's deep links, as in private.
+    # Five failed group links within ten minutes (the expired one, four forged; the used one was a day earlier)
+    # lock the sender's deep links, as in private.
     fresh = await wizard_link(anna, "Northwind", say)
     locked = await group.add_bot_by_link(anna, fresh)
     assert "Too many invalid links" in locked.text and "Northwind" not in locked.text
