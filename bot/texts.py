@@ -45,7 +45,7 @@ def help_group() -> str:
         "<b>Most in this group</b>\n"
         "I keep the partnership's weekly async check-in here. I only see commands, replies to my "
         "messages and mentions — nothing else you write.\n"
-        "/checkin — set up, change or stop the weekly check-in (admins only)\n"
+        "/checkin — the weekly check-in: it is set up in a private chat with me, and admins can stop it here\n"
         "/digest — the answers to the latest check-in so far\n"
         "/away 2 — you are away for 2 weeks and not counted as missing; /away 0 when back\n"
         "/language — the group's language (admins only)\n"

@@ -35,6 +35,7 @@ from bot.domain.group_links import (
 from bot.handlers.basics import user_is_admin
 from bot.handlers.checkins import person_name, seed_admins, summary_lines
 from bot.handlers.filters import GROUP, PRIVATE
+from bot.handlers.notices import in_their_language, tell_privately
 from bot.keyboards.checkin_callbacks import RelinkCallback
 from bot.keyboards.grid import ButtonGrid
 from bot.reminders import manager_locale
@@ -71,18 +72,13 @@ class Linking:
         return partner.name if partner else "—"
 
     async def in_locale_of(self, user_id: int, render: Callable[..., str], *args: Any) -> str:
-        locale = await manager_locale(self.users, user_id, self.i18n.default_locale)
-        with self.i18n.use_locale(locale):
-            return render(*args)
+        return await in_their_language(self.users, self.i18n, user_id, render, *args)
 
     async def tell(self, chat_id: int, render: Callable[..., str], *args: Any,
                    markup: InlineKeyboardMarkup | None = None) -> None:
-        """A message to someone's private chat, in their language; a blocked bot is logged, not raised."""
-        text = await self.in_locale_of(chat_id, render, *args)
-        try:
-            await self.bot.send_message(chat_id, text, reply_markup=markup)
-        except TelegramAPIError as error:
-            log.info("private notice to %s not sent: %s", chat_id, error)
+        await tell_privately(self.bot, self.users, self.i18n, chat_id, render, *args, markup=markup)
+
+
 
     async def edit_wizard(self, link: GroupLink, render: Callable[..., str], *args: Any) -> None:
         """The manager's live wizard message becomes the outcome (its button is spent), in their language."""
@@ -171,6 +167,9 @@ async def link_in_group(
     current = await checkins.schedule_for_chat(chat.id)
     linked = current.workspace_id if current is not None and current.active else None
     owner = await workspaces.owner_id(linked) if linked is not None else None
+    # A team whose check-in here was stopped is not asked, but it is told when another team takes the group.
+    stopped_team = (current.workspace_id if current is not None and not current.active
+                    and current.workspace_id != link.schedule.workspace_id else None)
     decision = decide_link(LinkAttempt(
         link_workspace_id=link.schedule.workspace_id,
         linked_workspace_id=linked,
@@ -193,6 +192,14 @@ async def link_in_group(
     if decision is LinkDecision.LINK_AND_TELL_OWNER and owner is not None:
         name = await ctx.partner_name(link.schedule)
         await ctx.tell(owner, changed_notice, chat.title, person_name(user), name)
+    stopped_owner = await workspaces.owner_id(stopped_team) if stopped_team is not None else None
+    if stopped_owner is not None:
+        await ctx.tell(stopped_owner, taken_notice, chat.title)
+
+
+def taken_notice(group: str | None) -> str:
+    return _("ℹ️ «{group}», where your weekly check-in was stopped, now has another team's weekly check-in.").format(
+        group=user_text(group or "—"))
 
 
 def changed_notice(group: str | None, person: str, partner: str) -> str:
@@ -206,11 +213,12 @@ async def _ask_owner(message: Message, user: User, link: GroupLink, linked: int 
     """The group is another team's: nothing changes until that team's owner agrees."""
     assert linked is not None
     chat = message.chat
-    await message.reply(_("This group's weekly check-in belongs to another team, so I did not change it. I asked "
-                          "that team's owner; nothing changes unless they agree."))
     if owner is None:
+        await message.reply(_("This group's weekly check-in belongs to another team, so I did not change it."))
         await ctx.tell(user.id, no_owner_notice, chat.title)
         return
+    await message.reply(_("This group's weekly check-in belongs to another team, so I did not change it. I asked "
+                          "that team's owner; nothing changes unless they agree."))
     request_id = await ctx.group_links.request_relink(link.id, chat.id, chat.title, linked, user.id, ctx.clock.now())
     await ctx.edit_wizard(link, asked_notice, chat.title)
     if link.created_by != user.id or link.private_message_id is None:
@@ -274,12 +282,21 @@ async def relink_answered(
             callback.from_user.id, owner, request.decided, request.expires_at, now):
         await message.answer(texts.stale_button())
         return
-    if not await group_links.decide(request.id, "agreed" if callback_data.agree else "refused", now):
-        await message.answer(texts.stale_button())
-        return
     link = await group_links.link(request.link_id)
     if link is None:
         await message.answer(texts.stale_button())
+        return
+    # Days may have passed: whoever asked must still be able to link the group now.
+    asker_can_link = (await checkins.is_workspace_member(link.schedule.workspace_id, request.requested_by)
+                      and await user_is_admin(bot, request.chat_id, request.requested_by))
+    agreed = callback_data.agree and asker_can_link
+    if not await group_links.decide(request.id, "agreed" if agreed else "refused", now):
+        await message.answer(texts.stale_button())
+        return
+    if callback_data.agree and not asker_can_link:
+        await message.edit_text(_("Nothing changed: whoever asked for «{group}» can no longer link it — they left "
+                                  "their team or are no longer a group admin.").format(
+                                      group=user_text(request.chat_title or "—")))
         return
     ctx = Linking(bot, checkins, group_links, workspaces, partners, users, chats, checkin_service, clock, i18n)
     await _settle(message, request, link, callback_data.agree, ctx)

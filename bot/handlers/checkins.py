@@ -52,6 +52,7 @@ from bot.domain.text import clean_typed, safe_name
 from bot.handlers.basics import user_is_admin
 from bot.handlers.drafts import FsmDraft
 from bot.handlers.filters import GROUP, PRIVATE
+from bot.handlers.notices import tell_privately
 from bot.handlers.replies import typed_text
 from bot.keyboards.checkin_callbacks import (
     AnswerCallback,
@@ -66,6 +67,7 @@ from bot.keyboards.grid import ButtonGrid
 from bot.storage.checkins import CheckinRepo, NewSchedule, Round, Schedule
 from bot.storage.group_links import GroupLinkRepo
 from bot.storage.partners import PartnerRepo
+from bot.storage.users import UserRepo
 from bot.storage.workspaces import WorkspaceRepo
 from bot.views.formatting import button_label, short_date, user_text
 
@@ -374,8 +376,11 @@ async def manage_chosen(
     checkins: CheckinRepo,
     checkin_service: CheckinService,
     clock: Clock,
+    workspaces: WorkspaceRepo,
+    users: UserRepo,
+    i18n: I18n,
 ) -> None:
-    """Stop or keep the check-in the group has; only admins who are in the linked team."""
+    """Stop or keep the check-in the group has; only admins who are in the linked team (its owner is told)."""
     message = callback.message
     if not isinstance(message, Message):
         return
@@ -392,8 +397,17 @@ async def manage_chosen(
         for stopped in await checkins.stop_chat(message.chat.id, clock.now()):
             checkin_service.stop(stopped.id)
         await message.edit_text(_("⏹ The weekly check-in is stopped. Send /checkin to set it up again."))
+        owner = await workspaces.owner_id(schedule.workspace_id) if schedule is not None else None
+        if owner is not None and owner != callback.from_user.id:
+            await tell_privately(bot, users, i18n, owner, stopped_notice, message.chat.title,
+                                 person_name(callback.from_user))
         return
     await message.edit_text(_("Nothing changed: the weekly check-in stays as it is."))
+
+
+def stopped_notice(group: str | None, person: str) -> str:
+    return _("⏹ {person} stopped the weekly check-in of «{group}».").format(
+        person=user_text(person), group=user_text(group or "—"))
 
 
 async def partner_page(
@@ -832,9 +846,8 @@ async def open_private_answer(
     """/start ci_<token>: the button under a prompt; members of that group answer here, step by step."""
     assert message.from_user is not None and command.args is not None
     round_ = await checkins.round_by_token(command.args.removeprefix(DEEP_LINK_PREFIX))
-    if round_ is None or not round_.is_open:
+    if round_ is None:  # a closed round's button is an old prompt, not a guess: only unknown tokens count
         await deep_links.failed(message)
-    if round_ is None:
         await message.answer(
             _("This check-in link is not valid. Use the button under the latest check-in in your group.")
         )

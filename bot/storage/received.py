@@ -17,8 +17,9 @@ KEEP_SET_ASIDE_FOR = timedelta(days=30)
 REASON_MAX_CHARS = 500
 
 
-# A deep-link payload (`/start ref_…`, `join_…`, `ci_…`, also inside a t.me link): the prefix stays, the token goes.
-DEEP_LINK_TOKEN = re.compile(r"\b(ref|join|ci)_[A-Za-z0-9_-]{6,}")
+# A deep-link payload (`/start ref_…`, `join_…`, `ci_…`, `gs_…`, also inside a t.me link): the prefix stays, the
+# token goes.
+DEEP_LINK_TOKEN = re.compile(r"\b(ref|join|ci|gs)_[A-Za-z0-9_-]{6,}")
 REDACTED_TOKEN = r"\1_<redacted>"
 
 

@@ -73,7 +73,7 @@ async def test_testimonial_community_delete_and_signals(telegram: FakeTelegram, 
     shown = await user.press("🗑 Удалить")
     assert "Нажмите на пункт" in shown.text
     after = await user.press("🗑 Сдали")
-    assert "Отзывы (0)" in after.text
+    assert "Отзывы клиентов (0)" in after.text
     assert await running_bot.query("SELECT COUNT(*) FROM testimonials") == [(0,)]
     await user.press("Готово")
     await user.press("« Карточка")

@@ -315,3 +315,43 @@ async def test_a_teammate_relinks_within_the_team_and_the_owner_is_told(
     assert rows == [("Skyline",)]
     assert await running_bot.query("SELECT COUNT(*) FROM group_relink_requests") == [(0,)], "no question asked"
     assert "Orbit" not in group_traffic(telegram, group)
+
+
+async def test_a_stopped_check_in_taken_by_another_team_is_reported_to_the_first_owner(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    anna, boris, group = await two_teams(telegram, running_bot)
+    carl = telegram.private_user("Carl", language_code="en")  # Anna's teammate and a group admin
+    await anna.send("/team")
+    invite = await anna.press("Create invite link")
+    match = re.search(rf"https://t\.me/{BOT_USERNAME}\?start=(join_[A-Za-z0-9_-]+)", invite.text)
+    assert match is not None
+    await carl.start(match.group(1))
+    group.add_member(carl, "administrator")
+
+    await group.send(carl, "/checkin")
+    stopped = await group.press(carl, "⏹ Stop")
+    assert "stopped" in stopped.text
+    assert "Carl stopped the weekly check-in of «Shared pilot»" in anna.last_message().text
+
+    url = await wizard_link(boris, "Orbit", SAY["ru"])
+    linked = await group.add_bot_by_link(boris, url)
+    assert "Orbit" in linked.text, "a stopped check-in is not asked about"
+    notice = anna.last_message().text
+    assert "«Shared pilot», where your weekly check-in was stopped, now has another team's" in notice
+    assert "Orbit" not in notice and "Boris" not in notice
+
+
+async def test_agreeing_after_the_asker_lost_group_admin_changes_nothing(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    anna, boris, group = await two_teams(telegram, running_bot)
+    await boris_asks(telegram, running_bot, anna, boris, group)
+    question = anna.last_message()
+    group.add_member(boris, "member")  # days later Boris is no longer an admin of the group
+    agreed = await anna.press("Agree", question)
+    assert "Nothing changed" in agreed.text and "no longer a group admin" in agreed.text
+    rows = await running_bot.query("SELECT w.name, s.active FROM checkin_schedules s "
+                                   "JOIN workspaces w ON w.id = s.workspace_id")
+    assert rows == [("Acme", 1)]
+    assert await running_bot.query("SELECT decision FROM group_relink_requests") == [("refused",)]

@@ -63,7 +63,8 @@ async def test_owner_invites_in_russian_and_an_english_user_joins(
     assert any(text == "❓ Help" for text, _ in joined.messages[-1].buttons)
     told = anna.last_message()
     assert told is not None and told.text == (
-        f"Новый участник в {WORKSPACE}: Bob — по ссылке-приглашению от 24 ноября 2026\u202fг., создатель ссылки — Анна."
+        f"Новый участник в пространстве «{WORKSPACE}»: Bob — по ссылке-приглашению, которую 24 ноября 2026\u202fг. "
+        "создал(а) Анна."
     )
     workspace_id = await _current(running_bot, anna)
     assert await _current(running_bot, bob) == workspace_id
@@ -215,7 +216,7 @@ async def test_a_removed_member_cannot_come_back_through_any_old_link(
     assert "создатель — Анна, действует до 2 декабря 2026\u202fг.; по ней вступили: Даша" in team.text
 
     asked = await anna.press("Исключить: Bob", team.messages[-1].message_id)
-    assert "Действующие ссылки-приглашения (2) тоже будут отозваны" in asked.text
+    assert "Будут отозваны и 2 действующие ссылки-приглашения" in asked.text
     removed = await anna.press("Да, исключить")
     assert "Bob больше не в команде" in removed.text
     assert "Отозваны 2 ссылки-приглашения — вернуться по ним не получится." in removed.text
@@ -253,7 +254,8 @@ async def test_a_removed_member_cannot_come_back_through_any_old_link(
     assert (workspace_id, bob.id, "member") in await _memberships(running_bot)
     told = anna.last_message()
     assert told is not None and told.text == (
-        f"Новый участник в {WORKSPACE}: Bob — по ссылке-приглашению от 26 ноября 2026\u202fг., создатель ссылки — Анна."
+        f"Новый участник в пространстве «{WORKSPACE}»: Bob — по ссылке-приглашению, которую 26 ноября 2026\u202fг. "
+        "создал(а) Анна."
     )
 
 

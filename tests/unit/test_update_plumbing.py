@@ -65,13 +65,15 @@ async def test_a_set_aside_update_keeps_no_working_deep_link_token(db: Database)
     received = ReceivedUpdates(db)
     token = "Zk3_q-9XwVb1pLmN0aT5yRc2"
     payload = json.dumps(
-        {"update_id": 7, "message": {"text": f"/start ref_{token}"}, "note": f"t.me/b?start=join_{token} ci_{token}"}
+        {"update_id": 7, "message": {"text": f"/start ref_{token}"},
+         "note": f"t.me/b?start=join_{token} ci_{token} t.me/b?startgroup=gs_{token}"}
     )
     await received.record([(7, payload)], NOW)
     await received.set_aside(7, "failed 3 times", NOW)
     kept = await db.fetchval("SELECT payload FROM received_updates WHERE update_id = 7")
     assert token not in kept
     assert "/start ref_<redacted>" in kept and "start=join_<redacted>" in kept and "ci_<redacted>" in kept
+    assert "startgroup=gs_<redacted>" in kept
 
 
 async def test_fsm_cache_reads_what_was_written_and_forgets_deleted_rows(db: Database) -> None:
