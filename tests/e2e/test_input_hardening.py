@@ -242,23 +242,33 @@ async def test_tricky_numbers_in_the_check_in_set_up_and_away(telegram: FakeTele
     h = HINTS[locale]
     anna, group = await partnership(telegram, locale)
     await group.add_bot(by=anna)
-    # The set-up runs in private (the group never sees the partner list); forged presses there keep the step.
+    # The set-up runs in private (the group never sees the partner list); a forged press at each step gets the
+    # stale-button answer and the step stays where it was.
     assert h["partner_q"] in (await anna.send("/checkin")).text
-    setup = anna.last_message()
-    for step in (SetupStep.PAGE, SetupStep.PARTNER, SetupStep.WEEKDAY, SetupStep.TIME, SetupStep.ZONE,
-                 SetupStep.HOURS):
+
+    async def forge_at_this_step(step: SetupStep) -> None:
+        screen = anna.last_message()
+        state = await running_bot.query("SELECT state, data FROM fsm_states WHERE key LIKE ?", (f"%:{anna.id}:%",))
         values = FOUR_DIGIT_TRICKS if step is SetupStep.TIME else BAD_IN_CALLBACKS
         for value in values:
-            forged = await anna.press_data(SetupCallback(step=step, value=value).pack(), setup.message_id)
-            assert forged.answer is not None and not forged.errors, (step, value)
+            forged = await anna.press_data(SetupCallback(step=step, value=value).pack(), screen.message_id)
+            assert h["stale"] in forged.text and not forged.errors, (step, value)
+        assert state and await running_bot.query(
+            "SELECT state, data FROM fsm_states WHERE key LIKE ?", (f"%:{anna.id}:%",)) == state, step
+
+    await forge_at_this_step(SetupStep.PAGE)
     for value in BAD_IN_CALLBACKS:
-        forged = await anna.press_data(f"cw1:{value}", setup.message_id)
+        forged = await anna.press_data(f"cw1:{value}", anna.last_message().message_id)
         assert forged.answer is not None and h["stale"] in forged.text and not forged.errors, value
-    await anna.press("BlueWave", setup)
+    await anna.press("BlueWave")
+    await forge_at_this_step(SetupStep.WEEKDAY)
     await anna.press(h["day"])
+    await forge_at_this_step(SetupStep.TIME)
     await each_refused(anna.send, h["time"], (*BAD_NUMBERS, "１２:３０", "٠٩:٣٠", "1２:30"))
     await anna.send("09:30")
+    await forge_at_this_step(SetupStep.ZONE)
     assert h["hours_q"] in (await anna.press(h["zone"])).text
+    await forge_at_this_step(SetupStep.HOURS)
     await each_refused(anna.send, h["hours"])
     assert h["doc_q"] in (await anna.send("24")).text
 
