@@ -25,7 +25,7 @@ from bot.keyboards.builders import main_menu
 from bot.keyboards.callbacks import MenuAction, MenuCallback
 from bot.keyboards.grid import ButtonGrid
 from bot.keyboards.team_callbacks import TeamAction, TeamCallback
-from bot.storage.invites import START_PREFIX, Invite, InviteRepo, Redeemed, RedeemResult
+from bot.storage.invites import START_PREFIX, Invite, InviteRepo, JoinedVia, Redeemed, RedeemResult
 from bot.storage.team import Teammate, TeamRepo
 from bot.storage.users import UserRepo
 from bot.storage.workspaces import Role, Workspace, WorkspaceRepo
@@ -88,17 +88,21 @@ def _team_text(
     is_owner: bool,
     links: list[Invite],
     locale: str,
+    joined_via: dict[int, JoinedVia],
 ) -> str:
     lines = [_("<b>Team of {workspace}</b>").format(workspace=user_text(workspace.name)), ""]
     for number, person in enumerate(people, start=1):
         name = user_text(_name(person))
         if person.user_id == viewer_id:
             name = _("{name} (you)").format(name=name)
-        lines.append(
-            _("{number}. {name} — {role}, joined {date}").format(
-                number=number, name=name, role=_role(person.role), date=_date(person.joined_at, locale)
-            )
+        line = _("{number}. {name} — {role}, joined {date}").format(
+            number=number, name=name, role=_role(person.role), date=_date(person.joined_at, locale)
         )
+        via = joined_via.get(person.user_id)
+        if via is not None:  # kept after the link expires or is revoked: the owner still sees who let whom in
+            line += " " + _("(invite link by {creator}, {date})").format(
+                creator=_someone(via.creator_name), date=_date(via.created_at, locale))
+        lines.append(line)
     lines.append("")
     if not is_owner:
         lines.append(_("Only the owner can invite or remove people."))
@@ -195,7 +199,8 @@ async def _send_team(
     people = await team.members(workspace.id)
     is_owner = await workspaces.role_of(workspace.id, user.id) is Role.OWNER
     links = await invites.active(workspace.id, clock.now()) if is_owner else []
-    text = _team_text(workspace, people, user.id, is_owner, links, i18n.current_locale)
+    joined_via = await invites.joined_via(workspace.id) if is_owner else {}
+    text = _team_text(workspace, people, user.id, is_owner, links, i18n.current_locale, joined_via)
     await message.answer(text, reply_markup=_owner_keyboard(people) if is_owner else None)
 
 

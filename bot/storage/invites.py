@@ -40,6 +40,12 @@ class RedeemResult:
 
 
 @dataclass(frozen=True, slots=True)
+class JoinedVia:
+    creator_name: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Invite:
     id: int  # the row id: short enough for a button
     workspace_id: int
@@ -145,6 +151,16 @@ class InviteRepo:
             )
             for r in live
         ]
+
+    async def joined_via(self, workspace_id: int) -> dict[int, JoinedVia]:
+        """Per member who came in through a link (live, expired or revoked): that link's creator and date."""
+        rows = await self._db.fetchall(
+            "SELECT j.user_id, u.display_name, i.created_at FROM invite_joins j "
+            "JOIN invites i ON i.token_hash = j.invite_hash LEFT JOIN users u ON u.id = i.created_by "
+            "WHERE i.workspace_id = ? ORDER BY j.joined_at",
+            (workspace_id,),
+        )
+        return {r["user_id"]: JoinedVia(r["display_name"], datetime.fromisoformat(r["created_at"])) for r in rows}
 
     async def revoke(self, workspace_id: int, invite_id: int, now: datetime) -> bool:
         """Revoke one link of this workspace; False when there is no such live link here."""

@@ -234,8 +234,10 @@ async def test_a_removed_member_cannot_come_back_through_any_old_link(
     assert await _current(running_bot, bob) is None
     assert "You are not in a workspace yet" in (await bob.send("/team")).text
 
-    # The same for a Russian-speaking member removed later.
+    # The same for a Russian-speaking member removed later. Every link is revoked, yet the owner still sees which
+    # link let Даша in.
     team = await anna.send("/team")
+    assert "(по ссылке-приглашению, которую создал(а) Анна, 25 ноября 2026\u202fг.)" in team.text, team.text
     await anna.press("Исключить: Даша", team.messages[-1].message_id)
     removed = await anna.press("Да, исключить")
     assert "Даша больше не в команде" in removed.text and "Отозван" not in removed.text  # nothing live was left
