@@ -110,7 +110,7 @@ class Linking:
 
 
 def linked_notice(group: str | None, schedule: NewSchedule, partner: str, locale: str, now: datetime) -> str:
-    return "\n".join([_("✅ <b>Linked to «{group}».</b>").format(group=user_text(group or "—")),
+    return "\n".join([_("✅ <b>Linked to “{group}”.</b>").format(group=user_text(group or "—")),
                       *summary_lines(schedule, partner, locale, now)])
 
 
@@ -198,12 +198,12 @@ async def link_in_group(
 
 
 def taken_notice(group: str | None) -> str:
-    return _("ℹ️ «{group}», where your weekly check-in was stopped, now has another team's weekly check-in.").format(
+    return _("ℹ️ “{group}”, where your weekly check-in was stopped, now has another team's weekly check-in.").format(
         group=user_text(group or "—"))
 
 
 def changed_notice(group: str | None, person: str, partner: str) -> str:
-    return _("ℹ️ {person} changed the weekly check-in of «{group}»: it is now for «{partner}».").format(
+    return _("ℹ️ {person} changed the weekly check-in of “{group}”: it is now for “{partner}”.").format(
         person=user_text(person), group=user_text(group or "—"), partner=user_text(partner)
     )
 
@@ -230,18 +230,18 @@ async def _ask_owner(message: Message, user: User, link: GroupLink, linked: int 
 
 
 def no_owner_notice(group: str | None) -> str:
-    return _("«{group}» belongs to another team, and it has no owner to ask. Nothing changed.").format(
+    return _("“{group}” belongs to another team, and it has no owner to ask. Nothing changed.").format(
         group=user_text(group or "—"))
 
 
 def asked_notice(group: str | None) -> str:
-    return _("⏳ «{group}» already has another team's weekly check-in. I asked that team's owner and will tell you "
+    return _("⏳ “{group}” already has another team's weekly check-in. I asked that team's owner and will tell you "
              "their answer here.").format(group=user_text(group or "—"))
 
 
 def relink_question(group: str | None, person: str) -> str:
     return _(
-        "🔁 {person}, from another team, wants the group «{group}» for their own weekly check-in. Today the group "
+        "🔁 {person}, from another team, wants the group “{group}” for their own weekly check-in. Today the group "
         "has yours. If you agree, your check-in there stops and theirs starts. Agree?"
     ).format(person=user_text(person), group=user_text(group or "—"))
 
@@ -294,7 +294,7 @@ async def relink_answered(
         await message.answer(texts.stale_button())
         return
     if callback_data.agree and not asker_can_link:
-        await message.edit_text(_("Nothing changed: whoever asked for «{group}» can no longer link it — they left "
+        await message.edit_text(_("Nothing changed: whoever asked for “{group}” can no longer link it — they left "
                                   "their team or are no longer a group admin.").format(
                                       group=user_text(request.chat_title or "—")))
         return
@@ -307,21 +307,21 @@ async def _settle(message: Message, request: RelinkRequest, link: GroupLink, agr
     group = user_text(request.chat_title or "—")
     if agreed:
         await ctx.apply(request.chat_id, request.chat_title, link, request.requested_by)
-        await message.edit_text(_("✅ You agreed: «{group}» now has the other team's weekly check-in; yours there "
+        await message.edit_text(_("✅ You agreed: “{group}” now has the other team's weekly check-in; yours there "
                                   "is stopped.").format(group=group))
         await ctx.tell(request.requested_by, agreed_notice, request.chat_title)
         return
-    await message.edit_text(_("Refused: «{group}» keeps your weekly check-in.").format(group=group))
+    await message.edit_text(_("Refused: “{group}” keeps your weekly check-in.").format(group=group))
     await ctx.edit_wizard(link, refused_notice, request.chat_title)
     await ctx.tell(request.requested_by, refused_notice, request.chat_title)
 
 
 def agreed_notice(group: str | None) -> str:
-    return _("✅ The other team's owner agreed: «{group}» now has your weekly check-in.").format(
+    return _("✅ The other team's owner agreed: “{group}” now has your weekly check-in.").format(
         group=user_text(group or "—"))
 
 
 def refused_notice(group: str | None) -> str:
-    return _("The other team's owner refused: «{group}» keeps their weekly check-in, and nothing changed.").format(
+    return _("The other team's owner refused: “{group}” keeps their weekly check-in, and nothing changed.").format(
         group=user_text(group or "—")
     )

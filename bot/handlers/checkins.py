@@ -406,7 +406,7 @@ async def manage_chosen(
 
 
 def stopped_notice(group: str | None, person: str) -> str:
-    return _("⏹ {person} stopped the weekly check-in of «{group}».").format(
+    return _("⏹ {person} stopped the weekly check-in of “{group}”.").format(
         person=user_text(person), group=user_text(group or "—"))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +11,7 @@ from bot.domain.checkins import WeeklyTime
 from bot.domain.group_links import LINK_PREFIX, LINK_TTL, RELINK_REQUEST_TTL, LinkState, link_state
 from bot.storage.checkins import NewSchedule, stamp
 from bot.storage.db import Database
+from bot.storage.invites import hash_token  # one way to keep a token: its hash
 
 # 24 random bytes = 192 bits; token_urlsafe gives 32 characters, so "gs_<token>" is 35 ≤ 64.
 TOKEN_BYTES = 24
@@ -21,11 +21,6 @@ _LINK_COLUMNS = (
     "private_message_id, expires_at, used_at"
 )
 _REQUEST_COLUMNS = "id, link_id, chat_id, chat_title, from_workspace_id, requested_by, expires_at, decided_at"
-
-
-def hash_token(token: str) -> str:
-    """What the database keeps instead of the token: a leaked copy links no group."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -332,13 +332,13 @@ async def test_a_stopped_check_in_taken_by_another_team_is_reported_to_the_first
     await group.send(carl, "/checkin")
     stopped = await group.press(carl, "⏹ Stop")
     assert "stopped" in stopped.text
-    assert "Carl stopped the weekly check-in of «Shared pilot»" in anna.last_message().text
+    assert "Carl stopped the weekly check-in of “Shared pilot”" in anna.last_message().text
 
     url = await wizard_link(boris, "Orbit", SAY["ru"])
     linked = await group.add_bot_by_link(boris, url)
     assert "Orbit" in linked.text, "a stopped check-in is not asked about"
     notice = anna.last_message().text
-    assert "«Shared pilot», where your weekly check-in was stopped, now has another team's" in notice
+    assert "“Shared pilot”, where your weekly check-in was stopped, now has another team's" in notice
     assert "Orbit" not in notice and "Boris" not in notice
 
 
