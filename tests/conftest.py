@@ -21,6 +21,12 @@ LOG_LINES: list[str] = []  # formatted lines of in-process bots
 PROCESS_OUTPUT: list[str] = []  # stdout/stderr of subprocesses
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `long` first (a stable sort keeps the rest in order): xdist hands tests out in this order, so a
+    long one started last would keep one worker busy while the other sits idle."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 def record_log_line(line: str) -> None:
     LOG_LINES.append(line)
 

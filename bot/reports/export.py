@@ -28,6 +28,7 @@ from bot.domain.gutcheck import GUT_QUESTIONS
 from bot.domain.partners import Market, MarketCoverage, PartnerKind, Stage
 from bot.domain.references import DIMENSIONS, Again
 from bot.domain.scorecard import CRITERIA
+from bot.domain.text import strip_bidi
 from bot.handlers import debrief_texts
 from bot.storage.db import Database
 from bot.views.partner_card import again_label, dimension_label
@@ -316,7 +317,9 @@ async def collect_sheets(db: Database, workspace_id: int, viewer_id: int) -> lis
 
 
 def _clean(value: Cell) -> Cell:
-    return _ILLEGAL.sub("", value) if isinstance(value, str) else value
+    """Text as a spreadsheet may hold it: no characters XML forbids, no bidi controls (a name saved before they were
+    refused could still carry a right-to-left override, and a teammate reads the file)."""
+    return strip_bidi(_ILLEGAL.sub("", value)) if isinstance(value, str) else value
 
 
 def sheet_titles(sheets: Sequence[Sheet]) -> list[str]:

@@ -156,6 +156,7 @@ def read_db(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[An
         return conn.execute(sql, params).fetchall()
 
 
+@pytest.mark.long
 async def test_sigkill_at_random_points_of_new_partner_and_gut_check_loses_nothing(
     telegram_for_crashes: FakeTelegram, tmp_path: Path
 ) -> None:

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+import pytest
 from aiogram import BaseMiddleware, Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.exceptions import TelegramAPIError
@@ -569,6 +570,7 @@ async def leaks(world: World, running_bot: RunningBot, secrets_by_workspace: dic
     return problems
 
 
+@pytest.mark.long
 async def test_random_input_from_many_people_is_always_answered_and_isolated(
     telegram: FakeTelegram, running_bot: RunningBot, bot_logs: LogCapture
 ) -> None:

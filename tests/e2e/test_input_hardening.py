@@ -310,6 +310,7 @@ def every_number_factory(partner_id: int, campaign_id: int, user_id: int) -> lis
     ]
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("locale", ["en", "ru"])
 async def test_every_number_in_callback_data_respelt_gets_the_stale_answer(
     telegram: FakeTelegram, running_bot: RunningBot, locale: str

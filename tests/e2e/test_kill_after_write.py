@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.conftest import seed_from_env
 from tests.e2e.fake_telegram import FakeTelegram, StoredMessage
 from tests.e2e.people import PrivateUser, Reaction, Watch
@@ -193,6 +195,7 @@ def count(database: Path, sql: str) -> int:
         return int(conn.execute(sql).fetchone()[0])
 
 
+@pytest.mark.long
 async def test_sigkill_after_writes_inside_handlers_duplicates_nothing_and_loses_nothing(
     telegram_for_crashes: FakeTelegram, tmp_path: Path
 ) -> None:

@@ -294,6 +294,10 @@ async def test_export_in_english_uses_commas_and_writes_nothing_to_disk(
         "INSERT INTO community_activities (partner_id, text, added_by, created_at) VALUES (?, ?, ?, ?)",
         (partner_id, "safe;=1+1;x,@SUM(A1)\n-2+3", mia.id, NOW),
     )
+    await running_bot.app.db.execute(  # saved before bidi controls were refused: the file must not carry them
+        "INSERT INTO community_activities (partner_id, text, added_by, created_at) VALUES (?, ?, ?, ?)",
+        (partner_id, "old \u202etxet", mia.id, NOW),
+    )
     before = set(running_bot.data_dir.rglob("*"))
 
     await mia.send("/export")
@@ -307,6 +311,8 @@ async def test_export_in_english_uses_commas_and_writes_nothing_to_disk(
     community = csv_rows(archive.read("04-community.csv"), ",")
     assert "safe;'=1+1;x,'@SUM(A1)\n'-2+3" in [row[3] for row in community]
     assert_no_formulas(archive)
+    assert "old txet" in [row[3] for row in community]
+    assert not [n for n in archive.namelist() if "\u202e" in archive.read(n).decode("utf-8-sig")]
 
     assert list(scratch.iterdir()) == [], "an export wrote a temporary file"
     after = set(running_bot.data_dir.rglob("*"))

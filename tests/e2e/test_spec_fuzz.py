@@ -21,6 +21,8 @@ import asyncio
 import random
 from collections import Counter
 
+import pytest
+
 from tests.e2e.conftest import LogCapture, RunningBot, seed_from_env
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.people import PrivateUser
@@ -80,6 +82,7 @@ async def wait_all_handled(running_bot: RunningBot, first: int, last: int) -> li
     return pending
 
 
+@pytest.mark.long
 async def test_updates_generated_from_the_spec_all_go_through(
     telegram: FakeTelegram, running_bot: RunningBot, bot_logs: LogCapture
 ) -> None:
