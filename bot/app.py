@@ -27,6 +27,7 @@ from bot.commands import publish_commands
 from bot.config import Settings
 from bot.deep_links import DeepLinkGuard
 from bot.handlers import routers
+from bot.handlers.checkin_links import Linking
 from bot.handlers.errors import on_error
 from bot.handlers.inline_filters import run_pure_filters_inline
 from bot.handlers.press_switch import PressSwitch
@@ -202,6 +203,7 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     inflight = InFlight()
     storage = SQLiteStorage(db, DefaultKeyBuilder(with_destiny=True))
     link_attempts = DeepLinkAttemptRepo(db)
+    group_links = GroupLinkRepo(db)
     deep_links = DeepLinkGuard(link_attempts, clock)
     dp = create_dispatcher(
         {
@@ -212,7 +214,7 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
             "chats": chats,
             "workspaces": workspaces,
             "invites": InviteRepo(db),
-            "group_links": GroupLinkRepo(db),
+            "group_links": group_links,
             "team": TeamRepo(db),
             "partners": partners,
             "evidence": evidence,
@@ -257,6 +259,9 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     outbound.on_migrated = checkin_service.chat_moved
     app.outbound, app.checkin_service = outbound, checkin_service
     dp["outbound"], dp["checkins"], dp["checkin_service"] = outbound, checkins, checkin_service
+    dp["linking"] = Linking(
+        bot, checkins, group_links, workspaces, partners, users, chats, checkin_service, clock, i18n
+    )
     add_housekeeping(scheduler, clock, received, settings.database_path, settings.backup_dir, settings.backup_keep)
 
     async def prune_link_attempts() -> None:

@@ -58,7 +58,8 @@ def router() -> Router:
 
 
 class Linking:
-    """What the handlers below need, gathered once per update from the dispatcher's kwargs."""
+    """What linking a group needs beyond the handler's own checks; built once at start-up (bot/app.py) and passed to
+    the handlers as `linking`."""
 
     def __init__(self, bot: Bot, checkins: CheckinRepo, group_links: GroupLinkRepo, workspaces: WorkspaceRepo,
                  partners: PartnerRepo, users: UserRepo, chats: ChatRepo, checkin_service: CheckinService,
@@ -146,12 +147,8 @@ async def link_in_group(
     checkins: CheckinRepo,
     group_links: GroupLinkRepo,
     workspaces: WorkspaceRepo,
-    partners: PartnerRepo,
-    users: UserRepo,
-    chats: ChatRepo,
-    checkin_service: CheckinService,
+    linking: Linking,
     clock: Clock,
-    i18n: I18n,
     deep_links: DeepLinkGuard,
 ) -> None:
     """`/start@bot gs_<token>` in a group: the manager's link, checked, then linked, or the other team asked."""
@@ -184,7 +181,7 @@ async def link_in_group(
     if not await group_links.use(link.id, chat.id, clock.now()):
         await invalid_group_link(message, LinkState.USED, deep_links)
         return
-    ctx = Linking(bot, checkins, group_links, workspaces, partners, users, chats, checkin_service, clock, i18n)
+    ctx = linking
     if decision is LinkDecision.ASK_OWNER:
         await _ask_owner(message, user, link, linked, owner, ctx)
         return
@@ -261,12 +258,8 @@ async def relink_answered(
     checkins: CheckinRepo,
     group_links: GroupLinkRepo,
     workspaces: WorkspaceRepo,
-    partners: PartnerRepo,
-    users: UserRepo,
-    chats: ChatRepo,
-    checkin_service: CheckinService,
+    linking: Linking,
     clock: Clock,
-    i18n: I18n,
 ) -> None:
     """Agree / Refuse from the linked team's owner: re-checked here, since callback data can be forged."""
     message = callback.message
@@ -298,7 +291,7 @@ async def relink_answered(
                                   "their team or are no longer a group admin.").format(
                                       group=user_text(request.chat_title or "—")))
         return
-    ctx = Linking(bot, checkins, group_links, workspaces, partners, users, chats, checkin_service, clock, i18n)
+    ctx = linking
     await _settle(message, request, link, callback_data.agree, ctx)
 
 
