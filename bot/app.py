@@ -234,8 +234,8 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     install_log_context(dp)  # first, so the lines below carry `update=… chat=… handler=…` too
     dp.update.outer_middleware(UpdateContextMiddleware(db, users, chats, clock))
     dp.update.outer_middleware(DatabaseI18nMiddleware(i18n, resolver))
-    # Answer every button press at once, so the spinner stops before any slow work.
-    dp.callback_query.middleware(LenientCallbackAnswer(pre=True))
+    # Every button press is answered once, after its handler (which may give it a pop-up notice).
+    dp.callback_query.middleware(LenientCallbackAnswer())
     # Inner, so it runs with the locale set and only for a /start its handler matched; inherited by every router.
     dp.message.middleware(deep_links)
     retries = RetryRequests(holding_writer=db.holds_writer)

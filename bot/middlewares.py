@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -77,10 +78,40 @@ class UpdateContextMiddleware(BaseMiddleware):
         return await handler(event, data)
 
 
+# The press being handled, so a handler deep in a flow can put a pop-up notice on it without a new chat message.
+_PRESS: ContextVar[CallbackAnswer | None] = ContextVar("press", default=None)
+
+
+def notify_press(text: str, *, alert: bool = False) -> bool:
+    """Show `text` as the pop-up notice of the button press being handled; False when no press is being handled
+    (the update is a typed message), so the caller answers in the chat instead."""
+    press = _PRESS.get()
+    if press is None or press.answered or press.disabled:
+        return False
+    press.text = text
+    press.show_alert = alert
+    return True
+
+
 class LenientCallbackAnswer(CallbackAnswerMiddleware):
-    """Stops the button's spinner at once. Whatever Telegram refuses about the acknowledgement itself does not stop
-    the press from being handled ("query is too old", the usual one after a restart, is already treated as done by
+    """Answers every button press once, after its handler, so the handler can give it a pop-up notice (a stale tap
+    is answered that way, never with a chat message); a slow handler flags `callback_answer={"pre": True}` to stop
+    the spinner first. Whatever Telegram refuses about the acknowledgement itself does not stop the press from being
+    handled ("query is too old", the usual one after a restart, is already treated as done by
     bot/telegram_retries.py; this catches the rest, e.g. a query id a modified client made up)."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if not isinstance(event, CallbackQuery):
+            return await handler(event, data)
+
+        async def answered_after(event: TelegramObject, data: dict[str, Any]) -> Any:
+            token = _PRESS.set(data["callback_answer"])
+            try:
+                return await handler(event, data)
+            finally:
+                _PRESS.reset(token)
+
+        return await super().__call__(answered_after, event, data)
 
     async def answer(self, event: CallbackQuery, callback_answer: CallbackAnswer) -> None:
         try:

@@ -37,7 +37,7 @@ from bot.domain.scorecard import (
 )
 from bot.handlers.drafts import FsmDraft, stored
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
-from bot.handlers.replies import drop_keyboard, edit_or_send, typed_text
+from bot.handlers.replies import drop_keyboard, edit_or_send, say_stale, typed_text
 from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.assessment_callbacks import (
     GutAnswer,
@@ -142,7 +142,7 @@ async def _start_fresh(state: FSMContext, bot: Bot, chat_id: int) -> None:
 
 
 async def _stale(message: Message) -> None:
-    await message.answer(texts.stale_button())
+    await say_stale(message)
 
 
 # ---- gut check -----------------------------------------------------------------------------------------

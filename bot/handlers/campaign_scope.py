@@ -48,6 +48,7 @@ from bot.domain.partners import MarketCoverage, Stage
 from bot.domain.text import clean_block
 from bot.handlers.drafts import FsmDraft
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
+from bot.handlers.replies import answer_stale
 from bot.handlers.scope_dates import QuickStart, parse_start_date, quick_start
 from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
@@ -60,6 +61,7 @@ from bot.keyboards.scope_callbacks import (
     SummaryAction,
     YesNo,
 )
+from bot.middlewares import notify_press
 from bot.storage.campaigns import Campaign, CampaignAlreadyRunning, CampaignRepo, CampaignScope
 from bot.storage.partners import Partner, PartnerRepo
 from bot.storage.workspaces import Workspace
@@ -589,7 +591,7 @@ async def _reask(turn: Turn, prefix: str) -> None:
         await turn.send(prefix + "\n\n" + _("Which field do you want to change?"), _edit_menu(turn.draft))
     elif current in STATE_FIELD:
         await _ask(turn, STATE_FIELD[current], prefix)
-    else:
+    elif not notify_press(texts.stale_button()):
         await turn.send(texts.stale_button())
 
 
@@ -616,9 +618,16 @@ async def _callback_turn(
         return None
     turn = await _turn(callback.message, state, clock, i18n)
     if callback_data.partner_id != turn.draft.partner_id:
-        await _reask(turn, _stale_step_text())
+        await _stale_press(turn)
         return None
     return turn
+
+
+async def _stale_press(turn: Turn) -> None:
+    """A button of an earlier step: a pop-up notice on the press; the step asked again only when there is no press
+    to put it on."""
+    if not notify_press(_stale_step_text()):
+        await _reask(turn, _stale_step_text())
 
 
 def _stale_step_text() -> str:
@@ -669,7 +678,7 @@ async def creators_pressed(
         return
     count = _pressed(callback_data.value, parse_creators)
     if count is None:
-        await _reask(turn, _stale_step_text())
+        await _stale_press(turn)
         return
     await _mark_answered(callback, callback_data.value)
     await _creators(turn, count)
@@ -738,7 +747,7 @@ async def start_pressed(
     try:
         start = quick_start(QuickStart(callback_data.value), turn.today)
     except ValueError:
-        await _reask(turn, _stale_step_text())
+        await _stale_press(turn)
         return
     await _mark_answered(callback, short_date(start, turn.locale))
     await _start(turn, start)
@@ -777,7 +786,7 @@ async def days_pressed(
         return
     days = _pressed(callback_data.value, parse_days)
     if days is None:
-        await _reask(turn, _stale_step_text())
+        await _stale_press(turn)
         return
     await _mark_answered(callback, ngettext("{count} day", "{count} days", days).format(count=days))
     await _days(turn, days)
@@ -791,7 +800,7 @@ async def agreed_answered(
     if turn is None:
         return
     if callback_data.value not in {v.value for v in YesNo}:
-        await _reask(turn, _stale_step_text())
+        await _stale_press(turn)
         return
     agreed = callback_data.value == YesNo.YES.value
     turn.draft.metrics_agreed = agreed
@@ -834,7 +843,7 @@ async def revisions_pressed(
         return
     limit = _pressed(callback_data.value, parse_revision_limit)
     if limit is None:
-        await _reask(turn, _stale_step_text())
+        await _stale_press(turn)
         return
     await _mark_answered(callback, callback_data.value)
     await _revisions(turn, limit)
@@ -850,7 +859,7 @@ async def market_chosen(
     try:
         coverage = MarketCoverage(callback_data.value)
     except ValueError:
-        await _reask(turn, _stale_step_text())
+        await _stale_press(turn)
         return
     turn.draft.market = coverage.value
     allowed = {item.value for item in market_checklist(coverage)}
@@ -875,7 +884,7 @@ async def checklist_pressed(
         await _after(turn, ScopeField.MARKET)
         return
     if coverage is None or callback_data.value not in {item.value for item in market_checklist(coverage)}:
-        await _reask(turn, _stale_step_text())
+        await _stale_press(turn)
         return
     if callback_data.value in turn.draft.checklist:
         turn.draft.checklist.remove(callback_data.value)
@@ -1039,7 +1048,7 @@ async def summary_pressed(
         await turn.send(_("Cancelled: the scope was not saved."))
         return
     if callback_data.value != SummaryAction.SAVE.value:
-        await _reask(turn, _stale_step_text())
+        await _stale_press(turn)
         return
     await _save(callback, turn, partners, campaigns, cards, workspace, clock, i18n)
 
@@ -1121,7 +1130,7 @@ async def edit_field_chosen(
     try:
         which = ScopeField(callback_data.value)
     except ValueError:
-        await _reask(turn, _stale_step_text())
+        await _stale_press(turn)
         return
     await _drop_buttons(callback)
     turn.draft.editing = True
@@ -1166,6 +1175,6 @@ async def stale_scope_button(
         return
     current = await state.get_state()
     if current is None or current not in {s.state for s in ScopeForm.__states__}:
-        await callback.message.answer(texts.stale_button())
+        await answer_stale(callback)
         return
-    await _reask(await _turn(callback.message, state, clock, i18n), _stale_step_text())
+    await _stale_press(await _turn(callback.message, state, clock, i18n))

@@ -18,7 +18,6 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot import texts
 from bot.checkins import CheckinService
 from bot.clock import Clock
 from bot.deep_links import DeepLinkGuard
@@ -36,6 +35,7 @@ from bot.handlers.basics import user_is_admin
 from bot.handlers.checkins import person_name, seed_admins, summary_lines
 from bot.handlers.filters import GROUP, PRIVATE
 from bot.handlers.notices import in_their_language, tell_privately
+from bot.handlers.replies import say_stale
 from bot.keyboards.checkin_callbacks import RelinkCallback
 from bot.keyboards.grid import ButtonGrid
 from bot.reminders import manager_locale
@@ -273,18 +273,18 @@ async def relink_answered(
     owner = await workspaces.owner_id(request.from_workspace_id) if request else None
     if request is None or not still_theirs or not may_answer_relink(
             callback.from_user.id, owner, request.decided, request.expires_at, now):
-        await message.answer(texts.stale_button())
+        await say_stale(message)
         return
     link = await group_links.link(request.link_id)
     if link is None:
-        await message.answer(texts.stale_button())
+        await say_stale(message)
         return
     # Days may have passed: whoever asked must still be able to link the group now.
     asker_can_link = (await checkins.is_workspace_member(link.schedule.workspace_id, request.requested_by)
                       and await user_is_admin(bot, request.chat_id, request.requested_by))
     agreed = callback_data.agree and asker_can_link
     if not await group_links.decide(request.id, "agreed" if agreed else "refused", now):
-        await message.answer(texts.stale_button())
+        await say_stale(message)
         return
     if callback_data.agree and not asker_can_link:
         await message.edit_text(_("Nothing changed: whoever asked for “{group}” can no longer link it — they left "

@@ -53,7 +53,7 @@ from bot.handlers.basics import user_is_admin
 from bot.handlers.drafts import FsmDraft
 from bot.handlers.filters import GROUP, PRIVATE
 from bot.handlers.notices import tell_privately
-from bot.handlers.replies import typed_text
+from bot.handlers.replies import answer_stale, say_stale, typed_text
 from bot.keyboards.checkin_callbacks import (
     AnswerCallback,
     AnswerStep,
@@ -418,7 +418,7 @@ async def partner_page(
         return
     page = spelt_by_bot(callback_data.value, 0, PAGE_MAX)
     if page is None:
-        await callback.message.answer(texts.stale_button())
+        await answer_stale(callback)
         return
     draft = await SetupDraft.load(state)
     text, markup = await partner_step(partners, draft.workspace_id, callback.from_user.id, page)
@@ -466,7 +466,7 @@ async def weekday_chosen(callback: CallbackQuery, callback_data: SetupCallback, 
         return
     weekday = spelt_by_bot(callback_data.value, 0, 6)
     if weekday is None:
-        await callback.message.answer(texts.stale_button())
+        await answer_stale(callback)
         return
     draft = await SetupDraft.load(state)
     draft.weekday = weekday
@@ -506,7 +506,7 @@ async def time_chosen(callback: CallbackQuery, callback_data: SetupCallback, sta
     digits = len(value) == 4 and spelt_by_bot(value, 0, 2359) is not None
     parsed = parse_time(f"{value[:2]}:{value[2:]}") if digits else None
     if parsed is None:
-        await callback.message.answer(texts.stale_button())
+        await answer_stale(callback)
         return
     await _time_set(callback.message, state, *parsed, edit=True)
 
@@ -543,7 +543,7 @@ async def zone_chosen(callback: CallbackQuery, callback_data: SetupCallback, sta
         return
     index = spelt_by_bot(callback_data.value, 0, len(ZONE_CHOICES) - 1)
     if index is None:
-        await callback.message.answer(texts.stale_button())
+        await answer_stale(callback)
         return
     await _zone_set(callback.message, state, ZONE_CHOICES[index], edit=True)
 
@@ -582,7 +582,7 @@ async def hours_chosen(callback: CallbackQuery, callback_data: SetupCallback, st
         return
     hours = spelt_by_bot(callback_data.value, DIGEST_HOURS_MIN, DIGEST_HOURS_MAX)
     if hours is None:
-        await callback.message.answer(texts.stale_button())
+        await answer_stale(callback)
         return
     await _hours_set(callback.message, state, hours, edit=True)
 
@@ -651,7 +651,7 @@ async def _finish_setup(
     draft = await SetupDraft.load(state)
     await state.clear()
     if user is None or not draft.partner_id or not draft.timezone:
-        await message.answer(texts.stale_button())
+        await say_stale(message)
         return
     if not await checkins.is_workspace_member(draft.workspace_id, user.id):
         await message.answer(_("I can't find that partner in your workspace. Send /checkin to start again."))
@@ -810,7 +810,7 @@ async def away_pressed(
     if not isinstance(callback.message, Message):
         return
     if not 0 <= callback_data.weeks <= AWAY_WEEKS_MAX:
-        await callback.message.answer(texts.stale_button())
+        await answer_stale(callback)
         return
     text = await _set_away(
         callback.message.chat.id, callback.from_user, callback_data.weeks, checkins, clock, i18n.current_locale
@@ -977,7 +977,7 @@ async def call_typed(message: Message, state: FSMContext, checkins: CheckinRepo,
 async def stale_answer_button(callback: CallbackQuery) -> None:
     """An answer button from a finished or abandoned answer."""
     if isinstance(callback.message, Message):
-        await callback.message.answer(texts.stale_button())
+        await answer_stale(callback)
 
 
 async def _show_step(

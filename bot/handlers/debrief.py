@@ -36,7 +36,7 @@ from bot.handlers import debrief_texts
 from bot.handlers.campaign_log import campaign_number, running_campaign
 from bot.handlers.drafts import FsmDraft
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
-from bot.handlers.replies import drop_keyboard, edit_or_send, typed_text
+from bot.handlers.replies import drop_keyboard, edit_or_send, say_stale, typed_text
 from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from bot.keyboards.campaign_callbacks import DebriefDecisionCallback, DebriefProblemCallback, DebriefQualityCallback
@@ -433,7 +433,7 @@ async def _button_step(
     partner, campaign = loaded
     draft = await DebriefDraft.load(state)
     if await state.get_state() != expected.state or draft.campaign_id != campaign.id:
-        await message.answer(texts.stale_button())
+        await say_stale(message)
         return None
     if not campaign.running:
         await state.clear()
@@ -478,7 +478,7 @@ async def quality_chosen(
         return
     message, draft, partner, campaign = checked
     if not is_valid_quality(callback_data.quality):
-        await message.answer(texts.stale_button())
+        await say_stale(message)
         return
     await _recommend(message, state, draft, partner, campaign, campaigns, workspace, callback_data.quality, edit=True)
 
@@ -555,7 +555,7 @@ async def decision_chosen(
     result = draft.result()
     if result is None or not draft.problem or not draft.quality:  # damaged FSM data
         await state.clear()
-        await message.answer(texts.stale_button())
+        await say_stale(message)
         return
     draft.decision = callback_data.decision.value
     await drop_keyboard(bot, message.chat.id, message.message_id)
@@ -588,7 +588,7 @@ async def override_reason_entered(
     draft, partner, campaign = loaded
     if draft.result() is None or not draft.decision or not draft.problem or not draft.quality:
         await state.clear()
-        await message.answer(texts.stale_button())
+        await say_stale(message)
         return
     user_id = message.from_user.id if message.from_user else 0
     await _save(message, user_id, state, draft, partner, campaign, reason, campaigns, cards, workspace, clock, i18n)

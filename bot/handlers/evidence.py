@@ -241,7 +241,7 @@ async def delete_item(
     try:
         kind = EvidenceKind(callback_data.kind)
     except ValueError:
-        await callback.message.answer(texts.stale_button())
+        await answer_stale(callback)
         return
     if not await evidence.delete(workspace.id, partner.id, kind, callback_data.item_id):
         await callback.message.answer(_("That item is already gone."))

@@ -60,7 +60,7 @@ from bot.domain.text import clean_block, clean_line
 from bot.handlers.drafts import FsmDraft, stored
 from bot.handlers.filters import PRIVATE
 from bot.handlers.partners import partner_or_say, show_partner_card
-from bot.handlers.replies import drop_keyboard, edit_or_send
+from bot.handlers.replies import drop_keyboard, edit_or_send, say_stale
 from bot.handlers.workspace_guard import private_workspace_router
 from bot.i18n import locale_from_telegram
 from bot.keyboards.builders import LANGUAGE_NAMES
@@ -79,6 +79,7 @@ from bot.keyboards.reference_callbacks import (
     ReferenceLanguage,
 )
 from bot.logging_setup import ANONYMOUS_IN_LOGS
+from bot.middlewares import notify_press
 from bot.reports.personal_data import forget_if_unattached
 from bot.storage.db import Database
 from bot.storage.partners import Partner, PartnerRepo
@@ -605,7 +606,8 @@ async def _live(
     """The draft and its link while the link still takes an answer; otherwise close the questionnaire, say why."""
     draft = await ReferenceDraft.load(state)
     if not draft.link_hash or await state.get_state() not in ReferenceForm.__state_names__:
-        await message.answer(_closed_text())
+        if not notify_press(_closed_text()):  # a button of a closed questionnaire: a pop-up notice, no message
+            await message.answer(_closed_text())
         return None
     link = await references.by_hash(draft.link_hash)
     status = link.status(clock.now(), started=True) if link is not None else LinkStatus.UNKNOWN
@@ -663,7 +665,7 @@ async def language_switched(
     if not isinstance(message, Message):
         return
     if callback_data.locale not in SUPPORTED_LOCALES:
-        await message.answer(texts.stale_button())
+        await say_stale(message)
         return
     await users.set_locale(callback.from_user.id, callback_data.locale)
     with i18n.use_locale(callback_data.locale):
@@ -704,8 +706,7 @@ async def question_pressed(
         or await state.get_state() == ReferenceForm.waiting_for_edit_choice.state
         or not _apply_button(draft, step, value)
     ):
-        await message.answer(_("This button belongs to an earlier question. Please answer the latest one below."))
-        await _resend_step(message, bot, state, draft, link)
+        notify_press(_("This button belongs to an earlier question. Please answer the latest one below."))
         return
     if step is Step.SUMMARY:
         if value == SEND:
@@ -794,7 +795,7 @@ async def edit_chosen(
         return
     draft, link = found
     if await state.get_state() != ReferenceForm.waiting_for_edit_choice.state:
-        await message.answer(texts.stale_button())
+        await say_stale(message)
         return
     draft.step = callback_data.step.value
     draft.editing = callback_data.step is not Step.SUMMARY
@@ -1205,7 +1206,7 @@ async def label_skipped(
     if not isinstance(message, Message):
         return
     if await _requested_partner(state) != callback_data.partner_id:
-        await message.answer(texts.stale_button())
+        await say_stale(message)
         return
     partner = await partner_or_say(message, partners, workspace, callback_data.partner_id)
     await state.clear()

@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import texts
 from bot.domain.text import clean_typed
+from bot.middlewares import notify_press
 
 
 async def edit_or_send(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> int:
@@ -35,11 +36,16 @@ async def drop_keyboard(bot: Bot, chat_id: int, message_id: int | None) -> None:
 
 
 async def answer_stale(callback: CallbackQuery) -> None:
-    """A button from an old message, a forged one, or one that belongs to a finished step."""
-    if isinstance(callback.message, Message):
-        await callback.message.answer(texts.stale_button())
-    elif callback.bot is not None:  # the message is too old to be shown to the bot: write to the person
-        await callback.bot.send_message(callback.from_user.id, texts.stale_button())
+    """A button from an old message, a forged one, or one that belongs to a finished step: a pop-up notice on the
+    press, never a new chat message."""
+    await say_stale(callback.message if isinstance(callback.message, Message) else None)
+
+
+async def say_stale(message: Message | None) -> None:
+    """The stale-button notice: on the press being handled when there is one, else (a typed answer to a step that
+    is over) in the chat."""
+    if not notify_press(texts.stale_button()) and message is not None:
+        await message.answer(texts.stale_button())
 
 
 async def typed_text(message: Message, limit: int, *, when_empty: str | None = None) -> str | None:

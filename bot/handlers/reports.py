@@ -32,13 +32,17 @@ from bot.views.partner_card import PartnerCards
 log = logging.getLogger(__name__)
 
 
+# Drawing a chart or writing a workbook takes a second or more: the press's spinner is stopped first.
+SLOW = {"callback_answer": {"pre": True}}
+
+
 def router() -> Router:
     r = private_workspace_router("reports")
     r.message.register(portfolio_command, Command("report"))
     r.message.register(export_command, Command("export"))
-    r.callback_query.register(partner_report, PartnerCallback.filter(F.action == PartnerAction.REPORT))
-    r.callback_query.register(portfolio_from_menu, MenuCallback.filter(F.action == MenuAction.PORTFOLIO))
-    r.callback_query.register(export_from_menu, MenuCallback.filter(F.action == MenuAction.EXPORT))
+    r.callback_query.register(partner_report, PartnerCallback.filter(F.action == PartnerAction.REPORT), flags=SLOW)
+    r.callback_query.register(portfolio_from_menu, MenuCallback.filter(F.action == MenuAction.PORTFOLIO), flags=SLOW)
+    r.callback_query.register(export_from_menu, MenuCallback.filter(F.action == MenuAction.EXPORT), flags=SLOW)
     return r
 
 

@@ -25,6 +25,7 @@ from bot.keyboards.builders import main_menu
 from bot.keyboards.callbacks import MenuAction, MenuCallback
 from bot.keyboards.grid import ButtonGrid
 from bot.keyboards.team_callbacks import TeamAction, TeamCallback
+from bot.middlewares import notify_press
 from bot.storage.invites import START_PREFIX, Invite, InviteRepo, JoinedVia, Redeemed, RedeemResult
 from bot.storage.team import Teammate, TeamRepo
 from bot.storage.users import UserRepo
@@ -223,6 +224,12 @@ async def _reply(callback: CallbackQuery, text: str, markup: InlineKeyboardMarku
         await callback.bot.send_message(callback.from_user.id, text, reply_markup=markup)
 
 
+async def _refuse(callback: CallbackQuery, text: str) -> None:
+    """A press that cannot do what its button says (out of date, or not allowed): a pop-up notice, no message."""
+    if not notify_press(text, alert=True):
+        await _reply(callback, text)
+
+
 async def _edit_or_reply(callback: CallbackQuery, text: str) -> None:
     if isinstance(callback.message, Message):
         try:
@@ -343,10 +350,10 @@ async def _removable(
         return None
     person = await team.member(workspace.id, callback_data.user_id)
     if person is None:
-        await _reply(callback, _not_found())
+        await _refuse(callback, _not_found())
         return None
     if person.role is Role.OWNER:
-        await _reply(callback, _("The owner cannot be removed from the workspace."))
+        await _refuse(callback, _("The owner cannot be removed from the workspace."))
         return None
     return workspace, person
 
@@ -397,7 +404,7 @@ async def confirm_remove(
         return
     workspace, person = found
     if not await team.remove_member(workspace.id, person.user_id):
-        await _reply(callback, _not_found())
+        await _refuse(callback, _not_found())
         return
     # Links are forwardable and reusable: any live one could bring them back, so all go (same unit of work).
     revoked = await invites.revoke_all(workspace.id, clock.now())

@@ -46,6 +46,11 @@ class Reaction:
     delivered: bool = True
 
     @property
+    def popup(self) -> str:
+        """The notice the press was answered with (answerCallbackQuery text), "" when none."""
+        return (self.answer.params.get("text") or "") if self.answer else ""
+
+    @property
     def errors(self) -> list[Call]:
         return [call for call in self.calls if not call.ok]
 

@@ -243,7 +243,7 @@ async def test_silent_miss_recommends_walk_and_an_override_needs_a_reason_across
     await user.press(say["none"])
     forged_again = DebriefProblemCallback(campaign_id=campaign_id, problem=ProblemKind.NONE).pack()
     stale = await user.press_data(forged_again, problem.messages[-1].message_id)
-    assert say["stale"] in stale.text
+    assert say["stale"] in stale.popup and not stale.messages
     await running_bot.restart()
     shown = await user.press("4")
     assert say["rec_walk"] in shown.text and say["reason_silent"] in shown.text

@@ -539,9 +539,10 @@ def unanswered(world: World, requests: list[Request]) -> list[str]:
         made = by_update.get(pushed.update_id, [])
         shown = [r for r in made if r.method in VISIBLE and r.chat_id == pushed.chat_id and r.shown]
         answered = [r for r in made if r.method == "answerCallbackQuery"]
+        popup = [r for r in answered if r.ok and any(r.texts)]  # a stale or forged tap is answered with a pop-up notice
         if pushed.kind == "private_callback" and not answered:
             problems.append(f"update {pushed.update_id} ({pushed.what}): no answerCallbackQuery")
-        elif not shown:
+        elif not shown and not popup:
             calls = ", ".join(f"{r.method}:{r.error or 'ok'}" for r in made) or "no calls"
             problems.append(f"update {pushed.update_id} ({pushed.what}): nothing shown ({calls})")
     return problems
