@@ -63,6 +63,13 @@ def nothing_to_cancel() -> str:
     return _("There is nothing to cancel.")
 
 
+def nothing_to_cancel_in_group() -> str:
+    return _(
+        "There is nothing to cancel in this group: every step-by-step conversation with me happens in a "
+        "private chat — send /cancel there."
+    )
+
+
 def something_went_wrong() -> str:
     return _(
         "Sorry, something went wrong on my side. Your data is safe. "

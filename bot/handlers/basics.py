@@ -27,6 +27,7 @@ def router() -> Router:
     r.message.register(help_private, Command("help"), PRIVATE)
     r.message.register(help_group, Command("help", "start"), GROUP)
     r.message.register(cancel, Command("cancel"), PRIVATE)
+    r.message.register(cancel_group, Command("cancel"), GROUP)
     r.message.register(language_private, Command("language"), PRIVATE)
     r.message.register(language_group, Command("language"), GROUP)
     r.callback_query.register(language_chosen_private, LanguageChoice.filter(), PRIVATE)
@@ -53,6 +54,11 @@ async def cancel(message: Message, state: FSMContext) -> None:
         return
     await state.clear()
     await message.answer(texts.cancelled())
+
+
+async def cancel_group(message: Message) -> None:
+    """/cancel in a group: no conversation is ever open there, so say so and point to the private chat."""
+    await message.answer(texts.nothing_to_cancel_in_group())
 
 
 def _language_prompt() -> str:

@@ -162,6 +162,8 @@ async def test_group_help_differs_and_only_admins_change_the_groups_language(
 
     reaction = await group.send(member, "/help")
     assert "Most in this group" in reaction.text
+    reaction = await group.send(member, "/cancel")  # answered, not silence
+    assert "nothing to cancel in this group" in reaction.text
     reaction = await group.send(member, "/language")
     assert "Only the group's admins" in reaction.text
     reaction = await group.send(admin, "/language")
@@ -172,6 +174,8 @@ async def test_group_help_differs_and_only_admins_change_the_groups_language(
     assert "в этой группе я пишу по-русски" in switched.text
     reaction = await group.send(member, "/help")
     assert "Мост в этой группе" in reaction.text
+    reaction = await group.send(member, "/cancel")
+    assert "В этой группе нечего отменять" in reaction.text
     await group.send(member, "just chatting", expect_silence=True)
 
 
