@@ -35,6 +35,8 @@ from bot.handlers.references import ABANDONED_AFTER, FORM_STATE_PREFIX
 from bot.heap import CollectorSettings
 from bot.i18n import DatabaseI18nMiddleware, LocaleResolver, create_i18n
 from bot.intake import UpdateIntake, poll
+from bot.keyboards.builders import is_standing
+from bot.live_keyboards import OneLiveKeyboard, TurnMiddleware
 from bot.logging_setup import install_log_context
 from bot.middlewares import InFlight, LenientCallbackAnswer, UpdateContextMiddleware
 from bot.outbound import Outbound
@@ -74,9 +76,10 @@ LINK_ATTEMPTS_PRUNE_MINUTES = 15
 
 
 def create_bot(settings: Settings, retries: RetryRequests | None = None) -> Bot:
-    """Every request goes through Telegram's limits, then "already done", then the retries (429, 5xx, network),
-    innermost."""
+    """Every request goes through the one-live-keyboard rule, Telegram's limits, "already done", then the retries
+    (429, 5xx, network), innermost."""
     session = ApiSession(api=TelegramAPIServer.from_base(settings.bot_api_url))
+    session.middleware(OneLiveKeyboard(is_standing))  # outermost: it sees what a send finally showed
     session.middleware(TextLimitGuard())
     session.middleware(AlreadyDone())
     session.middleware(retries or RetryRequests())
@@ -233,6 +236,7 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     )
     install_log_context(dp)  # first, so the lines below carry `update=… chat=… handler=…` too
     dp.update.outer_middleware(UpdateContextMiddleware(db, users, chats, clock))
+    dp.update.outer_middleware(TurnMiddleware(is_standing))
     dp.update.outer_middleware(DatabaseI18nMiddleware(i18n, resolver))
     # Every button press is answered once, after its handler (which may give it a pop-up notice).
     dp.callback_query.middleware(LenientCallbackAnswer())

@@ -20,6 +20,7 @@ from bot.config import SUPPORTED_LOCALES, Settings
 from bot.deep_links import DeepLinkGuard
 from bot.domain.text import safe_name
 from bot.handlers.filters import PRIVATE
+from bot.handlers.replies import edit_or_send
 from bot.i18n import locale_from_telegram
 from bot.keyboards.builders import main_menu
 from bot.keyboards.callbacks import MenuAction, MenuCallback
@@ -193,16 +194,40 @@ async def _send_team(
     i18n: I18n,
 ) -> None:
     await team.record_name(user.id, safe_name(user.full_name) or "")
-    workspace = await workspaces.current_for(user.id)
+    text, markup = await _team_view(user.id, workspaces, team, invites, clock, i18n)
+    await message.answer(text, reply_markup=markup)
+
+
+async def _team_view(
+    user_id: int, workspaces: WorkspaceRepo, team: TeamRepo, invites: InviteRepo, clock: Clock, i18n: I18n
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The team as the person sees it: owners get the invite and remove buttons."""
+    workspace = await workspaces.current_for(user_id)
     if workspace is None:
-        await message.answer(_no_workspace())
-        return
+        return _no_workspace(), None
     people = await team.members(workspace.id)
-    is_owner = await workspaces.role_of(workspace.id, user.id) is Role.OWNER
+    is_owner = await workspaces.role_of(workspace.id, user_id) is Role.OWNER
     links = await invites.active(workspace.id, clock.now()) if is_owner else []
     joined_via = await invites.joined_via(workspace.id) if is_owner else {}
-    text = _team_text(workspace, people, user.id, is_owner, links, i18n.current_locale, joined_via)
-    await message.answer(text, reply_markup=_owner_keyboard(people) if is_owner else None)
+    text = _team_text(workspace, people, user_id, is_owner, links, i18n.current_locale, joined_via)
+    return text, _owner_keyboard(people) if is_owner else None
+
+
+async def _back_to_team(
+    callback: CallbackQuery,
+    note: str,
+    workspaces: WorkspaceRepo,
+    team: TeamRepo,
+    invites: InviteRepo,
+    clock: Clock,
+    i18n: I18n,
+) -> None:
+    """The confirmation becomes the team list again, under what just happened."""
+    text, markup = await _team_view(callback.from_user.id, workspaces, team, invites, clock, i18n)
+    if isinstance(callback.message, Message):
+        await edit_or_send(callback.message, f"{note}\n\n{text}", markup)
+    else:
+        await _reply(callback, f"{note}\n\n{text}", markup)
 
 
 async def _owner_workspace(callback: CallbackQuery, workspaces: WorkspaceRepo) -> Workspace | None:
@@ -228,16 +253,6 @@ async def _refuse(callback: CallbackQuery, text: str) -> None:
     """A press that cannot do what its button says (out of date, or not allowed): a pop-up notice, no message."""
     if not notify_press(text, alert=True):
         await _reply(callback, text)
-
-
-async def _edit_or_reply(callback: CallbackQuery, text: str) -> None:
-    if isinstance(callback.message, Message):
-        try:
-            await callback.message.edit_text(text)
-            return
-        except TelegramBadRequest:  # too old to edit, or already says this
-            pass
-    await _reply(callback, text)
 
 
 # --- invites ---------------------------------------------------------------------------------------------
@@ -383,7 +398,10 @@ async def ask_to_remove(
             "to them. You can create a new one afterwards.",
             live,
         ).format(count=live)
-    await _reply(callback, text, _confirm_keyboard(person.user_id))
+    if isinstance(callback.message, Message):
+        await edit_or_send(callback.message, text, _confirm_keyboard(person.user_id))
+    else:
+        await _reply(callback, text, _confirm_keyboard(person.user_id))
 
 
 async def confirm_remove(
@@ -419,7 +437,7 @@ async def confirm_remove(
             "join, create a new one in /team.",
             revoked,
         ).format(count=revoked)
-    await _edit_or_reply(callback, text)
+    await _back_to_team(callback, text, workspaces, team, invites, clock, i18n)
     with i18n.use_locale(await _locale_of(users, person.user_id, settings)):
         notice = _(
             "You were removed from the workspace <b>{workspace}</b>. Send /start to create your own, "
@@ -429,14 +447,21 @@ async def confirm_remove(
 
 
 async def keep_member(
-    callback: CallbackQuery, callback_data: TeamCallback, workspaces: WorkspaceRepo, team: TeamRepo
+    callback: CallbackQuery,
+    callback_data: TeamCallback,
+    workspaces: WorkspaceRepo,
+    team: TeamRepo,
+    invites: InviteRepo,
+    clock: Clock,
+    i18n: I18n,
 ) -> None:
-    """The "No, keep" button: nothing changes."""
+    """The "No, keep" button: nothing changes; back to the team."""
     found = await _removable(callback, callback_data, workspaces, team)
     if found is None:
         return
     _workspace, person = found
-    await _edit_or_reply(callback, _("OK, <b>{name}</b> stays in the team.").format(name=user_text(_name(person))))
+    note = _("OK, <b>{name}</b> stays in the team.").format(name=user_text(_name(person)))
+    await _back_to_team(callback, note, workspaces, team, invites, clock, i18n)
 
 
 # --- messages to other people ----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards.callbacks import LanguageChoice, MenuAction, MenuCallback
 from bot.keyboards.grid import ButtonGrid
+from bot.keyboards.reference_callbacks import ReferenceLanguage
 
 # Each language is named in itself, so a person who cannot read the current one still finds theirs.
 LANGUAGE_NAMES = {"ru": "🇷🇺 Русский", "en": "🇬🇧 English"}
@@ -19,6 +20,27 @@ def language_keyboard(current: str) -> InlineKeyboardMarkup:
         builder.button(text=mark + name, callback_data=LanguageChoice(locale=locale))
     builder.adjust(2)
     return builder.as_markup()
+
+
+# Keyboards a person comes back to rather than steps of a flow: the main menu and the language pickers.
+STANDING = (MenuCallback, LanguageChoice, ReferenceLanguage)
+
+
+def is_standing(markup: InlineKeyboardMarkup) -> bool:
+    """Every button of the markup opens a place or sets the language (bot/live_keyboards.py keeps the latest such
+    keyboard live beside the flow's)."""
+    data = [button.callback_data for row in markup.inline_keyboard for button in row if button.callback_data]
+    return bool(data) and all(_is_standing(item) for item in data)
+
+
+def _is_standing(data: str) -> bool:
+    for factory in STANDING:
+        try:
+            factory.unpack(data)
+        except (TypeError, ValueError):
+            continue
+        return True
+    return False
 
 
 def main_menu() -> InlineKeyboardMarkup:

@@ -167,10 +167,12 @@ async def test_forged_buttons_are_refused_and_the_owner_removes_a_member(
         assert expected in refused.popup and not refused.messages
     assert await _memberships(running_bot) == members
 
+    remove_bob = next(data for text, data in _buttons(telegram, anna, team_message) if text == "Исключить: Bob")
     asked = await anna.press("Исключить: Bob", team_message)
-    assert f"Исключить Bob из {WORKSPACE}?" in asked.text
+    assert f"Исключить Bob из {WORKSPACE}?" in asked.text and not asked.messages  # the list becomes the question
     kept = await anna.press("Нет, оставить")
-    assert "Bob остаётся в команде" in kept.text
+    assert "Bob остаётся в команде" in kept.text and not kept.messages  # and the list is back, buttons and all
+    assert "Исключить: Bob" in [text for text, _ in _buttons(telegram, anna, team_message)]
     assert await _memberships(running_bot) == members
 
     await anna.press("Исключить: Bob", team_message)
@@ -183,7 +185,8 @@ async def test_forged_buttons_are_refused_and_the_owner_removes_a_member(
     assert "You are not in a workspace yet" in (await bob.send("/team")).text
     assert "What should I call it?" in (await bob.start()).text
 
-    stale = await anna.press("Исключить: Bob", team_message)
+    assert "Исключить: Bob" not in [text for text, _ in _buttons(telegram, anna, team_message)]
+    stale = await anna.press_data(remove_bob, team_message)  # a client still showing the list before the removal
     assert "Не найдено" in stale.popup and not stale.messages
 
     # A member who blocked the bot is still removed; the undeliverable notice breaks nothing.
@@ -192,6 +195,12 @@ async def test_forged_buttons_are_refused_and_the_owner_removes_a_member(
     removed = await anna.press("Да, исключить")
     assert "Dave больше не в команде" in removed.text
     assert await _memberships(running_bot) == [(members[0][0], anna.id, "owner")]
+
+
+def _buttons(telegram: FakeTelegram, person: PrivateUser, message_id: int) -> list[tuple[str, str | None]]:
+    message = telegram.message(person.id, message_id)
+    assert message is not None
+    return message.buttons
 
 
 async def _invite_links(running_bot: RunningBot) -> list[tuple]:
