@@ -37,7 +37,7 @@ from bot.domain.scorecard import (
 )
 from bot.handlers.drafts import FsmDraft, stored
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
-from bot.handlers.replies import drop_keyboard, edit_or_send, say_stale, typed_text
+from bot.handlers.replies import drop_keyboard, edit_or_send, reply_here, say_stale, typed_text
 from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.assessment_callbacks import (
     GutAnswer,
@@ -358,7 +358,7 @@ async def _finish_gut_check(
     if next_gut_question(answers) is not None:  # damaged FSM data: nothing sensible to save
         await _stale(message)
         return
-    if draft.message_id is not None:
+    if draft.message_id not in (None, message.message_id):  # the result replaces it when pressed
         await drop_keyboard(bot, message.chat.id, draft.message_id)
     now = clock.now()
     verdict = await assessments.add_gut_check(workspace.id, partner.id, answers, note, user_id, now)
@@ -368,7 +368,7 @@ async def _finish_gut_check(
     stage = stage_after_gut_check(partner.stage, verdict)
     if stage is not partner.stage:
         await partners.set_stage(workspace.id, partner.id, stage, now)
-    await message.answer(_verdict_text(partner, verdict, stage, note))
+    await reply_here(message, _verdict_text(partner, verdict, stage, note))
     await show_partner_card(message, user_id, partner.id, cards, workspace, i18n, edit=False)
 
 
@@ -587,14 +587,14 @@ async def _finish_scorecard(
     """Save the submission, show the rater's own scores, then the card."""
     ratings = draft.typed()
     await state.clear()
-    if draft.message_id is not None:
+    if draft.message_id not in (None, message.message_id):  # the result replaces it when pressed
         await drop_keyboard(bot, message.chat.id, draft.message_id)
     before = await assessments.latest_scorecards(workspace.id, partner.id)
     total = await assessments.add_scorecard(workspace.id, partner.id, ratings, user_id, clock.now())
     if total is None:
         await message.answer(not_found_text())
         return
-    await message.answer(_scorecard_result(partner, ratings, user_id, before, i18n.current_locale))
+    await reply_here(message, _scorecard_result(partner, ratings, user_id, before, i18n.current_locale))
     await show_partner_card(message, user_id, partner.id, cards, workspace, i18n, edit=False)
 
 

@@ -48,7 +48,7 @@ from bot.domain.partners import MarketCoverage, Stage
 from bot.domain.text import clean_block
 from bot.handlers.drafts import FsmDraft
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
-from bot.handlers.replies import answer_stale
+from bot.handlers.replies import answer_stale, edit_or_send
 from bot.handlers.scope_dates import QuickStart, parse_start_date, quick_start
 from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
@@ -423,8 +423,13 @@ class Turn:
     draft: ScopeFormDraft
     today: date
     locale: str
+    in_place: bool = False  # a press: the first reply replaces the pressed step, so the flow keeps one live message
 
     async def send(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        if self.in_place:
+            self.in_place = False
+            await edit_or_send(self.message, text, markup)
+            return
         await self.message.answer(text, reply_markup=markup)
 
 
@@ -595,21 +600,6 @@ async def _reask(turn: Turn, prefix: str) -> None:
         await turn.send(texts.stale_button())
 
 
-async def _mark_answered(callback: CallbackQuery, answer: str) -> None:
-    """The question keeps its text, loses its buttons and shows the answer, so old buttons cannot be pressed."""
-    message = callback.message
-    if not isinstance(message, Message):
-        return
-    with suppress(TelegramBadRequest):  # too old to edit, or already edited: the buttons stay harmless
-        await message.edit_text(f"{message.html_text}\n\n→ <b>{user_text(answer)}</b>", reply_markup=None)
-
-
-async def _drop_buttons(callback: CallbackQuery) -> None:
-    if isinstance(callback.message, Message):
-        with suppress(TelegramBadRequest):
-            await callback.message.edit_reply_markup(reply_markup=None)
-
-
 async def _callback_turn(
     callback: CallbackQuery, callback_data: ScopeChoice, state: FSMContext, clock: Clock, i18n: I18n
 ) -> Turn | None:
@@ -617,6 +607,7 @@ async def _callback_turn(
     if not isinstance(callback.message, Message):
         return None
     turn = await _turn(callback.message, state, clock, i18n)
+    turn.in_place = True
     if callback_data.partner_id != turn.draft.partner_id:
         await _stale_press(turn)
         return None
@@ -680,7 +671,6 @@ async def creators_pressed(
     if count is None:
         await _stale_press(turn)
         return
-    await _mark_answered(callback, callback_data.value)
     await _creators(turn, count)
 
 
@@ -692,11 +682,9 @@ async def bigger_answered(
     if turn is None:
         return
     if callback_data.value == YesNo.YES.value and turn.draft.creators is not None:
-        await _mark_answered(callback, _bigger_label(turn.draft))
         turn.draft.bigger_confirmed = True
         await _after(turn, ScopeField.CREATORS)
         return
-    await _mark_answered(callback, _("No"))
     turn.draft.creators = None
     await turn.draft.save(turn.state)
     await _ask(turn, ScopeField.CREATORS)
@@ -749,7 +737,6 @@ async def start_pressed(
     except ValueError:
         await _stale_press(turn)
         return
-    await _mark_answered(callback, short_date(start, turn.locale))
     await _start(turn, start)
 
 
@@ -788,7 +775,6 @@ async def days_pressed(
     if days is None:
         await _stale_press(turn)
         return
-    await _mark_answered(callback, ngettext("{count} day", "{count} days", days).format(count=days))
     await _days(turn, days)
 
 
@@ -804,7 +790,6 @@ async def agreed_answered(
         return
     agreed = callback_data.value == YesNo.YES.value
     turn.draft.metrics_agreed = agreed
-    await _mark_answered(callback, _("Yes, agreed") if agreed else _("No, not yet"))
     note = (
         ""
         if agreed
@@ -845,7 +830,6 @@ async def revisions_pressed(
     if limit is None:
         await _stale_press(turn)
         return
-    await _mark_answered(callback, callback_data.value)
     await _revisions(turn, limit)
 
 
@@ -865,7 +849,6 @@ async def market_chosen(
     allowed = {item.value for item in market_checklist(coverage)}
     turn.draft.checklist = [item for item in turn.draft.checklist if item in allowed]
     await turn.draft.save(state)
-    await _mark_answered(callback, labels.coverage(coverage))
     await _ask_checklist(turn)
 
 
@@ -878,9 +861,6 @@ async def checklist_pressed(
         return
     coverage = turn.draft.coverage
     if callback_data.value == CHECKLIST_DONE and coverage is not None:
-        ticked = turn.draft.checklist_items()
-        shown = ", ".join(checklist_label(item) for item in ticked) if ticked else _("nothing ticked")
-        await _mark_answered(callback, shown)
         await _after(turn, ScopeField.MARKET)
         return
     if coverage is None or callback_data.value not in {item.value for item in market_checklist(coverage)}:
@@ -1044,7 +1024,6 @@ async def summary_pressed(
         return
     if callback_data.value == SummaryAction.CANCEL.value:
         await state.clear()
-        await _drop_buttons(callback)
         await turn.send(_("Cancelled: the scope was not saved."))
         return
     if callback_data.value != SummaryAction.SAVE.value:
@@ -1078,7 +1057,6 @@ async def _save(
     rung = await rung_to_scope(partner, campaigns, workspace.id, turn.locale)
     if isinstance(rung, Refusal) or rung != draft.rung:
         await turn.state.clear()
-        await _drop_buttons(callback)
         text = rung.text if isinstance(rung, Refusal) else ""
         changed = _("Nothing was saved: the partner's stage changed while you were writing the scope.")
         await turn.send(f"{changed}\n{text}".strip(), rung.markup if isinstance(rung, Refusal) else None)
@@ -1090,13 +1068,11 @@ async def _save(
         )
     except CampaignAlreadyRunning:
         await turn.state.clear()
-        await _drop_buttons(callback)
         refusal = await rung_to_scope(partner, campaigns, workspace.id, turn.locale)
         if isinstance(refusal, Refusal):
             await turn.send(refusal.text, refusal.markup)
         return
     await turn.state.clear()
-    await _drop_buttons(callback)
     if created is None:
         await turn.send(not_found_text())
         return
@@ -1132,7 +1108,6 @@ async def edit_field_chosen(
     except ValueError:
         await _stale_press(turn)
         return
-    await _drop_buttons(callback)
     turn.draft.editing = True
     await turn.draft.save(state)
     await _ask(turn, which)

@@ -36,7 +36,7 @@ from bot.handlers import debrief_texts
 from bot.handlers.campaign_log import campaign_number, running_campaign
 from bot.handlers.drafts import FsmDraft
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
-from bot.handlers.replies import drop_keyboard, edit_or_send, say_stale, typed_text
+from bot.handlers.replies import drop_keyboard, edit_or_send, reply_here, say_stale, typed_text
 from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from bot.keyboards.campaign_callbacks import DebriefDecisionCallback, DebriefProblemCallback, DebriefQualityCallback
@@ -336,8 +336,8 @@ async def debrief_start(
     draft = await DebriefDraft.load(state)
     if current in DebriefForm.__state_names__ and draft.campaign_id == campaign.id:
         await drop_keyboard(bot, message.chat.id, draft.message_id)
-        await message.answer(_("Let's continue the debrief where you left off."))
-        await _send_step(message, state, draft, partner, campaign, campaigns, workspace)
+        resumed = _("Let's continue the debrief where you left off.")
+        await _send_step(message, state, draft, partner, campaign, campaigns, workspace, hint=resumed)
         return
     if draft.message_id is not None:
         await drop_keyboard(bot, message.chat.id, draft.message_id)
@@ -345,12 +345,9 @@ async def debrief_start(
     await state.set_state(DebriefForm.waiting_for_what_worked)
     draft = DebriefDraft(partner_id=partner.id, campaign_id=campaign.id)
     number = await campaign_number(campaigns, workspace.id, campaign)
-    await message.answer(
-        _title(partner, campaign, number)
-        + "\n"
-        + _("Five short steps; what you enter is kept even if you stop halfway.")
-    )
-    await _send_step(message, state, draft, partner, campaign, campaigns, workspace)
+    steps = _("Five short steps; what you enter is kept even if you stop halfway.")
+    intro = _title(partner, campaign, number) + "\n" + steps
+    await _send_step(message, state, draft, partner, campaign, campaigns, workspace, hint=intro)
 
 
 # ---- text steps ----------------------------------------------------------------------------------------
@@ -558,8 +555,8 @@ async def decision_chosen(
         await say_stale(message)
         return
     draft.decision = callback_data.decision.value
-    await drop_keyboard(bot, message.chat.id, message.message_id)
     if decision_differs(result.recommendation, callback_data.decision):
+        await drop_keyboard(bot, message.chat.id, message.message_id)
         await state.set_state(DebriefForm.waiting_for_override_reason)
         await _send_step(message, state, draft, partner, campaign, campaigns, workspace)
         return
@@ -665,7 +662,7 @@ async def _save(
     if override_reason:
         lines.append(_("Why: {reason}").format(reason=user_text(override_reason)))
     lines.append(_next_text(partner, decision, rung, new_stage, debriefed))
-    await message.answer("\n".join(lines))
+    await reply_here(message, "\n".join(lines))
     await show_partner_card(message, user_id, partner.id, cards, workspace, i18n, edit=False)
 
 

@@ -33,7 +33,7 @@ from bot.domain.evidence import (
 from bot.domain.partners import MARKETS, Market, validate_url
 from bot.handlers.drafts import FsmDraft
 from bot.handlers.partners import not_found_text, partner_or_say
-from bot.handlers.replies import answer_stale, edit_or_send
+from bot.handlers.replies import answer_stale, edit_or_send, reply_here
 from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.callbacks import (
     EvidenceAction,
@@ -289,8 +289,8 @@ async def case_market(callback: CallbackQuery, callback_data: EvidenceChoice, st
     draft.market = callback_data.value
     await draft.save(state)
     await state.set_state(CaseForm.waiting_for_brand)
-    await callback.message.edit_text(_("Market: {market}").format(market=labels.market(Market(draft.market))))
-    await callback.message.answer(_("Which brand was it for?"))
+    market = _("Market: {market}").format(market=labels.market(Market(draft.market)))
+    await edit_or_send(callback.message, f"{market}\n\n" + _("Which brand was it for?"))
 
 
 async def case_brand(message: Message, state: FSMContext) -> None:
@@ -322,8 +322,9 @@ async def case_outcome(callback: CallbackQuery, callback_data: EvidenceChoice, s
     draft.outcome = callback_data.value
     await draft.save(state)
     await state.set_state(CaseForm.waiting_for_months)
-    await callback.message.edit_text(_("Outcome: {outcome}").format(outcome=labels.outcome(Outcome(draft.outcome))))
-    await callback.message.answer(_("How many months did the relationship with that brand last? A number, e.g. 8."))
+    outcome = _("Outcome: {outcome}").format(outcome=labels.outcome(Outcome(draft.outcome)))
+    question = _("How many months did the relationship with that brand last? A number, e.g. 8.")
+    await edit_or_send(callback.message, f"{outcome}\n\n{question}")
 
 
 async def case_months(message: Message, state: FSMContext) -> None:
@@ -510,7 +511,6 @@ async def link_skipped(
     if not isinstance(callback.message, Message) or _link_step(await state.get_state()) is not callback_data.step:
         await answer_stale(callback)
         return
-    await callback.message.edit_text(_("Link: skipped"))
     await _save_with_link(
         callback.message, state, callback_data.step, None, partners, evidence, workspace, clock, callback.from_user.id
     )
@@ -547,7 +547,7 @@ async def _after_save(
     if partner is None:
         return
     text, markup = await _render_evidence(evidence, workspace, partner, delete_mode=False)
-    await message.answer(confirmation + "\n\n" + text, reply_markup=markup)
+    await reply_here(message, confirmation + "\n\n" + text, markup)
 
 
 async def form_step_repeated(message: Message, state: FSMContext) -> None:

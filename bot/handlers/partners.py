@@ -189,7 +189,6 @@ async def kind_chosen(callback: CallbackQuery, callback_data: NewPartnerChoice, 
     draft.kind = callback_data.value
     await draft.save(state)
     await state.set_state(NewPartnerForm.waiting_for_markets)
-    await callback.message.edit_text(_("Kind: {kind}").format(kind=labels.kind(PartnerKind(callback_data.value))))
     b = ButtonGrid()
     for coverage in MarketCoverage:
         b.button(
@@ -197,7 +196,8 @@ async def kind_chosen(callback: CallbackQuery, callback_data: NewPartnerChoice, 
             callback_data=NewPartnerChoice(step=NewPartnerStep.MARKETS, value=coverage.value),
         )
     b.adjust(2, 1)
-    await callback.message.answer(_("Which markets do they work in?"), reply_markup=b.as_markup())
+    kind = _("Kind: {kind}").format(kind=labels.kind(PartnerKind(callback_data.value)))
+    await edit_or_send(callback.message, f"{kind}\n\n" + _("Which markets do they work in?"), b.as_markup())
 
 
 async def markets_chosen(callback: CallbackQuery, callback_data: NewPartnerChoice, state: FSMContext) -> None:
@@ -209,12 +209,11 @@ async def markets_chosen(callback: CallbackQuery, callback_data: NewPartnerChoic
     draft.markets = callback_data.value
     await draft.save(state)
     await state.set_state(NewPartnerForm.waiting_for_contact)
-    await callback.message.edit_text(
-        _("Markets: {markets}").format(markets=labels.coverage(MarketCoverage(callback_data.value)))
-    )
-    await callback.message.answer(
-        _("A contact for them: a Telegram @username, an email or a phone. Or skip."),
-        reply_markup=_skip(NewPartnerStep.CONTACT),
+    markets = _("Markets: {markets}").format(markets=labels.coverage(MarketCoverage(callback_data.value)))
+    await edit_or_send(
+        callback.message,
+        f"{markets}\n\n" + _("A contact for them: a Telegram @username, an email or a phone. Or skip."),
+        _skip(NewPartnerStep.CONTACT),
     )
 
 
@@ -233,18 +232,19 @@ async def contact_entered(message: Message, state: FSMContext) -> None:
 async def contact_skipped(callback: CallbackQuery, state: FSMContext) -> None:
     """Skip on the contact step."""
     if isinstance(callback.message, Message):
-        await callback.message.edit_text(_("Contact: skipped"))
-        await _ask_links(callback.message, state)
+        await _ask_links(callback.message, state, edit=True)
 
 
-async def _ask_links(message: Message, state: FSMContext) -> None:
+async def _ask_links(message: Message, state: FSMContext, *, edit: bool = False) -> None:
     await state.set_state(NewPartnerForm.waiting_for_links)
-    await message.answer(
-        _(
-            "Links to their work (portfolio, cases, socials): up to {max}, separated by spaces or new lines. Or skip."
-        ).format(max=MAX_LINKS),
-        reply_markup=_skip(NewPartnerStep.LINKS),
-    )
+    text = _(
+        "Links to their work (portfolio, cases, socials): up to {max}, separated by spaces or new lines. Or skip."
+    ).format(max=MAX_LINKS)
+    if edit:
+        skipped = _("Contact: skipped")
+        await edit_or_send(message, f"{skipped}\n\n{text}", _skip(NewPartnerStep.LINKS))
+    else:
+        await message.answer(text, reply_markup=_skip(NewPartnerStep.LINKS))
 
 
 async def links_entered(
@@ -286,7 +286,6 @@ async def links_skipped(
 ) -> None:
     """Skip on the links step: save without links."""
     if isinstance(callback.message, Message):
-        await callback.message.edit_text(_("Links: skipped"))
         await _save(
             callback.message,
             state,
@@ -320,8 +319,10 @@ async def _save(
     new = NewPartner(draft.name, PartnerKind(draft.kind), MarketCoverage(draft.markets), draft.contact, links)
     partner_id = await partners.create(workspace.id, new, author, clock.now())
     await state.clear()
-    await message.answer(_("Partner saved: <b>{name}</b>.").format(name=user_text(draft.name)))
-    await show_partner_card(message, author, partner_id, cards, workspace, i18n, edit=False)
+    saved = _("Partner saved: <b>{name}</b>.").format(name=user_text(draft.name))
+    # Pressed Skip: the links question becomes the card; typed links: the card is a new message below them.
+    pressed = user_id is not None
+    await show_partner_card(message, author, partner_id, cards, workspace, i18n, edit=pressed, note=saved)
 
 
 async def form_step_repeated(message: Message, state: FSMContext) -> None:
@@ -486,13 +487,17 @@ async def show_partner_card(
     i18n: I18n,
     *,
     edit: bool,
+    note: str = "",
 ) -> bool:
-    """Render the card through the viewer's workspace; edits `message` in place or sends a new one."""
+    """Render the card through the viewer's workspace, under `note` if any; edits `message` in place or sends a new
+    one."""
     data = await cards.load(workspace.id, partner_id, viewer_id)
     if data is None:
         await message.answer(not_found_text())
         return False
     text, markup = render_card(data, i18n.current_locale), card_keyboard(data)
+    if note:
+        text = f"{note}\n\n{text}"
     if edit:
         await edit_or_send(message, text, markup)
     else:

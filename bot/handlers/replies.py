@@ -26,6 +26,15 @@ async def edit_or_send(message: Message, text: str, markup: InlineKeyboardMarkup
     return sent.message_id
 
 
+async def reply_here(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> int:
+    """A reply where the flow is: the bot's own message (reached through a press on it) is replaced in place, so a
+    flow keeps one live message; a person's typed message gets a new reply below it."""
+    if message.from_user is not None and message.from_user.is_bot:
+        return await edit_or_send(message, text, markup)
+    sent = await message.answer(text, reply_markup=markup)
+    return sent.message_id
+
+
 async def drop_keyboard(bot: Bot, chat_id: int, message_id: int | None) -> None:
     """Take the buttons off an earlier prompt, so only the live step has any."""
     if message_id is None:
