@@ -40,7 +40,7 @@ from bot.keyboards.checkin_callbacks import RelinkCallback
 from bot.keyboards.grid import ButtonGrid
 from bot.reminders import manager_locale
 from bot.storage.chats import ChatRepo
-from bot.storage.checkins import CheckinRepo, NewSchedule
+from bot.storage.checkins import CheckinRepo, NewSchedule, Schedule
 from bot.storage.group_links import GroupLink, GroupLinkRepo, RelinkRequest
 from bot.storage.partners import PartnerRepo
 from bot.storage.users import UserRepo
@@ -101,21 +101,21 @@ class Linking:
         record = await self.chats.get(chat_id)
         locale = record.locale if record and record.locale else self.i18n.default_locale
         with self.i18n.use_locale(locale):
-            text = linked_text(link.schedule, name, locale, now)
+            text = linked_text(schedule, name, locale, now)  # as saved: a skipped doc keeps the earlier one
         try:
             await self.bot.send_message(chat_id, text)
         except TelegramAPIError as error:
             log.info("link confirmation in %s not sent: %s", chat_id, error)
         manager = await manager_locale(self.users, link.created_by, self.i18n.default_locale)
-        await self.edit_wizard(link, linked_notice, chat_title, link.schedule, name, manager, now)
+        await self.edit_wizard(link, linked_notice, chat_title, schedule, name, manager, now)
 
 
-def linked_notice(group: str | None, schedule: NewSchedule, partner: str, locale: str, now: datetime) -> str:
+def linked_notice(group: str | None, schedule: Schedule | NewSchedule, partner: str, locale: str, now: datetime) -> str:
     return "\n".join([_("✅ <b>Linked to “{group}”.</b>").format(group=user_text(group or "—")),
                       *summary_lines(schedule, partner, locale, now)])
 
 
-def linked_text(schedule: NewSchedule, partner_name: str, locale: str, now: datetime) -> str:
+def linked_text(schedule: Schedule | NewSchedule, partner_name: str, locale: str, now: datetime) -> str:
     first = next_occurrence(schedule.when, now).astimezone(schedule.when.zone)
     return "\n".join(
         [

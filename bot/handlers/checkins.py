@@ -64,6 +64,7 @@ from bot.keyboards.checkin_callbacks import (
     SetupStep,
 )
 from bot.keyboards.grid import ButtonGrid
+from bot.middlewares import notify_press
 from bot.storage.checkins import CheckinRepo, NewSchedule, Round, Schedule
 from bot.storage.group_links import GroupLinkRepo
 from bot.storage.partners import PartnerRepo
@@ -388,9 +389,11 @@ async def manage_chosen(
     allowed = await user_is_admin(bot, message.chat.id, callback.from_user.id) and (
         schedule is None or await checkins.is_workspace_member(schedule.workspace_id, callback.from_user.id)
     )
-    if not allowed:
+    if not allowed:  # told on the press alone: the group need not read about it
         await state.clear()
-        await message.answer(_("Sorry, only the group's admins can set up or change the weekly check-in."))
+        refusal = _("Sorry, only the group's admins can set up or change the weekly check-in.")
+        if not notify_press(refusal, alert=True):
+            await message.answer(refusal)
         return
     await state.clear()
     if callback_data.value == ManageAction.STOP:
@@ -694,10 +697,9 @@ async def setup_needs_text(message: Message) -> None:
 
 async def setup_button_not_yours(callback: CallbackQuery) -> None:
     """A set-up button pressed by someone else, or one from an earlier step."""
-    if isinstance(callback.message, Message):
-        await callback.message.answer(
-            _("These buttons belong to the admin who sent /checkin, or they are out of date. Send /checkin to start.")
-        )
+    refusal = _("These buttons belong to the admin who sent /checkin, or they are out of date. Send /checkin to start.")
+    if not notify_press(refusal, alert=True) and isinstance(callback.message, Message):
+        await callback.message.answer(refusal)
 
 
 # ---- answers in the group ------------------------------------------------------------------------------

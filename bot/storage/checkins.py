@@ -132,7 +132,9 @@ class CheckinRepo:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?) ON CONFLICT(chat_id) DO UPDATE SET "
                 "workspace_id = excluded.workspace_id, partner_id = excluded.partner_id, weekday = excluded.weekday, "
                 "hour = excluded.hour, minute = excluded.minute, timezone = excluded.timezone, "
-                "digest_hours = excluded.digest_hours, shared_doc = excluded.shared_doc, active = 1, "
+                "digest_hours = excluded.digest_hours, "
+                # Skip at the doc step means "no change": the link saved before stays.
+                "shared_doc = COALESCE(excluded.shared_doc, checkin_schedules.shared_doc), active = 1, "
                 "next_prompt_at = excluded.next_prompt_at, created_by = excluded.created_by, "
                 "updated_at = excluded.updated_at",
                 (chat_id, new.workspace_id, new.partner_id, when.weekday, when.hour, when.minute, when.timezone,

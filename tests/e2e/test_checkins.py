@@ -11,6 +11,8 @@ import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from bot.checkins import health_lines
 from bot.domain.checkins import WeeklyTime
 from bot.domain.partners import MarketCoverage, Stage
@@ -474,3 +476,40 @@ async def test_a_reminder_a_crash_caught_in_flight_is_sent_after_the_restart(
     [(settled, message_id)] = await running_bot.query("SELECT reminder_settled_at, reminder_message_id "
                                                       "FROM checkin_rounds")
     assert settled is not None and message_id == reminders()[-1].message_id
+
+
+MANAGE = {
+    "en": {"partner": "BlueWave", "day": "Monday", "other_day": "Tuesday", "time": "10:00", "zone": "Moscow",
+           "hours": "24 hours", "stop": "⏹ Stop", "refused": "belong to the admin who sent /checkin",
+           "doc": "📄 Shared doc: https://docs.example.com/bluewave"},
+    "ru": {"partner": "Волна", "day": "Понедельник", "other_day": "Вторник", "time": "10:00", "zone": "Москва",
+           "hours": "24 часа", "stop": "⏹ Остановить", "refused": "Эти кнопки для администратора",
+           "doc": "📄 Общий документ: https://docs.example.com/bluewave"},
+}
+
+
+@pytest.mark.parametrize("locale", ["en", "ru"])
+async def test_a_member_cannot_stop_it_and_skip_keeps_the_saved_doc(
+    telegram: FakeTelegram, running_bot: RunningBot, locale: str
+) -> None:
+    say = MANAGE[locale]
+    anna, group = await partnership(telegram, locale, partner=say["partner"])
+    bob = telegram.private_user("Bob", language_code=locale)
+    group.add_member(bob, "member")
+    await group.add_bot(by=anna)
+    doc = "https://docs.example.com/bluewave"
+    await set_up(group, anna, say["partner"], say["day"], say["time"], say["zone"], say["hours"], doc)
+
+    manage = await group.send(anna, "/checkin")
+    before = len(group.messages())
+    refused = await group.press(bob, say["stop"], manage.messages[-1])
+    assert say["refused"] in refused.popup and not refused.messages  # told on the press, not in front of everyone
+    assert len(group.messages()) == before
+    assert await running_bot.query("SELECT active FROM checkin_schedules") == [(1,)]
+
+    # A change of day, with Skip at the doc step: the link saved before stays.
+    await anna.start("checkin")
+    await anna.press(say["partner"])
+    confirmation = await schedule_and_link(group, anna, say["other_day"], say["time"], say["zone"], say["hours"], None)
+    assert say["doc"] in confirmation
+    assert await running_bot.query("SELECT shared_doc FROM checkin_schedules") == [(doc,)]
