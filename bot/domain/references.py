@@ -65,17 +65,13 @@ class Again(StrEnum):
 
 
 class Duration(StrEnum):
-    """The duration buttons; each stands for a number of months stored with the answer."""
+    """How long a creator worked with the partner, as the buttons offer it: a range, kept as a range (a tap on
+    "6–12" is not 6 months)."""
 
     UNDER_3 = "lt3"
     FROM_3 = "3to6"
     FROM_6 = "6to12"
     FROM_12 = "12plus"
-
-    @property
-    def months(self) -> int:
-        """The months stored for a button: 1 for "<3", else the bucket's lower bound."""
-        return {Duration.UNDER_3: 1, Duration.FROM_3: 3, Duration.FROM_6: 6, Duration.FROM_12: 12}[self]
 
 
 def duration_of(months: int) -> Duration:
@@ -93,6 +89,14 @@ def duration_of(months: int) -> Duration:
 def parse_months(text: str | None) -> int | None:
     """A typed number of months, 0..MONTHS_MAX; None for anything else."""
     return whole_or_none(text, 0, MONTHS_MAX)
+
+
+_BARE_NUMBER = re.compile(r"\s*[+-]?\d+(?:[.,]\d+)?\s*")
+
+
+def is_bare_number(text: str | None) -> bool:
+    """A comment that is only a number: a rating typed one step late, not something the creator meant to say."""
+    return text is not None and _BARE_NUMBER.fullmatch(text) is not None
 
 
 def parse_rating(text: str | None) -> int | None:
@@ -183,7 +187,8 @@ class Reference:
 
     ratings: Mapping[Dimension, int]
     again: Again
-    months: int = 0
+    duration: Duration = Duration.UNDER_3
+    months: int | None = None  # only when the creator typed a number
     market: MarketCoverage = MarketCoverage.BOTH
     comments: Mapping[Dimension, str] = field(default_factory=dict)
     anything_else: str | None = None

@@ -47,6 +47,7 @@ from bot.domain.references import (
     Step,
     count_links,
     duration_of,
+    is_bare_number,
     is_red_flag,
     is_too_fast,
     is_valid_rating,
@@ -164,7 +165,8 @@ class ReferenceDraft(FsmDraft):
     partner_id: int = 0
     step: str = Step.MONTHS.value
     editing: bool = False  # answering one question again from the summary
-    months: int | None = None
+    duration: str | None = None  # a Duration: the range tapped, or the one a typed number falls in
+    months: int | None = None  # only when typed
     market: str | None = None
     ratings: dict[str, int] = field(default_factory=dict)
     comments: dict[str, str] = field(default_factory=dict)
@@ -186,6 +188,7 @@ class ReferenceDraft(FsmDraft):
             partner_id=stored(raw, "partner_id", int, 0),
             step=step if step in {s.value for s in STEPS} else Step.MONTHS.value,
             editing=raw.get("editing") is True,
+            duration=raw.get("duration") if raw.get("duration") in {d.value for d in Duration} else None,
             months=stored(raw, "months", int),
             market=raw.get("market") if raw.get("market") in {m.value for m in MarketCoverage} else None,
             ratings={k: v for k, v in ratings.items() if k in dims and is_valid_rating(v)},
@@ -202,7 +205,7 @@ class ReferenceDraft(FsmDraft):
 
     def first_missing(self) -> Step | None:
         """The first question without an answer (the summary is reached only when there is none)."""
-        if self.months is None:
+        if self.duration is None:
             return Step.MONTHS
         if self.market is None:
             return Step.MARKET
@@ -422,10 +425,10 @@ def _step_text(step: Step, draft: ReferenceDraft, link: ReferenceLink, hint: str
 
 def _summary(draft: ReferenceDraft, link: ReferenceLink) -> str:
     lines = [_("<b>Your reference about {partner}</b>").format(partner=user_text(link.partner_name)), ""]
-    if draft.months is not None and draft.market is not None:
+    if draft.duration is not None and draft.market is not None:
         lines.append(
             _("Worked together: {duration} · {market}").format(
-                duration=duration_label(duration_of(draft.months)), market=labels.coverage(MarketCoverage(draft.market))
+                duration=_worked_for(draft), market=labels.coverage(MarketCoverage(draft.market))
             )
         )
     for dimension in DIMENSIONS:
@@ -447,6 +450,13 @@ def _summary(draft: ReferenceDraft, link: ReferenceLink) -> str:
     return "\n".join(lines)
 
 
+def _worked_for(draft: ReferenceDraft) -> str:
+    """A typed number as typed; a tapped range as the range."""
+    if draft.months is not None:
+        return ngettext("{count} month", "{count} months", draft.months).format(count=draft.months)
+    return duration_label(Duration(draft.duration or Duration.UNDER_3.value))
+
+
 def _mark(chosen: bool, text: str) -> str:
     return ("✓ " + text) if chosen else text
 
@@ -455,7 +465,7 @@ def _step_keyboard(step: Step, draft: ReferenceDraft) -> InlineKeyboardMarkup:
     b = ButtonGrid()
     sizes: list[int] = []
     if step is Step.MONTHS:
-        chosen = duration_of(draft.months) if draft.months is not None else None
+        chosen = Duration(draft.duration) if draft.duration is not None else None
         for duration in Duration:
             b.button(
                 text=_mark(duration is chosen, duration_label(duration)),
@@ -756,7 +766,7 @@ def _apply_button(draft: ReferenceDraft, step: Step, value: str) -> bool:
     if value == BACK:
         return step is not Step.SUMMARY and previous_step(step) is not None and not draft.editing
     if step is Step.MONTHS and value in {d.value for d in Duration}:
-        draft.months = Duration(value).months
+        draft.duration, draft.months = value, None
     elif step is Step.MARKET and value in {m.value for m in MarketCoverage}:
         draft.market = value
     elif step.is_rating and step.dimension is not None and (rating := _pressed_rating(value)) is not None:
@@ -834,7 +844,7 @@ async def months_typed(message: Message, state: FSMContext, bot: Bot, references
     draft, link = found
     months = parse_months(message.text)
     if months is not None:
-        draft.months = months
+        draft.duration, draft.months = duration_of(months).value, months
     hint = None if months is not None else _(
         "Please type a whole number of months from 0 to {max}, like 8 — or tap an option."
     ).format(max=MONTHS_MAX)
@@ -869,6 +879,13 @@ async def comment_typed(message: Message, state: FSMContext, bot: Bot, reference
     comment = clean_block(message.text, COMMENT_MAX_LEN)
     if comment is None or dimension is None or not draft.current.is_note:
         await _after_typed(message, bot, state, draft, link, _comment_hint(message.text, COMMENT_MAX_LEN))
+        return
+    if is_bare_number(comment):
+        hint = _(
+            "“{text}” looks like a rating rather than a comment, so I did not keep it. Type a comment in words, or "
+            "tap Skip to go on."
+        ).format(text=user_text(comment, 20))
+        await _after_typed(message, bot, state, draft, link, hint)
         return
     draft.comments[dimension.value] = comment
     await _after_typed(message, bot, state, draft, link, None)
@@ -938,7 +955,7 @@ async def _submit(
     """Send: store the answer without the Telegram id, use up the link, forget the creator's profile if nothing else
     needs it, thank, and tell the manager."""
     missing = draft.first_missing()
-    if missing is not None or draft.months is None or draft.market is None or draft.again is None:
+    if missing is not None or draft.duration is None or draft.market is None or draft.again is None:
         draft.step = (missing or Step.MONTHS).value
         await _show_in_place(message, state, draft, link)
         return
@@ -951,6 +968,7 @@ async def _submit(
         partner_id=link.partner_id,
         link_hash=link.token_hash,
         respondent_key=respondents.of(link.partner_id, user_id),
+        duration=Duration(draft.duration),
         months=draft.months,
         market=MarketCoverage(draft.market),
         ratings={Dimension(k): v for k, v in draft.ratings.items()},

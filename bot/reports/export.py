@@ -26,12 +26,12 @@ from bot.domain.campaigns import Decision, EventKind, ProblemKind, Recommendatio
 from bot.domain.evidence import Outcome
 from bot.domain.gutcheck import GUT_QUESTIONS
 from bot.domain.partners import Market, MarketCoverage, PartnerKind, Stage
-from bot.domain.references import DIMENSIONS, Again
+from bot.domain.references import DIMENSIONS, Again, Duration
 from bot.domain.scorecard import CRITERIA
 from bot.domain.text import strip_bidi
 from bot.handlers import debrief_texts
 from bot.storage.db import Database
-from bot.views.partner_card import again_label, dimension_label
+from bot.views.partner_card import again_label, dimension_label, duration_label
 
 Cell = str | int | float | None
 
@@ -249,7 +249,7 @@ async def collect_sheets(db: Database, workspace_id: int, viewer_id: int) -> lis
 
     if await _table_exists(db, "reference_answers"):
         references = Sheet("references", _("References"), [
-            _("Answer ID"), *partner_cols, _("Months with the partner"), _("Creator's market"),
+            _("Answer ID"), *partner_cols, _("Worked with the partner"), _("Months, as typed"), _("Creator's market"),
             *(header for d in DIMENSIONS for header in (dimension_label(d), _("{dimension}: comment").format(
                 dimension=dimension_label(d)))),
             _("Would work with them again"), _("Anything else"), _("Language"), _("Answered on"),
@@ -260,7 +260,8 @@ async def collect_sheets(db: Database, workspace_id: int, viewer_id: int) -> lis
             f"SELECT x.*, p.name AS partner FROM reference_answers x {in_workspace} ORDER BY p.name_key, x.id", ws
         ):
             references.rows.append([
-                r["id"], r["partner_id"], r["partner"], r["worked_months"], coverage(r["market"]),
+                r["id"], r["partner_id"], r["partner"], duration_label(Duration(r["worked_range"])), r["worked_months"],
+                coverage(r["market"]),
                 *(value for d in DIMENSIONS for value in (r[d.value], r[f"{d.value}_comment"])),
                 again(r["again"]), r["anything_else"], r["locale"], _when(r["finished_at"]), _yes_no(r["too_fast"]),
             ])

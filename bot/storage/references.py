@@ -20,6 +20,7 @@ from bot.domain.references import (
     TOKEN_BYTES,
     Again,
     Dimension,
+    Duration,
     LinkStatus,
     Reference,
     is_too_fast,
@@ -78,7 +79,8 @@ class NewAnswer:
     partner_id: int
     link_hash: str
     respondent_key: str
-    months: int
+    duration: Duration
+    months: int | None  # typed; a tapped range has none
     market: MarketCoverage
     ratings: dict[Dimension, int]
     comments: dict[Dimension, str]
@@ -226,15 +228,16 @@ class ReferenceRepo:
                 return Submitted.LINK_GONE
             r, c = answer.ratings, answer.comments
             await tx.execute(
-                "INSERT INTO reference_answers (partner_id, link_hash, respondent_key, worked_months, market, "
-                "consistency, consistency_comment, respect, respect_comment, reliability, reliability_comment, "
+                "INSERT INTO reference_answers (partner_id, link_hash, respondent_key, worked_months, worked_range, "
+                "market, consistency, consistency_comment, respect, respect_comment, reliability, reliability_comment, "
                 "growth, growth_comment, again, anything_else, locale, started_at, finished_at, too_fast) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     answer.partner_id,
                     answer.link_hash,
                     answer.respondent_key,
                     answer.months,
+                    answer.duration.value,
                     answer.market.value,
                     r[Dimension.CONSISTENCY],
                     c.get(Dimension.CONSISTENCY),
@@ -272,6 +275,7 @@ class ReferenceRepo:
             reference = Reference(
                 ratings={d: row[d.value] for d in DIMENSIONS},
                 again=Again(row["again"]),
+                duration=Duration(row["worked_range"]),
                 months=row["worked_months"],
                 market=MarketCoverage(row["market"]),
                 comments={d: row[f"{d.value}_comment"] for d in DIMENSIONS if row[f"{d.value}_comment"]},

@@ -26,7 +26,6 @@ from bot.domain.references import (
     Duration,
     LinkCounts,
     count_links,
-    duration_of,
     summarize,
 )
 from bot.domain.scorecard import SCORE_GROUPS, ScoreResult, TeamScore, team_view
@@ -410,7 +409,7 @@ def _references(data: CardData, locale: str) -> str:
             head = _("Creator {number}").format(number=number)
             line = (
                 f"{'🚩 ' if reference.red_flag else ''}{head} · {labels.coverage(reference.market)} · "
-                f"{duration_label(duration_of(reference.months))} · {ratings} · "
+                f"{duration_label(reference.duration)} · {ratings} · "
                 + _("again: {answer}").format(answer=again_label(reference.again))
             )
             lines.append(line + (" ⚡" if reference.too_fast else ""))

@@ -10,6 +10,8 @@ import stat
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.backup import make_backup
 from bot.clock import ManualClock
 from bot.storage.respondents import RespondentKeys, legacy_key
@@ -185,6 +187,9 @@ async def test_two_creators_answer_in_their_languages_and_the_card_sums_them_up(
         assert not any(str(creator.id) in str(value) for row in rows for value in row)
     locales = await running_bot.query("SELECT locale, too_fast FROM reference_answers ORDER BY id")
     assert locales == [("ru", 0), ("en", 1)]
+    # A tapped range is kept as the range: "6–12" is not 6 months, and no number is made up for it.
+    worked = await running_bot.query("SELECT worked_range, worked_months FROM reference_answers ORDER BY id")
+    assert worked == [("6to12", None), ("lt3", None)]
 
 
 async def test_bad_links_get_one_clear_message_and_nothing_else(
@@ -297,7 +302,7 @@ async def test_a_restart_mid_questionnaire_resumes_it_and_edits_cancel_and_typed
     clock.advance(STEP)
     summary = await kate.press(words["skip"])
     assert "Consistency: 4 — Briefs are <i>mostly</i> clear" in summary.text
-    assert "Worked together: 6–12 months · 🇷🇺 Russia + 🇺🇸 USA" in summary.text
+    assert "Worked together: 8 months · 🇷🇺 Russia + 🇺🇸 USA" in summary.text  # typed, so shown as typed
 
     await kate.press(words["edit"])
     await kate.press("Reliability")
@@ -311,10 +316,10 @@ async def test_a_restart_mid_questionnaire_resumes_it_and_edits_cancel_and_typed
     await kate.press(words["send"])
 
     rows = await running_bot.query(
-        "SELECT worked_months, market, consistency, consistency_comment, respect, reliability, growth, again, "
-        "too_fast, locale FROM reference_answers"
+        "SELECT worked_months, worked_range, market, consistency, consistency_comment, respect, reliability, growth, "
+        "again, too_fast, locale FROM reference_answers"
     )
-    assert rows == [(8, "both", 4, "Briefs are <i>mostly</i> clear", 5, 2, 4, "maybe", 0, "en")]
+    assert rows == [(8, "6to12", "both", 4, "Briefs are <i>mostly</i> clear", 5, 2, 4, "maybe", 0, "en")]
     assert len(_notifications(mia)) == 1
 
 
@@ -418,3 +423,31 @@ async def test_the_key_survives_a_restart_and_a_creator_still_finds_and_unlinks_
     await mia.send("/partners")
     card = await mia.press("Nord <Agency>")
     assert "1 creator answered" in card.text  # the team keeps the answer, about nobody
+
+
+LATE_RATING = {"en": "“5” looks like a rating rather than a comment", "ru": "«5» похоже на оценку, а не на комментарий"}
+
+
+@pytest.mark.parametrize("locale", ["en", "ru"])
+async def test_a_digit_typed_at_a_comment_step_is_not_taken_for_the_comment(
+    telegram: FakeTelegram, running_bot: RunningBot, locale: str
+) -> None:
+    mia = await _manager(telegram)
+    payload, _ = await _request_link(mia)
+    words = WORDS[locale]
+    eva = telegram.private_user("Eva", language_code=locale)
+    await eva.start(payload)
+    await eva.press(words["durations"]["6-12"])
+    await eva.press(words["markets"]["ru"])
+    await eva.press("4")
+    late = await eva.send("5")  # meant for the next question, which is not asked yet
+    assert LATE_RATING[locale] in late.text
+    await eva.press(words["skip"])
+    for _ in range(3):
+        await eva.press("4")
+        await eva.press(words["skip"])
+    await eva.press(words["again"]["yes"])
+    summary = await eva.press(words["skip"])
+    assert words["summary"] in summary.text and "— 5" not in summary.text
+    await eva.press(words["send"])
+    assert await running_bot.query("SELECT consistency_comment, consistency FROM reference_answers") == [(None, 4)]

@@ -121,9 +121,9 @@ async def seed_records(bot: RunningBot, workspace_id: int, partner_id: int, user
         )
     await db.execute("UPDATE partners SET stage = 'rung2' WHERE id = ?", (partner_id,))
     await db.execute(
-        "INSERT INTO reference_answers (partner_id, respondent_key, worked_months, market, consistency, "
+        "INSERT INTO reference_answers (partner_id, respondent_key, worked_months, worked_range, market, consistency, "
         "consistency_comment, respect, reliability, growth, again, anything_else, locale, started_at, finished_at) "
-        "VALUES (?, ?, 6, 'ru', 5, 'Всегда с брифом', 4, 4, 3, 'yes', 'Спасибо', 'ru', ?, ?)",
+        "VALUES (?, ?, NULL, '6to12', 'ru', 5, 'Всегда с брифом', 4, 4, 3, 'yes', 'Спасибо', 'ru', ?, ?)",
         (partner_id, bot.app.dispatcher["respondents"].of(partner_id, user_id), NOW, NOW),
     )
     schedule_id = await db.execute(

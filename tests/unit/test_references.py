@@ -17,6 +17,7 @@ from bot.domain.references import (
     Step,
     count_links,
     duration_of,
+    is_bare_number,
     is_red_flag,
     is_too_fast,
     link_status,
@@ -163,8 +164,9 @@ def test_duration_buckets(months, bucket):
     assert duration_of(months) is bucket
 
 
-def test_each_duration_button_stays_in_its_bucket():
-    assert all(duration_of(d.months) is d for d in Duration)
+def test_only_a_bare_number_is_taken_for_a_late_rating():
+    assert all(is_bare_number(text) for text in ("4", " 5 ", "+3", "4.5", "4,5"))
+    assert not any(is_bare_number(text) for text in (None, "", "4 stars", "5/5", "good", "две"))
 
 
 @pytest.mark.parametrize(

@@ -250,9 +250,9 @@ async def test_erasure_is_generic_over_the_schema(tmp_path: Path, caplog: pytest
         await db.execute("INSERT INTO notes (author, t) VALUES (?, 'mine'), (?, 'theirs')", (me, other))
         await db.execute("INSERT INTO votes (reviewer_id, t) VALUES (?, 'x')", (me,))
         await db.execute(
-            "INSERT INTO reference_answers (partner_id, respondent_key, worked_months, market, consistency, respect, "
-            "reliability, growth, again, locale, started_at, finished_at) "
-            "VALUES (?, ?, 3, 'ru', 4, 4, 4, 4, 'yes', 'ru', ?, ?)", (pid, keys.of(pid, me), stamp, stamp))
+            "INSERT INTO reference_answers (partner_id, respondent_key, worked_months, worked_range, market, "
+            "consistency, respect, reliability, growth, again, locale, started_at, finished_at) "
+            "VALUES (?, ?, 3, '3to6', 'ru', 4, 4, 4, 4, 'yes', 'ru', ?, ?)", (pid, keys.of(pid, me), stamp, stamp))
         await db.execute("INSERT INTO fsm_states (key, state, updated_at) VALUES (?, 'x', ?)",
                          (f"fsm:1:{me}:{me}:default", stamp))
 

@@ -16,7 +16,7 @@ import pytest
 from bot.backup import make_backup
 from bot.config import load_settings
 from bot.domain.partners import MarketCoverage
-from bot.domain.references import DIMENSIONS, Again
+from bot.domain.references import DIMENSIONS, Again, Duration
 from bot.reports.personal_data import forget_if_unattached
 from bot.storage.db import Database, connect
 from bot.storage.references import NewAnswer, ReferenceRepo, Submitted
@@ -59,9 +59,9 @@ async def _answer_with(db: Database, pid: int, key: str) -> None:
         "UPDATE reference_links SET opened_at = ?, opened_by_key = ?, answered_at = ?", (stamp, key, stamp)
     )
     await db.execute(
-        "INSERT INTO reference_answers (partner_id, link_hash, respondent_key, worked_months, market, consistency, "
-        "respect, reliability, growth, again, locale, started_at, finished_at) "
-        "VALUES (?, 'h', ?, 8, 'ru', 5, 4, 5, 4, 'yes', 'ru', ?, ?)", (pid, key, stamp, stamp))
+        "INSERT INTO reference_answers (partner_id, link_hash, respondent_key, worked_months, worked_range, market, "
+        "consistency, respect, reliability, growth, again, locale, started_at, finished_at) "
+        "VALUES (?, 'h', ?, 8, '6to12', 'ru', 5, 4, 5, 4, 'yes', 'ru', ?, ?)", (pid, key, stamp, stamp))
 
 
 async def test_the_attack_recovers_the_old_unsalted_key(tmp_path: Path) -> None:
@@ -175,7 +175,8 @@ async def test_a_new_answer_is_keyed_and_its_moments_are_days(tmp_path: Path) ->
         key = keys.of(pid, CREATOR)
         assert await references.open(link_id, key, NOW)
         answer = NewAnswer(
-            partner_id=pid, link_hash="h", respondent_key=key, months=8, market=MarketCoverage.RU,
+            partner_id=pid, link_hash="h", respondent_key=key, duration=Duration.FROM_6, months=8,
+            market=MarketCoverage.RU,
             ratings=dict.fromkeys(DIMENSIONS, 4), comments={}, again=Again.YES, anything_else=None, locale="en",
             started_at=NOW, finished_at=NOW.replace(second=29),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from bot.storage.users import UserRepo
 from bot.storage.workspaces import Role, WorkspaceRepo
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+RANGES_MIGRATION = 14  # 014_reference_durations.sql
 
 
 class Flow(StatesGroup):
@@ -112,3 +114,32 @@ async def test_touch_keeps_last_seen_to_the_day_and_the_language_current(db: Dat
     tomorrow = NOW + timedelta(days=1)
     await users.touch(5, None, tomorrow)  # no language sent: keep the known one
     assert tuple(await db.fetchone(seen)) == ("ru", today, tomorrow.date().isoformat())
+
+
+async def test_reference_answers_stored_before_ranges_get_the_range_their_months_fall_in(tmp_path: Path) -> None:
+    path = tmp_path / "most.db"
+    with sqlite3.connect(path) as old:  # a database as the version before the ranges left it
+        for version, _name, sql in available_migrations():
+            if version >= RANGES_MIGRATION:
+                break
+            old.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;")
+        stamp = NOW.isoformat()
+        old.execute("INSERT INTO users (id, first_seen, last_seen) VALUES (1, ?, ?)", (stamp, stamp))
+        old.execute("INSERT INTO workspaces (id, name, created_at) VALUES (1, 'Acme', ?)", (stamp,))
+        old.execute(
+            "INSERT INTO partners (id, workspace_id, name, name_key, kind, markets, created_at, updated_at) "
+            "VALUES (1, 1, 'P', 'p', 'agency', 'both', ?, ?)", (stamp, stamp))
+        for key, months in (("a", 1), ("b", 3), ("c", 8), ("d", 12), ("e", 40)):
+            old.execute(
+                "INSERT INTO reference_answers (partner_id, respondent_key, worked_months, market, consistency, "
+                "respect, reliability, growth, again, locale, started_at, finished_at) "
+                "VALUES (1, ?, ?, 'ru', 4, 4, 4, 4, 'yes', 'ru', ?, ?)", (key, months, stamp, stamp))
+    db = await connect(path)
+    try:
+        rows = await db.fetchall("SELECT worked_months, worked_range FROM reference_answers ORDER BY id")
+        assert [tuple(row) for row in rows] == [
+            (1, "lt3"), (3, "3to6"), (8, "6to12"), (12, "12plus"), (40, "12plus")
+        ]
+        assert await db.fetchval("PRAGMA foreign_key_check") is None
+    finally:
+        await db.close()
