@@ -75,11 +75,13 @@ POLLING_TIMEOUT_SECONDS = 25
 LINK_ATTEMPTS_PRUNE_MINUTES = 15
 
 
-def create_bot(settings: Settings, retries: RetryRequests | None = None) -> Bot:
+def create_bot(
+    settings: Settings, retries: RetryRequests | None = None, live: OneLiveKeyboard | None = None
+) -> Bot:
     """Every request goes through the one-live-keyboard rule, Telegram's limits, "already done", then the retries
     (429, 5xx, network), innermost."""
     session = ApiSession(api=TelegramAPIServer.from_base(settings.bot_api_url))
-    session.middleware(OneLiveKeyboard(is_standing))  # outermost: it sees what a send finally showed
+    session.middleware(live or OneLiveKeyboard(is_standing))  # outermost: it sees what a send finally showed
     session.middleware(TextLimitGuard())
     session.middleware(AlreadyDone())
     session.middleware(retries or RetryRequests())
@@ -243,7 +245,9 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     # Inner, so it runs with the locale set and only for a /start its handler matched; inherited by every router.
     dp.message.middleware(deep_links)
     retries = RetryRequests(holding_writer=db.holds_writer)
-    bot = create_bot(settings, retries)
+    live_keyboards = OneLiveKeyboard(is_standing)
+    dp["live_keyboards"] = live_keyboards  # /cancel retires the flow's buttons through it
+    bot = create_bot(settings, retries, live_keyboards)
     app = App(settings, bot, dp, db, scheduler, i18n, clock, inflight, retries=retries)
     app.intake = UpdateIntake(dp, bot, db, received, storage, clock, inflight)
     outbound = Outbound(bot)

@@ -123,6 +123,13 @@ class OneLiveKeyboard(BaseRequestMiddleware):
             self._forget(turn.chat_id, method.message_id)
         return response
 
+    async def retire(self, bot: Bot, chat_id: int) -> None:
+        """The flow in this chat is over (/cancel): its message keeps its text and loses its buttons."""
+        message_id = self._live.pop((chat_id, False), None)
+        if message_id is not None:
+            with suppress(TelegramAPIError):
+                await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None)
+
     def _forget(self, chat_id: int, message_id: int) -> None:
         for slot in ((chat_id, False), (chat_id, True)):
             if self._live.get(slot) == message_id:

@@ -35,6 +35,7 @@ from bot.domain.scorecard import (
     parse_rating,
     score_card,
 )
+from bot.handlers.cancel_notes import on_cancel
 from bot.handlers.drafts import FsmDraft, stored
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send, reply_here, say_stale, typed_text
@@ -52,7 +53,7 @@ from bot.keyboards.grid import ButtonGrid
 from bot.storage.assessments import AssessmentRepo
 from bot.storage.partners import Partner, PartnerRepo
 from bot.storage.workspaces import Workspace
-from bot.views.formatting import score, user_text
+from bot.views.formatting import score, short_date, user_text
 from bot.views.partner_card import PartnerCards
 
 NOTE_MAX_LEN = 500
@@ -97,17 +98,19 @@ class ScorecardDraft(FsmDraft):
 
     partner_id: int = 0
     ratings: dict[str, int] = field(default_factory=dict)
+    previous: dict[str, int] = field(default_factory=dict)  # the rater's saved scorecard, marked ✓ on each step
     message_id: int | None = None  # the message whose buttons are live
 
     KEY = "scorecard"
 
     @classmethod
     def from_stored(cls, raw: dict[str, Any]) -> ScorecardDraft:
-        ratings = stored(raw, "ratings", dict, {})
+        ratings, previous = stored(raw, "ratings", dict, {}), stored(raw, "previous", dict, {})
         valid = {c.value for c in CRITERIA}
         return cls(
             partner_id=stored(raw, "partner_id", int, 0),
             ratings={k: v for k, v in ratings.items() if k in valid and is_valid_rating(v)},
+            previous={k: v for k, v in previous.items() if k in valid and is_valid_rating(v)},
             message_id=stored(raw, "message_id", int),
         )
 
@@ -128,6 +131,23 @@ def router() -> Router:
     r.callback_query.register(score_pressed, ScoreCallback.filter())
     r.message.register(rating_typed, ScorecardForm.waiting_for_rating)
     return r
+
+
+def _scorecard_cancelled(data: dict[str, Any]) -> str:
+    raw = data.get(ScorecardDraft.KEY)
+    draft = ScorecardDraft.from_stored(raw) if isinstance(raw, dict) else ScorecardDraft()
+    if draft.previous:
+        return _("Cancelled: nothing changed — your saved scorecard for this partner stays as it was.")
+    text = _("Cancelled: this scorecard was not saved ({count} of {total} answered). Start it again from the card.")
+    return text.format(count=len(draft.ratings), total=len(CRITERIA))
+
+
+def _gut_check_cancelled(_data: dict[str, Any]) -> str:
+    return _("Cancelled: this gut check was not saved. Earlier runs stay on the card.")
+
+
+on_cancel(ScorecardForm, _scorecard_cancelled)
+on_cancel(GutCheckForm, _gut_check_cancelled)
 
 
 # ---- shared --------------------------------------------------------------------------------------------
@@ -396,8 +416,10 @@ def _verdict_text(partner: Partner, verdict: GutVerdict, stage: Stage, note: str
 # ---- scorecard -----------------------------------------------------------------------------------------
 
 
-def _criterion_text(partner: Partner, criterion: Criterion, hint: str | None = None) -> str:
-    """One criterion: group, name, the anchors for 1, 3 and 5, progress."""
+def _criterion_text(
+    partner: Partner, criterion: Criterion, hint: str | None = None, earlier: int | None = None
+) -> str:
+    """One criterion: group, name, the anchors for 1, 3 and 5, progress (and the rater's saved answer, if any)."""
     anchors = dict(zip(ANCHOR_RATINGS, labels.criterion_anchors(criterion), strict=True))
     lines = []
     if hint:
@@ -411,16 +433,20 @@ def _criterion_text(partner: Partner, criterion: Criterion, hint: str | None = N
         f"<b>{labels.criterion(criterion)}</b>",
         *(f"{rating} — {text}" for rating, text in anchors.items()),
         "",
-        _("Tap a rating, or type a digit from {min} to {max}.").format(min=RATING_MIN, max=RATING_MAX),
     ]
+    if earlier is not None:
+        lines.append(_("Your saved answer: {rating} (marked ✓). Tap it to keep it, or choose another.").format(
+            rating=earlier
+        ))
+    lines.append(_("Tap a rating, or type a digit from {min} to {max}.").format(min=RATING_MIN, max=RATING_MAX))
     return "\n".join(lines)
 
 
-def _criterion_keyboard(partner_id: int, criterion: Criterion) -> InlineKeyboardMarkup:
+def _criterion_keyboard(partner_id: int, criterion: Criterion, earlier: int | None = None) -> InlineKeyboardMarkup:
     b = ButtonGrid()
     for rating in range(RATING_MIN, RATING_MAX + 1):
         b.button(
-            text=str(rating),
+            text=f"✓ {rating}" if rating == earlier else str(rating),
             callback_data=ScoreCallback(
                 partner_id=partner_id, criterion=criterion, action=ScoreAction.RATE, rating=rating
             ),
@@ -436,15 +462,25 @@ def _criterion_keyboard(partner_id: int, criterion: Criterion) -> InlineKeyboard
     return b.as_markup()
 
 
+def _criterion_view(
+    partner: Partner, draft: ScorecardDraft, criterion: Criterion, hint: str | None = None
+) -> tuple[str, InlineKeyboardMarkup]:
+    earlier = draft.previous.get(criterion.value)
+    return _criterion_text(partner, criterion, hint, earlier), _criterion_keyboard(partner.id, criterion, earlier)
+
+
 async def scorecard_start(
     callback: CallbackQuery,
     callback_data: PartnerCallback,
     state: FSMContext,
     bot: Bot,
     partners: PartnerRepo,
+    assessments: AssessmentRepo,
     workspace: Workspace,
+    i18n: I18n,
 ) -> None:
-    """The card's "Scorecard" button: the first criterion."""
+    """The card's "Scorecard" button: the first criterion; a rater who has scored before sees their saved answers
+    marked on each step and changes what they like."""
     message = callback.message
     if not isinstance(message, Message):
         return
@@ -453,10 +489,19 @@ async def scorecard_start(
         return
     await _start_fresh(state, bot, message.chat.id)
     await state.set_state(ScorecardForm.waiting_for_rating)
-    draft = ScorecardDraft(partner_id=partner.id)
+    mine = (await assessments.latest_scorecards(workspace.id, partner.id)).get(callback.from_user.id)
+    previous = {c.value: rating for c, rating in mine.ratings.items()} if mine else {}
+    draft = ScorecardDraft(partner_id=partner.id, previous=previous)
     await draft.save(state)
-    first = CRITERIA[0]
-    sent = await message.answer(_criterion_text(partner, first), reply_markup=_criterion_keyboard(partner.id, first))
+    intro = None
+    if mine is not None:
+        intro = _(
+            "You scored <b>{name}</b> on {date}: {total} of 5. Go through it again and change what you like; "
+            "your saved scorecard stays until you answer the last question."
+        ).format(name=user_text(partner.name), date=short_date(mine.created_at, i18n.current_locale),
+                 total=score(mine.total, i18n.current_locale))
+    text, markup = _criterion_view(partner, draft, CRITERIA[0], intro)
+    sent = await message.answer(text, reply_markup=markup)
     draft.message_id = sent.message_id
     await draft.save(state)
 
@@ -517,9 +562,7 @@ async def score_pressed(
             i18n,
         )
         return
-    draft.message_id = await edit_or_send(
-        message, _criterion_text(partner, upcoming, hint), _criterion_keyboard(partner.id, upcoming)
-    )
+    draft.message_id = await edit_or_send(message, *_criterion_view(partner, draft, upcoming, hint))
     await draft.save(state)
 
 
@@ -563,9 +606,8 @@ async def rating_typed(
             message, user_id, partner, draft, state, bot, partners, cards, assessments, workspace, clock, i18n
         )
         return
-    sent = await message.answer(
-        _criterion_text(partner, upcoming, hint), reply_markup=_criterion_keyboard(partner.id, upcoming)
-    )
+    text, markup = _criterion_view(partner, draft, upcoming, hint)
+    sent = await message.answer(text, reply_markup=markup)
     draft.message_id = sent.message_id
     await draft.save(state)
 

@@ -12,10 +12,12 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import texts
 from bot.config import SUPPORTED_LOCALES
+from bot.handlers.cancel_notes import cancel_note
 from bot.handlers.filters import GROUP, PRIVATE
 from bot.handlers.replies import answer_stale, edit_or_send
 from bot.keyboards.builders import language_keyboard
 from bot.keyboards.callbacks import LanguageChoice, MenuAction, MenuCallback
+from bot.live_keyboards import OneLiveKeyboard
 from bot.storage.chats import ChatRepo
 from bot.storage.users import UserRepo
 
@@ -47,13 +49,16 @@ async def help_group(message: Message) -> None:
     await message.answer(texts.help_group())
 
 
-async def cancel(message: Message, state: FSMContext) -> None:
+async def cancel(message: Message, state: FSMContext, bot: Bot, live_keyboards: OneLiveKeyboard) -> None:
     """/cancel: leave whatever conversation is open; the language stays (it lives in the users table)."""
-    if await state.get_state() is None:
+    current = await state.get_state()
+    if current is None:
         await message.answer(texts.nothing_to_cancel())
         return
+    note = cancel_note(current, await state.get_data())
     await state.clear()
-    await message.answer(texts.cancelled())
+    await live_keyboards.retire(bot, message.chat.id)
+    await message.answer(note)
 
 
 async def cancel_group(message: Message) -> None:

@@ -16,6 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from bot import labels, texts
 from bot.clock import Clock
 from bot.domain.campaigns import EventKind, revisions_left, revisions_used
+from bot.handlers.cancel_notes import on_cancel
 from bot.handlers.drafts import FsmDraft, stored
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send, typed_text
@@ -66,6 +67,13 @@ class LogNoteDraft(FsmDraft):
             **{name: stored(raw, name, int, 0) for name in ("partner_id", "campaign_id", "event_id")},
             message_id=stored(raw, "message_id", int),
         )
+
+
+def _note_cancelled(_data: dict[str, Any]) -> str:
+    return _("Cancelled: the event stays logged, without a note.")
+
+
+on_cancel(CampaignLogForm, _note_cancelled)
 
 
 def router() -> Router:

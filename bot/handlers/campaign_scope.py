@@ -46,6 +46,7 @@ from bot.domain.campaigns import (
 from bot.domain.numbers import ID_MAX, spelt_by_bot
 from bot.domain.partners import MarketCoverage, Stage
 from bot.domain.text import clean_block
+from bot.handlers.cancel_notes import on_cancel
 from bot.handlers.drafts import FsmDraft
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import answer_stale, edit_or_send
@@ -240,6 +241,13 @@ class ScopeFormDraft(FsmDraft):
             charter_renegotiate=self.charter_renegotiate,
             warnings=scope_warnings(self.domain()),
         )
+
+
+def _scope_cancelled(_data: dict[str, Any]) -> str:
+    return _("Cancelled: the scope was not saved.")
+
+
+on_cancel(ScopeForm, _scope_cancelled)
 
 
 def router() -> Router:

@@ -34,6 +34,7 @@ from bot.domain.numbers import whole_or_none
 from bot.domain.partners import Stage
 from bot.handlers import debrief_texts
 from bot.handlers.campaign_log import campaign_number, running_campaign
+from bot.handlers.cancel_notes import on_cancel
 from bot.handlers.drafts import FsmDraft
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send, reply_here, say_stale, typed_text
@@ -105,6 +106,13 @@ class DebriefDraft(FsmDraft):
         if not self.recommendation:
             return None
         return RecommendationResult(Recommendation(self.recommendation), tuple(RecReason(r) for r in self.reasons))
+
+
+def _debrief_cancelled(_data: dict[str, Any]) -> str:
+    return _("Cancelled: the debrief was not saved. The campaign still waits for it on the card.")
+
+
+on_cancel(DebriefForm, _debrief_cancelled)
 
 
 def router() -> Router:

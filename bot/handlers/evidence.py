@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import StateFilter
@@ -31,6 +32,7 @@ from bot.domain.evidence import (
     validate_testimonial,
 )
 from bot.domain.partners import MARKETS, Market, validate_url
+from bot.handlers.cancel_notes import on_cancel
 from bot.handlers.drafts import FsmDraft
 from bot.handlers.partners import not_found_text, partner_or_say
 from bot.handlers.replies import answer_stale, edit_or_send, reply_here
@@ -84,6 +86,14 @@ class EvidenceDraft(FsmDraft):
     text: str = ""
 
     KEY = "evidence"
+
+
+def _evidence_cancelled(_data: dict[str, Any]) -> str:
+    return _("Cancelled: nothing was added to the evidence.")
+
+
+for _form in (CaseForm, TestimonialForm, CommunityForm):
+    on_cancel(_form, _evidence_cancelled)
 
 
 def router() -> Router:

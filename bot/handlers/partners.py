@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
@@ -25,6 +26,7 @@ from bot.domain.partners import (
     validate_partner_name,
     validate_url,
 )
+from bot.handlers.cancel_notes import on_cancel
 from bot.handlers.drafts import FsmDraft
 from bot.handlers.replies import answer_stale, edit_or_send
 from bot.handlers.workspace_guard import private_workspace_router
@@ -67,6 +69,13 @@ class NewPartnerDraft(FsmDraft):
     contact: str | None = None
 
     KEY = "new_partner"
+
+
+def _new_partner_cancelled(_data: dict[str, Any]) -> str:
+    return _("Cancelled: the partner was not added.")
+
+
+on_cancel(NewPartnerForm, _new_partner_cancelled)
 
 
 def router() -> Router:

@@ -58,6 +58,7 @@ from bot.domain.references import (
     previous_step,
 )
 from bot.domain.text import clean_block, clean_line
+from bot.handlers.cancel_notes import on_cancel
 from bot.handlers.drafts import FsmDraft, stored
 from bot.handlers.filters import PRIVATE
 from bot.handlers.partners import partner_or_say, show_partner_card
@@ -215,6 +216,13 @@ class ReferenceDraft(FsmDraft):
         if self.again is None:
             return Step.AGAIN
         return None
+
+
+def _questionnaire_cancelled(_data: dict[str, Any]) -> str:
+    return _("Cancelled — nothing was sent. If you change your mind, open the same link again.")
+
+
+on_cancel(ReferenceForm, _questionnaire_cancelled)
 
 
 def router() -> Router:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bot.domain.gutcheck import GutQuestion
-from bot.domain.scorecard import Criterion
+from bot.domain.scorecard import CRITERIA, Criterion
 from bot.keyboards.assessment_callbacks import (
     GutAnswer,
     GutAnswerCallback,
@@ -253,3 +253,53 @@ async def test_forged_buttons_for_another_workspace_store_nothing(
     assert await running_bot.query("SELECT COUNT(*) FROM scorecards") == [(0,)]
     assert await running_bot.query("SELECT stage FROM partners") == [("candidate",)]
     assert await running_bot.query("SELECT state FROM fsm_states WHERE state IS NOT NULL") == []
+
+
+AGAIN = {
+    "en": {"intro": "You scored Nord on", "saved": "Your saved answer: 4 (marked ✓)",
+           "kept": "Cancelled: nothing changed — your saved scorecard for this partner stays as it was.",
+           "dropped": "Cancelled: this scorecard was not saved (2 of 9 answered)."},
+    "ru": {"intro": "Вы оценили Nord", "saved": "Ваш сохранённый ответ: 4 (отмечен ✓)",
+           "kept": "Отменено: ничего не изменилось — ваша сохранённая оценочная карта этого партнёра осталась прежней.",
+           "dropped": "Отменено: оценочная карта не сохранена (отвечено 2 из 9)."},
+}
+
+
+@pytest.mark.parametrize("locale", ["en", "ru"])
+async def test_scoring_again_shows_your_answers_and_cancel_says_what_was_kept(
+    telegram: FakeTelegram, running_bot: RunningBot, locale: str
+) -> None:
+    say, again = SAY[locale], AGAIN[locale]
+    user = telegram.private_user("Anna", language_code=locale)
+    await onboard(user)
+    await add_partner(user, "Nord", locale)
+    partner_id = (await running_bot.query("SELECT id FROM partners"))[0][0]
+    await _add_cases(running_bot, partner_id)
+    await _pass_gut_check(user, say)
+
+    await user.press(say["scorecard"])
+    await user.press("4")
+    await user.press("4")
+    dropped = await user.send("/cancel")
+    assert again["dropped"] in dropped.text
+    assert await running_bot.query("SELECT COUNT(*) FROM scorecards") == [(0,)]
+    await user.send("/partners")
+    await user.press("Nord")
+
+    await _rate_all(user, say, [4] * 9)
+    first = await user.press(say["scorecard"])
+    assert again["intro"] in first.text and again["saved"] in first.text
+    assert "✓ 4" in [text for text, _ in first.messages[-1].buttons]
+    kept = await user.send("/cancel")
+    assert again["kept"] in kept.text
+    assert await running_bot.query("SELECT COUNT(*) FROM scorecards") == [(1,)]
+    await user.send("/partners")
+    await user.press("Nord")
+
+    await user.press(say["scorecard"])
+    await user.press("2")  # the one answer changed; the others kept by tapping the marked rating
+    for _ in range(8):
+        await user.press("✓ 4")
+    rows = await running_bot.query("SELECT ratings FROM scorecards ORDER BY id")
+    assert len(rows) == 2
+    assert json.loads(rows[-1][0]) == {c.value: 2 if c is CRITERIA[0] else 4 for c in Criterion}

@@ -254,10 +254,14 @@ async def test_a_restart_mid_questionnaire_resumes_it_and_edits_cancel_and_typed
 
     # /cancel in the middle, then the same link starts over.
     zoe = telegram.private_user("Zoe", language_code="en")
-    await zoe.start(other)
+    opened = await zoe.start(other)
+    question = opened.messages[-1]
+    three_to_six = next(data for text, data in question.buttons if text == words["durations"]["3-6"])
     cancelled = await zoe.send("/cancel")
-    assert "Cancelled" in cancelled.text
-    stale = await zoe.press(words["durations"]["3-6"])
+    assert "Cancelled — nothing was sent." in cancelled.text
+    assert question.buttons == []  # /cancel takes the question's buttons off
+    assert three_to_six is not None
+    stale = await zoe.press_data(three_to_six, question.message_id)  # a client still showing them
     assert "This questionnaire is closed." in stale.popup and not stale.messages
     assert "Question 1 of 8" in (await zoe.start(other)).text
 
