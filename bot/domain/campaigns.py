@@ -379,23 +379,85 @@ def next_rung(current: int) -> int | None:
     return current + 1 if current < LAST_RUNG else None
 
 
-def rung_finished(planned: int, debriefed: int) -> bool:
-    """A rung is finished when all its planned campaigns are debriefed."""
-    return debriefed >= planned
+def rung_finished(planned: int, counted: int) -> bool:
+    """A rung is finished when all its planned campaigns are counted (see `counts_toward_rung`)."""
+    return counted >= planned
 
 
-def can_expand(rung: int, debriefed_count: int, last_decision: Decision | None) -> bool:
+def can_expand(rung: int, counted: int, last_decision: Decision | None) -> bool:
     """Expand only from a finished rung whose last debrief decided "expand", if a next rung exists."""
     return (
         next_rung(rung) is not None
-        and rung_finished(campaigns_planned(rung), debriefed_count)
+        and rung_finished(campaigns_planned(rung), counted)
         and last_decision is Decision.EXPAND
     )
 
 
-def can_move_to(current: int, target: int, debriefed_count: int, last_decision: Decision | None) -> bool:
+def can_move_to(current: int, target: int, counted: int, last_decision: Decision | None) -> bool:
     """Whether moving from rung `current` to `target` is allowed: one rung up, never skipping."""
-    return target == next_rung(current) and can_expand(current, debriefed_count, last_decision)
+    return target == next_rung(current) and can_expand(current, counted, last_decision)
+
+
+# Which debriefed campaigns fill a place in their rung's plan. Field notes "After one successful campaign, we
+# don't automatically scale to five. We grow incrementally: 1 → 3 → 5" — a rung is earned by campaigns that
+# went ahead, and "Если это была проблема в выполнении, можно исправить" (an execution problem can be fixed):
+# a re-run is that fix, the same place in the plan run again, not a new one; a pause halts the partnership
+# where it stands. So a campaign counts once debriefed with any decision but these two (an expand, or a walk,
+# which ends the ladder anyway). Issue 15: on rung 2 two re-runs and one expand opened rung 3 after one success.
+NOT_COUNTED_DECISIONS = frozenset({Decision.RERUN, Decision.PAUSE})
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedCampaign:
+    """A debriefed (no longer running) campaign as the ladder sees it: its rung and the debrief's decision."""
+
+    rung: int
+    decision: Decision | None  # None: no decision stored (older data); it counts, as it always did
+
+
+def counts_toward_rung(decision: Decision | None) -> bool:
+    """Whether a campaign debriefed with `decision` fills a place in its rung's plan."""
+    return decision not in NOT_COUNTED_DECISIONS
+
+
+def counted_toward_rung(finished: Iterable[FinishedCampaign], rung: int) -> int:
+    """Debriefed campaigns on `rung` that count toward its plan (re-runs and pauses do not)."""
+    return sum(1 for c in finished if c.rung == rung and counts_toward_rung(c.decision))
+
+
+@dataclass(frozen=True, slots=True)
+class LadderPosition:
+    """Where a partner stands on one rung: campaigns planned, counted toward the plan and debriefed in all."""
+
+    rung: int
+    planned: int
+    counted: int
+    finished: int
+
+    @property
+    def not_counted(self) -> int:
+        """Debriefed campaigns on this rung that were re-run or paused."""
+        return self.finished - self.counted
+
+    @property
+    def full(self) -> bool:
+        """Every planned place of the rung is filled."""
+        return rung_finished(self.planned, self.counted)
+
+    def after(self, decision: Decision) -> LadderPosition:
+        """The position once the campaign being debriefed now is decided with `decision`."""
+        counted = self.counted + (1 if counts_toward_rung(decision) else 0)
+        return LadderPosition(self.rung, self.planned, counted, self.finished + 1)
+
+    def can_expand(self, last_decision: Decision | None) -> bool:
+        """Whether the next rung opens: this one is full and the last debrief decided "expand"."""
+        return can_expand(self.rung, self.counted, last_decision)
+
+
+def ladder_position(finished: Iterable[FinishedCampaign], rung: int) -> LadderPosition:
+    """The position on `rung` from the partner's debriefed campaigns (any rung; the others are ignored)."""
+    on_rung = [c for c in finished if c.rung == rung]
+    return LadderPosition(rung, campaigns_planned(rung), counted_toward_rung(on_rung, rung), len(on_rung))
 
 
 def stage_of_rung(rung: int) -> Stage:
@@ -409,14 +471,16 @@ def rung_of_stage(stage: Stage) -> int | None:
     return LADDER_STAGES.index(stage) + 1 if stage in LADDER_STAGES else None
 
 
-def stage_after_decision(stage: Stage, decision: Decision, debriefed_in_rung: int) -> Stage:
-    """Stage after a debrief decision: walk/pause end or halt; expand climbs only from a finished rung."""
+def stage_after_decision(stage: Stage, decision: Decision, counted_in_rung: int) -> Stage:
+    """Stage after a debrief decision: walk/pause end or halt; expand climbs only from a finished rung.
+
+    `counted_in_rung` includes the campaign just decided when the decision counts (`LadderPosition.after`)."""
     if decision is Decision.WALK:
         return Stage.WALKED
     if decision is Decision.PAUSE:
         return Stage.PAUSED
     rung = rung_of_stage(stage)
-    if rung is None or decision is Decision.RERUN or not can_expand(rung, debriefed_in_rung, decision):
+    if rung is None or decision is Decision.RERUN or not can_expand(rung, counted_in_rung, decision):
         return stage
     upper = next_rung(rung)
     return stage_of_rung(upper) if upper is not None else stage

@@ -28,12 +28,12 @@ from bot.domain.campaigns import (
     PILOT_MIN_CREATORS,
     REVISIONS_INPUT_MAX,
     ChecklistItem,
-    Decision,
     ScopeDraft,
     ScopeWarning,
     campaigns_planned,
     creators_need_confirmation,
     due_date,
+    ladder_position,
     market_checklist,
     next_rung,
     parse_creators,
@@ -63,7 +63,7 @@ from bot.keyboards.scope_callbacks import (
     YesNo,
 )
 from bot.middlewares import notify_press
-from bot.storage.campaigns import Campaign, CampaignAlreadyRunning, CampaignRepo, CampaignScope
+from bot.storage.campaigns import CampaignAlreadyRunning, CampaignRepo, CampaignScope
 from bot.storage.partners import Partner, PartnerRepo
 from bot.storage.workspaces import Workspace
 from bot.views.formatting import short_date, user_text
@@ -77,9 +77,6 @@ CHARTER_MAX_LEN = 500
 
 CREATOR_BUTTONS = (1, 2)
 REVISION_BUTTONS = (0, 1, 2, 3)
-# Decisions after which the campaign is run again (re-run, or picked up after a pause) rather than counted
-# towards its rung's plan, so the card's "Next campaign" is not blocked by a rung that looks full.
-NOT_COUNTED_DECISIONS = frozenset({Decision.RERUN, Decision.PAUSE})
 
 
 class ScopeForm(StatesGroup):
@@ -313,11 +310,6 @@ def _button(text: str, data: PartnerCallback) -> InlineKeyboardMarkup:
     return b.as_markup()
 
 
-def _counted(campaign: Campaign, decisions: dict[int, Decision]) -> bool:
-    """Whether a campaign fills a place in its rung's plan (one sent back for a re-run or paused does not)."""
-    return decisions.get(campaign.id) not in NOT_COUNTED_DECISIONS
-
-
 async def rung_to_scope(partner: Partner, campaigns: CampaignRepo, workspace_id: int, locale: str) -> int | Refusal:
     """The rung the next campaign belongs to, or why there is none to scope now."""
     name = user_text(partner.name)
@@ -360,11 +352,11 @@ async def rung_to_scope(partner: Partner, campaigns: CampaignRepo, workspace_id:
         rung = history[-1].rung if history else 1
     else:
         rung = rung_of_stage(partner.stage) or 1
-    decisions = {d.campaign_id: d.decision for d in await campaigns.debriefs_for_partner(workspace_id, pid)}
-    done = sum(1 for c in history if c.rung == rung and _counted(c, decisions))
-    planned = campaigns_planned(rung)
-    # The top rung has no next one to open: the partnership keeps going at that scale.
-    if done >= planned and next_rung(rung) is not None:
+    position = ladder_position(await campaigns.finished_on_ladder(workspace_id, pid), rung)
+    planned = position.planned
+    # The top rung has no next one to open: the partnership keeps going at that scale. A re-run or a pause
+    # leaves its place open (bot/domain/campaigns.py counts_toward_rung), so the next campaign is not blocked.
+    if position.full and next_rung(rung) is not None:
         return Refusal(
             ngettext(
                 "Rung {rung} of <b>{name}</b> already has its {count} campaign. The next rung opens only with a "

@@ -18,6 +18,7 @@ from bot.domain.campaigns import (
     QUALITY_MAX,
     QUALITY_MIN,
     Decision,
+    LadderPosition,
     ProblemKind,
     Recommendation,
     RecommendationResult,
@@ -25,6 +26,7 @@ from bot.domain.campaigns import (
     campaigns_planned,
     decision_differs,
     is_valid_quality,
+    ladder_position,
     recommend,
     rung_of_stage,
     stage_after_decision,
@@ -228,7 +230,7 @@ def _recap(draft: DebriefDraft) -> list[str]:
     return lines
 
 
-def _recommendation_text(draft: DebriefDraft, title: str, rung: int, debriefed_with_this: int) -> str:
+def _recommendation_text(draft: DebriefDraft, title: str, position: LadderPosition) -> str:
     result = draft.result()
     assert result is not None
     lines = [title, "", *_recap(draft), ""]
@@ -241,9 +243,13 @@ def _recommendation_text(draft: DebriefDraft, title: str, rung: int, debriefed_w
     lines += [f"• {debrief_texts.reason(reason)}" for reason in result.reasons]
     lines.append("")
     lines.append(
-        _("Ladder: rung {rung}, {done} of {planned} campaigns debriefed with this one.").format(
-            rung=rung, done=debriefed_with_this, planned=campaigns_planned(rung)
-        )
+        ngettext(
+            "Ladder: rung {rung}, {done} of {planned} campaign counted so far; this one counts unless you decide "
+            "to re-run or pause.",
+            "Ladder: rung {rung}, {done} of {planned} campaigns counted so far; this one counts unless you decide "
+            "to re-run or pause.",
+            position.planned,
+        ).format(rung=position.rung, done=position.counted, planned=position.planned)
     )
     lines.append(_step(5) + " " + _("The decision is yours:"))
     return "\n".join(lines)
@@ -275,8 +281,8 @@ async def _send_step(
     elif current == DebriefForm.waiting_for_quality.state:
         text, markup = "\n".join([title, "", *_recap(draft), "", _ask_quality()]), _quality_keyboard(campaign.id)
     elif current == DebriefForm.waiting_for_decision.state:
-        rung, _stage, done = await _ladder(partner, campaign, campaigns, workspace)
-        text = _recommendation_text(draft, title, rung, done)
+        _stage, position = await _ladder(partner, campaign, campaigns, workspace)
+        text = _recommendation_text(draft, title, position)
         result = draft.result()
         markup = _decision_keyboard(campaign.id, result.recommendation) if result else None
     else:
@@ -294,14 +300,11 @@ async def _send_step(
 
 async def _ladder(
     partner: Partner, campaign: Campaign, campaigns: CampaignRepo, workspace: Workspace
-) -> tuple[int, Stage, int]:
-    """The rung the decision applies to, the partner's ladder stage, and its debriefed campaigns with this one."""
+) -> tuple[Stage, LadderPosition]:
+    """The partner's ladder stage and the position on the rung the decision applies to, before this campaign."""
     stage = partner.stage if rung_of_stage(partner.stage) is not None else stage_of_rung(campaign.rung)
     rung = rung_of_stage(stage) or campaign.rung
-    debriefed = sum(
-        1 for c in await campaigns.for_partner(workspace.id, partner.id) if c.rung == rung and not c.running
-    )
-    return rung, stage, debriefed + 1
+    return stage, ladder_position(await campaigns.finished_on_ladder(workspace.id, partner.id), rung)
 
 
 async def _load(
@@ -643,8 +646,9 @@ async def _save(
     result = draft.result()
     assert result is not None
     decision = Decision(draft.decision)
-    rung, stage, debriefed = await _ladder(partner, campaign, campaigns, workspace)
-    new_stage = stage_after_decision(stage, decision, debriefed)
+    stage, before = await _ladder(partner, campaign, campaigns, workspace)
+    position = before.after(decision)
+    new_stage = stage_after_decision(stage, decision, position.counted)
     now = clock.now()
     debrief = Debrief(
         campaign_id=campaign.id,
@@ -669,16 +673,16 @@ async def _save(
     ]
     if override_reason:
         lines.append(_("Why: {reason}").format(reason=user_text(override_reason)))
-    lines.append(_next_text(partner, decision, rung, new_stage, debriefed))
+    lines.append(_next_text(partner, decision, position, new_stage))
     await reply_here(message, "\n".join(lines))
     await show_partner_card(message, user_id, partner.id, cards, workspace, i18n, edit=False)
 
 
-def _next_text(partner: Partner, decision: Decision, rung: int, new_stage: Stage, debriefed: int) -> str:
-    """What happens next on the ladder after this decision."""
+def _next_text(partner: Partner, decision: Decision, position: LadderPosition, new_stage: Stage) -> str:
+    """What happens next on the ladder after this decision; `position` counts this campaign if it counts."""
     name = user_text(partner.name)
-    planned = campaigns_planned(rung)
-    remaining = max(planned - debriefed, 0)
+    rung, planned, counted = position.rung, position.planned, position.counted
+    remaining = max(planned - counted, 0)
     if decision is Decision.WALK:
         return _("🚪 You walked away from <b>{name}</b>. The whole record stays on the card.").format(name=name)
     if decision is Decision.PAUSE:
@@ -695,16 +699,19 @@ def _next_text(partner: Partner, decision: Decision, rung: int, new_stage: Stage
         ).format(rung=new_rung, count=planned_next)
     if decision is Decision.RERUN:
         return _(
-            "🔁 Fix what went wrong and re-run: scope the next campaign on rung {rung} ({done} of {planned} debriefed)."
-        ).format(rung=rung, done=debriefed, planned=planned)
+            "🔁 Fix what went wrong and re-run: scope the next campaign on rung {rung}. A re-run takes the same "
+            "place in the plan, so it is not counted: {done} of {planned} counted."
+        ).format(rung=rung, done=counted, planned=planned)
     if remaining > 0:
         return ngettext(
-            "Rung {rung} still needs {count} more debriefed campaign before the next rung opens: "
-            "the ladder never skips a rung. Scope the next campaign on this rung.",
-            "Rung {rung} still needs {count} more debriefed campaigns before the next rung opens: "
-            "the ladder never skips a rung. Scope the next campaign on this rung.",
+            "Rung {rung}: {done} of {planned} counted. It needs {count} more campaign before the next rung opens "
+            "— re-runs and pauses don't count, and the ladder never skips a rung. Scope the next campaign on "
+            "this rung.",
+            "Rung {rung}: {done} of {planned} counted. It needs {count} more campaigns before the next rung opens "
+            "— re-runs and pauses don't count, and the ladder never skips a rung. Scope the next campaign on "
+            "this rung.",
             remaining,
-        ).format(rung=rung, count=remaining)
+        ).format(rung=rung, done=counted, planned=planned, count=remaining)
     return ngettext(
         "Rung {rung} is the top of the ladder ({count} campaign): keep going at this scale.",
         "Rung {rung} is the top of the ladder ({count} campaigns): keep going at this scale.",

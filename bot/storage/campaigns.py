@@ -11,6 +11,7 @@ from bot.domain.campaigns import (
     ChecklistItem,
     Decision,
     EventKind,
+    FinishedCampaign,
     ProblemKind,
     Recommendation,
     RecommendationResult,
@@ -232,6 +233,16 @@ class CampaignRepo:
             (workspace_id, partner_id),
         )
         return [_debrief(r) for r in rows]
+
+    async def finished_on_ladder(self, workspace_id: int, partner_id: int) -> list[FinishedCampaign]:
+        """The partner's debriefed campaigns, oldest first: each one's rung and its debrief's decision."""
+        rows = await self._db.fetchall(
+            f"SELECT c.rung, d.decision FROM campaigns c {_IN_WORKSPACE} "
+            "LEFT JOIN debriefs d ON d.campaign_id = c.id "
+            "WHERE c.partner_id = ? AND c.status != 'running' ORDER BY c.id",
+            (workspace_id, partner_id),
+        )
+        return [FinishedCampaign(r["rung"], Decision(r["decision"]) if r["decision"] else None) for r in rows]
 
     async def history(self, workspace_id: int, partner_id: int, before_campaign: int) -> list[CampaignOutcome]:
         """Debriefed campaigns before this one, oldest first, as the recommendation rules read them."""

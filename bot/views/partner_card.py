@@ -14,7 +14,7 @@ from aiogram.utils.i18n import ngettext
 from bot import labels
 from bot.checkins import health_lines
 from bot.clock import Clock
-from bot.domain.campaigns import campaigns_planned, on_time_share, rung_of_stage
+from bot.domain.campaigns import FinishedCampaign, ladder_position, on_time_share, rung_of_stage
 from bot.domain.checkins import CommunicationHealth
 from bot.domain.evidence import CONVERSATION_SIGNALS, CaseStudy, derive_signals, summarize_markets
 from bot.domain.next_step import CampaignPhase, NextStep, RedFlag, next_step, red_flags
@@ -64,6 +64,12 @@ class CardData:
     reference_answers: tuple[StoredAnswer, ...] = ()  # creator 1, 2, … in the order they answered
     reference_links: LinkCounts = field(default_factory=LinkCounts)
     health: CommunicationHealth | None = None  # the weekly check-ins' answer rate and delay
+
+    @property
+    def finished_on_ladder(self) -> list[FinishedCampaign]:
+        """Debriefed campaigns with their decisions, as the ladder counts them (CampaignRepo.finished_on_ladder)."""
+        decisions = {d.campaign_id: d.decision for d in self.debriefs}
+        return [FinishedCampaign(c.rung, decisions.get(c.id)) for c in self.campaigns if not c.running]
 
     @property
     def running(self) -> Campaign | None:
@@ -297,11 +303,16 @@ def _campaigns(data: CardData, locale: str) -> str:
     lines = [_title(_("Campaigns"))]
     rung = rung_of_stage(data.partner.stage)
     if rung is not None:
-        planned = campaigns_planned(rung)
-        done = sum(1 for c in data.campaigns if c.rung == rung and not c.running)
+        position = ladder_position(data.finished_on_ladder, rung)
         lines.append(
-            _("Rung {rung} of 3: {done} of {planned} campaigns debriefed").format(rung=rung, done=done, planned=planned)
+            ngettext(
+                "Rung {rung} of 3: {done} of {planned} campaign counted",
+                "Rung {rung} of 3: {done} of {planned} campaigns counted",
+                position.planned,
+            ).format(rung=rung, done=position.counted, planned=position.planned)
         )
+        if position.not_counted:
+            lines.append(_("Re-run or paused, not counted: {count}").format(count=position.not_counted))
     quality = {d.campaign_id: d.quality for d in data.debriefs}
     if quality:
         per_campaign = ", ".join(

@@ -13,6 +13,26 @@ from tests.e2e.test_campaign_scope import W, ready_partner
 from tests.e2e.test_campaigns import SAY
 
 NEXT_CAMPAIGN = {"en": "🚀 Next campaign", "ru": "🚀 Следующая кампания"}
+LADDER = {
+    "en": {
+        "rerun": "🔁 Fix and re-run",
+        "counted_0": "Ladder: rung 2, 0 of 3 campaigns counted so far; this one counts unless you decide",
+        "rerun_saved": "A re-run takes the same place in the plan, so it is not counted: 0 of 3 counted.",
+        "needs_2": "Rung 2: 1 of 3 counted. It needs 2 more campaigns before the next rung opens",
+        "rung3_open": "Rung 3 is open",
+        "card_counted": "Rung 2 of 3: 1 of 3 campaigns counted",
+        "card_left_out": "Re-run or paused, not counted: 2",
+    },
+    "ru": {
+        "rerun": "🔁 Исправить и повторить",
+        "counted_0": "Лестница: ступень 2, пока засчитано 0 из 3 кампаний. Эта тоже засчитается, если вы не решите",
+        "rerun_saved": "Повтор занимает то же место в плане, поэтому не засчитывается: засчитано 0 из 3.",
+        "needs_2": "Ступень 2: засчитано 1 из 3. Нужны ещё 2 кампании, прежде чем откроется следующая ступень",
+        "rung3_open": "Открыта ступень 3",
+        "card_counted": "Ступень 2 из 3: засчитано 1 из 3 кампаний",
+        "card_left_out": "Не засчитано (повторы и паузы): 2",
+    },
+}
 
 
 async def scope(user: PrivateUser, locale: str, button: str) -> str:
@@ -39,6 +59,15 @@ async def due_date_passes_and_debrief(
     user: PrivateUser, telegram: FakeTelegram, running_bot: RunningBot, locale: str
 ) -> str:
     """Moves the clock past the due date, lets the reminder come, debriefs from it with "expand"."""
+    recommendation = await due_date_passes_and_recommend(user, telegram, running_bot, locale)
+    assert SAY[locale]["rec_expand"] in recommendation
+    return (await user.press(SAY[locale]["expand"])).text
+
+
+async def due_date_passes_and_recommend(
+    user: PrivateUser, telegram: FakeTelegram, running_bot: RunningBot, locale: str
+) -> str:
+    """Moves the clock past the due date, lets the reminder come, debriefs from it up to the recommendation."""
     say, w = SAY[locale], W[locale]
     running_bot.clock.advance(timedelta(days=15))
     sent_before = len(telegram.sent_to(user.id))
@@ -50,9 +79,7 @@ async def due_date_passes_and_debrief(
     await user.send("Creators were on brief")
     await user.send("Nothing")
     await user.press(say["none"])
-    recommendation = await user.press("5")
-    assert say["rec_expand"] in recommendation.text
-    return (await user.press(say["expand"])).text
+    return (await user.press("5")).text
 
 
 @pytest.mark.parametrize("locale", ["en", "ru"])
@@ -85,3 +112,43 @@ async def test_pilot_to_rung_three_by_buttons_with_reminders(
     await running_bot.restart()  # start-up runs the reminders again: nothing is due twice
     assert running_bot.app is not None
     assert await running_bot.app.run_due_reminders() == 0
+
+
+async def open_card(user: PrivateUser) -> str:
+    await user.send("/partners")
+    return (await user.press("Bridge")).text
+
+
+@pytest.mark.parametrize("locale", ["en", "ru"])
+async def test_two_re_runs_and_an_expand_on_rung_2_stay_on_rung_2(
+    telegram: FakeTelegram, running_bot: RunningBot, locale: str
+) -> None:
+    """Issue 15: on rung 2, two re-runs and one expand opened rung 3 after a single success."""
+    say, ladder = SAY[locale], LADDER[locale]
+    manager = telegram.private_user("Manager", language_code=locale)
+    partner_id = await ready_partner(manager, running_bot, locale)
+    await scope(manager, locale, W[locale]["pilot"])
+    assert say["rung2_open"] in await due_date_passes_and_debrief(manager, telegram, running_bot, locale)
+
+    for _ in range(2):  # rung 2: fix and re-run, twice; each time the card still lets the next one be scoped
+        await open_card(manager)
+        await scope(manager, locale, NEXT_CAMPAIGN[locale])
+        assert await running_bot.query("SELECT rung FROM campaigns WHERE status = 'running'") == [(2,)]
+        recommendation = await due_date_passes_and_recommend(manager, telegram, running_bot, locale)
+        assert ladder["counted_0"] in recommendation
+        await manager.press(ladder["rerun"])  # not what was recommended: the bot asks why
+        saved = await manager.send("Drafts need one more pass")
+        assert ladder["rerun_saved"] in saved.text
+
+    await open_card(manager)
+    await scope(manager, locale, NEXT_CAMPAIGN[locale])
+    recommendation = await due_date_passes_and_recommend(manager, telegram, running_bot, locale)
+    assert ladder["counted_0"] in recommendation  # the two re-runs took no place in the plan
+    outcome = await manager.press(say["expand"])
+    assert ladder["needs_2"] in outcome.text and ladder["rung3_open"] not in outcome.text
+
+    card = await open_card(manager)
+    assert ladder["card_counted"] in card and ladder["card_left_out"] in card
+    assert await running_bot.query("SELECT stage FROM partners WHERE id = ?", (partner_id,)) == [("rung2",)]
+    assert await running_bot.query("SELECT rung, decision FROM campaigns c JOIN debriefs d ON d.campaign_id = c.id "
+                                   "ORDER BY c.id") == [(1, "expand"), (2, "rerun"), (2, "rerun"), (2, "expand")]

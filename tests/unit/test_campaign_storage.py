@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from bot.domain.campaigns import Decision, FinishedCampaign, ProblemKind, Recommendation, RecommendationResult
 from bot.domain.partners import MarketCoverage, PartnerKind, Stage
-from bot.storage.campaigns import CampaignAlreadyRunning, CampaignRepo, CampaignScope
+from bot.storage.campaigns import CampaignAlreadyRunning, CampaignRepo, CampaignScope, Debrief
 from bot.storage.db import Database
 from bot.storage.partners import NewPartner, PartnerRepo
 from bot.storage.users import UserRepo
@@ -56,3 +57,29 @@ async def test_one_running_campaign_per_partner_and_reminder_once(db: Database) 
     assert await campaigns.claim_reminder(first, NOW) is True
     assert await campaigns.claim_reminder(first, NOW) is False
     assert await campaigns.due_reminders(date(2026, 12, 9)) == []
+
+
+async def test_finished_on_ladder_gives_each_debriefed_campaign_its_rung_and_decision(db: Database) -> None:
+    await UserRepo(db).touch(1, "en", NOW)
+    await UserRepo(db).touch(2, "en", NOW)
+    mine = await WorkspaceRepo(db).create_for_owner("Mine", 1, NOW)
+    other = await WorkspaceRepo(db).create_for_owner("Other", 2, NOW)
+    partner = await PartnerRepo(db).create(
+        mine.id, NewPartner("P", PartnerKind.AGENCY, MarketCoverage.BOTH, None, ()), 1, NOW
+    )
+    campaigns = CampaignRepo(db)
+    result = RecommendationResult(Recommendation.EXPAND, ())
+    for rung, decision in ((1, Decision.EXPAND), (2, Decision.RERUN), (2, Decision.PAUSE), (2, Decision.EXPAND)):
+        campaign_id = await campaigns.create(mine.id, partner, rung, SCOPE, 1, Stage.PILOT, NOW)
+        assert campaign_id is not None
+        debrief = Debrief(campaign_id, "a", "b", ProblemKind.NONE, 4, result, decision, None, NOW.isoformat())
+        assert await campaigns.save_debrief(mine.id, campaign_id, debrief, 1, Stage.RUNG2, NOW)
+    await campaigns.create(mine.id, partner, 2, SCOPE, 1, Stage.RUNG2, NOW)  # running: not on the record yet
+
+    assert await campaigns.finished_on_ladder(mine.id, partner) == [
+        FinishedCampaign(1, Decision.EXPAND),
+        FinishedCampaign(2, Decision.RERUN),
+        FinishedCampaign(2, Decision.PAUSE),
+        FinishedCampaign(2, Decision.EXPAND),
+    ]
+    assert await campaigns.finished_on_ladder(other.id, partner) == []  # read through the workspace only
