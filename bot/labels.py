@@ -191,6 +191,8 @@ def reason(value: Reason) -> str:
         Reason.DUE: _("the campaign's due date has passed"),
         Reason.WALKED: _("you decided to walk away"),
         Reason.PAUSED: _("the partnership is paused"),
+        Reason.WALK_ADVISED: _("the last debrief recommended walking away (see the red flags); scope another "
+                               "campaign only if what went wrong has changed"),
     }[value]
 
 

@@ -53,6 +53,7 @@ class Reason(StrEnum):
     DUE = "due"
     WALKED = "walked"
     PAUSED = "paused"
+    WALK_ADVISED = "walk_advised"
 
 
 class CampaignPhase(StrEnum):
@@ -143,8 +144,10 @@ def next_step(
     score: ScoreResult | None,
     flags: Sequence[RedFlag],
     campaign: CampaignPhase = CampaignPhase.NONE,
+    walk_advised: bool = False,
 ) -> NextStep:
-    """The single next step for a partner; thin-market evidence gaps ride along as advice."""
+    """The single next step for a partner; thin-market evidence gaps ride along as advice. `walk_advised`: the last
+    debrief recommended walking away and the manager chose otherwise."""
     if stage is Stage.WALKED:
         return NextStep(NextAction.NONE, Reason.WALKED)
     if stage is Stage.PAUSED:
@@ -154,5 +157,9 @@ def next_step(
             return NextStep(NextAction.DEBRIEF, Reason.DUE)
         if campaign is CampaignPhase.RUNNING:
             return NextStep(NextAction.LOG_EVENTS, Reason.RUNNING)
+        # Field notes "Walking points": the reasons a debrief gave for walking do not lapse because the manager
+        # chose another try; the card keeps saying so until a campaign runs again.
+        if walk_advised:
+            return NextStep(NextAction.CONSIDER_WALKING, Reason.WALK_ADVISED)
         return NextStep(NextAction.SCOPE_CAMPAIGN, Reason.NO_CAMPAIGN)
     return _vetting_step(gut_history_latest, signals, market_summaries, score, flags)

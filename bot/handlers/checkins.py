@@ -18,15 +18,7 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot import texts
-from bot.checkins import (
-    DEEP_LINK_PREFIX,
-    CheckinService,
-    day_name,
-    hours_text,
-    token_in,
-    weekly_time_lines,
-    zone_label,
-)
+from bot.checkins import CheckinService
 from bot.clock import Clock
 from bot.deep_links import DeepLinkGuard
 from bot.domain.checkins import (
@@ -70,6 +62,7 @@ from bot.storage.group_links import GroupLinkRepo
 from bot.storage.partners import PartnerRepo
 from bot.storage.users import UserRepo
 from bot.storage.workspaces import WorkspaceRepo
+from bot.views.checkin_texts import DEEP_LINK_PREFIX, day_name, hours_text, token_in, weekly_time_lines, zone_label
 from bot.views.formatting import button_label, short_date, user_text
 
 log = logging.getLogger(__name__)

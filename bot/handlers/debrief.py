@@ -34,7 +34,6 @@ from bot.domain.campaigns import (
 )
 from bot.domain.numbers import whole_or_none
 from bot.domain.partners import Stage
-from bot.handlers import debrief_texts
 from bot.handlers.campaign_log import campaign_number, running_campaign
 from bot.handlers.cancel_notes import on_cancel
 from bot.handlers.drafts import FsmDraft
@@ -47,6 +46,7 @@ from bot.keyboards.grid import ButtonGrid
 from bot.storage.campaigns import Campaign, CampaignRepo, Debrief
 from bot.storage.partners import Partner, PartnerRepo
 from bot.storage.workspaces import Workspace
+from bot.views import debrief_texts
 from bot.views.formatting import user_text
 from bot.views.partner_card import PartnerCards
 

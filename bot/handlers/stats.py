@@ -21,11 +21,11 @@ from bot.domain.stats import (
     one_and_done_problems,
     quality_gain,
 )
-from bot.handlers import debrief_texts
 from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.callbacks import MenuAction, MenuCallback
 from bot.storage.campaigns import CampaignRepo
 from bot.storage.workspaces import Workspace
+from bot.views import debrief_texts
 from bot.views.formatting import user_text
 
 SIGNED_PERCENT = "+#,##0%;-#,##0%"

@@ -29,8 +29,8 @@ from bot.domain.partners import Market, MarketCoverage, PartnerKind, Stage
 from bot.domain.references import DIMENSIONS, Again, Duration
 from bot.domain.scorecard import CRITERIA
 from bot.domain.text import strip_bidi
-from bot.handlers import debrief_texts
 from bot.storage.db import Database
+from bot.views import debrief_texts
 from bot.views.partner_card import again_label, dimension_label, duration_label
 
 Cell = str | int | float | None

@@ -14,8 +14,8 @@ from babel.dates import format_date
 from bot import labels
 from bot.domain.references import DIMENSIONS, Dimension
 from bot.domain.scorecard import SCORE_GROUPS, ScoreGroup
-from bot.handlers import debrief_texts
 from bot.reports.data import FUNNEL, FunnelStep, Missing, PartnerReport, PortfolioReport
+from bot.views import debrief_texts
 from bot.views.formatting import score, user_text
 from bot.views.partner_card import dimension_label
 

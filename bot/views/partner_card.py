@@ -12,9 +12,16 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from bot import labels
-from bot.checkins import health_lines
 from bot.clock import Clock
-from bot.domain.campaigns import FinishedCampaign, ladder_position, on_time_share, rung_of_stage
+from bot.domain.campaigns import (
+    Decision,
+    FinishedCampaign,
+    Recommendation,
+    RecReason,
+    ladder_position,
+    on_time_share,
+    rung_of_stage,
+)
 from bot.domain.checkins import CommunicationHealth
 from bot.domain.evidence import CONVERSATION_SIGNALS, CaseStudy, derive_signals, summarize_markets
 from bot.domain.next_step import CampaignPhase, NextStep, RedFlag, next_step, red_flags
@@ -39,6 +46,8 @@ from bot.storage.checkins import CheckinRepo
 from bot.storage.evidence import EvidenceRepo
 from bot.storage.partners import Partner, PartnerRepo
 from bot.storage.references import ReferenceRepo, StoredAnswer
+from bot.views import debrief_texts
+from bot.views.checkin_texts import health_lines
 from bot.views.formatting import score, short_date, user_text
 
 T = TypeVar("T")
@@ -94,9 +103,22 @@ class CardData:
         team = self.team
         return team.result if team is not None and self.viewer_scored else None
 
+    @property
+    def last_debrief(self) -> Debrief | None:
+        return max(self.debriefs, key=lambda d: d.created_at, default=None)
+
+    def walk_reasons(self) -> tuple[RecReason, ...]:
+        """Why the last debrief recommended walking away, when the manager chose to go on (else nothing)."""
+        last = self.last_debrief
+        if last is None or last.recommendation.recommendation is not Recommendation.WALK:
+            return ()
+        return last.recommendation.reasons if last.decision is not Decision.WALK else ()
+
     def flags(self) -> tuple[RedFlag, ...]:
         signals = derive_signals(self.cases, self.partner.markets)
-        return red_flags(signals, summarize_markets(self.cases), self.visible_score())
+        latest = self.campaigns[-1] if self.campaigns else None
+        agreed = latest.scope.metrics_agreed if latest is not None else None
+        return red_flags(signals, summarize_markets(self.cases), self.visible_score(), agreed)
 
     def next_step(self) -> NextStep:
         signals = derive_signals(self.cases, self.partner.markets)
@@ -109,6 +131,7 @@ class CardData:
             self.visible_score(),
             self.flags(),
             self.campaign_phase(),
+            walk_advised=bool(self.walk_reasons()),
         )
 
 
@@ -440,10 +463,15 @@ def _references(data: CardData, locale: str) -> str:
 
 
 def _flags(data: CardData) -> str:
-    flags = data.flags()
-    if not flags:
+    flags, walk = data.flags(), data.walk_reasons()
+    if not flags and not walk:
         return ""
-    return "\n".join([_title(_("Red flags")), *(f"🚩 {labels.red_flag(flag)}" for flag in flags)])
+    lines = [_title(_("Red flags")), *(f"🚩 {labels.red_flag(flag)}" for flag in flags)]
+    if walk:
+        lines.append("🚩 " + _("The last debrief recommended walking away: {reasons}").format(
+            reasons="; ".join(debrief_texts.reason(reason) for reason in walk)
+        ))
+    return "\n".join(lines)
 
 
 def _next(data: CardData) -> str:

@@ -51,6 +51,9 @@ SAY = {
         "rec_walk": "My recommendation: walk away",
         "rec_expand": "My recommendation: expand to the next rung",
         "reason_silent": "a deadline was missed without notice",
+        "walk_flag": "🚩 The last debrief recommended walking away: a deadline was missed without notice",
+        "walk_next": "Next step: Consider walking away — the last debrief recommended walking away",
+        "scope_next": "Scope the next campaign",
         "reason_on_scope": "they delivered on scope",
         "expand": "Expand",
         "why": "Why?",
@@ -99,6 +102,9 @@ SAY = {
         "rec_walk": "Мой совет: расстаться",
         "rec_expand": "Мой совет: расти на следующую ступень",
         "reason_silent": "дедлайн сорван без предупреждения",
+        "walk_flag": "🚩 По итогам прошлой кампании рекомендовано расстаться: дедлайн сорван без предупреждения",
+        "walk_next": "Следующий шаг: Подумайте о том, чтобы не продолжать — по итогам прошлой кампании рекомендовано",
+        "scope_next": "Опишите следующую кампанию",
         "reason_on_scope": "результат сдан в оговорённых рамках",
         "expand": "Расти дальше",
         "why": "Почему?",
@@ -254,6 +260,9 @@ async def test_silent_miss_recommends_walk_and_an_override_needs_a_reason_across
     await running_bot.restart()
     saved = await user.send("They owned it and fixed the process")
     assert say["saved"] in saved.text and "They owned it" in saved.text
+    # The card after the override keeps the walk advice and its reason instead of moving on to the next scope.
+    card = saved.messages[-1].text or ""
+    assert say["walk_flag"] in card and say["walk_next"] in card and say["scope_next"] not in card
     rows = await running_bot.query(
         "SELECT problem, quality, recommendation, reasons, decision, override_reason, decided_by FROM debriefs"
     )

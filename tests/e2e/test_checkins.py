@@ -13,11 +13,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.checkins import health_lines
 from bot.domain.checkins import WeeklyTime
 from bot.domain.partners import MarketCoverage, Stage
 from bot.storage.campaigns import CampaignRepo, CampaignScope
 from bot.storage.checkins import CheckinRepo, NewSchedule
+from bot.views.checkin_texts import health_lines
 from tests.e2e.conftest import RunningBot
 from tests.e2e.fake_telegram import BOT_USERNAME, FakeTelegram, StoredMessage
 from tests.e2e.people import Group, PrivateUser, act, button_url, text_entities

@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.checkins import digest_parts, health_lines
 from bot.domain.checkins import (
     HEALTH_WINDOW_ROUNDS,
     MISSED_PROMPT_GRACE,
@@ -41,6 +40,7 @@ from bot.domain.checkins import (
 from bot.i18n import create_i18n
 from bot.storage.checkins import StoredAnswer
 from bot.telegram_limits import MESSAGE_TEXT_MAX, visible_text
+from bot.views.checkin_texts import digest_parts, health_lines
 
 
 def utc(*args: int) -> datetime:
