@@ -683,6 +683,7 @@ class Fault:
     description: str
     retry_after: int | None
     times: int
+    method: str | None = None  # only calls of this method; any for None
 
     def error(self) -> ApiError:
         if self.retry_after is None:
@@ -910,9 +911,10 @@ class FakeTelegram:
         self.enforce_rate_limits = True
 
     def fail_next(self, chat_id: int | None, error_code: int, description: str,
-                  retry_after: int | None = None, times: int = 1) -> None:
-        """The next `times` calls addressed to the chat (any chat for None) answer this error."""
-        self._faults.append(Fault(chat_id, error_code, description, retry_after, times))
+                  retry_after: int | None = None, times: int = 1, method: str | None = None) -> None:
+        """The next `times` calls addressed to the chat (any chat for None), of the method if given, answer this
+        error."""
+        self._faults.append(Fault(chat_id, error_code, description, retry_after, times, method))
 
     def lose_reply_after_delivery(self, chat_id: int, times: int = 1) -> None:
         """The next `times` messages sent to the chat are delivered (they are in the chat, people see them), but the
@@ -1152,7 +1154,7 @@ class FakeTelegram:
         if spec.name == "getUpdates":
             return await self._get_updates(p, request)
         for fault in self._faults:
-            if fault.chat_id in (None, call.chat_id):
+            if fault.chat_id in (None, call.chat_id) and fault.method in (None, spec.name):
                 fault.times -= 1
                 if fault.times <= 0:
                     self._faults.remove(fault)
