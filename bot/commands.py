@@ -82,3 +82,12 @@ async def publish_for_chat(bot: Bot, i18n: I18n, chat_id: int, locale: str, *, p
         log.warning("the %s command menu in %s was not set: %s", "private" if private else "group", locale, error)
         return False
     return True
+
+
+async def forget_chat_menu(bot: Bot, chat_id: int) -> None:
+    """The chat's own list taken away when the person's data is deleted: with the chosen language forgotten, the
+    menu follows the client's language again. A refusal is logged, as in publish_for_chat."""
+    try:
+        await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=chat_id))
+    except TelegramAPIError as error:
+        log.warning("a chat's own command menu was not taken away: %s", error)

@@ -96,3 +96,19 @@ async def test_a_refused_menu_does_not_stop_the_language_switch(
     assert await running_bot.query("SELECT locale FROM users WHERE id = ?", (user.id,)) == [("ru",)]
     assert telegram.menu_descriptions(user.id, user.id)["language"] == MENU_LANGUAGE["en"]  # the client's, as before
     assert any("command menu" in line and description in line for line in bot_logs.lines)
+
+
+async def test_deleting_ones_data_gives_the_menu_back_to_the_clients_language(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    user = telegram.private_user("Маша", language_code="ru")
+    await user.send("/language")
+    await user.press("English")
+    assert (await menu_becomes(telegram, user.id, user.id, listed(running_bot, private_commands, "en")))[
+        "language"] == MENU_LANGUAGE["en"]
+
+    await user.send("/deletemydata")
+    done = await user.press("🗑 Yes, delete my data")
+    assert "Done: your data is deleted" in done.text
+    russian = listed(running_bot, private_commands, "ru")
+    assert await menu_becomes(telegram, user.id, user.id, russian) == russian  # the start-up list for Russian
