@@ -11,6 +11,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot import texts
+from bot.commands import publish_for_chat
 from bot.config import SUPPORTED_LOCALES
 from bot.handlers.cancel_notes import cancel_note
 from bot.handlers.filters import GROUP, PRIVATE
@@ -84,9 +85,9 @@ async def language_group(message: Message, bot: Bot, i18n: I18n) -> None:
 
 
 async def language_chosen_private(
-    callback: CallbackQuery, callback_data: LanguageChoice, users: UserRepo, i18n: I18n
+    callback: CallbackQuery, callback_data: LanguageChoice, users: UserRepo, bot: Bot, i18n: I18n
 ) -> None:
-    """A language button in a private chat: save it and confirm in the new language."""
+    """A language button in a private chat: save it, confirm in the new language, and the command menu follows."""
     if callback_data.locale not in SUPPORTED_LOCALES or not isinstance(callback.message, Message):
         await answer_stale(callback)
         return
@@ -98,12 +99,13 @@ async def language_chosen_private(
             if callback_data.locale == "en"
             else _("Done: I will speak Russian with you."),
         )
+    await publish_for_chat(bot, i18n, callback.message.chat.id, callback_data.locale, private=True)
 
 
 async def language_chosen_group(
     callback: CallbackQuery, callback_data: LanguageChoice, chats: ChatRepo, bot: Bot, i18n: I18n
 ) -> None:
-    """A language button in a group: admins only."""
+    """A language button in a group: admins only; the group's command menu follows."""
     if callback_data.locale not in SUPPORTED_LOCALES or not isinstance(callback.message, Message):
         await answer_stale(callback)
         return
@@ -118,6 +120,7 @@ async def language_chosen_group(
             if callback_data.locale == "en"
             else _("Done: this group's language is now Russian."),
         )
+    await publish_for_chat(bot, i18n, callback.message.chat.id, callback_data.locale, private=False)
 
 
 async def menu_help(callback: CallbackQuery) -> None:

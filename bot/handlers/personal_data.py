@@ -20,6 +20,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.checkins import CheckinService
 from bot.clock import Clock
+from bot.commands import forget_chat_menu
 from bot.handlers.filters import PRIVATE
 from bot.handlers.replies import edit_or_send
 from bot.keyboards.callbacks import MenuAction, MenuCallback
@@ -250,6 +251,7 @@ async def confirmed(
         len(erasure.deleted_workspaces),
     )
     await edit_or_send(callback.message, _done_text(erasure))
+    await forget_chat_menu(bot, callback.message.chat.id)  # the language chosen with /language is gone
     for item in erasure.handed_over:
         if item.heir_id is None:
             continue

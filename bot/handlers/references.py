@@ -24,6 +24,7 @@ from babel.dates import format_date
 
 from bot import labels, texts
 from bot.clock import Clock
+from bot.commands import publish_for_chat
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.deep_links import DeepLinkGuard
 from bot.domain.numbers import spelt_by_bot
@@ -686,6 +687,7 @@ async def language_switched(
         await say_stale(message)
         return
     await users.set_locale(callback.from_user.id, callback_data.locale)
+    await publish_for_chat(bot, i18n, message.chat.id, callback_data.locale, private=True)  # even if the link expired
     with i18n.use_locale(callback_data.locale):
         found = await _live(message, state, references, clock)
         if found is None:

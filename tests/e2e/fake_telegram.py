@@ -62,6 +62,8 @@ INLINE_BUTTON_ACTIONS = ("callback_data", "url", "web_app", "login_url", "switch
 BUTTON_URL = re.compile(r"(https?|tg)://\S+", re.IGNORECASE)
 DEFAULT_EXCLUDED_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 TEXT_METHODS = frozenset({"sendMessage", "editMessageText"})
+COMMANDS_METHODS = frozenset({"setMyCommands", "deleteMyCommands", "getMyCommands"})
+GENERAL_SCOPES = frozenset({"default", "all_private_chats", "all_group_chats", "all_chat_administrators"})
 RATE_LIMITED = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendAudio", "sendVideo", "sendVoice",
                           "sendAnimation", "sendSticker", "sendMediaGroup", "sendLocation", "sendContact",
                           "sendPoll", "sendDice", "copyMessage", "copyMessages", "forwardMessage",
@@ -219,6 +221,20 @@ def method_specs() -> dict[str, MethodSpec]:
 def spec_types() -> dict[str, Any]:
     """Every type of the spec by name: fields (name, types, required, description) or subtypes for unions."""
     return _spec_data()["types"]
+
+
+@cache
+def command_scopes() -> dict[str, tuple[str, ...]]:
+    """Each BotCommandScope type the spec lists (default, chat, chat_member...) with the fields it requires
+    besides `type`; the type's name is in the description of its `type` field ("Scope type, must be chat")."""
+    scopes = {}
+    for name in spec_types()["BotCommandScope"]["subtypes"]:
+        fields = spec_types()[name]["fields"]
+        kind = next(re.search(r"must be (\w+)", f["description"]) for f in fields if f["name"] == "type")
+        if kind is None:
+            raise ValueError(f"no scope type in the spec's {name}")
+        scopes[kind.group(1)] = tuple(f["name"] for f in fields if f["required"] and f["name"] != "type")
+    return scopes
 
 
 @cache
@@ -486,6 +502,12 @@ def check_commands(commands: Any) -> None:
             raise invalid(f"BOT_COMMAND_DESCRIPTION_INVALID for {command['command']!r}")
 
 
+# A command scope as the fake keeps it: its type, the chat it names (by its numeric id, however the call named it)
+# and the member for chat_member; e.g. ("chat", -4000000001, None).
+ScopeKey = tuple[str, int | None, int | None]
+DEFAULT_SCOPE: ScopeKey = ("default", None, None)
+
+
 def normal_markup(markup: dict[str, Any] | None) -> dict[str, Any] | None:
     """An inline keyboard without buttons is no keyboard at all."""
     if markup and "inline_keyboard" in markup and not any(markup["inline_keyboard"]):
@@ -661,6 +683,7 @@ class Fault:
     description: str
     retry_after: int | None
     times: int
+    method: str | None = None  # only calls of this method; any for None
 
     def error(self) -> ApiError:
         if self.retry_after is None:
@@ -752,7 +775,7 @@ class FakeTelegram:
         self.clock_offset = 0.0
         self.reaction_timeout = 5.0  # how long people wait for the bot to react
         self.quiet_period = 0.1  # a reaction is over once the bot is silent this long
-        self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.commands: dict[tuple[ScopeKey, str], list[dict[str, Any]]] = {}  # by (scope, language code or "")
         self.bot_texts: dict[tuple[str, str], str] = {}
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}
         self.webhook_url = ""
@@ -851,6 +874,35 @@ class FakeTelegram:
     def unanswered_callbacks(self) -> list[str]:
         return [query_id for query_id, record in self._callbacks.items() if not record.answered]
 
+    def menu_seen(self, user_id: int, chat_id: int, language_code: str | None = None) -> list[dict[str, Any]]:
+        """The command menu the user's client shows in the chat (their private chat with the bot when chat_id is
+        their id), chosen as core.telegram.org/bots/api#determining-list-of-commands says: the first list set of
+        the scopes from the narrowest, in each the client's language (the user's language_code unless given)
+        before the list for no language; the administrators' scopes only for the chat's creator and admins."""
+        chat = self.chats[chat_id]
+        if language_code is None:
+            language_code = self.users[user_id].get("language_code") or ""
+        scopes: list[ScopeKey]
+        if not chat.is_group:
+            scopes = [("chat", chat.id, None), ("all_private_chats", None, None)]
+        else:
+            member = chat.members.get(user_id)
+            admin = member is not None and member.status in ("creator", "administrator")
+            scopes = [("chat_member", chat.id, user_id), ("chat_administrators", chat.id, None),
+                      ("chat", chat.id, None), ("all_chat_administrators", None, None),
+                      ("all_group_chats", None, None)]
+            if not admin:
+                scopes = [scope for scope in scopes if "administrators" not in scope[0]]
+        for scope in [*scopes, DEFAULT_SCOPE]:
+            for language in dict.fromkeys((language_code, "")):
+                if (scope, language) in self.commands:
+                    return self.commands[scope, language]
+        return []
+
+    def menu_descriptions(self, user_id: int, chat_id: int, language_code: str | None = None) -> dict[str, str]:
+        """menu_seen as {command: description}."""
+        return {c["command"]: c["description"] for c in self.menu_seen(user_id, chat_id, language_code)}
+
     # fault injection
 
     def throttle(self, limits: RateLimits) -> None:
@@ -859,9 +911,10 @@ class FakeTelegram:
         self.enforce_rate_limits = True
 
     def fail_next(self, chat_id: int | None, error_code: int, description: str,
-                  retry_after: int | None = None, times: int = 1) -> None:
-        """The next `times` calls addressed to the chat (any chat for None) answer this error."""
-        self._faults.append(Fault(chat_id, error_code, description, retry_after, times))
+                  retry_after: int | None = None, times: int = 1, method: str | None = None) -> None:
+        """The next `times` calls addressed to the chat (any chat for None), of the method if given, answer this
+        error."""
+        self._faults.append(Fault(chat_id, error_code, description, retry_after, times, method))
 
     def lose_reply_after_delivery(self, chat_id: int, times: int = 1) -> None:
         """The next `times` messages sent to the chat are delivered (they are in the chat, people see them), but the
@@ -1085,6 +1138,9 @@ class FakeTelegram:
             record = self._callbacks.get(call.params.get("callback_query_id", ""))
             return record.chat_id if record else None
         chat_id = call.params.get("chat_id")
+        if call.method in COMMANDS_METHODS:  # a chat's menu is about that chat
+            scope = call.params.get("scope")
+            chat_id = scope.get("chat_id") if isinstance(scope, dict) else None
         chat = self._lookup(chat_id)
         if chat is not None:
             return chat.id
@@ -1098,7 +1154,7 @@ class FakeTelegram:
         if spec.name == "getUpdates":
             return await self._get_updates(p, request)
         for fault in self._faults:
-            if fault.chat_id in (None, call.chat_id):
+            if fault.chat_id in (None, call.chat_id) and fault.method in (None, spec.name):
                 fault.times -= 1
                 if fault.times <= 0:
                     self._faults.remove(fault)
@@ -1330,14 +1386,47 @@ class FakeTelegram:
         return {"url": self.webhook_url, "has_custom_certificate": False,
                 "pending_update_count": len(self._updates)}
 
-    @staticmethod
-    def _commands_key(p: dict[str, Any]) -> tuple[str, str]:
-        scope = p.get("scope") or {"type": "default"}
-        return json.dumps(scope, sort_keys=True), p.get("language_code") or ""
+    def _scope(self, scope: Any) -> ScopeKey:
+        """The BotCommandScope of a *MyCommands call, checked as Telegram does: a known type with the fields the
+        spec requires for it, a chat the bot has access to, a member Telegram knows. (The wording of the 400s
+        for a malformed scope is the fake's own; "chat not found" and "user not found" are Telegram's.)"""
+        if scope is None:
+            return DEFAULT_SCOPE
+        if not isinstance(scope, dict) or scope.get("type") not in command_scopes():
+            raise invalid(f"can't parse BotCommandScope JSON object: unknown scope type {scope!r}")
+        kind = scope["type"]
+        for name in command_scopes()[kind]:
+            if name not in scope:
+                raise invalid(f"{name} is required in a {kind} scope")
+        if kind in GENERAL_SCOPES:
+            return kind, None, None
+        chat = self._lookup(scope["chat_id"])
+        if chat is None or not chat.known:
+            raise refused("chat not found")
+        if chat.migrated_to:
+            raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                           migrate_to_chat_id=chat.migrated_to)
+        if kind == "chat":
+            return kind, chat.id, None
+        if not chat.is_group:
+            raise invalid(f"a {kind} scope covers a group or supergroup chat, not a private one")
+        if kind == "chat_administrators":
+            return kind, chat.id, None
+        if not isinstance(scope["user_id"], int):
+            raise invalid("can't parse user_id in the chat_member scope")
+        self._member(chat, scope["user_id"])  # "user not found" for someone Telegram does not know
+        return kind, chat.id, scope["user_id"]
+
+    def _commands_key(self, p: dict[str, Any]) -> tuple[ScopeKey, str]:
+        return self._scope(p.get("scope")), p.get("language_code") or ""
 
     @api("setMyCommands")
     def _set_my_commands(self, p: dict[str, Any]) -> bool:
-        self.commands[self._commands_key(p)] = p["commands"]
+        key = self._commands_key(p)
+        if p["commands"]:
+            self.commands[key] = p["commands"]
+        else:  # an empty list takes the scope's list away, as deleteMyCommands does
+            self.commands.pop(key, None)
         return True
 
     @api("deleteMyCommands")

@@ -22,7 +22,13 @@ from aiogram.exceptions import (
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import (
     BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    BotCommandScopeChatAdministrators,
+    BotCommandScopeChatMember,
+    BotCommandScopeDefault,
     BufferedInputFile,
     CallbackQuery,
     InlineKeyboardButton,
@@ -308,6 +314,118 @@ async def test_commands_are_validated_and_stored_per_scope(server: FakeTelegram,
     with pytest.raises(TelegramBadRequest, match="BOT_COMMANDS_TOO_MUCH"):
         await bot.set_my_commands([BotCommand(command=f"c{i}", description="d") for i in range(101)])
     assert len(server.take_violations()) == 3
+
+
+def menu(name: str) -> list[BotCommand]:
+    return [BotCommand(command="help", description=name)]
+
+
+async def test_the_private_menu_follows_telegrams_order_of_scopes(server: FakeTelegram, bot: Bot) -> None:
+    """core.telegram.org/bots/api#determining-list-of-commands: the narrowest scope set wins, in each the client's
+    language before no language."""
+    anna = server.private_user("Anna", language_code="en", username="anna_pm")
+    await anna.send("hi", wait=False)
+
+    def seen(language_code: str | None = None) -> str:
+        return server.menu_descriptions(anna.id, anna.id, language_code).get("help", "")
+
+    assert seen() == ""
+    steps = [  # each list set, and what Anna's English client shows after it
+        (BotCommandScopeDefault(), None, "default", "default"),
+        (BotCommandScopeDefault(), "en", "default en", "default en"),
+        (BotCommandScopeAllGroupChats(), "en", "groups en", "default en"),  # not for the private chat
+        (BotCommandScopeAllPrivateChats(), None, "private", "private"),
+        (BotCommandScopeAllPrivateChats(), "en", "private en", "private en"),
+        (BotCommandScopeChat(chat_id=anna.id), "ru", "chat ru", "private en"),  # another language's
+        (BotCommandScopeChat(chat_id=anna.id), None, "chat", "chat"),
+        (BotCommandScopeChat(chat_id="@anna_pm"), "en", "chat en", "chat en"),  # the chat by its username
+    ]
+    for scope, language_code, name, expected in steps:
+        await bot.set_my_commands(menu(name), scope=scope, language_code=language_code)
+        assert seen() == expected, (scope, language_code)
+    assert seen("ru") == "chat ru"  # a Russian client
+    assert seen("de") == "chat"  # a language without a list of its own
+
+    stored = await bot.get_my_commands(scope=BotCommandScopeChat(chat_id=anna.id), language_code="en")
+    assert [c.description for c in stored] == ["chat en"]
+    assert await bot.get_my_commands(scope=BotCommandScopeChat(chat_id=anna.id), language_code="de") == []
+    await bot.set_my_commands([], scope=BotCommandScopeChat(chat_id=anna.id), language_code="en")  # takes it away
+    assert seen() == "chat"
+    await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id=anna.id))
+    assert seen() == "private en"
+
+
+async def test_the_group_menu_follows_telegrams_order_of_scopes(server: FakeTelegram, bot: Bot) -> None:
+    admin, member = server.private_user("Admin", "ru"), server.private_user("Member", "ru")
+    group = server.group()
+    group.add_member(admin, "administrator")
+    group.add_member(member)
+    await group.add_bot(by=admin, wait=False)
+
+    def seen() -> tuple[str, str]:
+        return tuple(server.menu_descriptions(user.id, group.id).get("help", "") for user in (admin, member))
+
+    await bot.set_my_commands(menu("private"), scope=BotCommandScopeAllPrivateChats())
+    await bot.set_my_commands(menu("default"), scope=BotCommandScopeDefault(), language_code="ru")
+    assert seen() == ("default", "default")
+    await bot.set_my_commands(menu("groups"), scope=BotCommandScopeAllGroupChats())
+    assert seen() == ("groups", "groups")
+    await bot.set_my_commands(menu("all admins"), scope=BotCommandScopeAllChatAdministrators())
+    assert seen() == ("all admins", "groups")
+    await bot.set_my_commands(menu("chat"), scope=BotCommandScopeChat(chat_id=group.id))
+    assert seen() == ("chat", "chat")
+    await bot.set_my_commands(menu("chat admins"), scope=BotCommandScopeChatAdministrators(chat_id=group.id))
+    assert seen() == ("chat admins", "chat")
+    await bot.set_my_commands(menu("chat ru"), scope=BotCommandScopeChat(chat_id=group.id), language_code="ru")
+    assert seen() == ("chat admins", "chat ru")
+    await bot.set_my_commands(menu("member"), scope=BotCommandScopeChatMember(chat_id=group.id, user_id=member.id))
+    assert seen() == ("chat admins", "member")
+    assert server.menu_descriptions(member.id, group.id, "en") == {"help": "member"}
+    assert server.menu_descriptions(admin.id, admin.id) == {"help": "private"}  # their private chat is apart
+
+
+async def test_a_forged_or_unknown_chat_scope_is_refused(server: FakeTelegram, bot: Bot) -> None:
+    anna, stranger = server.private_user("Anna", "en"), server.private_user("Stranger", "en")
+    await anna.send("hi", wait=False)
+    group = server.group()
+    group.add_member(anna, "creator")
+    await group.add_bot(by=anna, wait=False)
+
+    for chat_id in (42, stranger.id, "@nobody"):  # no such chat; someone who never wrote to the bot
+        with pytest.raises(TelegramBadRequest, match="Bad Request: chat not found"):
+            await bot.set_my_commands(menu("x"), scope=BotCommandScopeChat(chat_id=chat_id))
+    with pytest.raises(TelegramBadRequest, match="chat not found"):
+        await bot.get_my_commands(scope=BotCommandScopeChatAdministrators(chat_id=-4_000_000_999))
+    with pytest.raises(TelegramBadRequest, match="user not found"):
+        await bot.set_my_commands(menu("x"), scope=BotCommandScopeChatMember(chat_id=group.id, user_id=999))
+    assert server.take_violations() == []  # a chat the bot does not know is state, not a malformed request
+    assert server.commands == {}
+
+    api = f"{server.base_url}/bot{server.token}"
+    commands = [{"command": "help", "description": "x"}]
+    malformed = [
+        {"type": "everyone"},
+        {"type": "chat"},
+        {"type": "chat_member", "chat_id": group.id},
+        {"type": "chat_member", "chat_id": group.id, "user_id": "Anna"},
+        {"type": "chat_administrators", "chat_id": anna.id},  # a private chat has no administrators
+        "default",
+    ]
+    async with aiohttp.ClientSession() as http:
+        for scope in malformed:
+            async with http.post(f"{api}/setMyCommands", json={"commands": commands, "scope": scope}) as response:
+                assert response.status == 400, scope
+        async with http.post(f"{api}/getMyCommands", data={"scope": '{"type": "chat", "chat_id": 42}'}) as response:
+            assert (await response.json())["description"] == "Bad Request: chat not found"  # form-encoded, too
+    assert len(server.take_violations()) == len(malformed)
+    assert server.commands == {}
+
+    old_id = group.id
+    await group.migrate_to_supergroup(wait=False)
+    with pytest.raises(TelegramMigrateToChat):
+        await bot.set_my_commands(menu("x"), scope=BotCommandScopeChat(chat_id=old_id))
+    await bot.set_my_commands(menu("supergroup"), scope=BotCommandScopeChat(chat_id=group.id))
+    assert server.menu_descriptions(anna.id, group.id) == {"help": "supergroup"}
 
 
 async def test_unknown_method_wrong_token_and_missing_parameter(server: FakeTelegram) -> None:

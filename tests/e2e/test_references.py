@@ -270,8 +270,10 @@ async def test_a_restart_mid_questionnaire_resumes_it_and_edits_cancel_and_typed
     assert "Question 1 of 8" in opened.text
     switched = await kate.press("🇷🇺 Русский", opened.messages[0])
     assert "Здравствуйте!" in switched.text and "Вопрос 1 из 8" in switched.text
+    assert telegram.menu_descriptions(kate.id, kate.id)["language"] == "Сменить язык"  # the menu follows, too
     back = await kate.press("🇬🇧 English", opened.messages[0])
     assert "Hello!" in back.text
+    assert telegram.menu_descriptions(kate.id, kate.id)["language"] == "Switch language"
     clock.advance(STEP)
     typed = await kate.send("8")
     assert "Question 2 of 8" in typed.text
