@@ -52,8 +52,8 @@ from bot.domain.checkins import (
     previous_occurrence,
     should_catch_up,
 )
+from bot.i18n import person_locale
 from bot.outbound import Outbound
-from bot.reminders import manager_locale
 from bot.storage.campaigns import CampaignRepo
 from bot.storage.chats import ChatRepo
 from bot.storage.checkins import CheckinRepo, DigestPart, Round, Schedule
@@ -409,7 +409,7 @@ class CheckinService:
             self.unschedule(schedule.id)
             partner = await self._partners.get(schedule.workspace_id, schedule.partner_id)
             for manager_id in await self.checkins.managers_to_tell(schedule):
-                locale = await manager_locale(self._users, manager_id, self._i18n.default_locale)
+                locale = await person_locale(self._users, manager_id, self._i18n.default_locale)
                 with self._i18n.context(), self._i18n.use_locale(locale):
                     text = stopped_notice(record.title if record else None, partner.name if partner else "—")
                 await self._outbound.send(manager_id, text)

@@ -68,6 +68,23 @@ def event_chat_and_user(update: Update) -> tuple[Chat | None, User | None]:
     return chat, user
 
 
+def chosen_or_telegram(saved: str | None, language_code: str | None, default: str) -> str:
+    """The one rule for every text the bot sends: the language the person (or group) chose with /language, else
+    their Telegram language, else the default."""
+    if saved in SUPPORTED_LOCALES:
+        assert saved is not None
+        return saved
+    return locale_from_telegram(language_code, default)
+
+
+async def person_locale(users: Any, user_id: int, default: str) -> str:
+    """A person's language for a message sent outside their own update (a reminder, a notice, a digest)."""
+    record = await users.get(user_id)
+    if record is None:
+        return default
+    return chosen_or_telegram(record.locale, record.telegram_language, default)
+
+
 class LocaleResolver:
     """Decides the locale of an update from what is saved in the database."""
 
@@ -81,15 +98,12 @@ class LocaleResolver:
         chat, user = event_chat_and_user(update)
         if chat is not None and chat.type != "private":
             record = chat_record if chat_record is not None else await self._chats.get(chat.id)
-            if record is not None and record.locale in SUPPORTED_LOCALES:
-                return record.locale
-            return locale_from_telegram(user.language_code if user else None, self._default)
+            saved = record.locale if record is not None else None
+            return chosen_or_telegram(saved, user.language_code if user else None, self._default)
         if user is None:
             return self._default
         record = user_record if user_record is not None else await self._users.get(user.id)
-        if record is not None and record.locale in SUPPORTED_LOCALES:
-            return record.locale
-        return locale_from_telegram(user.language_code, self._default)
+        return chosen_or_telegram(record.locale if record is not None else None, user.language_code, self._default)
 
 
 class DatabaseI18nMiddleware(I18nMiddleware):

@@ -13,8 +13,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
-from bot.config import SUPPORTED_LOCALES
-from bot.i18n import locale_from_telegram
+from bot.i18n import person_locale
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from bot.keyboards.grid import ButtonGrid
 from bot.outbound import Outbound
@@ -26,16 +25,6 @@ log = logging.getLogger(__name__)
 
 # How often the scheduler looks for campaigns that became due (the first look is at start-up).
 REMINDER_INTERVAL_MINUTES = 15
-
-
-async def manager_locale(users: UserRepo, user_id: int, default: str) -> str:
-    """The manager's own choice, else Telegram's language, else the default."""
-    record = await users.get(user_id)
-    if record is None:
-        return default
-    if record.locale in SUPPORTED_LOCALES:
-        return record.locale
-    return locale_from_telegram(record.telegram_language, default)
 
 
 def reminder_message(due: DueReminder, locale: str) -> tuple[str, InlineKeyboardMarkup]:
@@ -63,7 +52,7 @@ async def send_due_reminders(
         # Claim first: a crash after this line loses one reminder, but none is ever sent twice.
         if not await campaigns.claim_reminder(due.campaign_id, clock.now()):
             continue
-        locale = await manager_locale(users, due.manager_id, i18n.default_locale)
+        locale = await person_locale(users, due.manager_id, i18n.default_locale)
         with i18n.context(), i18n.use_locale(locale):
             text, markup = reminder_message(due, locale)
         delivery = await outbound.send(due.manager_id, text, reply_markup=markup)

@@ -36,9 +36,9 @@ from bot.handlers.checkins import person_name, seed_admins, summary_lines
 from bot.handlers.filters import GROUP, PRIVATE
 from bot.handlers.notices import in_their_language, tell_privately
 from bot.handlers.replies import say_stale
+from bot.i18n import person_locale
 from bot.keyboards.checkin_callbacks import RelinkCallback
 from bot.keyboards.grid import ButtonGrid
-from bot.reminders import manager_locale
 from bot.storage.chats import ChatRepo
 from bot.storage.checkins import CheckinRepo, NewSchedule, Schedule
 from bot.storage.group_links import GroupLink, GroupLinkRepo, RelinkRequest
@@ -106,7 +106,7 @@ class Linking:
             await self.bot.send_message(chat_id, text)
         except TelegramAPIError as error:
             log.info("link confirmation in %s not sent: %s", chat_id, error)
-        manager = await manager_locale(self.users, link.created_by, self.i18n.default_locale)
+        manager = await person_locale(self.users, link.created_by, self.i18n.default_locale)
         await self.edit_wizard(link, linked_notice, chat_title, schedule, name, manager, now)
 
 
@@ -220,7 +220,7 @@ async def _ask_owner(message: Message, user: User, link: GroupLink, linked: int 
     await ctx.edit_wizard(link, asked_notice, chat.title)
     if link.created_by != user.id or link.private_message_id is None:
         await ctx.tell(user.id, asked_notice, chat.title)
-    locale = await manager_locale(ctx.users, owner, ctx.i18n.default_locale)
+    locale = await person_locale(ctx.users, owner, ctx.i18n.default_locale)
     with ctx.i18n.use_locale(locale):
         markup = relink_keyboard(request_id)
     await ctx.tell(owner, relink_question, chat.title, person_name(user), markup=markup)

@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.checkins import CheckinService
 from bot.clock import Clock
 from bot.handlers.filters import GROUP
-from bot.i18n import locale_from_telegram
+from bot.i18n import chosen_or_telegram
 from bot.storage.chats import ChatRepo
 
 
@@ -28,9 +28,9 @@ def router() -> Router:
 async def bot_added(event: ChatMemberUpdated, chats: ChatRepo, clock: Clock, i18n: I18n) -> None:
     """Added to a group: remember it, take the adder's language as the group's, say hello."""
     record = await chats.get(event.chat.id)
-    locale = record.locale if record and record.locale else None
-    if locale is None:
-        locale = locale_from_telegram(event.from_user.language_code, i18n.default_locale)
+    saved = record.locale if record is not None else None
+    locale = chosen_or_telegram(saved, event.from_user.language_code, i18n.default_locale)
+    if saved is None:  # the adder's language becomes the group's
         await chats.set_locale(event.chat.id, locale)
     await chats.set_active(event.chat.id, True, clock.now())
     with i18n.use_locale(locale):

@@ -11,14 +11,14 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
-from bot.reminders import manager_locale
+from bot.i18n import person_locale
 from bot.storage.users import UserRepo
 
 log = logging.getLogger(__name__)
 
 
 async def in_their_language(users: UserRepo, i18n: I18n, user_id: int, render: Callable[..., str], *args: Any) -> str:
-    with i18n.use_locale(await manager_locale(users, user_id, i18n.default_locale)):
+    with i18n.use_locale(await person_locale(users, user_id, i18n.default_locale)):
         return render(*args)
 
 

@@ -23,10 +23,10 @@ from bot.clock import Clock
 from bot.commands import forget_chat_menu
 from bot.handlers.filters import PRIVATE
 from bot.handlers.replies import edit_or_send
+from bot.i18n import person_locale
 from bot.keyboards.callbacks import MenuAction, MenuCallback
 from bot.keyboards.grid import ButtonGrid
 from bot.keyboards.report_callbacks import PersonalDataAction, PersonalDataCallback
-from bot.reminders import manager_locale
 from bot.reports.personal_data import (
     DeletionPlan,
     Erasure,
@@ -255,7 +255,7 @@ async def confirmed(
     for item in erasure.handed_over:
         if item.heir_id is None:
             continue
-        locale = await manager_locale(users, item.heir_id, i18n.default_locale)
+        locale = await person_locale(users, item.heir_id, i18n.default_locale)
         with i18n.use_locale(locale):
             text = _(
                 "The owner of {workspace} has left and deleted their data. You are its owner now: "

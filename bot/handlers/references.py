@@ -65,7 +65,7 @@ from bot.handlers.filters import PRIVATE
 from bot.handlers.partners import partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send, say_stale
 from bot.handlers.workspace_guard import private_workspace_router
-from bot.i18n import locale_from_telegram
+from bot.i18n import person_locale
 from bot.keyboards.builders import LANGUAGE_NAMES
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from bot.keyboards.grid import ButtonGrid
@@ -275,15 +275,6 @@ def _team_router() -> Router:
 
 def _date(moment: datetime, locale: str) -> str:
     return format_date(moment.date(), format="long", locale=locale)
-
-
-async def _locale_of(users: UserRepo, user_id: int, settings: Settings) -> str:
-    record = await users.get(user_id)
-    if record is None:
-        return settings.default_locale
-    if record.locale in SUPPORTED_LOCALES:
-        return record.locale
-    return locale_from_telegram(record.telegram_language, settings.default_locale)
 
 
 # ---- creator: texts -----------------------------------------------------------------------------------------
@@ -1023,7 +1014,7 @@ async def _notify_manager(
     if manager is None or await workspaces.role_of(link.workspace_id, manager) is None:
         return  # they left the team: the answer waits on the card
     number = len(await references.answers(link.workspace_id, link.partner_id))
-    with i18n.use_locale(await _locale_of(users, manager, settings)):
+    with i18n.use_locale(await person_locale(users, manager, settings.default_locale)):
         ratings = " · ".join(f"{dimension_label(d)} {answer.ratings[d]}" for d in DIMENSIONS)
         lines = [
             _("🗣 A new reference about <b>{partner}</b> has arrived — creator {number}.").format(

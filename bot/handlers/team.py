@@ -16,12 +16,12 @@ from babel.dates import format_date
 
 from bot import texts
 from bot.clock import Clock
-from bot.config import SUPPORTED_LOCALES, Settings
+from bot.config import Settings
 from bot.deep_links import DeepLinkGuard
 from bot.domain.text import safe_name
 from bot.handlers.filters import PRIVATE
 from bot.handlers.replies import edit_or_send
-from bot.i18n import locale_from_telegram
+from bot.i18n import person_locale
 from bot.keyboards.builders import main_menu
 from bot.keyboards.callbacks import MenuAction, MenuCallback
 from bot.keyboards.grid import ButtonGrid
@@ -438,7 +438,7 @@ async def confirm_remove(
             revoked,
         ).format(count=revoked)
     await _back_to_team(callback, text, workspaces, team, invites, clock, i18n)
-    with i18n.use_locale(await _locale_of(users, person.user_id, settings)):
+    with i18n.use_locale(await person_locale(users, person.user_id, settings.default_locale)):
         notice = _(
             "You were removed from the workspace <b>{workspace}</b>. Send /start to create your own, "
             "or ask the team for a new invite link."
@@ -467,15 +467,6 @@ async def keep_member(
 # --- messages to other people ----------------------------------------------------------------------------
 
 
-async def _locale_of(users: UserRepo, user_id: int, settings: Settings) -> str:
-    record = await users.get(user_id)
-    if record is None:
-        return settings.default_locale
-    if record.locale in SUPPORTED_LOCALES:
-        return record.locale
-    return locale_from_telegram(record.telegram_language, settings.default_locale)
-
-
 async def _tell_owners(
     bot: Bot,
     team: TeamRepo,
@@ -491,7 +482,7 @@ async def _tell_owners(
     for person in await team.members(workspace.id):
         if person.role is not Role.OWNER or person.user_id == joined_id:
             continue
-        locale = await _locale_of(users, person.user_id, settings)
+        locale = await person_locale(users, person.user_id, settings.default_locale)
         with i18n.use_locale(locale):
             text = _(
                 "New teammate in <b>{workspace}</b>: <b>{name}</b> joined with the invite link created by "
