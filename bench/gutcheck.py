@@ -56,7 +56,7 @@ from bench.measure import CallLog, ErrorCount, Result  # noqa: E402
 from bot.app import build_app  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback  # noqa: E402
-from bot.logging_setup import formatter_for  # noqa: E402
+from bot.plumbing.logging_setup import formatter_for  # noqa: E402
 from tests.e2e.fake_telegram import FakeTelegram, StoredMessage  # noqa: E402
 from tests.e2e.people import PrivateUser, button_data, push_callback  # noqa: E402
 
@@ -267,7 +267,7 @@ def run_in_fresh_process(bot: str, users: int, rounds: int) -> Result:
     """One bot's run in its own interpreter, so neither inherits the other's caches, garbage or settings.
 
     In one process the echo bot ran faster after Most had: Most keeps aiogram's reply models alive (see
-    bot/api_session.py), and a bare aiogram bot rebuilds them after every garbage collection."""
+    bot/plumbing/api_session.py), and a bare aiogram bot rebuilds them after every garbage collection."""
     done = subprocess.run(
         [sys.executable, __file__, "--run-one", bot, "--users", str(users), "--rounds", str(rounds)],
         capture_output=True, text=True, check=False,

@@ -41,7 +41,7 @@ from aiogram.fsm.storage.memory import MemoryStorage  # noqa: E402
 from bench.measure import CallLog, ErrorCount, Result  # noqa: E402
 from bot.app import build_app  # noqa: E402
 from bot.config import load_settings  # noqa: E402
-from bot.logging_setup import formatter_for  # noqa: E402
+from bot.plumbing.logging_setup import formatter_for  # noqa: E402
 from tests.e2e.fake_telegram import Call, FakeTelegram  # noqa: E402
 from tests.e2e.people import PrivateUser  # noqa: E402
 

@@ -24,7 +24,7 @@ def main(argv: list[str]) -> int:
     except SettingsError as error:
         print(error, file=sys.stderr)
         return 2
-    from bot.logging_setup import setup_logging
+    from bot.plumbing.logging_setup import setup_logging
 
     setup_logging(settings.log_level, settings.bot_token.get_secret_value(), *settings.log_secrets())
     if command == "backup":

@@ -19,7 +19,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.api_session import ApiSession
 from bot.backup import tighten_backups
 from bot.checkins import CheckinService, DueReport
 from bot.clock import Clock, SystemClock
@@ -34,15 +33,18 @@ from bot.handlers.press_switch import PressSwitch
 from bot.handlers.references import ABANDONED_AFTER, FORM_STATE_PREFIX
 from bot.heap import CollectorSettings
 from bot.i18n import DatabaseI18nMiddleware, LocaleResolver, create_i18n
-from bot.intake import UpdateIntake, poll
 from bot.keyboards.builders import is_standing
-from bot.live_keyboards import OneLiveKeyboard, TurnMiddleware
-from bot.logging_setup import install_log_context
-from bot.middlewares import InFlight, LenientCallbackAnswer, UpdateContextMiddleware
-from bot.outbound import Outbound
+from bot.plumbing.api_session import ApiSession
+from bot.plumbing.intake import UpdateIntake, poll
+from bot.plumbing.live_keyboards import OneLiveKeyboard, TurnMiddleware
+from bot.plumbing.logging_setup import install_log_context
+from bot.plumbing.middlewares import InFlight, LenientCallbackAnswer, UpdateContextMiddleware
+from bot.plumbing.outbound import Outbound
+from bot.plumbing.signals import stop_on_signals
+from bot.plumbing.telegram_limits import TextLimitGuard
+from bot.plumbing.telegram_retries import AlreadyDone, RetryRequests
 from bot.reminders import REMINDER_INTERVAL_MINUTES, send_due_reminders
 from bot.scheduling import add_housekeeping, create_scheduler
-from bot.signals import stop_on_signals
 from bot.storage.assessments import AssessmentRepo
 from bot.storage.campaigns import CampaignRepo
 from bot.storage.chats import ChatRepo
@@ -60,8 +62,6 @@ from bot.storage.respondents import load_or_create, rekey_stored
 from bot.storage.team import TeamRepo
 from bot.storage.users import UserRepo
 from bot.storage.workspaces import WorkspaceRepo
-from bot.telegram_limits import TextLimitGuard
-from bot.telegram_retries import AlreadyDone, RetryRequests
 from bot.views.partner_card import PartnerCards
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ class App:
     clock: Clock
     inflight: InFlight = field(default_factory=InFlight)
     retries: RetryRequests = field(default_factory=RetryRequests)  # the session's; tests on fast time set its sleep
-    outbound: Outbound | None = None  # the single lane for pushes (check-ins); see bot/outbound.py
+    outbound: Outbound | None = None  # the single lane for pushes (check-ins); see bot/plumbing/outbound.py
     checkin_service: CheckinService | None = None
     checkin_startup: asyncio.Task[DueReport] | None = None  # prompts missed while down, sent once at start
 
@@ -117,7 +117,7 @@ class App:
         """Poll until stopped (SIGTERM/SIGINT or stop()); shutdown hooks close everything.
 
         The dispatcher's start-up and shutdown hooks run as in aiogram's start_polling; the loop in between is
-        bot/intake.py's, which stores each batch before confirming it.
+        bot/plumbing/intake.py's, which stores each batch before confirming it.
         """
         assert self.intake is not None
         self._polling_stop = stop = asyncio.Event()

@@ -53,7 +53,7 @@ from bot.domain.checkins import (
     should_catch_up,
 )
 from bot.i18n import person_locale
-from bot.outbound import Outbound
+from bot.plumbing.outbound import Outbound
 from bot.storage.campaigns import CampaignRepo
 from bot.storage.chats import ChatRepo
 from bot.storage.checkins import CheckinRepo, DigestPart, Round, Schedule

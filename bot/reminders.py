@@ -16,7 +16,7 @@ from bot.clock import Clock
 from bot.i18n import person_locale
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from bot.keyboards.grid import ButtonGrid
-from bot.outbound import Outbound
+from bot.plumbing.outbound import Outbound
 from bot.storage.campaigns import CampaignRepo, DueReminder
 from bot.storage.users import UserRepo
 from bot.views.formatting import short_date, user_text

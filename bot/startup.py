@@ -31,9 +31,9 @@ from aiogram.exceptions import (
 )
 from aiogram.types import User
 
-from bot.api_session import ApiSession
 from bot.app import App, build_app
 from bot.config import Settings
+from bot.plumbing.api_session import ApiSession
 from bot.storage.respondents import KeyFileError
 
 log = logging.getLogger(__name__)
@@ -73,8 +73,8 @@ class StartupError(Exception):
 
 async def check_telegram(settings: Settings, sleep: Sleep = asyncio.sleep) -> User:
     """getMe until Telegram answers, within STARTUP_TIMEOUT_SECONDS; StartupError when it refuses or never does."""
-    # Not create_bot(): its session retries every request itself (bot/telegram_retries.py), which would hide the
-    # attempts from the lines below and stretch the bound on the total.
+    # Not create_bot(): its session retries every request itself (bot/plumbing/telegram_retries.py), which would
+    # hide the attempts from the lines below and stretch the bound on the total.
     session = ApiSession(api=TelegramAPIServer.from_base(settings.bot_api_url))
     bot = Bot(token=settings.bot_token.get_secret_value(), session=session)
     try:

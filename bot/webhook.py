@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 
-from bot.signals import stop_on_signals
+from bot.plumbing.signals import stop_on_signals
 
 if TYPE_CHECKING:
     from bot.app import App
-    from bot.intake import UpdateIntake
+    from bot.plumbing.intake import UpdateIntake
 
 log = logging.getLogger(__name__)
 

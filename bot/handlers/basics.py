@@ -18,7 +18,7 @@ from bot.handlers.filters import GROUP, PRIVATE
 from bot.handlers.replies import answer_stale, edit_or_send
 from bot.keyboards.builders import language_keyboard
 from bot.keyboards.callbacks import LanguageChoice, MenuAction, MenuCallback
-from bot.live_keyboards import OneLiveKeyboard
+from bot.plumbing.live_keyboards import OneLiveKeyboard
 from bot.storage.chats import ChatRepo
 from bot.storage.users import UserRepo
 

@@ -62,7 +62,7 @@ from bot.keyboards.scope_callbacks import (
     SummaryAction,
     YesNo,
 )
-from bot.middlewares import notify_press
+from bot.plumbing.middlewares import notify_press
 from bot.storage.campaigns import CampaignAlreadyRunning, CampaignRepo, CampaignScope
 from bot.storage.partners import Partner, PartnerRepo
 from bot.storage.workspaces import Workspace

@@ -56,7 +56,7 @@ from bot.keyboards.checkin_callbacks import (
     SetupStep,
 )
 from bot.keyboards.grid import ButtonGrid
-from bot.middlewares import notify_press
+from bot.plumbing.middlewares import notify_press
 from bot.storage.checkins import CheckinRepo, NewSchedule, Round, Schedule
 from bot.storage.group_links import GroupLinkRepo
 from bot.storage.partners import PartnerRepo

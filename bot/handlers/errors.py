@@ -12,7 +12,7 @@ from aiogram.utils.i18n import I18n
 
 from bot import texts
 from bot.i18n import LocaleResolver, event_chat_and_user
-from bot.intake import UpdateOutcome
+from bot.plumbing.intake import UpdateOutcome
 
 log = logging.getLogger("bot.errors")
 

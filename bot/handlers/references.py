@@ -81,8 +81,8 @@ from bot.keyboards.reference_callbacks import (
     ReferenceCallback,
     ReferenceLanguage,
 )
-from bot.logging_setup import ANONYMOUS_IN_LOGS
-from bot.middlewares import notify_press
+from bot.plumbing.logging_setup import ANONYMOUS_IN_LOGS
+from bot.plumbing.middlewares import notify_press
 from bot.reports.personal_data import forget_if_unattached
 from bot.storage.db import Database
 from bot.storage.partners import Partner, PartnerRepo

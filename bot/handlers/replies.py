@@ -11,12 +11,12 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import texts
 from bot.domain.text import clean_typed
-from bot.middlewares import notify_press
+from bot.plumbing.middlewares import notify_press
 
 
 async def edit_or_send(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> int:
     """Edit the bot's message in place (a new one if it cannot be edited); the id of the message now shown. A second
-    tap that changes nothing is answered as done by the session (bot/telegram_retries.py AlreadyDone)."""
+    tap that changes nothing is answered as done by the session (bot/plumbing/telegram_retries.py AlreadyDone)."""
     try:
         await message.edit_text(text, reply_markup=markup)
         return message.message_id

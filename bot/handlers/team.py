@@ -26,7 +26,7 @@ from bot.keyboards.builders import main_menu
 from bot.keyboards.callbacks import MenuAction, MenuCallback
 from bot.keyboards.grid import ButtonGrid
 from bot.keyboards.team_callbacks import TeamAction, TeamCallback
-from bot.middlewares import notify_press
+from bot.plumbing.middlewares import notify_press
 from bot.storage.invites import START_PREFIX, Invite, InviteRepo, JoinedVia, Redeemed, RedeemResult
 from bot.storage.team import Teammate, TeamRepo
 from bot.storage.users import UserRepo

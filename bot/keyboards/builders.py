@@ -27,8 +27,8 @@ STANDING = (MenuCallback, LanguageChoice, ReferenceLanguage)
 
 
 def is_standing(markup: InlineKeyboardMarkup) -> bool:
-    """Every button of the markup opens a place or sets the language (bot/live_keyboards.py keeps the latest such
-    keyboard live beside the flow's)."""
+    """Every button of the markup opens a place or sets the language (bot/plumbing/live_keyboards.py keeps the
+    latest such keyboard live beside the flow's)."""
     data = [button.callback_data for row in markup.inline_keyboard for button in row if button.callback_data]
     return bool(data) and all(_is_standing(item) for item in data)
 

@@ -1,7 +1,7 @@
 """aiogram FSM storage in the bot's SQLite file: a conversation survives kill -9 and restarts.
 
 While an update is handled (`changes_of_one_update`), its state and data changes are kept in memory and written
-together when the handler is done, inside the update's unit of work (bot/intake.py): one write per conversation
+together when the handler is done, inside the update's unit of work (bot/plumbing/intake.py): one write per conversation
 per update instead of one per call, committed with the handler's records and the handled mark. A crash or a
 failed handler before that commit loses nothing and keeps nothing: the memory copy is dropped and the update is
 handled again from the state it found. Outside an update (scheduled jobs) every change is written at once.

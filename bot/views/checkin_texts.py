@@ -26,8 +26,8 @@ from bot.domain.checkins import (
     next_occurrence,
 )
 from bot.keyboards.grid import ButtonGrid
+from bot.plumbing.telegram_limits import split_html_lines
 from bot.storage.checkins import StoredAnswer
-from bot.telegram_limits import split_html_lines
 from bot.views.formatting import short_date, user_text
 
 # How much of one answer field the digest quotes; the full text stays in the database.

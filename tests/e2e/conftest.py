@@ -15,7 +15,7 @@ import pytest
 from bot.app import App, build_app
 from bot.clock import ManualClock
 from bot.config import load_settings
-from bot.logging_setup import formatter_for
+from bot.plumbing.logging_setup import formatter_for
 from tests.conftest import record_log_line
 from tests.e2e.fake_telegram import FakeTelegram
 

@@ -97,6 +97,17 @@ async def _pass_gut_check(user: PrivateUser, say: dict[str, str]) -> None:
     await user.press(say["skip_note"])
 
 
+async def _ready_for_scorecard(telegram: FakeTelegram, running_bot: RunningBot, locale: str) -> PrivateUser:
+    """Anna, her workspace and the partner Nord with evidence and a passed gut check: the scorecard comes next."""
+    user = telegram.private_user("Anna", language_code=locale)
+    await onboard(user)
+    await add_partner(user, "Nord", locale)
+    partner_id = (await running_bot.query("SELECT id FROM partners"))[0][0]
+    await _add_cases(running_bot, partner_id)
+    await _pass_gut_check(user, SAY[locale])
+    return user
+
+
 async def _rate_all(user: PrivateUser, say: dict[str, str], ratings: list[int]) -> str:
     """Opens the scorecard from the latest card and presses the ratings; the text of the last reaction."""
     await user.press(say["scorecard"])
@@ -155,12 +166,7 @@ async def test_scorecard_survives_restart_and_rejects_bad_input(
     telegram: FakeTelegram, running_bot: RunningBot, locale: str
 ) -> None:
     say = SAY[locale]
-    user = telegram.private_user("Anna", language_code=locale)
-    await onboard(user)
-    await add_partner(user, "Nord", locale)
-    partner_id = (await running_bot.query("SELECT id FROM partners"))[0][0]
-    await _add_cases(running_bot, partner_id)
-    await _pass_gut_check(user, say)
+    user = await _ready_for_scorecard(telegram, running_bot, locale)
 
     start = await user.press(say["scorecard"])
     assert "1/9" in start.text
@@ -270,12 +276,7 @@ async def test_scoring_again_shows_your_answers_and_cancel_says_what_was_kept(
     telegram: FakeTelegram, running_bot: RunningBot, locale: str
 ) -> None:
     say, again = SAY[locale], AGAIN[locale]
-    user = telegram.private_user("Anna", language_code=locale)
-    await onboard(user)
-    await add_partner(user, "Nord", locale)
-    partner_id = (await running_bot.query("SELECT id FROM partners"))[0][0]
-    await _add_cases(running_bot, partner_id)
-    await _pass_gut_check(user, say)
+    user = await _ready_for_scorecard(telegram, running_bot, locale)
 
     await user.press(say["scorecard"])
     await user.press("4")

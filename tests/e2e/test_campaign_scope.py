@@ -14,7 +14,7 @@ from aiogram.methods import SendMessage
 from bot.clock import ManualClock
 from bot.i18n import create_i18n
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
-from bot.outbound import Outbound
+from bot.plumbing.outbound import Outbound
 from bot.reminders import send_due_reminders
 from bot.storage.campaigns import DueReminder
 from bot.storage.users import UserRecord

@@ -1,6 +1,6 @@
 """Flood control: the outbound lane against a fake Telegram that throttles much harder than the real one.
 
-The lane is bot/outbound.py with the running bot's real `Bot` (aiohttp session, HTTP to the fake server). The
+The lane is bot/plumbing/outbound.py with the running bot's real `Bot` (aiohttp session, HTTP to the fake server). The
 server allows 4 messages a second overall, 1 a second per chat and 5 a minute per group — a quarter of
 Telegram's ceilings — answers everything beyond with 429 and a retry_after, and also throws extra 429s. Time
 runs SPEED times faster for the lane and the server alike, so a minute of throttling takes about a second.
@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections import defaultdict
 
-from bot.outbound import Outbound
+from bot.plumbing.outbound import Outbound
 from tests.e2e.conftest import RunningBot
 from tests.e2e.fake_telegram import Call, FakeTelegram, RateLimits
 

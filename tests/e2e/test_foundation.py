@@ -188,7 +188,7 @@ async def test_a_failing_handler_gets_a_localized_apology_and_the_error_is_logge
         raise RuntimeError("boom in help")
 
     monkeypatch.setattr(texts, "help_private", broken)
-    monkeypatch.setattr("bot.intake.RETRY_DELAYS_SECONDS", (0.02,))
+    monkeypatch.setattr("bot.plumbing.intake.RETRY_DELAYS_SECONDS", (0.02,))
     user = telegram.private_user("Ivan", language_code="ru")
     reaction = await user.send("/help")
     # Tried MAX_HANDLING_ATTEMPTS times, rolled back each time; the person hears about it once, at the end.

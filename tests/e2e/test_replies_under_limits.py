@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from bot.telegram_retries import MAX_ATTEMPTS
+from bot.plumbing.telegram_retries import MAX_ATTEMPTS
 from tests.e2e.conftest import RunningBot
 from tests.e2e.fake_telegram import FakeTelegram, RateLimits
 from tests.e2e.people import Watch
@@ -67,7 +67,7 @@ async def test_a_prompt_that_never_arrives_leaves_the_step_where_it_was(
     telegram: FakeTelegram, running_bot: RunningBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     speed_up(telegram, running_bot)
-    monkeypatch.setattr("bot.intake.RETRY_DELAYS_SECONDS", (0.02,))
+    monkeypatch.setattr("bot.plumbing.intake.RETRY_DELAYS_SECONDS", (0.02,))
     user = telegram.private_user("Down", language_code="ru")
     await onboard(user)
     await user.send("/newpartner")

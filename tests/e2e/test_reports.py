@@ -235,7 +235,7 @@ async def test_export_holds_every_entity_in_both_files_and_nothing_from_another_
     [(workbook_file, summary), (archive_file, _)] = await sent_files(telegram, "sendDocument", "document", 2)
     assert "📦 Север: все записи, по листу на каждый вид" in summary
     assert workbook_file.file_name.endswith(".xlsx") and archive_file.file_name.endswith(".zip")
-    # Uploads go as multipart forms; everything else the bot sent as one JSON body (bot/api_session.py).
+    # Uploads go as multipart forms; everything else the bot sent as one JSON body (bot/plumbing/api_session.py).
     assert {c.content_type for c in telegram.calls if c.method == "sendDocument"} == {"multipart/form-data"}
     others = {c.content_type for c in telegram.calls if c.method not in ("sendDocument", "getUpdates", "getMe")}
     assert others == {"application/json"}

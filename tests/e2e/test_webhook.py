@@ -283,7 +283,7 @@ async def test_a_handler_that_fails_once_is_answered_200_and_retried_in_the_back
         return real()
 
     monkeypatch.setattr(texts, "help_private", flaky)
-    monkeypatch.setattr("bot.intake.RETRY_DELAYS_SECONDS", (0.05,))
+    monkeypatch.setattr("bot.plumbing.intake.RETRY_DELAYS_SECONDS", (0.05,))
     anna = telegram.private_user("Anna", language_code="en")
     secret = webhook_bot.settings.webhook_secret_token()
     assert await webhook_bot.post(message_update(telegram, anna, "/help", 920001), secret) == 200

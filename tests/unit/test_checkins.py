@@ -38,8 +38,8 @@ from bot.domain.checkins import (
     should_catch_up,
 )
 from bot.i18n import create_i18n
+from bot.plumbing.telegram_limits import MESSAGE_TEXT_MAX, visible_text
 from bot.storage.checkins import StoredAnswer
-from bot.telegram_limits import MESSAGE_TEXT_MAX, visible_text
 from bot.views.checkin_texts import digest_parts, health_lines
 
 

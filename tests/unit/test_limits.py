@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from bot.telegram_limits import MESSAGE_TEXT_MAX, split_html_lines, visible_text
+from bot.plumbing.telegram_limits import MESSAGE_TEXT_MAX, split_html_lines, visible_text
 
 
 def test_visible_text_counts_what_telegram_counts() -> None:

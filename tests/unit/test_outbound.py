@@ -18,8 +18,8 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import SendMessage
 
-from bot.outbound import GLOBAL_PER_SECOND, Delivery, Outbound
-from bot.telegram_retries import MAX_RETRY_AFTERS, RETRY_AFTER_MAX_SECONDS, RetryRequests
+from bot.plumbing.outbound import GLOBAL_PER_SECOND, Delivery, Outbound
+from bot.plumbing.telegram_retries import MAX_RETRY_AFTERS, RETRY_AFTER_MAX_SECONDS, RetryRequests
 
 T = TypeVar("T")
 METHOD = SendMessage(chat_id=1, text="x")

@@ -8,7 +8,13 @@ import pytest
 from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.methods import AnswerCallbackQuery, DeleteMessage, EditMessageText, SendMessage
 
-from bot.telegram_retries import MAX_ATTEMPTS, MAX_RETRY_AFTERS, RETRY_AFTER_MAX_SECONDS, AlreadyDone, RetryRequests
+from bot.plumbing.telegram_retries import (
+    MAX_ATTEMPTS,
+    MAX_RETRY_AFTERS,
+    RETRY_AFTER_MAX_SECONDS,
+    AlreadyDone,
+    RetryRequests,
+)
 
 SEND = SendMessage(chat_id=1, text="hi")
 

@@ -29,7 +29,7 @@ from pydantic import ValidationError
 
 from bot.clock import Clock
 from bot.i18n import event_chat_and_user
-from bot.middlewares import InFlight
+from bot.plumbing.middlewares import InFlight
 from bot.storage.db import Database
 from bot.storage.fsm import SQLiteStorage, UpdateChanges
 from bot.storage.received import ReceivedUpdates

@@ -2,7 +2,7 @@
 
 Telegram's limits: about 30 messages a second overall, 20 a minute in one group, about 1 a second in one
 chat. Each chat has its own queue and worker, so a chat that is paused (a 429, waited out by the session's
-retries in bot/telegram_retries.py) or gone (a 403) never holds up the others; one global spacing keeps the
+retries in bot/plumbing/telegram_retries.py) or gone (a 403) never holds up the others; one global spacing keeps the
 total under the overall ceiling. Time is injected (a monotonic clock and a sleep function) so tests drive it
 without waiting.
 """
@@ -268,8 +268,8 @@ class Outbound:
                     log.exception("moving chat %s to %s failed", lane.chat_id, new_id)
             return
         except TelegramAPIError as error:
-            # A bad request, or a 429/5xx/network error the session's retries (bot/telegram_retries.py) gave up on:
-            # this message only.
+            # A bad request, or a 429/5xx/network error the session's retries (bot/plumbing/telegram_retries.py)
+            # gave up on: this message only.
             log.warning("chat %s: message refused: %s", lane.chat_id, error)
             self._record(lane)
             self._finish(lane, Delivery(lane.chat_id, error=str(error)))

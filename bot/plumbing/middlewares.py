@@ -98,7 +98,7 @@ class LenientCallbackAnswer(CallbackAnswerMiddleware):
     is answered that way, never with a chat message); a slow handler flags `callback_answer={"pre": True}` to stop
     the spinner first. Whatever Telegram refuses about the acknowledgement itself does not stop the press from being
     handled ("query is too old", the usual one after a restart, is already treated as done by
-    bot/telegram_retries.py; this catches the rest, e.g. a query id a modified client made up)."""
+    bot/plumbing/telegram_retries.py; this catches the rest, e.g. a query id a modified client made up)."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         if not isinstance(event, CallbackQuery):
