@@ -1,9 +1,9 @@
 """/export: the workspace's records as sheets — one .xlsx workbook and the same as a zip of CSV files.
 
-`collect_sheets` reads through the caller's workspace and names the columns in the caller's language (it runs
-in the handler, where the locale is set); `to_xlsx` and `to_csv_zip` are pure and run in a worker thread. The CSV
-files use the delimiter the caller's Excel expects (`;` in Russian, `,` in English), and no cell of them runs as a
-formula whichever delimiter a spreadsheet splits on (`csv_safe`).
+`collect_sheets` reads through the caller's workspace (bot/storage/exports.py) and names the columns in the caller's
+language (it runs in the handler, where the locale is set); `to_xlsx` and `to_csv_zip` are pure and run in a worker
+thread. The CSV files use the delimiter the caller's Excel expects (`;` in Russian, `,` in English), and no cell of
+them runs as a formula whichever delimiter a spreadsheet splits on (`csv_safe`).
 Creators who gave references are never identified: no respondent key, no link label, no Telegram id.
 Scorecards follow blind scoring: a partner's ratings are exported only to someone who has scored it too.
 """
