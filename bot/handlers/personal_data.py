@@ -27,7 +27,9 @@ from bot.i18n import person_locale
 from bot.keyboards.callbacks import MenuAction, MenuCallback
 from bot.keyboards.grid import ButtonGrid
 from bot.keyboards.report_callbacks import PersonalDataAction, PersonalDataCallback
-from bot.reports.personal_data import (
+from bot.storage.db import Database
+from bot.storage.fsm import SQLiteStorage
+from bot.storage.personal_data import (
     DeletionPlan,
     Erasure,
     WorkspaceFate,
@@ -36,8 +38,6 @@ from bot.reports.personal_data import (
     fsm_key_names,
     plan_deletion,
 )
-from bot.storage.db import Database
-from bot.storage.fsm import SQLiteStorage
 from bot.storage.respondents import RespondentKeys
 from bot.storage.users import UserRepo
 from bot.views.formatting import user_text

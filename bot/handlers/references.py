@@ -83,9 +83,9 @@ from bot.keyboards.reference_callbacks import (
 )
 from bot.plumbing.logging_setup import ANONYMOUS_IN_LOGS
 from bot.plumbing.middlewares import notify_press
-from bot.reports.personal_data import forget_if_unattached
 from bot.storage.db import Database
 from bot.storage.partners import Partner, PartnerRepo
+from bot.storage.personal_data import forget_if_unattached
 from bot.storage.references import NewAnswer, ReferenceLink, ReferenceRepo, Submitted
 from bot.storage.respondents import RespondentKeys
 from bot.storage.users import UserRepo

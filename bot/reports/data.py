@@ -6,7 +6,6 @@ works on any schema version and says what is missing instead of drawing empty ax
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -21,6 +20,7 @@ from bot.domain.references import DIMENSIONS, Again, Dimension
 from bot.domain.scorecard import SCORE_GROUPS, Criterion, ScoreGroup, team_view
 from bot.storage.campaigns import Debrief
 from bot.storage.db import Database
+from bot.storage.reports import ReportRepo
 from bot.views.partner_card import CardData
 
 # Issue 7 "check-in answer rate per week": how many recent weeks the partner report draws.
@@ -155,29 +155,6 @@ class PortfolioReport:
 # ---- reading ---------------------------------------------------------------------------------------------
 
 
-async def table_has_rows(db: Database, table: str) -> bool:
-    """Whether a table of another feature exists in this database and holds anything."""
-    exists = await db.fetchval("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
-    if not exists:
-        return False
-    return bool(await db.fetchval(f'SELECT EXISTS (SELECT 1 FROM "{table}")'))
-
-
-async def _latest_scorecards(db: Database, workspace_id: int) -> dict[int, dict[int, dict[Criterion, int]]]:
-    """Each rater's latest scorecard per active partner of the workspace: {partner: {rater: ratings}}."""
-    rows = await db.fetchall(
-        "SELECT s.partner_id, s.rater_id, s.ratings FROM scorecards s JOIN partners p ON p.id = s.partner_id "
-        "WHERE p.workspace_id = ? AND p.archived = 0 AND s.rater_id IS NOT NULL AND s.id = "
-        "(SELECT MAX(t.id) FROM scorecards t WHERE t.partner_id = s.partner_id AND t.rater_id = s.rater_id)",
-        (workspace_id,),
-    )
-    cards: dict[int, dict[int, dict[Criterion, int]]] = {}
-    for row in rows:
-        ratings = {Criterion(key): int(value) for key, value in json.loads(row["ratings"]).items()}
-        cards.setdefault(row["partner_id"], {})[row["rater_id"]] = ratings
-    return cards
-
-
 def workspace_average(
     cards: Mapping[int, Mapping[int, Mapping[Criterion, int]]], viewer_id: int
 ) -> tuple[dict[ScoreGroup, float] | None, int]:
@@ -204,27 +181,11 @@ def weekly_rates(rounds: Iterable[tuple[str, int, int]], weeks: int = WEEKS_SHOW
     return tuple(WeekRate(week, answered, expected) for week, (answered, expected) in ordered)
 
 
-async def _closed_rounds(db: Database, workspace_id: int, partner_id: int | None = None) -> list[tuple]:
-    """(partner, occurrence, answered, expected) per closed round, oldest first; away members count in neither."""
-    if not await table_has_rows(db, "checkin_rounds"):
-        return []
-    only_partner = "AND r.partner_id = ? " if partner_id is not None else ""
-    params: tuple[int, ...] = (workspace_id, partner_id) if partner_id is not None else (workspace_id,)
-    rows = await db.fetchall(
-        "SELECT r.partner_id, r.occurrence, "
-        "COALESCE(SUM(m.status = 'answered'), 0) AS answered, COALESCE(SUM(m.status != 'away'), 0) AS expected "
-        "FROM checkin_rounds r JOIN partners p ON p.id = r.partner_id AND p.workspace_id = ? "
-        "LEFT JOIN checkin_round_members m ON m.round_id = r.id "
-        f"WHERE r.status = 'closed' {only_partner}GROUP BY r.id ORDER BY r.occurrence, r.id",
-        params,
-    )
-    return [(r["partner_id"], r["occurrence"], int(r["answered"]), int(r["expected"])) for r in rows]
-
-
 async def load_partner_report(db: Database, card: CardData, workspace_id: int) -> PartnerReport:
     """The card's data plus what only the report shows: the workspace average and the weekly answer rate."""
     team = card.team
-    cards = await _latest_scorecards(db, workspace_id)
+    reports = ReportRepo(db)
+    cards = await reports.latest_scorecards(workspace_id)
     average, averaged = workspace_average(cards, card.viewer_id)
     visible = card.visible_score()
     references = [stored.reference for stored in card.reference_answers]
@@ -239,7 +200,7 @@ async def load_partner_report(db: Database, card: CardData, workspace_id: int) -
     points = tuple(
         CampaignPoint(number, c.rung, quality[c.id]) for number, c in enumerate(card.campaigns, 1) if c.id in quality
     )
-    rounds = await _closed_rounds(db, workspace_id, card.partner.id)
+    rounds = await reports.closed_rounds(workspace_id, card.partner.id)
     return PartnerReport(
         name=card.partner.name,
         stage=card.partner.stage,
@@ -253,35 +214,30 @@ async def load_partner_report(db: Database, card: CardData, workspace_id: int) -
         again_yes=sum(r.again is Again.YES for r in references),
         campaigns=points,
         campaigns_running=sum(c.running for c in card.campaigns),
-        weeks=weekly_rates((occurrence, answered, expected) for _, occurrence, answered, expected in rounds),
+        weeks=weekly_rates((r.occurrence, r.answered, r.expected) for r in rounds),
         last_debrief=card.debriefs[-1] if card.debriefs else None,
     )
 
 
 async def load_portfolio(db: Database, workspace_id: int, viewer_id: int) -> PortfolioReport:
     """Every active (not archived) partner of the workspace with its stage, reach, score and answer rate."""
-    rows = await db.fetchall(
-        "SELECT p.id, p.name, p.stage, "
-        "EXISTS (SELECT 1 FROM gut_checks g WHERE g.partner_id = p.id AND g.passed = 1) AS gut_passed, "
-        "COALESCE((SELECT MAX(c.rung) FROM campaigns c WHERE c.partner_id = p.id), 0) AS top_rung "
-        "FROM partners p WHERE p.workspace_id = ? AND p.archived = 0 ORDER BY p.name_key, p.id",
-        (workspace_id,),
-    )
-    cards = await _latest_scorecards(db, workspace_id)
+    reports = ReportRepo(db)
+    rows = await reports.portfolio_partners(workspace_id)
+    cards = await reports.latest_scorecards(workspace_id)
     rounds_by_partner: dict[int, list[RoundOutcome]] = {}
-    for partner_id, _occurrence, answered, expected in await _closed_rounds(db, workspace_id):
-        rounds_by_partner.setdefault(partner_id, []).append(RoundOutcome(expected, answered, 0, 0))
+    for closed in await reports.closed_rounds(workspace_id):
+        rounds_by_partner.setdefault(closed.partner_id, []).append(RoundOutcome(closed.expected, closed.answered, 0, 0))
     partners = []
     for row in rows:
-        per_rater = cards.get(row["id"], {})
+        per_rater = cards.get(row.partner_id, {})
         team = team_view(per_rater) if viewer_id in per_rater else None
-        rounds = rounds_by_partner.get(row["id"], [])
+        rounds = rounds_by_partner.get(row.partner_id, [])
         partners.append(
             PortfolioPartner(
-                name=row["name"],
-                stage=Stage(row["stage"]),
-                gut_passed=bool(row["gut_passed"]),
-                top_rung=int(row["top_rung"]),
+                name=row.name,
+                stage=row.stage,
+                gut_passed=row.gut_passed,
+                top_rung=row.top_rung,
                 score=team.average_total if team is not None else None,
                 answer_rate=answer_rate(rounds[-HEALTH_WINDOW_ROUNDS:]) if rounds else None,
             )

@@ -1,9 +1,9 @@
 """/export: the workspace's records as sheets — one .xlsx workbook and the same as a zip of CSV files.
 
-`collect_sheets` reads through the caller's workspace and names the columns in the caller's language (it runs
-in the handler, where the locale is set); `to_xlsx` and `to_csv_zip` are pure and run in a worker thread. The CSV
-files use the delimiter the caller's Excel expects (`;` in Russian, `,` in English), and no cell of them runs as a
-formula whichever delimiter a spreadsheet splits on (`csv_safe`).
+`collect_sheets` reads through the caller's workspace (bot/storage/exports.py) and names the columns in the caller's
+language (it runs in the handler, where the locale is set); `to_xlsx` and `to_csv_zip` are pure and run in a worker
+thread. The CSV files use the delimiter the caller's Excel expects (`;` in Russian, `,` in English), and no cell of
+them runs as a formula whichever delimiter a spreadsheet splits on (`csv_safe`).
 Creators who gave references are never identified: no respondent key, no link label, no Telegram id.
 Scorecards follow blind scoring: a partner's ratings are exported only to someone who has scored it too.
 """
@@ -11,7 +11,6 @@ Scorecards follow blind scoring: a partner's ratings are exported only to someon
 from __future__ import annotations
 
 import io
-import json
 import re
 import zipfile
 from collections.abc import Callable, Sequence
@@ -30,6 +29,7 @@ from bot.domain.references import DIMENSIONS, Again, Duration
 from bot.domain.scorecard import CRITERIA
 from bot.domain.text import strip_bidi
 from bot.storage.db import Database
+from bot.storage.exports import ExportRepo
 from bot.views import debrief_texts
 from bot.views.partner_card import again_label, dimension_label, duration_label
 
@@ -87,10 +87,6 @@ def _named(translate: Callable[[Any], str], kind: Callable[[str], Any]) -> Calla
     return name
 
 
-async def _table_exists(db: Database, table: str) -> bool:
-    return bool(await db.fetchval("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)))
-
-
 async def collect_sheets(db: Database, workspace_id: int, viewer_id: int) -> list[Sheet]:
     """Every entity of the workspace, one sheet each, headers in the current language."""
     stage = _named(labels.stage, Stage)
@@ -104,7 +100,7 @@ async def collect_sheets(db: Database, workspace_id: int, viewer_id: int) -> lis
     decision = _named(debrief_texts.decision, Decision)
     reason = _named(debrief_texts.reason, RecReason)
     again = _named(again_label, Again)
-    ws = (workspace_id,)
+    stored = ExportRepo(db)
     partner_cols = [_("Partner ID"), _("Partner")]
     sheets: list[Sheet] = []
 
@@ -113,85 +109,57 @@ async def collect_sheets(db: Database, workspace_id: int, viewer_id: int) -> lis
         _("Shared doc"), _("Talked about their failures"), _("Has a systematic process"),
         _("Asked about our constraints"), _("Added by"), _("Added on"), _("Updated on"),
     ])
-    for r in await db.fetchall(
-        "SELECT p.*, u.display_name AS author FROM partners p LEFT JOIN users u ON u.id = p.created_by "
-        "WHERE p.workspace_id = ? ORDER BY p.name_key, p.id", ws
-    ):
+    for p in await stored.partners(workspace_id):
         partners.rows.append([
-            r["id"], r["name"], kind(r["kind"]), coverage(r["markets"]), stage(r["stage"]), _yes_no(r["archived"]),
-            r["contact"], "\n".join(json.loads(r["links"] or "[]")), r["shared_doc"], _yes_no(r["talked_failures"]),
-            _yes_no(r["systematic_process"]), _yes_no(r["asked_constraints"]), r["author"], _when(r["created_at"]),
-            _when(r["updated_at"]),
+            p.id, p.name, kind(p.kind), coverage(p.markets), stage(p.stage), _yes_no(p.archived), p.contact,
+            "\n".join(p.links), p.shared_doc, _yes_no(p.talked_failures), _yes_no(p.systematic_process),
+            _yes_no(p.asked_constraints), p.author, _when(p.created_at), _when(p.updated_at),
         ])
     sheets.append(partners)
 
-    in_workspace = "JOIN partners p ON p.id = x.partner_id AND p.workspace_id = ?"
     cases = Sheet("case_studies", _("Case studies"), [
         _("ID"), *partner_cols, _("Market"), _("Brand"), _("Outcome"), _("Months with the brand"), _("Link"),
         _("Added by"), _("Added on"),
     ])
-    for r in await db.fetchall(
-        f"SELECT x.*, p.name AS partner, u.display_name AS author FROM case_studies x {in_workspace} "
-        "LEFT JOIN users u ON u.id = x.added_by ORDER BY p.name_key, x.id", ws
-    ):
+    for c in await stored.case_studies(workspace_id):
         cases.rows.append([
-            r["id"], r["partner_id"], r["partner"], market(r["market"]), r["brand"], outcome(r["outcome"]),
-            r["months"], r["link"], r["author"], _when(r["created_at"]),
+            c.id, c.partner_id, c.partner, market(c.market), c.brand, outcome(c.outcome), c.months, c.link, c.author,
+            _when(c.created_at),
         ])
     sheets.append(cases)
 
     testimonials = Sheet("testimonials", _("Testimonials"), [
         _("ID"), *partner_cols, _("Text"), _("Author"), _("Added by"), _("Added on"),
     ])
-    for r in await db.fetchall(
-        f"SELECT x.*, p.name AS partner, u.display_name AS adder FROM testimonials x {in_workspace} "
-        "LEFT JOIN users u ON u.id = x.added_by ORDER BY p.name_key, x.id", ws
-    ):
-        testimonials.rows.append([
-            r["id"], r["partner_id"], r["partner"], r["text"], r["author"], r["adder"], _when(r["created_at"]),
-        ])
+    for t in await stored.testimonials(workspace_id):
+        testimonials.rows.append([t.id, t.partner_id, t.partner, t.text, t.author, t.adder, _when(t.created_at)])
     sheets.append(testimonials)
 
     community = Sheet("community", _("Community"), [
         _("ID"), *partner_cols, _("Text"), _("Link"), _("Added by"), _("Added on"),
     ])
-    for r in await db.fetchall(
-        f"SELECT x.*, p.name AS partner, u.display_name AS adder FROM community_activities x {in_workspace} "
-        "LEFT JOIN users u ON u.id = x.added_by ORDER BY p.name_key, x.id", ws
-    ):
-        community.rows.append([
-            r["id"], r["partner_id"], r["partner"], r["text"], r["link"], r["adder"], _when(r["created_at"]),
-        ])
+    for a in await stored.community(workspace_id):
+        community.rows.append([a.id, a.partner_id, a.partner, a.text, a.link, a.adder, _when(a.created_at)])
     sheets.append(community)
 
     gut = Sheet("gut_checks", _("Gut checks"), [
         _("ID"), *partner_cols, *(labels.gut_question(q) for q in GUT_QUESTIONS), _("Passed"), _("Note"),
         _("Run by"), _("Date"),
     ])
-    for r in await db.fetchall(
-        f"SELECT x.*, p.name AS partner, u.display_name AS runner FROM gut_checks x {in_workspace} "
-        "LEFT JOIN users u ON u.id = x.run_by ORDER BY p.name_key, x.id", ws
-    ):
+    for g in await stored.gut_checks(workspace_id):
         gut.rows.append([
-            r["id"], r["partner_id"], r["partner"], _yes_no(r["understands_ugc"]), _yes_no(r["knows_both_markets"]),
-            _yes_no(r["asked_good_questions"]), _yes_no(r["passed"]), r["note"], r["runner"], _when(r["created_at"]),
+            g.id, g.partner_id, g.partner, _yes_no(g.understands_ugc), _yes_no(g.knows_both_markets),
+            _yes_no(g.asked_good_questions), _yes_no(g.passed), g.note, g.runner, _when(g.created_at),
         ])
     sheets.append(gut)
 
     scorecards = Sheet("scorecards", _("Scorecards"), [
         _("ID"), *partner_cols, _("Rater"), *(labels.criterion(c) for c in CRITERIA), _("Weighted total"), _("Date"),
     ])
-    for r in await db.fetchall(
-        f"SELECT x.*, p.name AS partner, u.display_name AS rater FROM scorecards x {in_workspace} "
-        "LEFT JOIN users u ON u.id = x.rater_id "
-        "WHERE EXISTS (SELECT 1 FROM scorecards own WHERE own.partner_id = x.partner_id AND own.rater_id = ?) "
-        "ORDER BY p.name_key, x.id",
-        (workspace_id, viewer_id),
-    ):
-        ratings = json.loads(r["ratings"])
+    for s in await stored.scorecards(workspace_id, viewer_id):
         scorecards.rows.append([
-            r["id"], r["partner_id"], r["partner"], r["rater"],
-            *(ratings.get(c.value) for c in CRITERIA), round(r["total"], 2), _when(r["created_at"]),
+            s.id, s.partner_id, s.partner, s.rater, *(s.ratings.get(c.value) for c in CRITERIA), round(s.total, 2),
+            _when(s.created_at),
         ])
     sheets.append(scorecards)
 
@@ -201,33 +169,22 @@ async def collect_sheets(db: Database, workspace_id: int, viewer_id: int) -> lis
         _("Revision limit"), _("Creators' market"), _("What success looks like"), _("Acceptable failure"),
         _("When we renegotiate"), _("Manager"), _("Status"), _("Created on"),
     ])
-    for r in await db.fetchall(
-        f"SELECT x.*, p.name AS partner, u.display_name AS manager FROM campaigns x {in_workspace} "
-        "LEFT JOIN users u ON u.id = x.manager_id ORDER BY p.name_key, x.id", ws
-    ):
-        status = _("debriefed") if r["status"] == "debriefed" else _("running")
+    for c in await stored.campaigns(workspace_id):
+        status = _("debriefed") if c.status == "debriefed" else _("running")
         campaigns.rows.append([
-            r["id"], r["partner_id"], r["partner"], r["rung"], r["creators"], r["deliverable"], r["start_date"],
-            r["days"], r["due_date"], r["metrics"], _yes_no(r["metrics_agreed"]), r["payment_terms"],
-            r["revision_limit"], coverage(r["creators_market"]), r["charter_success"], r["charter_failure"],
-            r["charter_renegotiate"], r["manager"], status, _when(r["created_at"]),
+            c.id, c.partner_id, c.partner, c.rung, c.creators, c.deliverable, c.start_date, c.days, c.due_date,
+            c.metrics, _yes_no(c.metrics_agreed), c.payment_terms, c.revision_limit, coverage(c.creators_market),
+            c.charter_success, c.charter_failure, c.charter_renegotiate, c.manager, status, _when(c.created_at),
         ])
     sheets.append(campaigns)
 
-    in_campaign = (
-        "JOIN campaigns c ON c.id = x.campaign_id JOIN partners p ON p.id = c.partner_id AND p.workspace_id = ?"
-    )
     events = Sheet("events", _("Events"), [
         _("ID"), *partner_cols, _("Campaign ID"), _("Event"), _("Note"), _("Source"), _("Logged by"), _("Date"),
     ])
-    for r in await db.fetchall(
-        f"SELECT x.*, p.id AS pid, p.name AS partner, u.display_name AS author FROM campaign_events x "
-        f"{in_campaign} LEFT JOIN users u ON u.id = x.logged_by ORDER BY p.name_key, x.id", ws
-    ):
-        source = _("weekly check-in") if r["source"] == "checkin" else _("manager")
+    for e in await stored.events(workspace_id):
+        source = _("weekly check-in") if e.source == "checkin" else _("manager")
         events.rows.append([
-            r["id"], r["pid"], r["partner"], r["campaign_id"], event(r["kind"]), r["note"], source, r["author"],
-            _when(r["created_at"]),
+            e.id, e.partner_id, e.partner, e.campaign_id, event(e.kind), e.note, source, e.author, _when(e.created_at),
         ])
     sheets.append(events)
 
@@ -235,19 +192,17 @@ async def collect_sheets(db: Database, workspace_id: int, viewer_id: int) -> lis
         _("Campaign ID"), *partner_cols, _("What worked"), _("What didn't"), _("Problem"), _("Quality (1–5)"),
         _("Recommendation"), _("Reasons"), _("Decision"), _("Why the decision differs"), _("Decided by"), _("Date"),
     ])
-    for r in await db.fetchall(
-        f"SELECT x.*, p.id AS pid, p.name AS partner, u.display_name AS decider FROM debriefs x {in_campaign} "
-        "LEFT JOIN users u ON u.id = x.decided_by ORDER BY p.name_key, x.campaign_id", ws
-    ):
-        reasons = "; ".join(str(reason(code)) for code in json.loads(r["reasons"] or "[]"))
+    for d in await stored.debriefs(workspace_id):
+        reasons = "; ".join(str(reason(code)) for code in d.reasons)
         debriefs.rows.append([
-            r["campaign_id"], r["pid"], r["partner"], r["what_worked"], r["what_didnt"], problem(r["problem"]),
-            r["quality"], recommendation(r["recommendation"]), reasons, decision(r["decision"]),
-            r["override_reason"], r["decider"], _when(r["created_at"]),
+            d.campaign_id, d.partner_id, d.partner, d.what_worked, d.what_didnt, problem(d.problem), d.quality,
+            recommendation(d.recommendation), reasons, decision(d.decision), d.override_reason, d.decider,
+            _when(d.created_at),
         ])
     sheets.append(debriefs)
 
-    if await _table_exists(db, "reference_answers"):
+    answers_given = await stored.reference_answers(workspace_id)
+    if answers_given is not None:
         references = Sheet("references", _("References"), [
             _("Answer ID"), *partner_cols, _("Worked with the partner"), _("Months, as typed"), _("Creator's market"),
             *(header for d in DIMENSIONS for header in (dimension_label(d), _("{dimension}: comment").format(
@@ -256,59 +211,42 @@ async def collect_sheets(db: Database, workspace_id: int, viewer_id: int) -> lis
             _("Implausibly fast"),
         ])
         # Only the answers: no respondent key, link or label — nothing that identifies the creator.
-        for r in await db.fetchall(
-            f"SELECT x.*, p.name AS partner FROM reference_answers x {in_workspace} ORDER BY p.name_key, x.id", ws
-        ):
+        for a in answers_given:
             references.rows.append([
-                r["id"], r["partner_id"], r["partner"], duration_label(Duration(r["worked_range"])), r["worked_months"],
-                coverage(r["market"]),
-                *(value for d in DIMENSIONS for value in (r[d.value], r[f"{d.value}_comment"])),
-                again(r["again"]), r["anything_else"], r["locale"], _when(r["finished_at"]), _yes_no(r["too_fast"]),
+                a.id, a.partner_id, a.partner, duration_label(Duration(a.worked_range)), a.worked_months,
+                coverage(a.market), *(value for d in DIMENSIONS for value in (a.ratings[d], a.comments[d])),
+                again(a.again), a.anything_else, a.locale, _when(a.finished_at), _yes_no(a.too_fast),
             ])
         sheets.append(references)
 
-    if await _table_exists(db, "checkin_rounds"):
+    stored_rounds = await stored.checkin_rounds(workspace_id)
+    if stored_rounds is not None:
         rounds = Sheet("checkin_rounds", _("Check-in rounds"), [
             _("Round ID"), *partner_cols, _("Group"), _("Scheduled for"), _("Status"), _("Sent"), _("Closed"),
             _("Expected to answer"), _("Answered"), _("Away"),
         ])
-        for r in await db.fetchall(
-            "SELECT x.*, p.name AS partner, ch.title AS chat_title, "
-            "(SELECT COUNT(*) FROM checkin_round_members m WHERE m.round_id = x.id AND m.status != 'away') "
-            "AS expected, "
-            "(SELECT COUNT(*) FROM checkin_round_members m WHERE m.round_id = x.id AND m.status = 'answered') "
-            "AS answered, "
-            "(SELECT COUNT(*) FROM checkin_round_members m WHERE m.round_id = x.id AND m.status = 'away') AS away "
-            "FROM checkin_rounds x JOIN checkin_schedules s ON s.id = x.schedule_id "
-            "JOIN partners p ON p.id = x.partner_id AND p.workspace_id = ? "
-            "LEFT JOIN chats ch ON ch.id = s.chat_id ORDER BY x.id",
-            ws,
-        ):
-            closed = r["status"] == "closed"
+        for r in stored_rounds:
+            closed = r.status == "closed"
             status = {
                 "sending": _("being sent"), "open": _("open"), "failed": _("not delivered"), "closed": _("closed"),
-            }.get(r["status"], r["status"])
+            }.get(r.status, r.status)
             rounds.rows.append([
-                r["id"], r["partner_id"], r["partner"], r["chat_title"], _when(r["occurrence"]), status,
-                _when(r["sent_at"]), _when(r["closed_at"]), r["expected"] if closed else None,
-                r["answered"] if closed else None, r["away"] if closed else None,
+                r.id, r.partner_id, r.partner, r.chat_title, _when(r.occurrence), status, _when(r.sent_at),
+                _when(r.closed_at), r.expected if closed else None, r.answered if closed else None,
+                r.away if closed else None,
             ])
         sheets.append(rounds)
 
-    if await _table_exists(db, "checkin_answers"):
+    stored_answers = await stored.checkin_answers(workspace_id)
+    if stored_answers is not None:
         answers = Sheet("checkin_answers", _("Check-in answers"), [
             _("Round ID"), *partner_cols, _("Name"), _("Shipped"), _("Next"), _("Blockers"), _("Needs a call"),
             _("Answered on"),
         ])
-        for r in await db.fetchall(
-            "SELECT x.*, p.id AS pid, p.name AS partner FROM checkin_answers x "
-            "JOIN checkin_rounds cr ON cr.id = x.round_id "
-            "JOIN partners p ON p.id = cr.partner_id AND p.workspace_id = ? ORDER BY x.round_id, x.answered_at",
-            ws,
-        ):
+        for a in stored_answers:
             answers.rows.append([
-                r["round_id"], r["pid"], r["partner"], r["name"], r["shipped"], r["next_steps"], r["blockers"],
-                _yes_no(r["needs_call"]), _when(r["answered_at"]),
+                a.round_id, a.partner_id, a.partner, a.name, a.shipped, a.next_steps, a.blockers,
+                _yes_no(a.needs_call), _when(a.answered_at),
             ])
         sheets.append(answers)
     return sheets

@@ -30,8 +30,8 @@ from bot.reports.data import (
     weekly_rates,
 )
 from bot.reports.export import Sheet, sheet_titles, to_csv_zip, to_xlsx
-from bot.reports.personal_data import erase_user, fsm_key_names, plan_deletion, user_columns
 from bot.storage.db import connect
+from bot.storage.personal_data import erase_user, fsm_key_names, plan_deletion, user_columns
 from bot.storage.respondents import RespondentKeys
 
 NOW = datetime(2026, 11, 24, 9, tzinfo=UTC)

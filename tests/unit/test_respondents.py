@@ -17,8 +17,8 @@ from bot.backup import make_backup
 from bot.config import load_settings
 from bot.domain.partners import MarketCoverage
 from bot.domain.references import DIMENSIONS, Again, Duration
-from bot.reports.personal_data import forget_if_unattached
 from bot.storage.db import Database, connect
+from bot.storage.personal_data import forget_if_unattached
 from bot.storage.references import NewAnswer, ReferenceRepo, Submitted
 from bot.storage.respondents import (
     PREFIX,

@@ -1,5 +1,8 @@
 """/mydata and /deletemydata: everything stored about one person, and erasing it — found from the schema.
 
+Storage, not a report: every step is a statement on the schema, so it lives beside the other SQL (issue 15). The
+handlers call `collect`, `plan_deletion`, `erase_user` and `forget_if_unattached` and get data classes back.
+
 Generic on purpose, so tables other features add later are covered without touching this file: every column
 with a foreign key to users(id) is found with PRAGMA foreign_key_list and is nulled (nullable: the record
 stays for the team, without its author) or its row deleted (NOT NULL: memberships and the like).
