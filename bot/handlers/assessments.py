@@ -146,8 +146,8 @@ def _gut_check_cancelled(_data: dict[str, Any]) -> str:
     return _("Cancelled: this gut check was not saved. Earlier runs stay on the card.")
 
 
-on_cancel(ScorecardForm, _scorecard_cancelled)
-on_cancel(GutCheckForm, _gut_check_cancelled)
+on_cancel(ScorecardForm, _scorecard_cancelled, back_to_card_of=ScorecardDraft.KEY)
+on_cancel(GutCheckForm, _gut_check_cancelled, back_to_card_of=GutCheckDraft.KEY)
 
 
 # ---- shared --------------------------------------------------------------------------------------------

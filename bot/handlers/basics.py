@@ -16,7 +16,7 @@ from bot.config import SUPPORTED_LOCALES
 from bot.handlers.cancel_notes import cancel_note
 from bot.handlers.filters import GROUP, PRIVATE
 from bot.handlers.replies import answer_stale, edit_or_send
-from bot.keyboards.builders import language_keyboard
+from bot.keyboards.builders import card_button, language_keyboard
 from bot.keyboards.callbacks import LanguageChoice, MenuAction, MenuCallback
 from bot.plumbing.live_keyboards import OneLiveKeyboard
 from bot.storage.chats import ChatRepo
@@ -59,7 +59,7 @@ async def cancel(message: Message, state: FSMContext, bot: Bot, live_keyboards: 
     note = cancel_note(current, await state.get_data())
     await state.clear()
     await live_keyboards.retire(bot, message.chat.id)
-    await message.answer(note)
+    await message.answer(note.text, reply_markup=card_button(note.partner_id) if note.partner_id else None)
 
 
 async def cancel_group(message: Message) -> None:

@@ -73,7 +73,7 @@ def _note_cancelled(_data: dict[str, Any]) -> str:
     return _("Cancelled: the event stays logged, without a note.")
 
 
-on_cancel(CampaignLogForm, _note_cancelled)
+on_cancel(CampaignLogForm, _note_cancelled, back_to_card_of=LogNoteDraft.KEY)
 
 
 def router() -> Router:

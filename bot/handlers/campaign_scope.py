@@ -244,7 +244,7 @@ def _scope_cancelled(_data: dict[str, Any]) -> str:
     return _("Cancelled: the scope was not saved.")
 
 
-on_cancel(ScopeForm, _scope_cancelled)
+on_cancel(ScopeForm, _scope_cancelled, back_to_card_of=ScopeFormDraft.KEY)
 
 
 def router() -> Router:

@@ -114,7 +114,7 @@ def _debrief_cancelled(_data: dict[str, Any]) -> str:
     return _("Cancelled: the debrief was not saved. The campaign still waits for it on the card.")
 
 
-on_cancel(DebriefForm, _debrief_cancelled)
+on_cancel(DebriefForm, _debrief_cancelled, back_to_card_of=DebriefDraft.KEY)
 
 
 def router() -> Router:

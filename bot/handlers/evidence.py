@@ -93,7 +93,7 @@ def _evidence_cancelled(_data: dict[str, Any]) -> str:
 
 
 for _form in (CaseForm, TestimonialForm, CommunityForm):
-    on_cancel(_form, _evidence_cancelled)
+    on_cancel(_form, _evidence_cancelled, back_to_card_of=EvidenceDraft.KEY)
 
 
 def router() -> Router:

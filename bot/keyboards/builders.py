@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.keyboards.callbacks import LanguageChoice, MenuAction, MenuCallback
+from bot.keyboards.callbacks import LanguageChoice, MenuAction, MenuCallback, PartnerAction, PartnerCallback
 from bot.keyboards.grid import ButtonGrid
 from bot.keyboards.reference_callbacks import ReferenceLanguage
 
@@ -41,6 +41,13 @@ def _is_standing(data: str) -> bool:
             continue
         return True
     return False
+
+
+def card_button(partner_id: int) -> InlineKeyboardMarkup:
+    """« Card: back to the partner's card, after a flow that started there."""
+    builder = ButtonGrid()
+    builder.button(text=_("« Card"), callback_data=PartnerCallback(action=PartnerAction.OPEN, partner_id=partner_id))
+    return builder.as_markup()
 
 
 def main_menu() -> InlineKeyboardMarkup:

@@ -264,10 +264,10 @@ async def test_forged_buttons_for_another_workspace_store_nothing(
 AGAIN = {
     "en": {"intro": "You scored Nord on", "saved": "Your saved answer: 4 (marked ✓)",
            "kept": "Cancelled: nothing changed — your saved scorecard for this partner stays as it was.",
-           "dropped": "Cancelled: this scorecard was not saved (2 of 9 answered)."},
+           "dropped": "Cancelled: this scorecard was not saved (2 of 9 answered).", "card": "« Card"},
     "ru": {"intro": "Вы оценили Nord", "saved": "Ваш сохранённый ответ: 4 (отмечен ✓)",
            "kept": "Отменено: ничего не изменилось — ваша сохранённая оценочная карта этого партнёра осталась прежней.",
-           "dropped": "Отменено: оценочная карта не сохранена (отвечено 2 из 9)."},
+           "dropped": "Отменено: оценочная карта не сохранена (отвечено 2 из 9).", "card": "« Карточка"},
 }
 
 
@@ -284,8 +284,7 @@ async def test_scoring_again_shows_your_answers_and_cancel_says_what_was_kept(
     dropped = await user.send("/cancel")
     assert again["dropped"] in dropped.text
     assert await running_bot.query("SELECT COUNT(*) FROM scorecards") == [(0,)]
-    await user.send("/partners")
-    await user.press("Nord")
+    assert "Nord" in (await user.press(again["card"], dropped.messages[-1])).text  # the way back to the card
 
     await _rate_all(user, say, [4] * 9)
     first = await user.press(say["scorecard"])
@@ -294,8 +293,7 @@ async def test_scoring_again_shows_your_answers_and_cancel_says_what_was_kept(
     kept = await user.send("/cancel")
     assert again["kept"] in kept.text
     assert await running_bot.query("SELECT COUNT(*) FROM scorecards") == [(1,)]
-    await user.send("/partners")
-    await user.press("Nord")
+    await user.press(again["card"], kept.messages[-1])
 
     await user.press(say["scorecard"])
     await user.press("2")  # the one answer changed; the others kept by tapping the marked rating
