@@ -213,17 +213,9 @@ async def _team_view(
     return text, _owner_keyboard(people) if is_owner else None
 
 
-async def _back_to_team(
-    callback: CallbackQuery,
-    note: str,
-    workspaces: WorkspaceRepo,
-    team: TeamRepo,
-    invites: InviteRepo,
-    clock: Clock,
-    i18n: I18n,
-) -> None:
+async def _back_to_team(callback: CallbackQuery, note: str, view: tuple[str, InlineKeyboardMarkup | None]) -> None:
     """The confirmation becomes the team list again, under what just happened."""
-    text, markup = await _team_view(callback.from_user.id, workspaces, team, invites, clock, i18n)
+    text, markup = view
     if isinstance(callback.message, Message):
         await edit_or_send(callback.message, f"{note}\n\n{text}", markup)
     else:
@@ -437,7 +429,7 @@ async def confirm_remove(
             "join, create a new one in /team.",
             revoked,
         ).format(count=revoked)
-    await _back_to_team(callback, text, workspaces, team, invites, clock, i18n)
+    await _back_to_team(callback, text, await _team_view(callback.from_user.id, workspaces, team, invites, clock, i18n))
     with i18n.use_locale(await person_locale(users, person.user_id, settings.default_locale)):
         notice = _(
             "You were removed from the workspace <b>{workspace}</b>. Send /start to create your own, "
@@ -461,7 +453,7 @@ async def keep_member(
         return
     _workspace, person = found
     note = _("OK, <b>{name}</b> stays in the team.").format(name=user_text(_name(person)))
-    await _back_to_team(callback, note, workspaces, team, invites, clock, i18n)
+    await _back_to_team(callback, note, await _team_view(callback.from_user.id, workspaces, team, invites, clock, i18n))
 
 
 # --- messages to other people ----------------------------------------------------------------------------

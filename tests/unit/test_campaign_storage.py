@@ -12,7 +12,7 @@ from bot.storage.campaigns import CampaignAlreadyRunning, CampaignRepo, Campaign
 from bot.storage.db import Database
 from bot.storage.partners import NewPartner, PartnerRepo
 from bot.storage.users import UserRepo
-from bot.storage.workspaces import WorkspaceRepo
+from bot.storage.workspaces import Workspace, WorkspaceRepo
 
 NOW = datetime(2026, 11, 24, 9, tzinfo=UTC)
 SCOPE = CampaignScope(
@@ -35,7 +35,8 @@ SCOPE = CampaignScope(
 )
 
 
-async def test_one_running_campaign_per_partner_and_reminder_once(db: Database) -> None:
+async def _two_workspaces_and_a_partner(db: Database) -> tuple[Workspace, Workspace, int]:
+    """Workspaces of users 1 and 2, and a partner in the first."""
     await UserRepo(db).touch(1, "en", NOW)
     await UserRepo(db).touch(2, "en", NOW)
     mine = await WorkspaceRepo(db).create_for_owner("Mine", 1, NOW)
@@ -43,6 +44,11 @@ async def test_one_running_campaign_per_partner_and_reminder_once(db: Database) 
     partner = await PartnerRepo(db).create(
         mine.id, NewPartner("P", PartnerKind.AGENCY, MarketCoverage.BOTH, None, ()), 1, NOW
     )
+    return mine, other, partner
+
+
+async def test_one_running_campaign_per_partner_and_reminder_once(db: Database) -> None:
+    mine, other, partner = await _two_workspaces_and_a_partner(db)
     campaigns = CampaignRepo(db)
     assert await campaigns.create(other.id, partner, 1, SCOPE, 2, Stage.PILOT, NOW) is None
     first = await campaigns.create(mine.id, partner, 1, SCOPE, 1, Stage.PILOT, NOW)
@@ -60,13 +66,7 @@ async def test_one_running_campaign_per_partner_and_reminder_once(db: Database) 
 
 
 async def test_finished_on_ladder_gives_each_debriefed_campaign_its_rung_and_decision(db: Database) -> None:
-    await UserRepo(db).touch(1, "en", NOW)
-    await UserRepo(db).touch(2, "en", NOW)
-    mine = await WorkspaceRepo(db).create_for_owner("Mine", 1, NOW)
-    other = await WorkspaceRepo(db).create_for_owner("Other", 2, NOW)
-    partner = await PartnerRepo(db).create(
-        mine.id, NewPartner("P", PartnerKind.AGENCY, MarketCoverage.BOTH, None, ()), 1, NOW
-    )
+    mine, other, partner = await _two_workspaces_and_a_partner(db)
     campaigns = CampaignRepo(db)
     result = RecommendationResult(Recommendation.EXPAND, ())
     for rung, decision in ((1, Decision.EXPAND), (2, Decision.RERUN), (2, Decision.PAUSE), (2, Decision.EXPAND)):
