@@ -12,7 +12,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import texts
 from bot.config import SUPPORTED_LOCALES
-from bot.handlers.filters import GROUP, PRIVATE
+from bot.handlers.filters import GROUP, PRIVATE, PressOf
 from bot.handlers.replies import answer_stale, edit_or_send
 from bot.keyboards.builders import language_keyboard
 from bot.keyboards.callbacks import LanguageChoice, MenuAction, MenuCallback
@@ -24,6 +24,7 @@ ADMIN_STATUSES = frozenset({"creator", "administrator"})
 
 def router() -> Router:
     r = Router(name="basics")
+    r.callback_query.filter(PressOf(LanguageChoice, MenuCallback))
     r.message.register(help_private, Command("help"), PRIVATE)
     r.message.register(help_group, Command("help", "start"), GROUP)
     r.message.register(cancel, Command("cancel"), PRIVATE)

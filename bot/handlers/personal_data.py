@@ -20,7 +20,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.checkins import CheckinService
 from bot.clock import Clock
-from bot.handlers.filters import PRIVATE
+from bot.handlers.filters import PRIVATE, PressOf
 from bot.handlers.replies import edit_or_send
 from bot.keyboards.callbacks import MenuAction, MenuCallback
 from bot.keyboards.grid import ButtonGrid
@@ -52,6 +52,7 @@ def router() -> Router:
     r = Router(name="personal_data")
     r.message.filter(PRIVATE)
     r.callback_query.filter(PRIVATE)
+    r.callback_query.filter(PressOf(MenuCallback, PersonalDataCallback))
     r.message.register(my_data, Command("mydata"))
     r.message.register(delete_my_data, Command("deletemydata"))
     r.callback_query.register(my_data_from_menu, MenuCallback.filter(F.action == MenuAction.MY_DATA))

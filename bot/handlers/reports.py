@@ -18,6 +18,7 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
+from bot.handlers.filters import PressOf
 from bot.handlers.partners import not_found_text
 from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.callbacks import MenuAction, MenuCallback, PartnerAction, PartnerCallback
@@ -38,6 +39,7 @@ SLOW = {"callback_answer": {"pre": True}}
 
 def router() -> Router:
     r = private_workspace_router("reports")
+    r.callback_query.filter(PressOf(PartnerCallback, MenuCallback))
     r.message.register(portfolio_command, Command("report"))
     r.message.register(export_command, Command("export"))
     r.callback_query.register(partner_report, PartnerCallback.filter(F.action == PartnerAction.REPORT), flags=SLOW)

@@ -22,6 +22,7 @@ from bot.domain.stats import (
     quality_gain,
 )
 from bot.handlers import debrief_texts
+from bot.handlers.filters import PressOf
 from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.callbacks import MenuAction, MenuCallback
 from bot.storage.campaigns import CampaignRepo
@@ -33,6 +34,7 @@ SIGNED_PERCENT = "+#,##0%;-#,##0%"
 
 def router() -> Router:
     r = private_workspace_router("stats")
+    r.callback_query.filter(PressOf(MenuCallback))
     r.message.register(stats_command, Command("stats"))
     r.callback_query.register(stats_from_menu, MenuCallback.filter(F.action == MenuAction.STATS))
     return r

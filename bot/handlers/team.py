@@ -19,7 +19,7 @@ from bot.clock import Clock
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.deep_links import DeepLinkGuard
 from bot.domain.text import safe_name
-from bot.handlers.filters import PRIVATE
+from bot.handlers.filters import PRIVATE, PressOf
 from bot.handlers.replies import edit_or_send
 from bot.i18n import locale_from_telegram
 from bot.keyboards.builders import main_menu
@@ -45,6 +45,7 @@ def router() -> Router:
     r = Router(name="team")
     r.message.filter(PRIVATE)
     r.callback_query.filter(PRIVATE)
+    r.callback_query.filter(PressOf(MenuCallback, TeamCallback))
     r.message.register(join_by_link, CommandStart(deep_link=True, magic=JOIN_LINK))
     r.message.register(show_team, Command("team"))
     r.callback_query.register(team_from_menu, MenuCallback.filter(F.action == MenuAction.TEAM))
