@@ -36,7 +36,7 @@ from bot.domain.scorecard import (
     score_card,
 )
 from bot.handlers.drafts import FsmDraft, stored
-from bot.handlers.filters import TYPED, PressOf
+from bot.handlers.filters import TYPED
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send, reply_here, say_stale, typed_text
 from bot.handlers.workspace_guard import private_workspace_router
@@ -116,9 +116,12 @@ class ScorecardDraft(FsmDraft):
         return {Criterion(k): v for k, v in self.ratings.items()}
 
 
+# The kinds of button data this feature's handlers take.
+PRESSES = (PartnerCallback, GutAnswerCallback, GutNoteCallback, ScoreCallback)
+
+
 def router() -> Router:
-    r = private_workspace_router("assessments")
-    r.callback_query.filter(PressOf(PartnerCallback, GutAnswerCallback, GutNoteCallback, ScoreCallback))
+    r = private_workspace_router("assessments", PRESSES)
 
     r.callback_query.register(gut_check_start, PartnerCallback.filter(F.action == PartnerAction.GUT_CHECK))
     r.callback_query.register(gut_answered, GutAnswerCallback.filter())

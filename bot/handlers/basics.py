@@ -22,9 +22,13 @@ from bot.storage.users import UserRepo
 ADMIN_STATUSES = frozenset({"creator", "administrator"})
 
 
+# The kinds of button data this feature's handlers take.
+PRESSES = (LanguageChoice, MenuCallback)
+
+
 def router() -> Router:
     r = Router(name="basics")
-    r.callback_query.filter(PressOf(LanguageChoice, MenuCallback))
+    r.callback_query.filter(PressOf(*PRESSES))
     r.message.register(help_private, Command("help"), PRIVATE)
     r.message.register(help_group, Command("help", "start"), GROUP)
     r.message.register(cancel, Command("cancel"), PRIVATE)

@@ -17,7 +17,7 @@ from bot import labels, texts
 from bot.clock import Clock
 from bot.domain.campaigns import EventKind, revisions_left, revisions_used
 from bot.handlers.drafts import FsmDraft, stored
-from bot.handlers.filters import TYPED, PressOf
+from bot.handlers.filters import TYPED
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send, typed_text
 from bot.handlers.workspace_guard import private_workspace_router
@@ -69,9 +69,12 @@ class LogNoteDraft(FsmDraft):
         )
 
 
+# The kinds of button data this feature's handlers take.
+PRESSES = (PartnerCallback, LogEventCallback, LogNoteCallback)
+
+
 def router() -> Router:
-    r = private_workspace_router("campaign_log")
-    r.callback_query.filter(PressOf(PartnerCallback, LogEventCallback, LogNoteCallback))
+    r = private_workspace_router("campaign_log", PRESSES)
 
     r.message.register(log_command, Command("log"))
     r.callback_query.register(log_menu, PartnerCallback.filter(F.action == PartnerAction.LOG))

@@ -47,7 +47,7 @@ from bot.domain.numbers import ID_MAX, spelt_by_bot
 from bot.domain.partners import MarketCoverage, Stage
 from bot.domain.text import clean_block
 from bot.handlers.drafts import FsmDraft
-from bot.handlers.filters import TYPED, PressOf
+from bot.handlers.filters import TYPED
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import answer_stale, edit_or_send
 from bot.handlers.scope_dates import QuickStart, parse_start_date, quick_start
@@ -243,9 +243,12 @@ class ScopeFormDraft(FsmDraft):
         )
 
 
+# The kinds of button data this feature's handlers take.
+PRESSES = (PartnerCallback, ScopeChoice)
+
+
 def router() -> Router:
-    r = private_workspace_router("campaign_scope")
-    r.callback_query.filter(PressOf(PartnerCallback, ScopeChoice))
+    r = private_workspace_router("campaign_scope", PRESSES)
 
     r.callback_query.register(scope_start, PartnerCallback.filter(F.action == PartnerAction.SCOPE))
 

@@ -50,9 +50,13 @@ from bot.views.formatting import short_date, user_text
 log = logging.getLogger(__name__)
 
 
+# The kinds of button data this feature's handlers take.
+PRESSES = (RelinkCallback,)
+
+
 def router() -> Router:
     r = Router(name="checkin_links")
-    r.callback_query.filter(PressOf(RelinkCallback))
+    r.callback_query.filter(PressOf(*PRESSES))
     r.message.register(link_in_group, GROUP, CommandStart(deep_link=True, magic=F.args.startswith(LINK_PREFIX)))
     r.callback_query.register(relink_answered, PRIVATE, RelinkCallback.filter())
     return r

@@ -137,9 +137,13 @@ class AnswerDraft(FsmDraft):
     KEY = "checkin_answer"
 
 
+# The kinds of button data this feature's handlers take.
+PRESSES = (AnswerCallback, CheckinPartnerCallback, SetupCallback, AwayCallback)
+
+
 def router() -> Router:
     r = Router(name="checkins")
-    r.callback_query.filter(PressOf(AnswerCallback, CheckinPartnerCallback, SetupCallback, AwayCallback))
+    r.callback_query.filter(PressOf(*PRESSES))
     # Private: the deep link and the answer conversation.
     r.message.register(open_private_answer, PRIVATE, CommandStart(deep_link=True, magic=F.args.regexp(TOKEN_LINK)))
     answering = StateFilter(*CheckinAnswer.__states__)

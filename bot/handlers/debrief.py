@@ -36,7 +36,7 @@ from bot.domain.partners import Stage
 from bot.handlers import debrief_texts
 from bot.handlers.campaign_log import campaign_number, running_campaign
 from bot.handlers.drafts import FsmDraft
-from bot.handlers.filters import TYPED, PressOf
+from bot.handlers.filters import TYPED
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send, reply_here, say_stale, typed_text
 from bot.handlers.workspace_guard import private_workspace_router
@@ -109,11 +109,12 @@ class DebriefDraft(FsmDraft):
         return RecommendationResult(Recommendation(self.recommendation), tuple(RecReason(r) for r in self.reasons))
 
 
+# The kinds of button data this feature's handlers take.
+PRESSES = (PartnerCallback, DebriefProblemCallback, DebriefQualityCallback, DebriefDecisionCallback)
+
+
 def router() -> Router:
-    r = private_workspace_router("debrief")
-    r.callback_query.filter(
-        PressOf(PartnerCallback, DebriefProblemCallback, DebriefQualityCallback, DebriefDecisionCallback)
-    )
+    r = private_workspace_router("debrief", PRESSES)
 
     r.callback_query.register(debrief_start, PartnerCallback.filter(F.action == PartnerAction.DEBRIEF))
     r.message.register(what_worked_entered, StateFilter(DebriefForm.waiting_for_what_worked), TYPED)

@@ -32,7 +32,7 @@ from bot.domain.evidence import (
 )
 from bot.domain.partners import MARKETS, Market, validate_url
 from bot.handlers.drafts import FsmDraft
-from bot.handlers.filters import TYPED, PressOf
+from bot.handlers.filters import TYPED
 from bot.handlers.partners import not_found_text, partner_or_say
 from bot.handlers.replies import answer_stale, edit_or_send, reply_here
 from bot.handlers.workspace_guard import private_workspace_router
@@ -87,9 +87,12 @@ class EvidenceDraft(FsmDraft):
     KEY = "evidence"
 
 
+# The kinds of button data this feature's handlers take.
+PRESSES = (PartnerCallback, EvidenceCallback, EvidenceChoice, SignalCallback)
+
+
 def router() -> Router:
-    r = private_workspace_router("evidence")
-    r.callback_query.filter(PressOf(PartnerCallback, EvidenceCallback, EvidenceChoice, SignalCallback))
+    r = private_workspace_router("evidence", PRESSES)
 
     r.callback_query.register(evidence_view, PartnerCallback.filter(F.action == PartnerAction.EVIDENCE))
     r.callback_query.register(evidence_view, EvidenceCallback.filter(F.action == EvidenceAction.VIEW))

@@ -26,7 +26,7 @@ from bot.domain.partners import (
     validate_url,
 )
 from bot.handlers.drafts import FsmDraft
-from bot.handlers.filters import TYPED, PressOf
+from bot.handlers.filters import TYPED
 from bot.handlers.replies import answer_stale, edit_or_send
 from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.callbacks import (
@@ -70,9 +70,12 @@ class NewPartnerDraft(FsmDraft):
     KEY = "new_partner"
 
 
+# The kinds of button data this feature's handlers take.
+PRESSES = (MenuCallback, PartnerCallback, NewPartnerChoice)
+
+
 def router() -> Router:
-    r = private_workspace_router("partners")
-    r.callback_query.filter(PressOf(MenuCallback, PartnerCallback, NewPartnerChoice))
+    r = private_workspace_router("partners", PRESSES)
 
     r.message.register(new_partner, Command("newpartner"))
     r.callback_query.register(new_partner_from_menu, MenuCallback.filter(F.action == MenuAction.NEW_PARTNER))

@@ -48,11 +48,15 @@ CONFIRMATION_TTL = timedelta(minutes=30)
 NAME_SHOWN = 60
 
 
+# The kinds of button data this feature's handlers take.
+PRESSES = (MenuCallback, PersonalDataCallback)
+
+
 def router() -> Router:
     r = Router(name="personal_data")
     r.message.filter(PRIVATE)
+    r.callback_query.filter(PressOf(*PRESSES))
     r.callback_query.filter(PRIVATE)
-    r.callback_query.filter(PressOf(MenuCallback, PersonalDataCallback))
     r.message.register(my_data, Command("mydata"))
     r.message.register(delete_my_data, Command("deletemydata"))
     r.callback_query.register(my_data_from_menu, MenuCallback.filter(F.action == MenuAction.MY_DATA))

@@ -214,9 +214,16 @@ class ReferenceDraft(FsmDraft):
         return None
 
 
+# The kinds of button data the two sides' handlers take.
+CREATOR_PRESSES = (ReferenceLanguage, QuestionCallback, EditCallback)
+TEAM_PRESSES = (ReferenceCallback,)
+PRESSES = CREATOR_PRESSES + TEAM_PRESSES
+
+
 def router() -> Router:
     r = Router(name="references")
     r.message.filter(PRIVATE)
+    r.callback_query.filter(PressOf(*PRESSES))
     r.callback_query.filter(PRIVATE)
     r.include_router(_creator_router())
     r.include_router(_team_router())
@@ -227,8 +234,8 @@ def _creator_router() -> Router:
     """Whoever opened a link: no workspace needed, none shown; their chat id stays out of the log lines."""
     r = Router(name="references-creator")
     r.message.filter(PRIVATE)
+    r.callback_query.filter(PressOf(*CREATOR_PRESSES))
     r.callback_query.filter(PRIVATE)
-    r.callback_query.filter(PressOf(ReferenceLanguage, QuestionCallback, EditCallback))
     r.message.register(open_link, CommandStart(deep_link=True, magic=REF_LINK), flags=ANONYMOUS)
     r.message.register(start_mid_questionnaire, CommandStart(), FORM_STATES, flags=ANONYMOUS)
     r.callback_query.register(language_switched, ReferenceLanguage.filter(), flags=ANONYMOUS)
@@ -246,8 +253,7 @@ def _creator_router() -> Router:
 
 def _team_router() -> Router:
     """The workspace's side: links per partner, revoking them."""
-    r = private_workspace_router("references-team")
-    r.callback_query.filter(PressOf(ReferenceCallback))
+    r = private_workspace_router("references-team", TEAM_PRESSES)
     r.callback_query.register(show_links, ReferenceCallback.filter(F.action == ReferenceAction.LIST))
     r.callback_query.register(request_reference, ReferenceCallback.filter(F.action == ReferenceAction.NEW))
     r.callback_query.register(label_skipped, ReferenceCallback.filter(F.action == ReferenceAction.SKIP_LABEL))

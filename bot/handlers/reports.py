@@ -18,7 +18,6 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.clock import Clock
-from bot.handlers.filters import PressOf
 from bot.handlers.partners import not_found_text
 from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.callbacks import MenuAction, MenuCallback, PartnerAction, PartnerCallback
@@ -37,9 +36,12 @@ log = logging.getLogger(__name__)
 SLOW = {"callback_answer": {"pre": True}}
 
 
+# The kinds of button data this feature's handlers take.
+PRESSES = (PartnerCallback, MenuCallback)
+
+
 def router() -> Router:
-    r = private_workspace_router("reports")
-    r.callback_query.filter(PressOf(PartnerCallback, MenuCallback))
+    r = private_workspace_router("reports", PRESSES)
     r.message.register(portfolio_command, Command("report"))
     r.message.register(export_command, Command("export"))
     r.callback_query.register(partner_report, PartnerCallback.filter(F.action == PartnerAction.REPORT), flags=SLOW)

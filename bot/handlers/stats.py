@@ -22,7 +22,6 @@ from bot.domain.stats import (
     quality_gain,
 )
 from bot.handlers import debrief_texts
-from bot.handlers.filters import PressOf
 from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.callbacks import MenuAction, MenuCallback
 from bot.storage.campaigns import CampaignRepo
@@ -32,9 +31,12 @@ from bot.views.formatting import user_text
 SIGNED_PERCENT = "+#,##0%;-#,##0%"
 
 
+# The kinds of button data this feature's handlers take.
+PRESSES = (MenuCallback,)
+
+
 def router() -> Router:
-    r = private_workspace_router("stats")
-    r.callback_query.filter(PressOf(MenuCallback))
+    r = private_workspace_router("stats", PRESSES)
     r.message.register(stats_command, Command("stats"))
     r.callback_query.register(stats_from_menu, MenuCallback.filter(F.action == MenuAction.STATS))
     return r

@@ -41,11 +41,15 @@ LINKS_SHOWN = 10  # newest live invite links listed in /team; keeps the message 
 JOINED_SHOWN = 10  # names listed under one link before "and N more"
 
 
+# The kinds of button data this feature's handlers take.
+PRESSES = (MenuCallback, TeamCallback)
+
+
 def router() -> Router:
     r = Router(name="team")
     r.message.filter(PRIVATE)
+    r.callback_query.filter(PressOf(*PRESSES))
     r.callback_query.filter(PRIVATE)
-    r.callback_query.filter(PressOf(MenuCallback, TeamCallback))
     r.message.register(join_by_link, CommandStart(deep_link=True, magic=JOIN_LINK))
     r.message.register(show_team, Command("team"))
     r.callback_query.register(team_from_menu, MenuCallback.filter(F.action == MenuAction.TEAM))

@@ -4,6 +4,8 @@ unknown data, or a known kind in the wrong step — gets the "out of date" pop-u
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
@@ -23,6 +25,15 @@ def assert_stale(reaction, telegram: FakeTelegram) -> None:
     assert STALE in reaction.popup, f"expected the stale pop-up, got {reaction.popup!r}"
     assert not reaction.messages and not reaction.edits, "a stale press is a pop-up, not a chat message"
     assert not telegram.unanswered_callbacks()
+
+
+def find_router(root: Router, name: str) -> Router:
+    for router in root.sub_routers:
+        if router.name == name:
+            return router
+        with suppress(LookupError):
+            return find_router(router, name)
+    raise LookupError(name)
 
 
 async def menu_message_id(user: PrivateUser) -> int:
@@ -71,8 +82,8 @@ async def test_a_router_included_while_the_bot_runs_takes_its_presses(
     late = Router(name="late")
     late.callback_query.register(late_kind, NewPartnerChoice.filter())
     assert running_bot.app is not None
-    partners = next(r for r in running_bot.app.dispatcher.sub_routers if r.name == "partners")
-    partners.include_router(late)  # below the feature whose buttons it takes, so that feature's PressOf lets it in
+    partners = find_router(running_bot.app.dispatcher, "partners")
+    partners.include_router(late)  # below the feature whose kinds it takes: the PressOf above let it in
 
     taken = await user.press_data(data, message_id)
     assert taken.answer is not None
