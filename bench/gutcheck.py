@@ -23,7 +23,9 @@ Each run is a fresh process (the bot, its fake server and the simulated users to
 
 The pair is run `--repeat` times, alternating, and the goals are judged on the medians of the ratios: on a
 shared two-core machine one run's ratio moved by ±0.15 from minute to minute (the echo bot alone ranged from 340 to
-520 updates/s), mostly with when full garbage collections happened to fall in its short run.
+520 updates/s), mostly with when full garbage collections happened to fall in its short run. With other work on
+the machine it is worse: on 2026-12-04 the echo bot ranged from 118 to 505 updates/s and one pair's ratio from
+0.21 to 0.96, so compare two versions by alternating them, several times, in the same minutes.
 
 Goals: Most ≥ 0.7 × the echo bot's updates/s, and Most's p99 ≤ 2 × the echo bot's p99. Exit status 0 when both
 goals are met, every step completed, no Bot API rule was broken, nothing was logged as an error and the database
