@@ -28,8 +28,6 @@ from bot.deep_links import DeepLinkGuard
 from bot.handlers import routers
 from bot.handlers.checkin_links import Linking
 from bot.handlers.errors import on_error
-from bot.handlers.inline_filters import run_pure_filters_inline
-from bot.handlers.press_switch import PressSwitch
 from bot.handlers.references import ABANDONED_AFTER, FORM_STATE_PREFIX
 from bot.heap import CollectorSettings
 from bot.i18n import DatabaseI18nMiddleware, LocaleResolver, create_i18n
@@ -182,8 +180,6 @@ def create_dispatcher(app_parts: dict[str, object], storage: SQLiteStorage) -> D
     for router in routers():
         dp.include_router(router)
     dp.errors.register(on_error)
-    PressSwitch.install(dp)
-    run_pure_filters_inline(dp)
     return dp
 
 

@@ -1,8 +1,19 @@
-"""Feature routers; `routers()` lists them in the order they must be tried."""
+"""Feature routers; `routers()` lists them in the order they must be tried.
+
+A press is offered to routers one at a time, and each look costs a router's walk (aiogram copies the update's
+data for every router and filter); so the features are also gathered, in the same order, into two groups whose
+`PressOf` is every kind their features take: a press for a partner's card passes the first group in one look.
+A message passes through the groups unchecked, in the order listed.
+"""
 
 from __future__ import annotations
 
+from types import ModuleType
+
 from aiogram import Router
+from aiogram.filters.callback_data import CallbackData
+
+from bot.handlers.filters import PressOf
 
 
 def routers() -> list[Router]:
@@ -27,22 +38,29 @@ def routers() -> list[Router]:
         team,
     )
 
-    return [
-        checkin_links.router(),  # first: `/start@bot gs_<token>` in a group links it (else /start is help)
-        basics.router(),
-        personal_data.router(),  # /mydata and /deletemydata work anywhere, even mid-conversation
-        team.router(),
-        references.router(),  # before start: `/start ref_<token>` is a reference link
-        checkins.router(),  # before start: `/start ci_<token>` answers a group's check-in
-        start.router(),
-        partners.router(),
-        assessments.router(),
-        evidence.router(),
-        campaign_scope.router(),
-        campaign_log.router(),
-        debrief.router(),
-        stats.router(),
-        reports.router(),
-        groups.router(),
-        fallback.router(),
-    ]
+    anywhere = group(
+        "anywhere",
+        checkin_links,  # first: `/start@bot gs_<token>` in a group links it (else /start is help)
+        basics,
+        personal_data,  # /mydata and /deletemydata work anywhere, even mid-conversation
+        team,
+        references,  # before start: `/start ref_<token>` is a reference link
+        checkins,  # before start: `/start ci_<token>` answers a group's check-in
+        start,
+    )
+    workspace = group(
+        "workspace", partners, assessments, evidence, campaign_scope, campaign_log, debrief, stats, reports
+    )
+    return [anywhere, workspace, groups.router(), fallback.router()]
+
+
+def group(name: str, *features: ModuleType) -> Router:
+    """The features' routers, in order, below one whose presses are those of any of them."""
+    r = Router(name=name)
+    kinds: dict[type[CallbackData], None] = {}
+    for feature in features:
+        kinds.update(dict.fromkeys(getattr(feature, "PRESSES", ())))
+        r.include_router(feature.router())
+    if kinds:
+        r.callback_query.filter(PressOf(*kinds))
+    return r

@@ -37,6 +37,7 @@ from bot.domain.scorecard import (
 )
 from bot.handlers.cancel_notes import on_cancel
 from bot.handlers.drafts import FsmDraft, stored
+from bot.handlers.filters import TYPED
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send, reply_here, say_stale, typed_text
 from bot.handlers.workspace_guard import private_workspace_router
@@ -118,18 +119,22 @@ class ScorecardDraft(FsmDraft):
         return {Criterion(k): v for k, v in self.ratings.items()}
 
 
+# The kinds of button data this feature's handlers take.
+PRESSES = (PartnerCallback, GutAnswerCallback, GutNoteCallback, ScoreCallback)
+
+
 def router() -> Router:
-    r = private_workspace_router("assessments")
+    r = private_workspace_router("assessments", PRESSES)
 
     r.callback_query.register(gut_check_start, PartnerCallback.filter(F.action == PartnerAction.GUT_CHECK))
     r.callback_query.register(gut_answered, GutAnswerCallback.filter())
     r.callback_query.register(gut_note_skipped, GutNoteCallback.filter(F.action == GutNoteAction.SKIP))
-    r.message.register(gut_note_entered, GutCheckForm.waiting_for_note, F.text, ~F.text.startswith("/"))
+    r.message.register(gut_note_entered, StateFilter(GutCheckForm.waiting_for_note), TYPED)
     r.message.register(gut_step_repeated, StateFilter(*GutCheckForm.__states__))
 
     r.callback_query.register(scorecard_start, PartnerCallback.filter(F.action == PartnerAction.SCORECARD))
     r.callback_query.register(score_pressed, ScoreCallback.filter())
-    r.message.register(rating_typed, ScorecardForm.waiting_for_rating)
+    r.message.register(rating_typed, StateFilter(ScorecardForm.waiting_for_rating))
     return r
 
 

@@ -14,7 +14,7 @@ from bot import texts
 from bot.commands import publish_for_chat
 from bot.config import SUPPORTED_LOCALES
 from bot.handlers.cancel_notes import cancel_note
-from bot.handlers.filters import GROUP, PRIVATE
+from bot.handlers.filters import GROUP, PRIVATE, PressOf
 from bot.handlers.replies import answer_stale, edit_or_send
 from bot.keyboards.builders import card_button, language_keyboard
 from bot.keyboards.callbacks import LanguageChoice, MenuAction, MenuCallback
@@ -25,8 +25,13 @@ from bot.storage.users import UserRepo
 ADMIN_STATUSES = frozenset({"creator", "administrator"})
 
 
+# The kinds of button data this feature's handlers take.
+PRESSES = (LanguageChoice, MenuCallback)
+
+
 def router() -> Router:
     r = Router(name="basics")
+    r.callback_query.filter(PressOf(*PRESSES))
     r.message.register(help_private, Command("help"), PRIVATE)
     r.message.register(help_group, Command("help", "start"), GROUP)
     r.message.register(cancel, Command("cancel"), PRIVATE)

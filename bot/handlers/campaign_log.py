@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -18,6 +18,7 @@ from bot.clock import Clock
 from bot.domain.campaigns import EventKind, revisions_left, revisions_used
 from bot.handlers.cancel_notes import on_cancel
 from bot.handlers.drafts import FsmDraft, stored
+from bot.handlers.filters import TYPED
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send, typed_text
 from bot.handlers.workspace_guard import private_workspace_router
@@ -76,15 +77,19 @@ def _note_cancelled(_data: dict[str, Any]) -> str:
 on_cancel(CampaignLogForm, _note_cancelled, back_to_card_of=LogNoteDraft.KEY)
 
 
+# The kinds of button data this feature's handlers take.
+PRESSES = (PartnerCallback, LogEventCallback, LogNoteCallback)
+
+
 def router() -> Router:
-    r = private_workspace_router("campaign_log")
+    r = private_workspace_router("campaign_log", PRESSES)
 
     r.message.register(log_command, Command("log"))
     r.callback_query.register(log_menu, PartnerCallback.filter(F.action == PartnerAction.LOG))
     r.callback_query.register(event_tapped, LogEventCallback.filter())
     r.callback_query.register(note_button, LogNoteCallback.filter())
-    r.message.register(note_entered, CampaignLogForm.waiting_for_note, F.text, ~F.text.startswith("/"))
-    r.message.register(note_step_repeated, CampaignLogForm.waiting_for_note)
+    r.message.register(note_entered, StateFilter(CampaignLogForm.waiting_for_note), TYPED)
+    r.message.register(note_step_repeated, StateFilter(CampaignLogForm.waiting_for_note))
     return r
 
 

@@ -48,6 +48,7 @@ from bot.domain.partners import MarketCoverage, Stage
 from bot.domain.text import clean_block
 from bot.handlers.cancel_notes import on_cancel
 from bot.handlers.drafts import FsmDraft
+from bot.handlers.filters import TYPED
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import answer_stale, edit_or_send
 from bot.handlers.scope_dates import QuickStart, parse_start_date, quick_start
@@ -247,46 +248,65 @@ def _scope_cancelled(_data: dict[str, Any]) -> str:
 on_cancel(ScopeForm, _scope_cancelled, back_to_card_of=ScopeFormDraft.KEY)
 
 
+# The kinds of button data this feature's handlers take.
+PRESSES = (PartnerCallback, ScopeChoice)
+
+
 def router() -> Router:
-    r = private_workspace_router("campaign_scope")
+    r = private_workspace_router("campaign_scope", PRESSES)
 
     r.callback_query.register(scope_start, PartnerCallback.filter(F.action == PartnerAction.SCOPE))
 
-    text = F.text & ~F.text.startswith("/")
-    r.message.register(creators_typed, ScopeForm.waiting_for_creators, text)
+    r.message.register(creators_typed, StateFilter(ScopeForm.waiting_for_creators), TYPED)
     r.callback_query.register(
-        creators_pressed, ScopeForm.waiting_for_creators, ScopeChoice.filter(F.step == ScopeStep.CREATORS)
+        creators_pressed, ScopeChoice.filter(F.step == ScopeStep.CREATORS), StateFilter(ScopeForm.waiting_for_creators)
     )
     r.callback_query.register(
-        bigger_answered, ScopeForm.waiting_for_bigger_confirmation, ScopeChoice.filter(F.step == ScopeStep.BIGGER)
+        bigger_answered,
+        ScopeChoice.filter(F.step == ScopeStep.BIGGER),
+        StateFilter(ScopeForm.waiting_for_bigger_confirmation),
     )
     for field_, state in FIELD_STATE.items():
         if field_ in TEXT_FIELDS:
-            r.message.register(text_answered, state, text)
-    r.message.register(start_typed, ScopeForm.waiting_for_start_date, text)
+            r.message.register(text_answered, StateFilter(state), TYPED)
+    r.message.register(start_typed, StateFilter(ScopeForm.waiting_for_start_date), TYPED)
     r.callback_query.register(
-        start_pressed, ScopeForm.waiting_for_start_date, ScopeChoice.filter(F.step == ScopeStep.START)
+        start_pressed, ScopeChoice.filter(F.step == ScopeStep.START), StateFilter(ScopeForm.waiting_for_start_date)
     )
-    r.message.register(days_typed, ScopeForm.waiting_for_days, text)
-    r.callback_query.register(days_pressed, ScopeForm.waiting_for_days, ScopeChoice.filter(F.step == ScopeStep.DAYS))
+    r.message.register(days_typed, StateFilter(ScopeForm.waiting_for_days), TYPED)
     r.callback_query.register(
-        agreed_answered, ScopeForm.waiting_for_metrics_agreed, ScopeChoice.filter(F.step == ScopeStep.AGREED)
-    )
-    r.message.register(revisions_typed, ScopeForm.waiting_for_revision_limit, text)
-    r.callback_query.register(
-        revisions_pressed, ScopeForm.waiting_for_revision_limit, ScopeChoice.filter(F.step == ScopeStep.REVISIONS)
+        days_pressed,
+        ScopeChoice.filter(F.step == ScopeStep.DAYS),
+        StateFilter(ScopeForm.waiting_for_days),
     )
     r.callback_query.register(
-        market_chosen, ScopeForm.waiting_for_market, ScopeChoice.filter(F.step == ScopeStep.MARKET)
+        agreed_answered,
+        ScopeChoice.filter(F.step == ScopeStep.AGREED),
+        StateFilter(ScopeForm.waiting_for_metrics_agreed),
+    )
+    r.message.register(revisions_typed, StateFilter(ScopeForm.waiting_for_revision_limit), TYPED)
+    r.callback_query.register(
+        revisions_pressed,
+        ScopeChoice.filter(F.step == ScopeStep.REVISIONS),
+        StateFilter(ScopeForm.waiting_for_revision_limit),
     )
     r.callback_query.register(
-        checklist_pressed, ScopeForm.waiting_for_checklist, ScopeChoice.filter(F.step == ScopeStep.CHECKLIST)
+        market_chosen, ScopeChoice.filter(F.step == ScopeStep.MARKET), StateFilter(ScopeForm.waiting_for_market)
     )
     r.callback_query.register(
-        summary_pressed, ScopeForm.waiting_for_confirmation, ScopeChoice.filter(F.step == ScopeStep.SUMMARY)
+        checklist_pressed,
+        ScopeChoice.filter(F.step == ScopeStep.CHECKLIST),
+        StateFilter(ScopeForm.waiting_for_checklist),
     )
     r.callback_query.register(
-        edit_field_chosen, ScopeForm.waiting_for_field_to_edit, ScopeChoice.filter(F.step == ScopeStep.EDIT)
+        summary_pressed,
+        ScopeChoice.filter(F.step == ScopeStep.SUMMARY),
+        StateFilter(ScopeForm.waiting_for_confirmation),
+    )
+    r.callback_query.register(
+        edit_field_chosen,
+        ScopeChoice.filter(F.step == ScopeStep.EDIT),
+        StateFilter(ScopeForm.waiting_for_field_to_edit),
     )
     r.message.register(step_repeated, StateFilter(*ScopeForm.__states__))
     r.callback_query.register(stale_scope_button, ScopeChoice.filter())

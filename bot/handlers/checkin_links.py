@@ -33,7 +33,7 @@ from bot.domain.group_links import (
 )
 from bot.handlers.basics import user_is_admin
 from bot.handlers.checkins import person_name, seed_admins, summary_lines
-from bot.handlers.filters import GROUP, PRIVATE
+from bot.handlers.filters import GROUP, PRIVATE, PressOf
 from bot.handlers.notices import in_their_language, tell_privately
 from bot.handlers.replies import say_stale
 from bot.i18n import person_locale
@@ -50,8 +50,13 @@ from bot.views.formatting import short_date, user_text
 log = logging.getLogger(__name__)
 
 
+# The kinds of button data this feature's handlers take.
+PRESSES = (RelinkCallback,)
+
+
 def router() -> Router:
     r = Router(name="checkin_links")
+    r.callback_query.filter(PressOf(*PRESSES))
     r.message.register(link_in_group, GROUP, CommandStart(deep_link=True, magic=F.args.startswith(LINK_PREFIX)))
     r.callback_query.register(relink_answered, PRIVATE, RelinkCallback.filter())
     return r

@@ -43,7 +43,7 @@ from bot.domain.partners import validate_url
 from bot.domain.text import clean_typed, safe_name
 from bot.handlers.basics import user_is_admin
 from bot.handlers.drafts import FsmDraft
-from bot.handlers.filters import GROUP, PRIVATE
+from bot.handlers.filters import COMMAND, GROUP, HAS_TEXT, NO_TEXT, PRIVATE, TYPED, PressOf
 from bot.handlers.notices import tell_privately
 from bot.handlers.replies import answer_stale, say_stale, typed_text
 from bot.keyboards.checkin_callbacks import (
@@ -130,28 +130,33 @@ class AnswerDraft(FsmDraft):
     KEY = "checkin_answer"
 
 
+# The kinds of button data this feature's handlers take.
+PRESSES = (AnswerCallback, CheckinPartnerCallback, SetupCallback, AwayCallback)
+
+
 def router() -> Router:
     r = Router(name="checkins")
+    r.callback_query.filter(PressOf(*PRESSES))
     # Private: the deep link and the answer conversation.
     r.message.register(open_private_answer, PRIVATE, CommandStart(deep_link=True, magic=F.args.regexp(TOKEN_LINK)))
     answering = StateFilter(*CheckinAnswer.__states__)
-    r.message.register(answer_step_is_command, PRIVATE, answering, F.text.startswith("/"))
-    r.message.register(shipped_given, PRIVATE, StateFilter(CheckinAnswer.waiting_for_shipped), F.text)
-    r.message.register(next_given, PRIVATE, StateFilter(CheckinAnswer.waiting_for_next), F.text)
-    r.message.register(blockers_given, PRIVATE, StateFilter(CheckinAnswer.waiting_for_blockers), F.text)
-    r.message.register(call_typed, PRIVATE, StateFilter(CheckinAnswer.waiting_for_call), F.text)
+    r.message.register(answer_step_is_command, PRIVATE, answering, COMMAND)
+    r.message.register(shipped_given, PRIVATE, StateFilter(CheckinAnswer.waiting_for_shipped), HAS_TEXT)
+    r.message.register(next_given, PRIVATE, StateFilter(CheckinAnswer.waiting_for_next), HAS_TEXT)
+    r.message.register(blockers_given, PRIVATE, StateFilter(CheckinAnswer.waiting_for_blockers), HAS_TEXT)
+    r.message.register(call_typed, PRIVATE, StateFilter(CheckinAnswer.waiting_for_call), HAS_TEXT)
     r.message.register(answer_step_not_text, PRIVATE, answering)
     r.callback_query.register(
         no_blockers_pressed,
         PRIVATE,
-        StateFilter(CheckinAnswer.waiting_for_blockers),
         AnswerCallback.filter(F.step == AnswerStep.BLOCKERS),
+        StateFilter(CheckinAnswer.waiting_for_blockers),
     )
     r.callback_query.register(
         call_pressed,
         PRIVATE,
-        StateFilter(CheckinAnswer.waiting_for_call),
         AnswerCallback.filter(F.step == AnswerStep.CALL),
+        StateFilter(CheckinAnswer.waiting_for_call),
     )
     r.callback_query.register(stale_answer_button, AnswerCallback.filter())
 
@@ -166,8 +171,8 @@ def router() -> Router:
         CheckinSetup.waiting_for_doc: doc_typed,
     }
     for step_state, handler in setup_text.items():
-        r.message.register(handler, PRIVATE, StateFilter(step_state), F.text, ~F.text.startswith("/"))
-    r.message.register(setup_needs_text, PRIVATE, StateFilter(*setup_text), ~F.text)
+        r.message.register(handler, PRIVATE, StateFilter(step_state), TYPED)
+    r.message.register(setup_needs_text, PRIVATE, StateFilter(*setup_text), NO_TEXT)
     buttons = {
         (CheckinSetup.waiting_for_partner, SetupStep.PAGE): partner_page,
         (CheckinSetup.waiting_for_weekday, SetupStep.WEEKDAY): weekday_chosen,
@@ -178,7 +183,7 @@ def router() -> Router:
     }
     for (step_state, step), handler in buttons.items():
         r.callback_query.register(
-            handler, PRIVATE, StateFilter(step_state), SetupCallback.filter(F.step == step)
+            handler, PRIVATE, SetupCallback.filter(F.step == step), StateFilter(step_state)
         )
 
     # Groups: commands, answers by reply, edits of answers, the manage menu.
@@ -190,8 +195,8 @@ def router() -> Router:
     r.callback_query.register(
         manage_chosen,
         GROUP,
-        StateFilter(CheckinSetup.waiting_for_manage_choice),
         SetupCallback.filter(F.step == SetupStep.MANAGE),
+        StateFilter(CheckinSetup.waiting_for_manage_choice),
     )
     r.callback_query.register(setup_button_not_yours, SetupCallback.filter())
     r.callback_query.register(away_pressed, GROUP, AwayCallback.filter())

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from aiogram import Bot, F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -37,6 +38,7 @@ from bot.domain.partners import Stage
 from bot.handlers.campaign_log import campaign_number, running_campaign
 from bot.handlers.cancel_notes import on_cancel
 from bot.handlers.drafts import FsmDraft
+from bot.handlers.filters import TYPED
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send, reply_here, say_stale, typed_text
 from bot.handlers.workspace_guard import private_workspace_router
@@ -117,24 +119,27 @@ def _debrief_cancelled(_data: dict[str, Any]) -> str:
 on_cancel(DebriefForm, _debrief_cancelled, back_to_card_of=DebriefDraft.KEY)
 
 
+# The kinds of button data this feature's handlers take.
+PRESSES = (PartnerCallback, DebriefProblemCallback, DebriefQualityCallback, DebriefDecisionCallback)
+
+
 def router() -> Router:
-    r = private_workspace_router("debrief")
+    r = private_workspace_router("debrief", PRESSES)
 
     r.callback_query.register(debrief_start, PartnerCallback.filter(F.action == PartnerAction.DEBRIEF))
-    text = F.text & ~F.text.startswith("/")
-    r.message.register(what_worked_entered, DebriefForm.waiting_for_what_worked, text)
-    r.message.register(what_didnt_entered, DebriefForm.waiting_for_what_didnt, text)
+    r.message.register(what_worked_entered, StateFilter(DebriefForm.waiting_for_what_worked), TYPED)
+    r.message.register(what_didnt_entered, StateFilter(DebriefForm.waiting_for_what_didnt), TYPED)
     r.callback_query.register(problem_chosen, DebriefProblemCallback.filter())
     r.callback_query.register(quality_chosen, DebriefQualityCallback.filter())
-    r.message.register(quality_typed, DebriefForm.waiting_for_quality, text)
+    r.message.register(quality_typed, StateFilter(DebriefForm.waiting_for_quality), TYPED)
     r.callback_query.register(decision_chosen, DebriefDecisionCallback.filter())
-    r.message.register(override_reason_entered, DebriefForm.waiting_for_override_reason, text)
-    r.message.register(step_repeated, DebriefForm.waiting_for_what_worked)
-    r.message.register(step_repeated, DebriefForm.waiting_for_what_didnt)
-    r.message.register(step_repeated, DebriefForm.waiting_for_problem)
-    r.message.register(step_repeated, DebriefForm.waiting_for_quality)
-    r.message.register(step_repeated, DebriefForm.waiting_for_decision)
-    r.message.register(step_repeated, DebriefForm.waiting_for_override_reason)
+    r.message.register(override_reason_entered, StateFilter(DebriefForm.waiting_for_override_reason), TYPED)
+    r.message.register(step_repeated, StateFilter(DebriefForm.waiting_for_what_worked))
+    r.message.register(step_repeated, StateFilter(DebriefForm.waiting_for_what_didnt))
+    r.message.register(step_repeated, StateFilter(DebriefForm.waiting_for_problem))
+    r.message.register(step_repeated, StateFilter(DebriefForm.waiting_for_quality))
+    r.message.register(step_repeated, StateFilter(DebriefForm.waiting_for_decision))
+    r.message.register(step_repeated, StateFilter(DebriefForm.waiting_for_override_reason))
     return r
 
 

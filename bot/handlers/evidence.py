@@ -34,6 +34,7 @@ from bot.domain.evidence import (
 from bot.domain.partners import MARKETS, Market, validate_url
 from bot.handlers.cancel_notes import on_cancel
 from bot.handlers.drafts import FsmDraft
+from bot.handlers.filters import TYPED
 from bot.handlers.partners import not_found_text, partner_or_say
 from bot.handlers.replies import answer_stale, edit_or_send, reply_here
 from bot.handlers.workspace_guard import private_workspace_router
@@ -96,8 +97,12 @@ for _form in (CaseForm, TestimonialForm, CommunityForm):
     on_cancel(_form, _evidence_cancelled, back_to_card_of=EvidenceDraft.KEY)
 
 
+# The kinds of button data this feature's handlers take.
+PRESSES = (PartnerCallback, EvidenceCallback, EvidenceChoice, SignalCallback)
+
+
 def router() -> Router:
-    r = private_workspace_router("evidence")
+    r = private_workspace_router("evidence", PRESSES)
 
     r.callback_query.register(evidence_view, PartnerCallback.filter(F.action == PartnerAction.EVIDENCE))
     r.callback_query.register(evidence_view, EvidenceCallback.filter(F.action == EvidenceAction.VIEW))
@@ -107,25 +112,24 @@ def router() -> Router:
     r.callback_query.register(start_testimonial, EvidenceCallback.filter(F.action == EvidenceAction.ADD_TESTIMONIAL))
     r.callback_query.register(start_community, EvidenceCallback.filter(F.action == EvidenceAction.ADD_COMMUNITY))
 
-    text = F.text & ~F.text.startswith("/")
     r.callback_query.register(
-        case_market, CaseForm.waiting_for_market, EvidenceChoice.filter(F.step == EvidenceStep.MARKET)
+        case_market, EvidenceChoice.filter(F.step == EvidenceStep.MARKET), StateFilter(CaseForm.waiting_for_market)
     )
-    r.message.register(case_brand, CaseForm.waiting_for_brand, text)
+    r.message.register(case_brand, StateFilter(CaseForm.waiting_for_brand), TYPED)
     r.callback_query.register(
-        case_outcome, CaseForm.waiting_for_outcome, EvidenceChoice.filter(F.step == EvidenceStep.OUTCOME)
+        case_outcome, EvidenceChoice.filter(F.step == EvidenceStep.OUTCOME), StateFilter(CaseForm.waiting_for_outcome)
     )
-    r.message.register(case_months, CaseForm.waiting_for_months, text)
+    r.message.register(case_months, StateFilter(CaseForm.waiting_for_months), TYPED)
     links = StateFilter(CaseForm.waiting_for_link, CommunityForm.waiting_for_link)
-    r.message.register(link_entered, links, text)
+    r.message.register(link_entered, links, TYPED)
     r.callback_query.register(
         link_skipped,
-        links,
         EvidenceChoice.filter(F.step.in_({EvidenceStep.CASE_LINK, EvidenceStep.COMMUNITY_LINK})),
+        links,
     )
-    r.message.register(testimonial_text, TestimonialForm.waiting_for_text, text)
-    r.message.register(testimonial_author, TestimonialForm.waiting_for_author, text)
-    r.message.register(community_text, CommunityForm.waiting_for_text, text)
+    r.message.register(testimonial_text, StateFilter(TestimonialForm.waiting_for_text), TYPED)
+    r.message.register(testimonial_author, StateFilter(TestimonialForm.waiting_for_author), TYPED)
+    r.message.register(community_text, StateFilter(CommunityForm.waiting_for_text), TYPED)
     forms = StateFilter(*CaseForm.__states__, *TestimonialForm.__states__, *CommunityForm.__states__)
     r.message.register(form_step_repeated, forms)
 

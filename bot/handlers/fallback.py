@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import StateFilter
 from aiogram.types import CallbackQuery, Message
 
 from bot import texts
-from bot.handlers.filters import PRIVATE
+from bot.handlers.filters import COMMAND, PRIVATE
 from bot.handlers.replies import answer_stale
 
 
 def router() -> Router:
     r = Router(name="fallback")
-    r.message.register(unknown_command, PRIVATE, F.text.startswith("/"))
+    r.message.register(unknown_command, PRIVATE, COMMAND)
     r.message.register(in_unknown_state, PRIVATE, ~StateFilter(None))
     r.message.register(not_understood, PRIVATE)
     r.callback_query.register(stale_button)

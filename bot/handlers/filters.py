@@ -1,13 +1,28 @@
-"""Chat-type filters applied once per router.
+"""Filters that run on the event loop, and the one check that lets a router turn away another feature's press.
 
-They are coroutines on purpose: aiogram runs a plain callable filter (a magic `F.…` expression included) in a
-worker thread, and these run for every router an update passes through.
+aiogram sends every filter that is not a coroutine — a magic `F.…` expression or a bare `State` included — to a
+worker thread (`asyncio.to_thread`). Our checks take microseconds and touch nothing outside the update, while the
+thread hop costs far more, and dozens of filters run per update. So every filter we register is an aiogram
+`Filter` (or a coroutine): the chat-type checks below, `Pure` around a magic expression, `StateFilter` for FSM
+states (tests/unit/test_aiogram_public_api.py holds every registration to that).
+
+aiogram offers a button press to every router in turn, and each router tries its handlers' filters one by one:
+a press nobody takes tried those of all 88 press handlers before the catch-all had it. Every button this bot
+makes carries CallbackData with a prefix, so each feature router's presses first pass `PressOf(...)`, the kinds
+of data its buttons carry: a press for another feature is turned away in one look at the prefix (and the
+features sit in two groups with the same check, bot/handlers/__init__.py). A router without it (the catch-all,
+one added later) is tried as aiogram always does.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from aiogram import F
 from aiogram.filters import Filter
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Chat, TelegramObject
+from magic_filter import MagicFilter
 
 PRIVATE_TYPES = frozenset({"private"})
 GROUP_TYPES = frozenset({"group", "supergroup"})
@@ -31,5 +46,45 @@ def _chat_of(event: TelegramObject) -> Chat | None:
     return chat if isinstance(chat, Chat) else None
 
 
+class Pure(Filter):
+    """A magic `F.…` expression checked on the event loop, with the result aiogram would give it."""
+
+    def __init__(self, magic: MagicFilter) -> None:
+        self.magic = magic
+
+    async def __call__(self, event: TelegramObject) -> Any:
+        return self.magic.resolve(event)
+
+    def __str__(self) -> str:
+        return f"Pure({self.magic!r})"
+
+
+class PressOf(Filter):
+    """A button press whose callback data is of one of these kinds (by its prefix; the handler's own
+    `Kind.filter(...)` still reads the whole of it)."""
+
+    def __init__(self, *kinds: type[CallbackData]) -> None:
+        if not kinds:
+            raise ValueError("a router that takes presses of no kind needs no PressOf")
+        self.kinds = kinds
+        by_separator: dict[str, set[str]] = {}
+        for kind in kinds:
+            by_separator.setdefault(kind.__separator__, set()).add(kind.__prefix__)
+        self._prefixes = [(separator, frozenset(prefixes)) for separator, prefixes in by_separator.items()]
+
+    async def __call__(self, event: TelegramObject) -> bool:
+        data = event.data if isinstance(event, CallbackQuery) else None
+        if not data:
+            return False
+        return any(data.partition(separator)[0] in prefixes for separator, prefixes in self._prefixes)
+
+    def __str__(self) -> str:
+        return f"PressOf({', '.join(kind.__name__ for kind in self.kinds)})"
+
+
 PRIVATE = ChatTypeIs(PRIVATE_TYPES)
 GROUP = ChatTypeIs(GROUP_TYPES)
+HAS_TEXT = Pure(F.text)
+NO_TEXT = Pure(~F.text)
+COMMAND = Pure(F.text.startswith("/"))
+TYPED = Pure(F.text & ~F.text.startswith("/"))  # text that is not a command

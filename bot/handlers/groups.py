@@ -10,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.checkins import CheckinService
 from bot.clock import Clock
-from bot.handlers.filters import GROUP
+from bot.handlers.filters import GROUP, Pure
 from bot.i18n import chosen_or_telegram
 from bot.storage.chats import ChatRepo
 
@@ -20,8 +20,8 @@ def router() -> Router:
     r.my_chat_member.filter(GROUP)
     r.my_chat_member.register(bot_added, ChatMemberUpdatedFilter(IS_NOT_MEMBER >> IS_MEMBER))
     r.my_chat_member.register(bot_removed, ChatMemberUpdatedFilter(IS_MEMBER >> IS_NOT_MEMBER))
-    r.message.register(migrated_to, GROUP, F.migrate_to_chat_id)
-    r.message.register(migrated_from, GROUP, F.migrate_from_chat_id)
+    r.message.register(migrated_to, GROUP, Pure(F.migrate_to_chat_id))
+    r.message.register(migrated_from, GROUP, Pure(F.migrate_from_chat_id))
     return r
 
 

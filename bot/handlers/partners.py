@@ -28,6 +28,7 @@ from bot.domain.partners import (
 )
 from bot.handlers.cancel_notes import on_cancel
 from bot.handlers.drafts import FsmDraft
+from bot.handlers.filters import TYPED
 from bot.handlers.replies import answer_stale, edit_or_send
 from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.callbacks import (
@@ -78,8 +79,12 @@ def _new_partner_cancelled(_data: dict[str, Any]) -> str:
 on_cancel(NewPartnerForm, _new_partner_cancelled)
 
 
+# The kinds of button data this feature's handlers take.
+PRESSES = (MenuCallback, PartnerCallback, NewPartnerChoice)
+
+
 def router() -> Router:
-    r = private_workspace_router("partners")
+    r = private_workspace_router("partners", PRESSES)
 
     r.message.register(new_partner, Command("newpartner"))
     r.callback_query.register(new_partner_from_menu, MenuCallback.filter(F.action == MenuAction.NEW_PARTNER))
@@ -87,26 +92,34 @@ def router() -> Router:
     r.message.register(partners_list, Command("partners"))
     r.callback_query.register(partners_list_from_menu, MenuCallback.filter(F.action == MenuAction.PARTNERS))
 
-    r.message.register(name_entered, NewPartnerForm.waiting_for_name, F.text, ~F.text.startswith("/"))
+    r.message.register(name_entered, StateFilter(NewPartnerForm.waiting_for_name), TYPED)
     r.callback_query.register(
         duplicate_decided,
-        NewPartnerForm.waiting_for_duplicate_decision,
         NewPartnerChoice.filter(F.step == NewPartnerStep.DUPLICATE),
+        StateFilter(NewPartnerForm.waiting_for_duplicate_decision),
     )
     r.callback_query.register(
-        kind_chosen, NewPartnerForm.waiting_for_kind, NewPartnerChoice.filter(F.step == NewPartnerStep.KIND)
+        kind_chosen,
+        NewPartnerChoice.filter(F.step == NewPartnerStep.KIND),
+        StateFilter(NewPartnerForm.waiting_for_kind),
     )
     r.callback_query.register(
-        markets_chosen, NewPartnerForm.waiting_for_markets, NewPartnerChoice.filter(F.step == NewPartnerStep.MARKETS)
+        markets_chosen,
+        NewPartnerChoice.filter(F.step == NewPartnerStep.MARKETS),
+        StateFilter(NewPartnerForm.waiting_for_markets),
     )
     r.callback_query.register(
-        contact_skipped, NewPartnerForm.waiting_for_contact, NewPartnerChoice.filter(F.step == NewPartnerStep.CONTACT)
+        contact_skipped,
+        NewPartnerChoice.filter(F.step == NewPartnerStep.CONTACT),
+        StateFilter(NewPartnerForm.waiting_for_contact),
     )
-    r.message.register(contact_entered, NewPartnerForm.waiting_for_contact, F.text, ~F.text.startswith("/"))
+    r.message.register(contact_entered, StateFilter(NewPartnerForm.waiting_for_contact), TYPED)
     r.callback_query.register(
-        links_skipped, NewPartnerForm.waiting_for_links, NewPartnerChoice.filter(F.step == NewPartnerStep.LINKS)
+        links_skipped,
+        NewPartnerChoice.filter(F.step == NewPartnerStep.LINKS),
+        StateFilter(NewPartnerForm.waiting_for_links),
     )
-    r.message.register(links_entered, NewPartnerForm.waiting_for_links, F.text, ~F.text.startswith("/"))
+    r.message.register(links_entered, StateFilter(NewPartnerForm.waiting_for_links), TYPED)
     form_states = StateFilter(*NewPartnerForm.__states__)
     r.message.register(form_step_repeated, form_states)
 

@@ -21,7 +21,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.checkins import CheckinService
 from bot.clock import Clock
 from bot.commands import forget_chat_menu
-from bot.handlers.filters import PRIVATE
+from bot.handlers.filters import PRIVATE, PressOf
 from bot.handlers.replies import edit_or_send
 from bot.i18n import person_locale
 from bot.keyboards.callbacks import MenuAction, MenuCallback
@@ -49,9 +49,14 @@ CONFIRMATION_TTL = timedelta(minutes=30)
 NAME_SHOWN = 60
 
 
+# The kinds of button data this feature's handlers take.
+PRESSES = (MenuCallback, PersonalDataCallback)
+
+
 def router() -> Router:
     r = Router(name="personal_data")
     r.message.filter(PRIVATE)
+    r.callback_query.filter(PressOf(*PRESSES))
     r.callback_query.filter(PRIVATE)
     r.message.register(my_data, Command("mydata"))
     r.message.register(delete_my_data, Command("deletemydata"))

@@ -61,7 +61,7 @@ from bot.domain.references import (
 from bot.domain.text import clean_block, clean_line
 from bot.handlers.cancel_notes import on_cancel
 from bot.handlers.drafts import FsmDraft, stored
-from bot.handlers.filters import PRIVATE
+from bot.handlers.filters import PRIVATE, TYPED, PressOf
 from bot.handlers.partners import partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send, say_stale
 from bot.handlers.workspace_guard import private_workspace_router
@@ -226,9 +226,16 @@ def _questionnaire_cancelled(_data: dict[str, Any]) -> str:
 on_cancel(ReferenceForm, _questionnaire_cancelled)
 
 
+# The kinds of button data the two sides' handlers take.
+CREATOR_PRESSES = (ReferenceLanguage, QuestionCallback, EditCallback)
+TEAM_PRESSES = (ReferenceCallback,)
+PRESSES = CREATOR_PRESSES + TEAM_PRESSES
+
+
 def router() -> Router:
     r = Router(name="references")
     r.message.filter(PRIVATE)
+    r.callback_query.filter(PressOf(*PRESSES))
     r.callback_query.filter(PRIVATE)
     r.include_router(_creator_router())
     r.include_router(_team_router())
@@ -239,18 +246,18 @@ def _creator_router() -> Router:
     """Whoever opened a link: no workspace needed, none shown; their chat id stays out of the log lines."""
     r = Router(name="references-creator")
     r.message.filter(PRIVATE)
+    r.callback_query.filter(PressOf(*CREATOR_PRESSES))
     r.callback_query.filter(PRIVATE)
     r.message.register(open_link, CommandStart(deep_link=True, magic=REF_LINK), flags=ANONYMOUS)
     r.message.register(start_mid_questionnaire, CommandStart(), FORM_STATES, flags=ANONYMOUS)
     r.callback_query.register(language_switched, ReferenceLanguage.filter(), flags=ANONYMOUS)
     r.callback_query.register(question_pressed, QuestionCallback.filter(), flags=ANONYMOUS)
     r.callback_query.register(edit_chosen, EditCallback.filter(), flags=ANONYMOUS)
-    not_command = ~F.text.startswith("/")
-    r.message.register(months_typed, ReferenceForm.waiting_for_months, F.text, not_command, flags=ANONYMOUS)
-    r.message.register(rating_typed, ReferenceForm.waiting_for_rating, F.text, not_command, flags=ANONYMOUS)
-    r.message.register(comment_typed, ReferenceForm.waiting_for_comment, F.text, not_command, flags=ANONYMOUS)
+    r.message.register(months_typed, StateFilter(ReferenceForm.waiting_for_months), TYPED, flags=ANONYMOUS)
+    r.message.register(rating_typed, StateFilter(ReferenceForm.waiting_for_rating), TYPED, flags=ANONYMOUS)
+    r.message.register(comment_typed, StateFilter(ReferenceForm.waiting_for_comment), TYPED, flags=ANONYMOUS)
     r.message.register(
-        anything_else_typed, ReferenceForm.waiting_for_anything_else, F.text, not_command, flags=ANONYMOUS
+        anything_else_typed, StateFilter(ReferenceForm.waiting_for_anything_else), TYPED, flags=ANONYMOUS
     )
     r.message.register(step_repeated, FORM_STATES, flags=ANONYMOUS)
     return r
@@ -258,14 +265,14 @@ def _creator_router() -> Router:
 
 def _team_router() -> Router:
     """The workspace's side: links per partner, revoking them."""
-    r = private_workspace_router("references-team")
+    r = private_workspace_router("references-team", TEAM_PRESSES)
     r.callback_query.register(show_links, ReferenceCallback.filter(F.action == ReferenceAction.LIST))
     r.callback_query.register(request_reference, ReferenceCallback.filter(F.action == ReferenceAction.NEW))
     r.callback_query.register(label_skipped, ReferenceCallback.filter(F.action == ReferenceAction.SKIP_LABEL))
     r.callback_query.register(revoke_link, ReferenceCallback.filter(F.action == ReferenceAction.REVOKE))
     r.callback_query.register(open_card, ReferenceCallback.filter(F.action == ReferenceAction.CARD))
-    waiting = ReferenceRequestForm.waiting_for_label
-    r.message.register(label_entered, waiting, F.text, ~F.text.startswith("/"))
+    waiting = StateFilter(ReferenceRequestForm.waiting_for_label)
+    r.message.register(label_entered, waiting, TYPED)
     r.message.register(label_step_repeated, waiting)
     return r
 

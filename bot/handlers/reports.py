@@ -36,8 +36,12 @@ log = logging.getLogger(__name__)
 SLOW = {"callback_answer": {"pre": True}}
 
 
+# The kinds of button data this feature's handlers take.
+PRESSES = (PartnerCallback, MenuCallback)
+
+
 def router() -> Router:
-    r = private_workspace_router("reports")
+    r = private_workspace_router("reports", PRESSES)
     r.message.register(portfolio_command, Command("report"))
     r.message.register(export_command, Command("export"))
     r.callback_query.register(partner_report, PartnerCallback.filter(F.action == PartnerAction.REPORT), flags=SLOW)

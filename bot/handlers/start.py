@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -13,7 +13,7 @@ from bot import texts
 from bot.clock import Clock
 from bot.deep_links import DeepLinkGuard
 from bot.domain.text import clean_typed
-from bot.handlers.filters import PRIVATE
+from bot.handlers.filters import COMMAND, HAS_TEXT, PRIVATE
 from bot.keyboards.builders import main_menu
 from bot.storage.workspaces import WorkspaceRepo
 
@@ -27,8 +27,8 @@ def router() -> Router:
     r.message.filter(PRIVATE)
     r.message.register(start, CommandStart())
     waiting = StateFilter(Onboarding.waiting_for_workspace_name)
-    r.message.register(workspace_name_is_command, waiting, F.text.startswith("/"))
-    r.message.register(workspace_named, waiting, F.text)
+    r.message.register(workspace_name_is_command, waiting, COMMAND)
+    r.message.register(workspace_named, waiting, HAS_TEXT)
     r.message.register(workspace_name_not_text, waiting)
     return r
 

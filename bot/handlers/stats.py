@@ -31,8 +31,12 @@ from bot.views.formatting import user_text
 SIGNED_PERCENT = "+#,##0%;-#,##0%"
 
 
+# The kinds of button data this feature's handlers take.
+PRESSES = (MenuCallback,)
+
+
 def router() -> Router:
-    r = private_workspace_router("stats")
+    r = private_workspace_router("stats", PRESSES)
     r.message.register(stats_command, Command("stats"))
     r.callback_query.register(stats_from_menu, MenuCallback.filter(F.action == MenuAction.STATS))
     return r

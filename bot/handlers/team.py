@@ -19,7 +19,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.deep_links import DeepLinkGuard
 from bot.domain.text import safe_name
-from bot.handlers.filters import PRIVATE
+from bot.handlers.filters import PRIVATE, PressOf
 from bot.handlers.replies import edit_or_send
 from bot.i18n import person_locale
 from bot.keyboards.builders import main_menu
@@ -41,9 +41,14 @@ LINKS_SHOWN = 10  # newest live invite links listed in /team; keeps the message 
 JOINED_SHOWN = 10  # names listed under one link before "and N more"
 
 
+# The kinds of button data this feature's handlers take.
+PRESSES = (MenuCallback, TeamCallback)
+
+
 def router() -> Router:
     r = Router(name="team")
     r.message.filter(PRIVATE)
+    r.callback_query.filter(PressOf(*PRESSES))
     r.callback_query.filter(PRIVATE)
     r.message.register(join_by_link, CommandStart(deep_link=True, magic=JOIN_LINK))
     r.message.register(show_team, Command("team"))

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiogram import BaseMiddleware, Router
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 
-from bot.handlers.filters import PRIVATE
+from bot.handlers.filters import PRIVATE, PressOf
 from bot.storage.users import UserRecord
 from bot.storage.workspaces import Workspace, WorkspaceRepo
 
@@ -50,9 +51,12 @@ async def _current_workspace(data: dict[str, Any]) -> Workspace | None:
     return await workspaces.current_for(user.id)
 
 
-def private_workspace_router(name: str) -> Router:
-    """A router for private chats whose handlers all work inside the caller's workspace."""
+def private_workspace_router(name: str, presses: Sequence[type[CallbackData]] = ()) -> Router:
+    """A router for private chats whose handlers all work inside the caller's workspace; its presses are those
+    with callback data of the kinds in `presses` (checked first: most presses are for another feature)."""
     r = Router(name=name)
+    if presses:
+        r.callback_query.filter(PressOf(*presses))
     for observer in (r.message, r.callback_query):
         observer.filter(PRIVATE)
         observer.middleware(WorkspaceRequired())

@@ -1,25 +1,20 @@
-"""The plumbing under every update: stored arrivals, the FSM cache, inline filters and keyboard layout."""
+"""The plumbing under every update: stored arrivals, the FSM cache and keyboard layout."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aiogram import Bot, Dispatcher, F, Router
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import StorageKey
-from aiogram.types import CallbackQuery, InlineKeyboardButton, Update, User
+from aiogram.types import InlineKeyboardButton
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.app import build_app
 from bot.config import load_settings
-from bot.handlers.inline_filters import sync_filters
-from bot.handlers.press_switch import PressSwitch
 from bot.keyboards.grid import ButtonGrid
 from bot.storage.db import Database
 from bot.storage.fsm import SQLiteStorage
@@ -136,17 +131,6 @@ async def test_an_updates_conversation_changes_are_written_once_when_it_is_done(
         == '{"step": 3}'
 
 
-async def test_no_filter_of_the_bot_goes_to_a_worker_thread(tmp_path: Path) -> None:
-    settings = load_settings(bot_token="123456:" + "A" * 35, bot_api_url="http://127.0.0.1:9",
-                             database_path=tmp_path / "most.db", backup_dir=tmp_path / "backups")
-    app = await build_app(settings)
-    try:
-        assert sync_filters(app.dispatcher) == []
-    finally:
-        await app.db.close()
-        await app.bot.session.close()
-
-
 @pytest.mark.parametrize(("count", "sizes", "repeat"), [
     (12, (2,), False), (7, (3, 1), False), (9, (1, 2), True), (10, (), False), (5, (8,), False), (0, (2,), False),
 ])
@@ -165,81 +149,6 @@ def test_button_grid_lays_out_rows_like_aiograms_builder(count: int, sizes: tupl
 def test_button_grid_refuses_rows_telegram_cannot_show() -> None:
     with pytest.raises(ValueError):
         ButtonGrid().adjust(9)
-
-
-class Press(CallbackData, prefix="t1"):
-    n: int
-
-
-class Other(CallbackData, prefix="t2"):
-    n: int
-
-
-class Third(CallbackData, prefix="t3"):
-    n: int
-
-
-def switch_fixture() -> tuple[Dispatcher, list[str]]:
-    """Routers in the shapes the bot has: exact prefixes, a nested pair, a catch-all, a late exact one."""
-    taken: list[str] = []
-
-    def handler_for(name: str) -> Callable[[CallbackQuery], Awaitable[str]]:
-        async def handler(callback: CallbackQuery) -> str:
-            taken.append(name)
-            return name
-        return handler
-
-    exact, parent, nested = Router(name="exact"), Router(name="parent"), Router(name="nested")
-    catch_all, late = Router(name="catch_all"), Router(name="late")
-    exact.callback_query.register(handler_for("exact.press"), Press.filter())
-    exact.callback_query.register(handler_for("exact.other"), Other.filter(F.n == 1))
-    nested.callback_query.register(handler_for("nested.third"), Third.filter())
-    parent.include_router(nested)
-    catch_all.callback_query.register(handler_for("catch_all.other"), Other.filter(F.n == 2))
-    catch_all.callback_query.register(handler_for("catch_all.any"), F.data.startswith("t"))
-    late.callback_query.register(handler_for("late.press"), Press.filter())
-    dp = Dispatcher()
-    dp.include_routers(exact, parent, catch_all, late)
-    return dp, taken
-
-
-def test_a_press_is_offered_only_to_the_routers_that_could_take_it() -> None:
-    dp, _taken = switch_fixture()
-    switch = PressSwitch.install(dp)
-    names = lambda data: [r.name for r in switch.route(data)]  # noqa: E731
-    assert names("t1:5") == ["exact", "catch_all", "late"]
-    assert names("t2:1") == ["exact", "catch_all"]
-    assert names("t3:1") == ["parent", "catch_all"]
-    assert names("t10:1") == names("") == names(None) == ["catch_all"]
-
-
-async def test_the_switch_picks_the_handler_aiogram_itself_would_pick() -> None:
-    presses = ["t1:5", "t2:1", "t2:2", "t2:3", "t3:4", "t10:1", "x", "t1", "t1:5:6"]
-    bot = Bot("123456:" + "A" * 35)
-    picked = {}
-    for switched in (False, True):
-        dp, taken = switch_fixture()
-        if switched:
-            PressSwitch.install(dp)
-        for number, data in enumerate(presses, start=1):
-            await dp.feed_update(bot, Update(update_id=number, callback_query=press(data)))
-        picked[switched] = list(taken)
-    await bot.session.close()
-    assert picked[True] == picked[False]
-    assert picked[True] == ["exact.press", "exact.other", "catch_all.other", "catch_all.any", "nested.third",
-                            "catch_all.any", "catch_all.any", "catch_all.any"]
-
-
-def test_the_switch_refuses_a_root_that_takes_presses_itself() -> None:
-    dp, _taken = switch_fixture()
-    dp.callback_query.register(lambda: None)
-    with pytest.raises(ValueError):
-        PressSwitch.install(dp)
-
-
-def press(data: str | None) -> CallbackQuery:
-    user = User(id=1, is_bot=False, first_name="A")
-    return CallbackQuery(id="1", from_user=user, chat_instance="c", data=data)
 
 
 async def test_a_stored_update_that_cannot_be_read_is_set_aside_not_replayed_forever(tmp_path: Path) -> None:
