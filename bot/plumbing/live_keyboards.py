@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
@@ -55,6 +55,8 @@ class Turn:
     chat_id: int
     pressed_message_id: int | None = None
     pressed_standing: bool = False
+    # Messages this turn already showed without buttons: nothing to take off them (Telegram would refuse it).
+    bare: set[int] = field(default_factory=set)
 
 
 _TURN: ContextVar[Turn | None] = ContextVar("live_keyboard_turn", default=None)
@@ -138,15 +140,18 @@ class OneLiveKeyboard(BaseRequestMiddleware):
     async def _shown(self, bot: Bot, turn: Turn, message_id: int, markup: Any) -> None:
         if not has_live_buttons(markup):
             self._forget(turn.chat_id, message_id)
+            turn.bare.add(message_id)
             return
         standing = self._is_standing(markup)
         slot, other = (turn.chat_id, standing), (turn.chat_id, not standing)
         if self._live.get(other) == message_id:  # a standing keyboard edited into a flow step
             del self._live[other]
+        turn.bare.discard(message_id)
         stale = {self._live.get(slot)} - {None, message_id}
         pressed = turn.pressed_message_id
         if pressed not in (None, message_id) and not turn.pressed_standing:  # a menu stays where it is
             stale.add(pressed)
+        stale -= turn.bare
         self._live[slot] = message_id
         self._live.move_to_end(slot)
         while len(self._live) > TRACKED_SLOTS:
