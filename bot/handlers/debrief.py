@@ -10,7 +10,7 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n, ngettext
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot import texts
@@ -24,7 +24,6 @@ from bot.domain.campaigns import (
     Recommendation,
     RecommendationResult,
     RecReason,
-    campaigns_planned,
     decision_differs,
     is_valid_quality,
     ladder_position,
@@ -49,13 +48,9 @@ from bot.storage.campaigns import Campaign, CampaignRepo, Debrief
 from bot.storage.partners import Partner, PartnerRepo
 from bot.storage.workspaces import Workspace
 from bot.views import debrief_texts
+from bot.views.debrief_texts import ANSWER_MAX_LEN, REASON_MAX_LEN
 from bot.views.formatting import user_text
 from bot.views.partner_card import PartnerCards
-
-ANSWER_MAX_LEN = 1000  # what worked / what didn't
-REASON_MAX_LEN = 500  # why the decision departs from the recommendation
-RECAP_LEN = 300  # how much of each answer the recommendation message repeats
-STEPS = 5
 
 
 class DebriefForm(StatesGroup):
@@ -146,53 +141,6 @@ def router() -> Router:
 # ---- prompts -------------------------------------------------------------------------------------------
 
 
-def _step(index: int) -> str:
-    return _("Step {index} of {total}.").format(index=index, total=STEPS)
-
-
-def _title(partner: Partner, campaign: Campaign, number: int) -> str:
-    return _("<b>Debrief: {name}</b> · campaign #{number}, rung {rung} — {deliverable}").format(
-        name=user_text(partner.name),
-        number=number,
-        rung=campaign.rung,
-        deliverable=user_text(campaign.scope.deliverable, 80),
-    )
-
-
-def _ask_what_worked() -> str:
-    return _step(1) + " " + _("What worked? Send a short text (up to {max} characters).").format(max=ANSWER_MAX_LEN)
-
-
-def _ask_what_didnt() -> str:
-    return (
-        _step(2) + " " + _("What didn't work? Send a short text (up to {max} characters).").format(max=ANSWER_MAX_LEN)
-    )
-
-
-def _ask_problem() -> str:
-    return _step(3) + " " + _("What kind of problem was it?")
-
-
-def _ask_quality() -> str:
-    return (
-        _step(4)
-        + " "
-        + _("How good was the work? Rate the quality from {min} to {max}.").format(min=QUALITY_MIN, max=QUALITY_MAX)
-    )
-
-
-def _ask_override(draft: DebriefDraft) -> str:
-    result = draft.result()
-    return _(
-        "You chose <b>{decision}</b>, and I recommended <b>{recommendation}</b>. Why? "
-        "Your reason is kept with the debrief (up to {max} characters)."
-    ).format(
-        decision=debrief_texts.decision(Decision(draft.decision)) if draft.decision else "",
-        recommendation=debrief_texts.recommendation(result.recommendation) if result else "",
-        max=REASON_MAX_LEN,
-    )
-
-
 def _problem_keyboard(campaign_id: int) -> InlineKeyboardMarkup:
     b = ButtonGrid()
     for kind in ProblemKind:
@@ -224,40 +172,20 @@ def _decision_keyboard(campaign_id: int, recommended: Recommendation) -> InlineK
 
 
 def _recap(draft: DebriefDraft) -> list[str]:
-    lines = [
-        _("What worked: {text}").format(text=user_text(draft.what_worked, RECAP_LEN)),
-        _("What didn't: {text}").format(text=user_text(draft.what_didnt, RECAP_LEN)),
-    ]
-    if draft.problem:
-        lines.append(_("Problem: {kind}").format(kind=debrief_texts.problem(ProblemKind(draft.problem))))
-    if draft.quality:
-        lines.append(_("Quality: {quality} of {max}").format(quality=draft.quality, max=QUALITY_MAX))
-    return lines
+    kind = ProblemKind(draft.problem) if draft.problem else None
+    return debrief_texts.recap(draft.what_worked, draft.what_didnt, kind, draft.quality)
 
 
-def _recommendation_text(draft: DebriefDraft, title: str, position: LadderPosition) -> str:
+def _recommendation_text(draft: DebriefDraft, heading: str, position: LadderPosition) -> str:
     result = draft.result()
     assert result is not None
-    lines = [title, "", *_recap(draft), ""]
-    lines.append(
-        _("<b>My recommendation: {recommendation}</b>").format(
-            recommendation=debrief_texts.recommendation(result.recommendation)
-        )
-    )
-    lines.append(_("Because:"))
-    lines += [f"• {debrief_texts.reason(reason)}" for reason in result.reasons]
-    lines.append("")
-    lines.append(
-        ngettext(
-            "Ladder: rung {rung}, {done} of {planned} campaign counted so far; this one counts unless you decide "
-            "to re-run or pause.",
-            "Ladder: rung {rung}, {done} of {planned} campaigns counted so far; this one counts unless you decide "
-            "to re-run or pause.",
-            position.planned,
-        ).format(rung=position.rung, done=position.counted, planned=position.planned)
-    )
-    lines.append(_step(5) + " " + _("The decision is yours:"))
-    return "\n".join(lines)
+    return debrief_texts.recommendation_text(heading, _recap(draft), result, position)
+
+
+def _ask_override(draft: DebriefDraft) -> str:
+    result = draft.result()
+    chosen = Decision(draft.decision) if draft.decision else None
+    return debrief_texts.ask_override(chosen, result.recommendation if result else None)
 
 
 async def _send_step(
@@ -275,16 +203,18 @@ async def _send_step(
     """Shows the current step (its question and buttons) and remembers the message whose buttons are live."""
     current = await state.get_state()
     number = await campaign_number(campaigns, workspace.id, campaign)
-    title = _title(partner, campaign, number)
+    title = debrief_texts.title(partner, campaign, number)
     markup: InlineKeyboardMarkup | None = None
     if current == DebriefForm.waiting_for_what_worked.state:
-        text = _ask_what_worked()
+        text = debrief_texts.ask_what_worked()
     elif current == DebriefForm.waiting_for_what_didnt.state:
-        text = _ask_what_didnt()
+        text = debrief_texts.ask_what_didnt()
     elif current == DebriefForm.waiting_for_problem.state:
-        text, markup = "\n".join([title, "", *_recap(draft), "", _ask_problem()]), _problem_keyboard(campaign.id)
+        text = "\n".join([title, "", *_recap(draft), "", debrief_texts.ask_problem()])
+        markup = _problem_keyboard(campaign.id)
     elif current == DebriefForm.waiting_for_quality.state:
-        text, markup = "\n".join([title, "", *_recap(draft), "", _ask_quality()]), _quality_keyboard(campaign.id)
+        text = "\n".join([title, "", *_recap(draft), "", debrief_texts.ask_quality()])
+        markup = _quality_keyboard(campaign.id)
     elif current == DebriefForm.waiting_for_decision.state:
         _stage, position = await _ladder(partner, campaign, campaigns, workspace)
         text = _recommendation_text(draft, title, position)
@@ -362,7 +292,7 @@ async def debrief_start(
     draft = DebriefDraft(partner_id=partner.id, campaign_id=campaign.id)
     number = await campaign_number(campaigns, workspace.id, campaign)
     steps = _("Five short steps; what you enter is kept even if you stop halfway.")
-    intro = _title(partner, campaign, number) + "\n" + steps
+    intro = debrief_texts.title(partner, campaign, number) + "\n" + steps
     await _send_step(message, state, draft, partner, campaign, campaigns, workspace, hint=intro)
 
 
@@ -382,13 +312,9 @@ async def _draft_in_workspace(
     partner, campaign = loaded
     if not campaign.running:
         await state.clear()
-        await message.answer(_already_debriefed(partner))
+        await message.answer(debrief_texts.already_debriefed(partner))
         return None
     return draft, partner, campaign
-
-
-def _already_debriefed(partner: Partner) -> str:
-    return _("This campaign of <b>{name}</b> has already been debriefed.").format(name=user_text(partner.name))
 
 
 async def what_worked_entered(
@@ -450,7 +376,7 @@ async def _button_step(
         return None
     if not campaign.running:
         await state.clear()
-        await message.answer(_already_debriefed(partner))
+        await message.answer(debrief_texts.already_debriefed(partner))
         return None
     return message, draft, partner, campaign
 
@@ -669,7 +595,7 @@ async def _save(
     saved = await campaigns.save_debrief(workspace.id, campaign.id, debrief, user_id, new_stage, now)
     await state.clear()
     if not saved:
-        await message.answer(_already_debriefed(partner))
+        await message.answer(debrief_texts.already_debriefed(partner))
         return
     lines = [
         _("✅ Debrief saved for <b>{name}</b>. Your decision: {decision}.").format(
@@ -678,47 +604,6 @@ async def _save(
     ]
     if override_reason:
         lines.append(_("Why: {reason}").format(reason=user_text(override_reason)))
-    lines.append(_next_text(partner, decision, position, new_stage))
+    lines.append(debrief_texts.next_text(partner, decision, position, new_stage))
     await reply_here(message, "\n".join(lines))
     await show_partner_card(message, user_id, partner.id, cards, workspace, i18n, edit=False)
-
-
-def _next_text(partner: Partner, decision: Decision, position: LadderPosition, new_stage: Stage) -> str:
-    """What happens next on the ladder after this decision; `position` counts this campaign if it counts."""
-    name = user_text(partner.name)
-    rung, planned, counted = position.rung, position.planned, position.counted
-    remaining = max(planned - counted, 0)
-    if decision is Decision.WALK:
-        return _("🚪 You walked away from <b>{name}</b>. The whole record stays on the card.").format(name=name)
-    if decision is Decision.PAUSE:
-        return _("⏸ <b>{name}</b> is paused. When you pick it up again, scope the next campaign from the card.").format(
-            name=name
-        )
-    new_rung = rung_of_stage(new_stage)
-    if new_rung is not None and new_rung > rung:
-        planned_next = campaigns_planned(new_rung)
-        return ngettext(
-            "📈 Rung {rung} is open: {count} campaign. Scope the next campaign from the card.",
-            "📈 Rung {rung} is open: {count} campaigns. Scope the next campaign from the card.",
-            planned_next,
-        ).format(rung=new_rung, count=planned_next)
-    if decision is Decision.RERUN:
-        return _(
-            "🔁 Fix what went wrong and re-run: scope the next campaign on rung {rung}. A re-run takes the same "
-            "place in the plan, so it is not counted: {done} of {planned} counted."
-        ).format(rung=rung, done=counted, planned=planned)
-    if remaining > 0:
-        return ngettext(
-            "Rung {rung}: {done} of {planned} counted. It needs {count} more campaign before the next rung opens "
-            "— re-runs and pauses don't count, and the ladder never skips a rung. Scope the next campaign on "
-            "this rung.",
-            "Rung {rung}: {done} of {planned} counted. It needs {count} more campaigns before the next rung opens "
-            "— re-runs and pauses don't count, and the ladder never skips a rung. Scope the next campaign on "
-            "this rung.",
-            remaining,
-        ).format(rung=rung, done=counted, planned=planned, count=remaining)
-    return ngettext(
-        "Rung {rung} is the top of the ladder ({count} campaign): keep going at this scale.",
-        "Rung {rung} is the top of the ladder ({count} campaigns): keep going at this scale.",
-        planned,
-    ).format(rung=rung, count=planned)
