@@ -32,7 +32,7 @@ from bot.domain.group_links import (
     may_answer_relink,
 )
 from bot.handlers.basics import user_is_admin
-from bot.handlers.checkins import person_name, seed_admins, summary_lines
+from bot.handlers.checkins import person_name, seed_admins
 from bot.handlers.filters import GROUP, PRIVATE, PressOf
 from bot.handlers.notices import in_their_language, tell_privately
 from bot.handlers.replies import say_stale
@@ -45,6 +45,7 @@ from bot.storage.group_links import GroupLink, GroupLinkRepo, RelinkRequest
 from bot.storage.partners import PartnerRepo
 from bot.storage.users import UserRepo
 from bot.storage.workspaces import WorkspaceRepo
+from bot.views.checkin_texts import summary_lines
 from bot.views.formatting import short_date, user_text
 
 log = logging.getLogger(__name__)

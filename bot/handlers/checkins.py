@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from aiogram import Bot, F, Router
@@ -57,12 +57,19 @@ from bot.keyboards.checkin_callbacks import (
 )
 from bot.keyboards.grid import ButtonGrid
 from bot.plumbing.middlewares import notify_press
-from bot.storage.checkins import CheckinRepo, NewSchedule, Round, Schedule
+from bot.storage.checkins import CheckinRepo, NewSchedule, Round
 from bot.storage.group_links import GroupLinkRepo
 from bot.storage.partners import PartnerRepo
 from bot.storage.users import UserRepo
 from bot.storage.workspaces import WorkspaceRepo
-from bot.views.checkin_texts import DEEP_LINK_PREFIX, day_name, hours_text, token_in, weekly_time_lines, zone_label
+from bot.views.checkin_texts import (
+    DEEP_LINK_PREFIX,
+    day_name,
+    hours_text,
+    summary_lines,
+    token_in,
+    zone_label,
+)
 from bot.views.formatting import button_label, short_date, user_text
 
 log = logging.getLogger(__name__)
@@ -334,15 +341,6 @@ def manage_keyboard(private_url: str) -> InlineKeyboardMarkup:
     b.button(text=_("Keep as is"), callback_data=SetupCallback(step=SetupStep.MANAGE, value=ManageAction.KEEP))
     b.adjust(1, 2)
     return b.as_markup()
-
-
-def summary_lines(schedule: Schedule | NewSchedule, partner_name: str, locale: str, now: datetime) -> list[str]:
-    lines = [_("🤝 Partner: <b>{partner}</b>").format(partner=user_text(partner_name))]
-    lines += weekly_time_lines(schedule.when, locale, now)
-    lines.append(_("📋 Digest: {hours} after the prompt").format(hours=hours_text(schedule.digest_hours)))
-    if schedule.shared_doc:
-        lines.append(_("📄 Shared doc: {url}").format(url=user_text(schedule.shared_doc)))
-    return lines
 
 
 async def partner_step(

@@ -27,7 +27,7 @@ from bot.domain.checkins import (
 )
 from bot.keyboards.grid import ButtonGrid
 from bot.plumbing.telegram_limits import split_html_lines
-from bot.storage.checkins import StoredAnswer
+from bot.storage.checkins import NewSchedule, Schedule, StoredAnswer
 from bot.views.formatting import short_date, user_text
 
 # How much of one answer field the digest quotes; the full text stays in the database.
@@ -251,3 +251,12 @@ def stopped_notice(title: str | None, partner_name: str) -> str:
         "🔕 I was removed from the group <b>{group}</b>, so the weekly check-in with <b>{partner}</b> has stopped. "
         "Add me back and send /checkin there to restart it."
     ).format(group=user_text(title or "—"), partner=user_text(partner_name))
+
+
+def summary_lines(schedule: Schedule | NewSchedule, partner_name: str, locale: str, now: datetime) -> list[str]:
+    lines = [_("🤝 Partner: <b>{partner}</b>").format(partner=user_text(partner_name))]
+    lines += weekly_time_lines(schedule.when, locale, now)
+    lines.append(_("📋 Digest: {hours} after the prompt").format(hours=hours_text(schedule.digest_hours)))
+    if schedule.shared_doc:
+        lines.append(_("📄 Shared doc: {url}").format(url=user_text(schedule.shared_doc)))
+    return lines
