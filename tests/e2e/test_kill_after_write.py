@@ -1,23 +1,20 @@
 """SIGKILL inside handlers, right after one of their writes: after every restart, nothing duplicated, nothing lost.
 
 `python -m tests.e2e.kill_after_write` is `python -m bot` that kills itself after a random write of an update's
-unit of work (see that module); its lives are forked by one server that imported the bot once, each a process of
-its own that runs the bot's `main` from its start and dies of a real SIGKILL. A manager walks the method —
-workspace, partner, case study, gut check, scorecard, campaign log — by messages and buttons only; whenever the
-process dies it is started again and the person just waits, as they would, for the answer. Flows are repeated with
-new partners until at least MIN_KILLS kills happened. Then every table holds exactly one row per thing done: a
-replay started clean.
+unit of work (see that module); its lives are forked by one server that imported the bot once
+(tests/e2e/forked.py), each a process of its own that runs the bot's `main` from its start and dies of a real
+SIGKILL. A manager walks the method — workspace, partner, case study, gut check, scorecard, campaign log — by
+messages and buttons only; whenever the process dies it is started again and the person just waits, as they would,
+for the answer. Flows are repeated with new partners until at least MIN_KILLS kills happened. Then every table
+holds exactly one row per thing done: a replay started clean.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import random
 import signal
 import sqlite3
-import sys
 from collections.abc import Awaitable, Callable
 from contextlib import closing
 from dataclasses import dataclass
@@ -26,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROCESS_OUTPUT
 from tests.e2e.conftest import seed_from_env
 from tests.e2e.fake_telegram import FakeTelegram, StoredMessage
+from tests.e2e.forked import ForkServer, Life
 from tests.e2e.people import PrivateUser, Reaction, Watch
 from tests.e2e.test_process import bot_env
 
@@ -39,35 +36,15 @@ KILL_AFTER_WRITES_MAX = 12  # a life ends after 1..12 writes of updates' units o
 ANSWER_TIMEOUT = 60.0
 
 
-class Life:
-    """One life of the bot, forked by the fork server (tests/e2e/kill_after_write.py): a process of its own,
-    killed by a real SIGKILL; `returncode` is set when it is over."""
-
-    def __init__(self, pid: int, stderr_path: Path) -> None:
-        self.pid = pid
-        self.stderr_path = stderr_path
-        self.returncode: int | None = None
-
-    def stderr(self) -> bytes:
-        output = self.stderr_path.read_bytes()
-        self.stderr_path.unlink()
-        PROCESS_OUTPUT.append(output.decode("utf-8", errors="replace"))  # the session-wide token check sees it
-        return output
-
-
 class SelfKillingBot:
-    """`python -m tests.e2e.kill_after_write`, life after life. The lives are forked by one server that imported
-    the bot once (a fresh interpreter spends seconds of CPU importing aiogram, and the test needs 20 and more
-    lives); each runs the bot's `main` from its start, in a process of its own, with the environment below."""
+    """`python -m tests.e2e.kill_after_write`, life after life, each forked by tests/e2e/forked.py."""
 
     def __init__(self, server: FakeTelegram, tmp_path: Path, rng: random.Random) -> None:
         self.server = server
         self.tmp_path = tmp_path
         self.rng = rng
-        self.forks: asyncio.subprocess.Process | None = None
+        self.forks = ForkServer(tmp_path, bot_env(tmp_path))
         self.process: Life | None = None
-        self._exit: asyncio.Task[None] | None = None
-        self.lives = 0
         self.kills = 0
         self.stderr = b""
 
@@ -76,41 +53,18 @@ class SelfKillingBot:
         return self.tmp_path / "most.db"
 
     async def start(self) -> None:
-        if self.forks is None:
-            self.forks = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "tests.e2e.kill_after_write", "--fork-server", cwd=self.tmp_path,
-                env=bot_env(self.tmp_path), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-            )
-        assert self.forks.stdin is not None and self.forks.stdout is not None
+        if self.forks.process is None:
+            await self.forks.start()
         env = bot_env(self.tmp_path, BOT_TOKEN=self.server.token, BOT_API_URL=self.server.base_url,
                       DATABASE_PATH=str(self.database), KILL_SEED=str(self.rng.randrange(2**32)),
                       KILL_AFTER_WRITES_MAX=str(KILL_AFTER_WRITES_MAX))
-        self.lives += 1
-        stderr_path = self.tmp_path / f"life-{self.lives}.stderr"
-        request = {"cwd": str(self.tmp_path), "env": env, "stderr": str(stderr_path)}
-        self.forks.stdin.write(json.dumps(request).encode() + b"\n")
-        await self.forks.stdin.drain()
-        answer = await asyncio.wait_for(self.forks.stdout.readline(), 60)
-        if not answer.startswith(b"pid "):
-            _, forks_stderr = await self.forks.communicate()
-            raise AssertionError(f"the fork server did not start a life: {answer!r}\n{forks_stderr.decode()[-2000:]}")
-        life = self.process = Life(int(answer.split()[1]), stderr_path)
-
-        async def wait_exit() -> None:
-            assert self.forks is not None and self.forks.stdout is not None
-            line = await self.forks.stdout.readline()
-            assert line.startswith(b"exit "), line
-            life.returncode = int(line.split()[1])
-
-        self._exit = asyncio.create_task(wait_exit())
+        self.process = await self.forks.fork(env, kill_after_write=True)
 
     async def restart_if_dead(self) -> bool:
-        assert self.process is not None and self._exit is not None
-        if not self._exit.done():
+        assert self.process is not None
+        if self.process.returncode is None:
             return False
-        await self._exit
-        stderr = self.process.stderr()
+        _, stderr = await self.process.communicate()
         self.stderr += stderr
         assert self.process.returncode == -signal.SIGKILL, stderr.decode()[-2000:]
         self.kills += 1
@@ -126,15 +80,12 @@ class SelfKillingBot:
         raise AssertionError("updates still unhandled after every restart")
 
     async def stop(self) -> int:
-        assert self.process is not None and self._exit is not None and self.forks is not None
-        if not self._exit.done():
-            os.kill(self.process.pid, signal.SIGTERM)
-        await asyncio.wait_for(self._exit, 30)
-        self.stderr += self.process.stderr()
-        assert self.forks.stdin is not None
-        self.forks.stdin.close()
-        _, forks_stderr = await asyncio.wait_for(self.forks.communicate(), 30)
-        assert self.forks.returncode == 0, forks_stderr.decode()[-2000:]
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(self.process.communicate(), 30)
+        self.stderr += stderr
+        await self.forks.close()
         return self.process.returncode or 0
 
 
