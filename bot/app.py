@@ -37,7 +37,7 @@ from bot.i18n import DatabaseI18nMiddleware, LocaleResolver, create_i18n
 from bot.intake import UpdateIntake, poll
 from bot.keyboards.builders import is_standing
 from bot.live_keyboards import OneLiveKeyboard, TurnMiddleware
-from bot.logging_setup import install_log_context
+from bot.log_context import install_log_context
 from bot.middlewares import InFlight, LenientCallbackAnswer, UpdateContextMiddleware
 from bot.outbound import Outbound
 from bot.reminders import REMINDER_INTERVAL_MINUTES, send_due_reminders
