@@ -35,7 +35,7 @@ from bot.keyboards.builders import is_standing
 from bot.plumbing.api_session import ApiSession
 from bot.plumbing.intake import UpdateIntake, poll
 from bot.plumbing.live_keyboards import OneLiveKeyboard, TurnMiddleware
-from bot.plumbing.logging_setup import install_log_context
+from bot.plumbing.log_context import install_log_context
 from bot.plumbing.middlewares import InFlight, LenientCallbackAnswer, UpdateContextMiddleware
 from bot.plumbing.outbound import Outbound
 from bot.plumbing.signals import stop_on_signals

@@ -1,25 +1,20 @@
 """Logging that never prints the bot token (URLs, tracebacks), and says which update each line belongs to.
 
 Every line written while an update is handled ends with `update=<id> chat=<id> handler=<module.function>`:
-`LogContextMiddleware` (outer, on updates) and `HandlerNameMiddleware` (inner, on every event type) put them in
-context variables, and the formatter appends whatever is set. Each update runs in its own asyncio task (polling
-and webhook alike), so the values die with the task and never leak into another update's lines.
+`LogContextMiddleware` (outer, on updates) and `HandlerNameMiddleware` (inner, on every event type), in
+bot/plumbing/log_context.py, put them in context variables, and the formatter appends whatever is set. Each update
+runs in its own asyncio task (polling and webhook alike), so the values die with the task and never leak into another
+update's lines.
+
+No aiogram here: `python -m bot backup` (a timer's job) sets up logging too, and importing aiogram costs a fresh
+interpreter seconds of CPU (pydantic builds its type models).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
-
-from aiogram import BaseMiddleware
-from aiogram.dispatcher.flags import get_flag
-from aiogram.types import Chat, TelegramObject, Update
-
-if TYPE_CHECKING:
-    from aiogram import Dispatcher
 
 REDACTED = "<redacted-token>"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -28,8 +23,6 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 current_update_id: ContextVar[int | None] = ContextVar("most_update_id", default=None)
 current_chat_id: ContextVar[int | None] = ContextVar("most_chat_id", default=None)
 current_handler: ContextVar[str | None] = ContextVar("most_handler", default=None)
-
-Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 # A handler flag (aiogram's `flags=`) for handlers whose people are promised anonymity (a creator answering a
 # reference): their lines, and aiogram's "Update … is handled" after them, keep the update and the handler but
@@ -81,44 +74,3 @@ def setup_logging(level: str, token: str, *extra_secrets: str) -> None:
     root.setLevel(level)
     logging.getLogger("aiosqlite").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-
-
-class LogContextMiddleware(BaseMiddleware):
-    """Outer update middleware: the update id and its chat for every line logged while it is handled.
-
-    The values are not reset on the way out on purpose: aiogram logs "Update id=… is handled" and the error
-    handler logs failures after the middlewares returned, still inside the update's own task.
-    """
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        if isinstance(event, Update):
-            current_update_id.set(event.update_id)
-        chat = data.get("event_chat")
-        current_chat_id.set(chat.id if isinstance(chat, Chat) else None)
-        current_handler.set(None)
-        return await handler(event, data)
-
-
-class HandlerNameMiddleware(BaseMiddleware):
-    """Inner middleware: the name of the handler that took the event, e.g. `partners.name_entered`; and no chat id
-    from here on for a handler flagged ANONYMOUS_IN_LOGS (this runs before the other inner middlewares)."""
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        if get_flag(data, ANONYMOUS_IN_LOGS):
-            current_chat_id.set(None)
-        handler_object = data.get("handler")
-        callback = getattr(handler_object, "callback", None)
-        if callback is not None:
-            module = getattr(callback, "__module__", "") or ""
-            name = getattr(callback, "__qualname__", None) or type(callback).__name__
-            current_handler.set(f"{module.removeprefix('bot.handlers.')}.{name}" if module else name)
-        return await handler(event, data)
-
-
-def install_log_context(dispatcher: Dispatcher) -> None:
-    """Register both middlewares; call before the other outer update middlewares, so their lines carry the
-    update too."""
-    dispatcher.update.outer_middleware(LogContextMiddleware())
-    for name, observer in dispatcher.observers.items():
-        if name not in {"update", "error"}:
-            observer.middleware(HandlerNameMiddleware())

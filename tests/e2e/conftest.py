@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import random
-from collections.abc import AsyncIterator
+import ssl
+import types
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +21,19 @@ from bot.config import load_settings
 from bot.plumbing.logging_setup import formatter_for
 from tests.conftest import record_log_line
 from tests.e2e.fake_telegram import FakeTelegram
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_tls_context_for_every_bot_session() -> Iterator[None]:
+    """aiogram's AiohttpSession builds a TLS context for every session, loading certifi's CA bundle (~30-80 ms);
+    the suite builds well over a thousand of them, and the fake server is plain HTTP that never uses one. They all
+    share one context, as any number of connections may."""
+    from aiogram.client.session import aiohttp as aiogram_aiohttp
+
+    shared = types.SimpleNamespace(create_default_context=functools.cache(ssl.create_default_context))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(aiogram_aiohttp, "ssl", shared)
+        yield
 
 
 def seed_from_env(variable: str, test_file: str) -> int:

@@ -1,6 +1,7 @@
 """Crash safety: SIGKILL at random points of real conversations, and re-delivered updates.
 
-- `python -m bot` as a process is killed (SIGKILL) at random steps of /newpartner and of the gut check — while
+- The bot as a process (each start forked from one server that imported it once: tests/e2e/forked.py) is killed
+  (SIGKILL) at random steps of /newpartner and of the gut check — while
   idle between two steps, or right after an update was pushed (before or while the bot fetches it) — and
   restarted; each conversation must carry on from where it was, and end with exactly one record.
 - An update that was handled but never confirmed is delivered again after a restart: it changes nothing and
@@ -24,7 +25,7 @@ import random
 import signal
 import sqlite3
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,11 +43,21 @@ from bot.storage.users import UserRepo
 from bot.storage.workspaces import WorkspaceRepo
 from tests.e2e.conftest import LogCapture, RunningBot, seed_from_env
 from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.forked import ForkServer
 from tests.e2e.people import PrivateUser, Reaction, Watch
-from tests.e2e.test_process import BotProcess
+from tests.e2e.test_process import BotProcess, bot_env
 
 PARTNER = "Crash Test Agency"
 INFLIGHT_DELAY_MAX = 0.003  # seconds between pushing an update and the SIGKILL of an "in flight" kill
+
+
+@pytest.fixture
+async def fork_server(tmp_path: Path) -> AsyncIterator[ForkServer]:
+    """The bot's restarts here are forked from one server that imported it once (tests/e2e/forked.py)."""
+    forks = ForkServer(tmp_path, bot_env(tmp_path))
+    await forks.start()
+    yield forks
+    await forks.close()
 
 
 @dataclass(frozen=True)
@@ -158,11 +169,11 @@ def read_db(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[An
 
 @pytest.mark.long
 async def test_sigkill_at_random_points_of_new_partner_and_gut_check_loses_nothing(
-    telegram_for_crashes: FakeTelegram, tmp_path: Path
+    telegram_for_crashes: FakeTelegram, tmp_path: Path, fork_server: ForkServer
 ) -> None:
     telegram = telegram_for_crashes
     seed = seed_from_env("CRASH_SEED", "tests/e2e/test_crash_safety.py")
-    bot = BotProcess(telegram, tmp_path)
+    bot = BotProcess(telegram, tmp_path, forks=fork_server)
     await bot.start()
     user = telegram.private_user("Kira", language_code="en")
     killer = Killer(telegram, bot, user, random.Random(seed))
@@ -399,7 +410,7 @@ def state_at_kill(path: Path, sql: str) -> dict[int, str]:
 
 
 async def test_sigkill_during_a_checkin_fanout_prompts_every_group_at_least_once(
-    telegram_for_crashes: FakeTelegram, tmp_path: Path
+    telegram_for_crashes: FakeTelegram, tmp_path: Path, fork_server: ForkServer
 ) -> None:
     telegram = telegram_for_crashes
     telegram.enforce_rate_limits = True
@@ -407,7 +418,7 @@ async def test_sigkill_during_a_checkin_fanout_prompts_every_group_at_least_once
     rng = random.Random(seed)
     database = tmp_path / "most.db"
     groups = await seed_due_checkins(database, telegram, FANOUT_GROUPS)
-    bot = BotProcess(telegram, tmp_path)
+    bot = BotProcess(telegram, tmp_path, forks=fork_server)
     await bot.start()
 
     kill_after = rng.randrange(3, FANOUT_GROUPS - 10)  # prompts delivered when the SIGKILL comes
@@ -452,7 +463,7 @@ def digest_copies(telegram: FakeTelegram, chat_id: int) -> Counter[str]:
 
 
 async def test_sigkill_during_a_digest_fanout_delivers_every_digest(
-    telegram_for_crashes: FakeTelegram, tmp_path: Path
+    telegram_for_crashes: FakeTelegram, tmp_path: Path, fork_server: ForkServer
 ) -> None:
     telegram = telegram_for_crashes
     telegram.enforce_rate_limits = True
@@ -460,7 +471,7 @@ async def test_sigkill_during_a_digest_fanout_delivers_every_digest(
     rng = random.Random(seed)
     database = tmp_path / "most.db"
     groups = await seed_due_digests(database, telegram, FANOUT_GROUPS)
-    bot = BotProcess(telegram, tmp_path)
+    bot = BotProcess(telegram, tmp_path, forks=fork_server)
     await bot.start()
 
     kill_after = rng.randrange(3, FANOUT_GROUPS - 10)  # groups with a digest (part) when the SIGKILL comes

@@ -1,10 +1,12 @@
 """SIGKILL inside handlers, right after one of their writes: after every restart, nothing duplicated, nothing lost.
 
 `python -m tests.e2e.kill_after_write` is `python -m bot` that kills itself after a random write of an update's
-unit of work (see that module). A manager walks the method — workspace, partner, case study, gut check,
-scorecard, campaign log — by messages and buttons only; whenever the process dies it is started again and the
-person just waits, as they would, for the answer. Flows are repeated with new partners until at least
-MIN_KILLS kills happened. Then every table holds exactly one row per thing done: a replay started clean.
+unit of work (see that module); its lives are forked by one server that imported the bot once
+(tests/e2e/forked.py), each a process of its own that runs the bot's `main` from its start and dies of a real
+SIGKILL. A manager walks the method — workspace, partner, case study, gut check, scorecard, campaign log — by
+messages and buttons only; whenever the process dies it is started again and the person just waits, as they would,
+for the answer. Flows are repeated with new partners until at least MIN_KILLS kills happened. Then every table
+holds exactly one row per thing done: a replay started clean.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import asyncio
 import random
 import signal
 import sqlite3
-import sys
 from collections.abc import Awaitable, Callable
 from contextlib import closing
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ import pytest
 
 from tests.e2e.conftest import seed_from_env
 from tests.e2e.fake_telegram import FakeTelegram, StoredMessage
+from tests.e2e.forked import ForkServer, Life
 from tests.e2e.people import PrivateUser, Reaction, Watch
 from tests.e2e.test_process import bot_env
 
@@ -35,11 +37,14 @@ ANSWER_TIMEOUT = 60.0
 
 
 class SelfKillingBot:
+    """`python -m tests.e2e.kill_after_write`, life after life, each forked by tests/e2e/forked.py."""
+
     def __init__(self, server: FakeTelegram, tmp_path: Path, rng: random.Random) -> None:
         self.server = server
         self.tmp_path = tmp_path
         self.rng = rng
-        self.process: asyncio.subprocess.Process | None = None
+        self.forks = ForkServer(tmp_path, bot_env(tmp_path))
+        self.process: Life | None = None
         self.kills = 0
         self.stderr = b""
 
@@ -48,13 +53,12 @@ class SelfKillingBot:
         return self.tmp_path / "most.db"
 
     async def start(self) -> None:
+        if self.forks.process is None:
+            await self.forks.start()
         env = bot_env(self.tmp_path, BOT_TOKEN=self.server.token, BOT_API_URL=self.server.base_url,
                       DATABASE_PATH=str(self.database), KILL_SEED=str(self.rng.randrange(2**32)),
                       KILL_AFTER_WRITES_MAX=str(KILL_AFTER_WRITES_MAX))
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tests.e2e.kill_after_write", cwd=self.tmp_path, env=env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-        )
+        self.process = await self.forks.fork(env, kill_after_write=True)
 
     async def restart_if_dead(self) -> bool:
         assert self.process is not None
@@ -81,6 +85,7 @@ class SelfKillingBot:
             self.process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(self.process.communicate(), 30)
         self.stderr += stderr
+        await self.forks.close()
         return self.process.returncode or 0
 
 

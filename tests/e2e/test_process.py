@@ -19,6 +19,7 @@ from bot.app import build_app
 from bot.config import load_settings
 from bot.startup import serve
 from tests.e2e.fake_telegram import FakeTelegram, make_token
+from tests.e2e.forked import ForkServer, Life
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,12 +50,18 @@ async def test_missing_token_exits_2_with_one_line(tmp_path: Path) -> None:
 
 
 class BotProcess:
-    def __init__(self, server: FakeTelegram, tmp_path: Path, umask: int = -1, **env: str) -> None:
+    """`python -m bot`; with `forks`, each start is forked by that server instead (tests/e2e/forked.py): the same
+    `main` in a process of its own, without the seconds a fresh interpreter spends importing aiogram."""
+
+    def __init__(self, server: FakeTelegram, tmp_path: Path, umask: int = -1, forks: ForkServer | None = None,
+                 **env: str) -> None:
+        assert forks is None or umask == -1, "a forked life keeps the test runner's umask"
         self.server = server
         self.tmp_path = tmp_path
         self.umask = umask  # -1: the test runner's
+        self.forks = forks
         self.env = env
-        self.process: asyncio.subprocess.Process | None = None
+        self.process: asyncio.subprocess.Process | Life | None = None
         self.stderr = b""
 
     async def start(self) -> None:
@@ -65,16 +72,19 @@ class BotProcess:
             **{"DATABASE_PATH": str(self.tmp_path / "most.db"), **self.env},
         )
         started_before = len(self.server.calls_of("getMe"))
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            cwd=self.tmp_path,
-            env=env,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-            umask=self.umask,
-        )
+        if self.forks is not None:
+            self.process = await self.forks.fork(env)
+        else:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                cwd=self.tmp_path,
+                env=env,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+                umask=self.umask,
+            )
         # getMe opens every polling run; the long poll that follows may supersede a killed one's.
         ok = await self.server.wait_until(
             lambda: len(self.server.calls_of("getMe")) > started_before and self.server.open_polls > 0, 30
