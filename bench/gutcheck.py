@@ -9,11 +9,10 @@ fake server). Each press is answered last, after its handler (bot/plumbing/middl
 
 The echo bot is aiogram with one router and nothing else (no storage, no middlewares, no database): the same
 five presses per round, answered with the same Bot API calls in the same order — sendMessage +
-editMessageReplyMarkup / editMessageText / (editMessageText + sendMessage + editMessageReplyMarkup), then
-answerCallbackQuery — so the difference between the two is what Most does per update (database, FSM, i18n,
-rendering), not the number of calls. The last editMessageReplyMarkup of a round is one Most makes on a message
-that has no buttons left (bot/plumbing/live_keyboards.py); the server answers it "message is not modified", which both
-bots take as done, so the echo bot makes it too.
+editMessageReplyMarkup / editMessageText / (editMessageText + sendMessage), then answerCallbackQuery — so the
+difference between the two is what Most does per update (database, FSM, i18n, rendering), not the number of
+calls. (The verdict replaces the question without buttons, so bot/plumbing/live_keyboards.py has nothing to take
+off when the card follows.)
 
 Latency of an update: from pushing it into the fake server's queue until its step is complete (the step's last
 call reached the server). Throughput: updates completed / wall time from the first push to the last completion.
@@ -56,7 +55,6 @@ if str(ROOT) not in sys.path:
 from aiogram import Bot, Dispatcher, F, Router  # noqa: E402
 from aiogram.client.session.aiohttp import AiohttpSession  # noqa: E402
 from aiogram.client.telegram import TelegramAPIServer  # noqa: E402
-from aiogram.exceptions import TelegramBadRequest  # noqa: E402
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message  # noqa: E402
 
 from bench.measure import CallLog, ErrorCount, Result  # noqa: E402
@@ -77,14 +75,14 @@ GUT_ROUND = [
     ("✅ Yes", ["editMessageText", "answerCallbackQuery"]),
     ("✅ Yes", ["editMessageText", "answerCallbackQuery"]),
     ("✅ Yes", ["editMessageText", "answerCallbackQuery"]),
-    ("Skip the note", ["editMessageText", "sendMessage", "editMessageReplyMarkup", "answerCallbackQuery"]),
+    ("Skip the note", ["editMessageText", "sendMessage", "answerCallbackQuery"]),
 ]
 ECHO_ROUND = [
     ("start", ["sendMessage", "editMessageReplyMarkup", "answerCallbackQuery"]),
     ("next", ["editMessageText", "answerCallbackQuery"]),
     ("next", ["editMessageText", "answerCallbackQuery"]),
     ("next", ["editMessageText", "answerCallbackQuery"]),
-    ("end", ["editMessageText", "sendMessage", "editMessageReplyMarkup", "answerCallbackQuery"]),
+    ("end", ["editMessageText", "sendMessage", "answerCallbackQuery"]),
 ]
 # What the server may refuse without the step failing: both bots take it as done (bot/plumbing/telegram_retries.py).
 TAKEN_AS_DONE = ("message is not modified",)
@@ -219,8 +217,6 @@ def echo_router() -> Router:
         assert isinstance(callback.message, Message)
         await callback.message.edit_text("echo: end")
         await callback.message.answer("echo: again?", reply_markup=keyboard("start"))
-        with contextlib.suppress(TelegramBadRequest):  # "message is not modified", as Most's
-            await callback.message.edit_reply_markup(reply_markup=None)
         await callback.answer()
 
     @router.message()
