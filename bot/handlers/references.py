@@ -159,6 +159,14 @@ def _state_of(step: Step) -> State:
     return ReferenceForm.waiting_for_confirmation
 
 
+def _stored_duration(raw: dict[str, Any]) -> str | None:
+    """The range answered; a draft saved before ranges were kept has only months (as migration 014 reads them)."""
+    if raw.get("duration") in {d.value for d in Duration}:
+        return str(raw["duration"])
+    months = stored(raw, "months", int)
+    return duration_of(months).value if months is not None and months >= 0 else None
+
+
 @dataclass
 class ReferenceDraft(FsmDraft):
     """A questionnaire in progress (FSM data, plain JSON). No names: they are re-read through the link."""
@@ -190,7 +198,7 @@ class ReferenceDraft(FsmDraft):
             partner_id=stored(raw, "partner_id", int, 0),
             step=step if step in {s.value for s in STEPS} else Step.MONTHS.value,
             editing=raw.get("editing") is True,
-            duration=raw.get("duration") if raw.get("duration") in {d.value for d in Duration} else None,
+            duration=_stored_duration(raw),
             months=stored(raw, "months", int),
             market=raw.get("market") if raw.get("market") in {m.value for m in MarketCoverage} else None,
             ratings={k: v for k, v in ratings.items() if k in dims and is_valid_rating(v)},

@@ -205,3 +205,12 @@ def test_questionnaire_order_and_editing():
     assert previous_step(Step.MONTHS) is None
     assert previous_step(Step.RESPECT) is Step.CONSISTENCY_NOTE
     assert Step.SUMMARY not in EDITABLE_STEPS and not any(s.is_note for s in EDITABLE_STEPS)
+
+
+def test_a_questionnaire_saved_before_ranges_were_kept_resumes_with_its_range() -> None:
+    from bot.handlers.references import ReferenceDraft
+
+    old = ReferenceDraft.from_stored({"link_hash": "h", "partner_id": 1, "step": "market", "months": 8})
+    assert (old.duration, old.months) == (Duration.FROM_6.value, 8)
+    assert ReferenceDraft.from_stored({"duration": "bogus"}).duration is None
+    assert ReferenceDraft.from_stored({"duration": "12plus"}).duration == Duration.FROM_12.value
