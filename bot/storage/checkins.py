@@ -133,8 +133,12 @@ class CheckinRepo:
                 "workspace_id = excluded.workspace_id, partner_id = excluded.partner_id, weekday = excluded.weekday, "
                 "hour = excluded.hour, minute = excluded.minute, timezone = excluded.timezone, "
                 "digest_hours = excluded.digest_hours, "
-                # Skip at the doc step means "no change": the link saved before stays.
-                "shared_doc = COALESCE(excluded.shared_doc, checkin_schedules.shared_doc), active = 1, "
+                # Skip at the doc step keeps the link saved before, but only for the same partnership: a group
+                # handed to another partner or team must not carry the old one's doc.
+                "shared_doc = CASE WHEN excluded.shared_doc IS NOT NULL THEN excluded.shared_doc "
+                "WHEN checkin_schedules.workspace_id = excluded.workspace_id "
+                "AND checkin_schedules.partner_id = excluded.partner_id THEN checkin_schedules.shared_doc END, "
+                "active = 1, "
                 "next_prompt_at = excluded.next_prompt_at, created_by = excluded.created_by, "
                 "updated_at = excluded.updated_at",
                 (chat_id, new.workspace_id, new.partner_id, when.weekday, when.hour, when.minute, when.timezone,

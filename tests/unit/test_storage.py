@@ -9,6 +9,8 @@ from pathlib import Path
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import StorageKey
 
+from bot.domain.checkins import WeeklyTime
+from bot.storage.checkins import CheckinRepo, NewSchedule
 from bot.storage.db import Database, available_migrations, connect
 from bot.storage.fsm import SQLiteStorage
 from bot.storage.users import UserRepo
@@ -141,5 +143,31 @@ async def test_reference_answers_stored_before_ranges_get_the_range_their_months
             (1, "lt3"), (3, "3to6"), (8, "6to12"), (12, "12plus"), (40, "12plus")
         ]
         assert await db.fetchval("PRAGMA foreign_key_check") is None
+    finally:
+        await db.close()
+
+
+async def test_a_skipped_doc_keeps_the_partnerships_link_and_never_another_ones(tmp_path: Path) -> None:
+    db = await connect(tmp_path / "most.db")
+    try:
+        stamp = NOW.isoformat()
+        for uid in (1, 2):
+            await db.execute("INSERT INTO users (id, first_seen, last_seen) VALUES (?, ?, ?)", (uid, stamp, stamp))
+        mine = await db.execute("INSERT INTO workspaces (name, created_at) VALUES ('Mine', ?)", (stamp,))
+        theirs = await db.execute("INSERT INTO workspaces (name, created_at) VALUES ('Theirs', ?)", (stamp,))
+        ids = []
+        for workspace, name in ((mine, "A"), (mine, "B"), (theirs, "C")):
+            ids.append(await db.execute(
+                "INSERT INTO partners (workspace_id, name, name_key, kind, markets, created_at, updated_at) "
+                "VALUES (?, ?, ?, 'agency', 'both', ?, ?)", (workspace, name, name.lower(), stamp, stamp)))
+        a, b, c = ids
+        repo = CheckinRepo(db)
+        when = WeeklyTime(0, 10, 0, "Europe/Moscow")
+        doc = "https://docs.example.com/a"
+        assert (await repo.save_schedule(-100, NewSchedule(mine, a, when, 24, doc), 1, NOW)).shared_doc == doc
+        assert (await repo.save_schedule(-100, NewSchedule(mine, a, when, 48, None), 1, NOW)).shared_doc == doc
+        assert (await repo.save_schedule(-100, NewSchedule(mine, b, when, 48, None), 1, NOW)).shared_doc is None
+        await repo.save_schedule(-100, NewSchedule(mine, b, when, 48, doc), 1, NOW)
+        assert (await repo.save_schedule(-100, NewSchedule(theirs, c, when, 24, None), 2, NOW)).shared_doc is None
     finally:
         await db.close()
