@@ -158,7 +158,7 @@ def next_step(
         if campaign is CampaignPhase.RUNNING:
             return NextStep(NextAction.LOG_EVENTS, Reason.RUNNING)
         # Field notes "Walking points": the reasons a debrief gave for walking do not lapse because the manager
-        # chose another try; the card keeps saying so until a campaign runs again.
+        # chose another try: the next step says so until another campaign is scoped (the red flags stay).
         if walk_advised:
             return NextStep(NextAction.CONSIDER_WALKING, Reason.WALK_ADVISED)
         return NextStep(NextAction.SCOPE_CAMPAIGN, Reason.NO_CAMPAIGN)
