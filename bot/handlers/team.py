@@ -221,10 +221,15 @@ async def _team_view(
 async def _back_to_team(callback: CallbackQuery, note: str, view: tuple[str, InlineKeyboardMarkup | None]) -> None:
     """The confirmation becomes the team list again, under what just happened."""
     text, markup = view
+    await _in_place(callback, f"{note}\n\n{text}", markup)
+
+
+async def _in_place(callback: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """The pressed message becomes `text`; a new message when it cannot be reached."""
     if isinstance(callback.message, Message):
-        await edit_or_send(callback.message, f"{note}\n\n{text}", markup)
+        await edit_or_send(callback.message, text, markup)
     else:
-        await _reply(callback, f"{note}\n\n{text}", markup)
+        await _reply(callback, text, markup)
 
 
 async def _owner_workspace(callback: CallbackQuery, workspaces: WorkspaceRepo) -> Workspace | None:
@@ -395,10 +400,7 @@ async def ask_to_remove(
             "to them. You can create a new one afterwards.",
             live,
         ).format(count=live)
-    if isinstance(callback.message, Message):
-        await edit_or_send(callback.message, text, _confirm_keyboard(person.user_id))
-    else:
-        await _reply(callback, text, _confirm_keyboard(person.user_id))
+    await _in_place(callback, text, _confirm_keyboard(person.user_id))
 
 
 async def confirm_remove(
