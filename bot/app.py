@@ -33,6 +33,7 @@ from bot.heap import CollectorSettings
 from bot.i18n import DatabaseI18nMiddleware, LocaleResolver, create_i18n
 from bot.keyboards.builders import is_standing
 from bot.plumbing.api_session import ApiSession
+from bot.plumbing.dialogs import DialogDispatcher, install_dialogs
 from bot.plumbing.intake import UpdateIntake, poll
 from bot.plumbing.live_keyboards import OneLiveKeyboard, TurnMiddleware
 from bot.plumbing.log_context import install_log_context
@@ -176,9 +177,10 @@ class App:
 
 def create_dispatcher(app_parts: dict[str, object], storage: SQLiteStorage) -> Dispatcher:
     """A fresh dispatcher with fresh routers, so each test (or process) gets its own."""
-    dp = Dispatcher(storage=storage, events_isolation=SimpleEventIsolation(), **app_parts)
+    dp = DialogDispatcher(storage=storage, events_isolation=SimpleEventIsolation(), **app_parts)
     for router in routers():
         dp.include_router(router)
+    install_dialogs(dp)
     dp.errors.register(on_error)
     return dp
 

@@ -9,6 +9,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import DialogManager
 
 from bot import texts
 from bot.commands import publish_for_chat
@@ -18,6 +19,7 @@ from bot.handlers.filters import GROUP, PRIVATE, PressOf
 from bot.handlers.replies import answer_stale, edit_or_send
 from bot.keyboards.builders import card_button, language_keyboard
 from bot.keyboards.callbacks import LanguageChoice, MenuAction, MenuCallback
+from bot.plumbing.dialogs import close_dialogs
 from bot.plumbing.live_keyboards import OneLiveKeyboard
 from bot.storage.chats import ChatRepo
 from bot.storage.users import UserRepo
@@ -55,9 +57,19 @@ async def help_group(message: Message) -> None:
     await message.answer(texts.help_group())
 
 
-async def cancel(message: Message, state: FSMContext, bot: Bot, live_keyboards: OneLiveKeyboard) -> None:
-    """/cancel: leave whatever conversation is open; the language stays (it lives in the users table)."""
+async def cancel(
+    message: Message,
+    state: FSMContext,
+    bot: Bot,
+    live_keyboards: OneLiveKeyboard,
+    dialog_manager: DialogManager | None = None,
+) -> None:
+    """/cancel: leave whatever conversation is open — a hand-written flow (its FSM state) or a dialog
+    (aiogram-dialog's stack); the language stays (it lives in the users table)."""
     current = await state.get_state()
+    if dialog_manager is not None and dialog_manager.has_context():
+        current = current or dialog_manager.current_context().state.state
+        await close_dialogs(dialog_manager)
     if current is None:
         await message.answer(texts.nothing_to_cancel())
         return

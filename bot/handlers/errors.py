@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import suppress
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import I18n
+from aiogram_dialog import DialogManager
+from aiogram_dialog.api.exceptions import UnknownState
 
 from bot import texts
 from bot.i18n import LocaleResolver, event_chat_and_user
+from bot.plumbing.dialogs import STALE_DIALOG, close_dialogs
 from bot.plumbing.intake import UpdateOutcome
 
 log = logging.getLogger("bot.errors")
@@ -31,11 +35,15 @@ async def on_error(
     i18n: I18n,
     locale_resolver: LocaleResolver,
     update_outcome: UpdateOutcome | None = None,
+    dialog_manager: DialogManager | None = None,
 ) -> bool:
     """Any exception a handler let through. Telegram's refusals that only mean "nothing to do" end the update as
     handled; anything else fails it, so the intake rolls its writes back and tries again (the person hears about it
     once, on the last attempt)."""
     update = event.update
+    if isinstance(event.exception, STALE_DIALOG):
+        await _stale_dialog(event, bot, i18n, locale_resolver, dialog_manager)
+        return True
     if (
         update.callback_query is not None
         and isinstance(event.exception, TelegramBadRequest)
@@ -64,6 +72,29 @@ async def on_error(
     if final:
         await _tell(event, bot, i18n, locale_resolver, texts.something_went_wrong)
     return True
+
+
+async def _stale_dialog(
+    event: ErrorEvent, bot: Bot, i18n: I18n, locale_resolver: LocaleResolver, manager: DialogManager | None
+) -> None:
+    """A press on (or a reply to) a dialog that is over: a finished or cancelled form, or one whose step this
+    version no longer has. Its records go (aiogram-dialog leaves an unknown step in place, which would refuse every
+    later update of the person); a press is answered with a pop-up, a typed message with a short notice."""
+    update = event.update
+    log.info("update %s: %s; answered as a stale dialog", update.update_id, event.exception)
+    if manager is not None and isinstance(event.exception, UnknownState):
+        with suppress(Exception):  # best effort: the stack may already be gone
+            await close_dialogs(manager)
+    query = update.callback_query
+    if query is None:
+        await _tell(event, bot, i18n, locale_resolver, texts.cancelled)
+        return
+    try:
+        locale = await locale_resolver.for_update(update)
+    except Exception:
+        locale = i18n.default_locale
+    with i18n.context(), i18n.use_locale(locale), suppress(TelegramBadRequest):
+        await bot.answer_callback_query(query.id, text=texts.stale_button())
 
 
 async def _tell(

@@ -17,6 +17,7 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import DialogManager
 
 from bot.checkins import CheckinService
 from bot.clock import Clock
@@ -27,6 +28,7 @@ from bot.i18n import person_locale
 from bot.keyboards.callbacks import MenuAction, MenuCallback
 from bot.keyboards.grid import ButtonGrid
 from bot.keyboards.report_callbacks import PersonalDataAction, PersonalDataCallback
+from bot.plumbing.dialogs import close_dialogs
 from bot.storage.db import Database
 from bot.storage.fsm import SQLiteStorage
 from bot.storage.personal_data import (
@@ -223,6 +225,7 @@ async def confirmed(
     i18n: I18n,
     fsm_storage: BaseStorage,
     respondents: RespondentKeys,
+    dialog_manager: DialogManager | None = None,
 ) -> None:
     """ "Yes, delete my data" (and, where a workspace would go with it, the second "yes")."""
     if not isinstance(callback.message, Message):
@@ -244,6 +247,9 @@ async def confirmed(
             _confirm_keyboard(PersonalDataAction.CONFIRM_WORKSPACES, _("🗑 Delete my data and these workspaces"), clock),
         )
         return
+    if dialog_manager is not None and dialog_manager.has_context():
+        # A dialog left open (an unfinished /newpartner) would write its records back after this handler.
+        await close_dialogs(dialog_manager)
     if isinstance(fsm_storage, SQLiteStorage):
         fsm_storage.forget(lambda key: fsm_key_names(key, user_id))
     for schedule_id in erasure.stopped_schedules:

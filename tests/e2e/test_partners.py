@@ -112,3 +112,73 @@ async def test_partner_commands_need_a_workspace(telegram: FakeTelegram, running
     user = telegram.private_user("Nobody", language_code="en")
     reaction = await user.send("/partners")
     assert "not in a workspace yet" in reaction.text
+
+
+async def test_the_form_keeps_one_message_and_a_finished_forms_buttons_are_a_pop_up(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    """/newpartner runs as an aiogram-dialog Dialog: presses edit its message, every press is answered once (the
+    fake refuses a second answer), and a button of a form that is over gets the stale pop-up, not a message."""
+    user = telegram.private_user("Anna", language_code="en")
+    await onboard(user)
+    await user.send("/newpartner")
+    kinds = await user.send("Nord")
+    [step] = kinds.messages
+    agency = next(data for text, data in step.buttons if text == "Agency")
+    for button, expect in (("Agency", "Which markets"), ("Russia + 🇺🇸 USA", "A contact"), ("Skip", "Links")):
+        pressed = await user.press(button)
+        assert expect in pressed.text and not pressed.messages and pressed.edits, button
+        assert pressed.answer is not None and not pressed.errors, button
+    refused = await user.send("nota-link")
+    assert "nota-link" in refused.text and "Links to their work" in refused.text  # the step again, under why
+    assert any("Skip" in text for text, _ in refused.messages[-1].buttons)
+    card = await user.press("Skip")
+    assert "Partner saved" in card.text and not card.errors
+    assert await running_bot.query("SELECT key FROM fsm_states") == [], "a finished form leaves no record"
+
+    stale = await user.press_data(agency, step.message_id)
+    assert "out of date" in stale.popup and not stale.messages and not stale.errors
+    assert await running_bot.query("SELECT COUNT(*) FROM partners") == [(1,)]
+
+
+async def test_cancel_closes_the_form_and_a_forged_choice_is_a_pop_up(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    user = telegram.private_user("Анна", language_code="ru")
+    await onboard(user)
+    await user.send("/newpartner")
+    kinds = await user.send("Север")
+    [step] = kinds.messages
+    agency = next(data for text, data in step.buttons if text == WORDS["ru"]["agency"])
+    forged = await user.press_data(agency.rsplit(":", 1)[0] + ":bogus", step.message_id)
+    assert "устарела" in forged.popup and not forged.messages and not forged.errors
+    hint = await user.send("агентство")
+    assert "кнопками выше" in hint.text and not hint.messages[-1].buttons  # the buttons stay on the step above
+    cancelled = await user.send("/cancel")
+    assert cancelled.messages[-1].text == "Отменено: партнёр не добавлен."
+    assert not step.buttons, "/cancel takes the buttons off the form's message"
+    assert await running_bot.query("SELECT key FROM fsm_states") == [], "a closed form leaves no record"
+    after = await user.send("Север")  # no longer taken by the form
+    assert "Не понял" in after.text
+    assert await running_bot.query("SELECT COUNT(*) FROM partners") == [(0,)]
+    stale = await user.press_data(agency, step.message_id)
+    assert "устарела" in stale.popup and not stale.messages
+
+
+async def test_a_flow_started_mid_form_takes_the_typed_answers(telegram: FakeTelegram, running_bot: RunningBot) -> None:
+    """One conversation at a time: the form (a dialog) left open while another flow (FSM) starts is closed, so
+    the other flow's typed answers are not read as the form's."""
+    user = telegram.private_user("Kate", language_code="en")
+    await onboard(user)
+    await add_partner(user, "Bridge", "en")
+    await user.send("/newpartner")
+    await user.send("Nord")  # the form is now at its kind step
+    await user.send("/partners")
+    await user.press("Bridge")
+    await user.press("Evidence")
+    await user.press("➕ Case study")
+    await user.press("🇺🇸 USA")
+    brand = await user.send("Glossier")
+    assert "failure" in " ".join(text for text, _ in brand.messages[-1].buttons), brand.text
+    assert (await user.send("/cancel")).messages[-1].text != "Cancelled: the partner was not added."
+    assert await running_bot.query("SELECT name FROM partners") == [("Bridge",)]
