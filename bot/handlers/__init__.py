@@ -3,7 +3,8 @@
 A press is offered to routers one at a time, and each look costs a router's walk (aiogram copies the update's
 data for every router and filter); so the features are also gathered, in the same order, into two groups whose
 `PressOf` is every kind their features take: a press for a partner's card passes the first group in one look.
-A message passes through the groups unchecked, in the order listed.
+A message passes through the groups unchecked, in the order listed. The flows declared as dialogs
+(aiogram-dialog) come after both: a dialog's buttons carry the library's own data, so no `PressOf` names them.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def routers() -> list[Router]:
         evidence,
         fallback,
         groups,
+        new_partner,
         partners,
         personal_data,
         references,
@@ -49,9 +51,22 @@ def routers() -> list[Router]:
         start,
     )
     workspace = group(
-        "workspace", partners, assessments, evidence, campaign_scope, campaign_log, debrief, stats, reports
+        "workspace",
+        partners,
+        new_partner,
+        assessments,
+        evidence,
+        campaign_scope,
+        campaign_log,
+        debrief,
+        stats,
+        reports,
     )
-    return [anywhere, workspace, groups.router(), fallback.router()]
+    # The flows declared as aiogram-dialog dialogs (each takes only presses on its own buttons).
+    conversations = Router(name="conversations")
+    for feature in (new_partner,):
+        conversations.include_router(feature.conversations())
+    return [anywhere, workspace, conversations, groups.router(), fallback.router()]
 
 
 def group(name: str, *features: ModuleType) -> Router:

@@ -55,21 +55,6 @@ class PartnerCallback(CallbackData, prefix="pt1"):
     archived: bool = False
 
 
-class NewPartnerStep(StrEnum):
-    DUPLICATE = "dup"
-    KIND = "kind"
-    MARKETS = "mkt"
-    CONTACT = "contact"
-    LINKS = "links"
-
-
-class NewPartnerChoice(CallbackData, prefix="np1"):
-    """A button inside /newpartner; `step` lets a button from an earlier step be recognised as stale."""
-
-    step: NewPartnerStep
-    value: str
-
-
 class EvidenceAction(StrEnum):
     VIEW = "v"
     ADD_CASE = "c"

@@ -63,8 +63,6 @@ from bot.keyboards.callbacks import (
     LanguageChoice,
     MenuAction,
     MenuCallback,
-    NewPartnerChoice,
-    NewPartnerStep,
     PartnerAction,
     PartnerCallback,
     SignalCallback,
@@ -346,6 +344,18 @@ def random_command(world: World) -> str:
     return command
 
 
+@dataclass(frozen=True)
+class ForgedDialogPress:
+    """A dialog button's data (aiogram-dialog: intent id, a separator, the widget's id and item) for no open dialog."""
+
+    intent_id: str
+    widget_id: str
+    item: str
+
+    def pack(self) -> str:
+        return f"{self.intent_id}\x1d{self.widget_id}:{self.item}"
+
+
 def enum_choice(rng: random.Random, enum: type[Enum]) -> Any:
     return rng.choice(list(enum))
 
@@ -389,7 +399,7 @@ def forged_callback(world: World) -> str:
         lambda: ReferenceLanguage(locale=rng.choice(["en", "ru", "de", "xx"])),
         lambda: LanguageChoice(locale=rng.choice(["en", "ru", "de", "zz"])),
         lambda: MenuCallback(action=enum_choice(rng, MenuAction)),
-        lambda: NewPartnerChoice(step=enum_choice(rng, NewPartnerStep), value=value),
+        lambda: ForgedDialogPress(rng.choice(["gone0001", ""]), rng.choice(["kind", "markets", "skip", "add"]), value),
         lambda: EvidenceChoice(step=enum_choice(rng, EvidenceStep), value=value),
     ]
     roll = rng.random()

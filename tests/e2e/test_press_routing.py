@@ -7,17 +7,22 @@ from __future__ import annotations
 from contextlib import suppress
 
 from aiogram import Router
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message
 
 from bot.domain.gutcheck import GutQuestion
 from bot.keyboards.assessment_callbacks import GutAnswer, GutAnswerCallback
-from bot.keyboards.callbacks import NewPartnerChoice, NewPartnerStep, PartnerAction, PartnerCallback
+from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from tests.e2e.conftest import RunningBot
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.people import PrivateUser
 from tests.e2e.vetting_steps import add_partner, onboard
 
 STALE = "This button is out of date"
+
+
+class LateKind(CallbackData, prefix="lt1"):
+    value: str
 
 
 def assert_stale(reaction, telegram: FakeTelegram) -> None:
@@ -50,13 +55,13 @@ async def test_unknown_data_and_wrong_step_presses_get_the_stale_popup(
     await add_partner(user, "Acme Agency", "en")
     card = await menu_message_id(user)
     gut_answer = GutAnswerCallback(partner_id=1, question=GutQuestion.UNDERSTANDS_UGC, answer=GutAnswer.YES).pack()
-    no_form = NewPartnerChoice(step=NewPartnerStep.KIND, value="agency").pack()
+    no_form = "gone0001\x1dkind:agency"  # a /newpartner button (a dialog's) with no /newpartner going on
     presses = [
         "zz9:1",  # a prefix no router knows: turned away by every PressOf, taken by the catch-all
         "zz9",
         "pt1",  # a known prefix without its fields
         gut_answer,  # a known kind with no gut check running
-        no_form,  # a /newpartner button with no /newpartner going on
+        no_form,
         PartnerCallback(action=PartnerAction.OPEN, partner_id=999_999).pack(),  # a partner that is not there
     ]
     for data in presses[:-1]:
@@ -72,7 +77,7 @@ async def test_a_router_included_while_the_bot_runs_takes_its_presses(
     user = telegram.private_user("Ilya", language_code="en")
     await onboard(user)
     message_id = await menu_message_id(user)
-    data = NewPartnerChoice(step=NewPartnerStep.KIND, value="late").pack()
+    data = LateKind(value="late").pack()
     assert_stale(await user.press_data(data, message_id), telegram)  # nobody takes it yet
 
     async def late_kind(callback: CallbackQuery) -> None:
@@ -80,10 +85,10 @@ async def test_a_router_included_while_the_bot_runs_takes_its_presses(
         await callback.message.answer("taken by the late router")
 
     late = Router(name="late")
-    late.callback_query.register(late_kind, NewPartnerChoice.filter())
+    late.callback_query.register(late_kind, LateKind.filter())
     assert running_bot.app is not None
-    partners = find_router(running_bot.app.dispatcher, "partners")
-    partners.include_router(late)  # below the feature whose kinds it takes: the PressOf above let it in
+    conversations = find_router(running_bot.app.dispatcher, "conversations")
+    conversations.include_router(late)  # after the press groups, which turn the kind away, before the catch-all
 
     taken = await user.press_data(data, message_id)
     assert taken.answer is not None
