@@ -1,0 +1,122 @@
+"""Conversation drafts as typed models (issue 15): stored FSM data is input, and drafts saved by the dataclass
+version (before this change) still load after an upgrade."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Annotated
+
+import pytest
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.storage.base import StorageKey
+from aiogram.fsm.storage.memory import MemoryStorage
+from pydantic import Field, ValidationError
+
+from bot.handlers.campaign_log import LogNoteDraft
+from bot.handlers.drafts import DraftModel, Entry, holds, one_of
+
+
+class Colour(StrEnum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class Sample(DraftModel):
+    count: int = 0
+    name: str = ""
+    flag: bool = False
+    colour: Annotated[str, one_of(Colour, "")] = ""
+    small: Annotated[int, holds(lambda v: 1 <= v <= 5)] | None = None
+    colours: list[Annotated[str, one_of(Colour), Entry]] = Field(default_factory=list)
+    scores: dict[Annotated[str, one_of(Colour), Entry], Annotated[int, holds(lambda v: 1 <= v <= 5), Entry]] = Field(
+        default_factory=dict
+    )
+
+    KEY = "sample"
+
+
+def fsm() -> FSMContext:
+    return FSMContext(storage=MemoryStorage(), key=StorageKey(bot_id=1, chat_id=2, user_id=3))
+
+
+async def stored_as(raw: object, model: type[DraftModel] = Sample) -> DraftModel:
+    state = fsm()
+    await state.update_data({model.KEY: raw})
+    return await model.load(state)
+
+
+async def test_nothing_stored_is_an_empty_draft() -> None:
+    assert await Sample.load(fsm()) == Sample()
+    assert await stored_as("not a dict") == Sample()
+    assert await stored_as([1, 2]) == Sample()
+
+
+async def test_a_draft_round_trips_through_json_as_plain_values() -> None:
+    state = fsm()
+    draft = Sample(count=3, name="x", flag=True, colour="red", small=2, colours=["blue"], scores={"red": 4})
+    await draft.save(state)
+    stored = (await state.get_data())[Sample.KEY]
+    assert stored == json.loads(json.dumps(stored))  # plain JSON, as the SQLite storage writes it
+    assert stored == {"count": 3, "name": "x", "flag": True, "colour": "red", "small": 2, "colours": ["blue"],
+                      "scores": {"red": 4}}
+    assert await Sample.load(state) == draft
+
+
+async def test_other_keys_in_fsm_data_stay_when_a_draft_is_saved() -> None:
+    state = fsm()
+    await state.update_data({"other": 1})
+    await Sample(count=1).save(state)
+    assert (await state.get_data())["other"] == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("count", True),  # a bool is not an int
+        ("count", "5"),  # lax parsing would read it as 5
+        ("count", 5.0),
+        ("count", None),
+        ("name", 5),
+        ("flag", 1),  # lax parsing would read it as True
+        ("flag", "true"),
+        ("colour", "green"),  # not a Colour value
+        ("small", 9),  # out of the domain's range
+        ("small", False),
+        ("colours", "red"),  # not a list
+        ("scores", ["red"]),
+    ],
+)
+async def test_a_wrong_field_falls_back_to_its_default_and_the_rest_stays(field: str, value: object) -> None:
+    draft = await stored_as({"count": 2, "name": "kept", "flag": True, "colour": "blue", "small": 3, field: value})
+    expected = Sample(count=2, name="kept", flag=True, colour="blue", small=3)
+    default = Sample.model_fields[field].get_default(call_default_factory=True)
+    assert draft == expected.model_copy(update={field: default})
+
+
+async def test_an_invalid_entry_is_dropped_alone() -> None:
+    draft = await stored_as({"colours": ["red", "green", 5, "blue"], "scores": {"red": 2, "green": 3, "blue": True}})
+    assert draft == Sample(colours=["red", "blue"], scores={"red": 2})
+
+
+async def test_unknown_keys_are_ignored_and_missing_ones_take_defaults() -> None:
+    assert await stored_as({"count": 1, "gone": "a field an older version had"}) == Sample(count=1)
+
+
+def test_in_code_a_wrong_value_is_a_bug_and_raises() -> None:
+    with pytest.raises(ValidationError):
+        Sample(count="5")  # type: ignore[arg-type]
+    draft = Sample()
+    with pytest.raises(ValidationError):
+        draft.colour = "green"
+    with pytest.raises(ValidationError):
+        draft.count = True
+
+
+async def test_a_log_note_draft_saved_by_the_dataclass_version_loads() -> None:
+    old = {"partner_id": 4, "campaign_id": 7, "event_id": 12, "message_id": 99}  # as asdict(LogNoteDraft(...)) wrote
+    draft = await stored_as(old, LogNoteDraft)
+    assert draft == LogNoteDraft(partner_id=4, campaign_id=7, event_id=12, message_id=99)
+    assert draft.model_dump(mode="json") == old
+    forged = await stored_as({"partner_id": "4", "campaign_id": True, "event_id": 12, "message_id": 1.5}, LogNoteDraft)
+    assert forged == LogNoteDraft(event_id=12)
