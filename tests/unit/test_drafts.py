@@ -14,7 +14,10 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from pydantic import Field, ValidationError
 
 from bot.handlers.campaign_log import LogNoteDraft
+from bot.handlers.checkins import AnswerDraft, SetupDraft
+from bot.handlers.debrief import DebriefDraft
 from bot.handlers.drafts import DraftModel, Entry, holds, one_of
+from bot.handlers.evidence import EvidenceDraft
 
 
 class Colour(StrEnum):
@@ -118,5 +121,50 @@ async def test_a_log_note_draft_saved_by_the_dataclass_version_loads() -> None:
     draft = await stored_as(old, LogNoteDraft)
     assert draft == LogNoteDraft(partner_id=4, campaign_id=7, event_id=12, message_id=99)
     assert draft.model_dump(mode="json") == old
+
+
+# Each draft as the dataclass version saved it (asdict of a draft in the middle of its conversation).
+OLD_SHAPES: list[tuple[type[DraftModel], dict[str, object]]] = [
+    (LogNoteDraft, {"partner_id": 4, "campaign_id": 7, "event_id": 12, "message_id": 99}),
+    (DebriefDraft, {"partner_id": 4, "campaign_id": 7, "what_worked": "hooks", "what_didnt": "", "problem": "comm",
+                    "quality": 4, "recommendation": "rerun", "reasons": ["comm_problem"], "decision": "",
+                    "message_id": 31}),
+    (EvidenceDraft, {"partner_id": 4, "market": "ru", "brand": "Acme", "outcome": "success", "months": 8,
+                     "text": ""}),
+    (SetupDraft, {"workspace_id": 1, "partner_id": 4, "partner_name": "Studio", "weekday": 2, "hour": 10,
+                  "minute": 30, "timezone": "Europe/Moscow", "digest_hours": 48}),
+    (AnswerDraft, {"round_id": 5, "shipped": "two videos", "next": "", "blockers": None}),
+]
+
+
+@pytest.mark.parametrize(("model", "old"), OLD_SHAPES, ids=lambda v: v.__name__ if isinstance(v, type) else "")
+async def test_a_draft_saved_by_the_dataclass_version_loads_unchanged(model: type[DraftModel], old: dict) -> None:
+    draft = await stored_as(old, model)
+    assert draft == model(**old)
+    state = fsm()
+    await draft.save(state)
+    assert (await state.get_data())[model.KEY] == old  # saved again in the same shape
+
+
+async def test_a_log_note_draft_with_forged_numbers_keeps_only_the_real_ones() -> None:
     forged = await stored_as({"partner_id": "4", "campaign_id": True, "event_id": 12, "message_id": 1.5}, LogNoteDraft)
     assert forged == LogNoteDraft(event_id=12)
+
+
+async def test_a_debrief_draft_keeps_only_values_the_domain_knows() -> None:
+    draft = await stored_as({"partner_id": 4, "problem": "bogus", "quality": 9, "recommendation": "rerun",
+                             "reasons": ["comm_problem", "no_such_reason", 3], "decision": True}, DebriefDraft)
+    assert draft == DebriefDraft(partner_id=4, recommendation="rerun", reasons=["comm_problem"])
+    assert (await stored_as({"quality": True}, DebriefDraft)).quality == 0
+
+
+async def test_an_evidence_draft_drops_a_market_or_outcome_that_is_not_one() -> None:
+    draft = await stored_as({"partner_id": 4, "market": "mars", "outcome": 1, "months": "8"}, EvidenceDraft)
+    assert draft == EvidenceDraft(partner_id=4)
+
+
+async def test_checkin_drafts_take_no_lax_numbers() -> None:
+    setup = await stored_as({"workspace_id": 1, "partner_id": "4", "weekday": True, "hour": 10.0, "timezone": 3},
+                            SetupDraft)
+    assert setup == SetupDraft(workspace_id=1)
+    assert await stored_as({"round_id": 5, "blockers": 0}, AnswerDraft) == AnswerDraft(round_id=5)
