@@ -110,8 +110,3 @@ class FsmDraft:
     async def save(self, state: FSMContext) -> None:
         await state.update_data({self.KEY: asdict(self)})  # type: ignore[call-overload]
 
-
-def stored(raw: dict[str, Any], name: str, kind: type, default: Any = None) -> Any:
-    """raw[name] when it is a `kind` (a bool never passes as an int), else `default`."""
-    value = raw.get(name)
-    return value if isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool) else default

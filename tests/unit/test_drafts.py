@@ -13,11 +13,14 @@ from aiogram.fsm.storage.base import StorageKey
 from aiogram.fsm.storage.memory import MemoryStorage
 from pydantic import Field, ValidationError
 
+from bot.handlers.assessments import GutCheckDraft, ScorecardDraft
 from bot.handlers.campaign_log import LogNoteDraft
+from bot.handlers.campaign_scope import ScopeFormDraft
 from bot.handlers.checkins import AnswerDraft, SetupDraft
 from bot.handlers.debrief import DebriefDraft
 from bot.handlers.drafts import DraftModel, Entry, holds, one_of
 from bot.handlers.evidence import EvidenceDraft
+from bot.handlers.references import ReferenceDraft
 
 
 class Colour(StrEnum):
@@ -134,6 +137,18 @@ OLD_SHAPES: list[tuple[type[DraftModel], dict[str, object]]] = [
     (SetupDraft, {"workspace_id": 1, "partner_id": 4, "partner_name": "Studio", "weekday": 2, "hour": 10,
                   "minute": 30, "timezone": "Europe/Moscow", "digest_hours": 48}),
     (AnswerDraft, {"round_id": 5, "shipped": "two videos", "next": "", "blockers": None}),
+    (ReferenceDraft, {"link_hash": "ab12", "partner_id": 4, "step": "r", "editing": False, "duration": "6to12",
+                      "months": 8, "market": "both", "ratings": {"consistency": 4}, "comments": {"consistency": "ok"},
+                      "again": None, "anything_else": None, "started_at": "2026-12-01T10:00:00+00:00",
+                      "message_id": 31}),
+    (GutCheckDraft, {"partner_id": 4, "answers": {"ugc": True, "markets": False}, "message_id": 31}),
+    (ScorecardDraft, {"partner_id": 4, "ratings": {"workflows": 5}, "previous": {"workflows": 3, "onboarding": 1},
+                      "message_id": 31}),
+    (ScopeFormDraft, {"partner_id": 4, "partner_name": "Studio", "rung": 2, "creators": 3, "bigger_confirmed": False,
+                      "deliverable": "3 videos", "start_date": "2026-12-07", "days": 14, "metrics": "CTR",
+                      "metrics_agreed": True, "payment_terms": "50/50", "revision_limit": 2, "market": "us",
+                      "checklist": ["contract", "usage_rights"], "charter_success": None, "charter_failure": None,
+                      "charter_renegotiate": None, "editing": False}),
 ]
 
 
@@ -168,3 +183,42 @@ async def test_checkin_drafts_take_no_lax_numbers() -> None:
                             SetupDraft)
     assert setup == SetupDraft(workspace_id=1)
     assert await stored_as({"round_id": 5, "blockers": 0}, AnswerDraft) == AnswerDraft(round_id=5)
+
+
+async def test_a_reference_draft_keeps_only_known_steps_ratings_and_answers() -> None:
+    draft = await stored_as({"partner_id": 4, "step": ["mo"], "editing": 1, "market": "mars", "again": "never",
+                             "ratings": {"consistency": 4, "respect": 6, "growth": True, "charm": 5},
+                             "comments": {"respect": "kind", "growth": 7, "charm": "x"}, "message_id": "31"},
+                            ReferenceDraft)
+    assert draft == ReferenceDraft(partner_id=4, ratings={"consistency": 4}, comments={"respect": "kind"})
+
+
+@pytest.mark.parametrize(
+    ("stored", "duration"),
+    [
+        ({"months": 8}, "6to12"),  # saved before ranges were kept: the range its months fall in
+        ({"months": 8, "duration": "bogus"}, "6to12"),
+        ({"months": 8, "duration": ["6to12"]}, "6to12"),  # unhashable: no TypeError
+        ({"months": True}, None),
+        ({"months": -1}, None),
+        ({"months": "8"}, None),
+        ({"duration": "lt3", "months": 30}, "lt3"),  # a range tapped stays what was tapped
+    ],
+)
+async def test_a_reference_draft_without_a_range_takes_the_one_its_months_fall_in(stored: dict, duration: str) -> None:
+    assert (await stored_as(stored, ReferenceDraft)).duration == duration
+
+
+async def test_assessment_drafts_drop_answers_and_ratings_that_are_not_ones() -> None:
+    gut = await stored_as({"partner_id": 4, "answers": {"ugc": 1, "markets": True, "mood": False}}, GutCheckDraft)
+    assert gut == GutCheckDraft(partner_id=4, answers={"markets": True})
+    card = await stored_as({"ratings": {"workflows": "5", "onboarding": 0, "metrics": 4}, "previous": []},
+                           ScorecardDraft)
+    assert card == ScorecardDraft(ratings={"metrics": 4})
+
+
+async def test_a_scope_draft_takes_no_wrong_typed_answers() -> None:
+    draft = await stored_as({"partner_id": 4, "rung": True, "creators": "3", "days": 14, "metrics_agreed": 1,
+                             "market": "eu", "checklist": ["contract", "free_lunch", 2], "deliverable": 5},
+                            ScopeFormDraft)
+    assert draft == ScopeFormDraft(partner_id=4, days=14, checklist=["contract"])
