@@ -209,6 +209,14 @@ class ReferenceDraft(DraftModel):
         return None
 
 
+class ReferenceRequestDraft(DraftModel):
+    """The partner a reference link is being made for, while the creator's name is asked (FSM data, plain JSON)."""
+
+    partner_id: int | None = None
+
+    KEY = "reference_request"
+
+
 def _questionnaire_cancelled(_data: dict[str, Any]) -> str:
     return _("Cancelled — nothing was sent. If you change your mind, open the same link again.")
 
@@ -1157,7 +1165,8 @@ async def request_reference(
     if partner is None:
         return
     await state.set_state(ReferenceRequestForm.waiting_for_label)
-    await state.set_data({"reference_request": {"partner_id": partner.id}})
+    await state.set_data({})
+    await ReferenceRequestDraft(partner_id=partner.id).save(state)
     b = ButtonGrid()
     b.button(
         text=_("Skip ⏭"), callback_data=ReferenceCallback(action=ReferenceAction.SKIP_LABEL, partner_id=partner.id)
@@ -1174,9 +1183,7 @@ async def request_reference(
 async def _requested_partner(state: FSMContext) -> int | None:
     if await state.get_state() != ReferenceRequestForm.waiting_for_label.state:
         return None
-    raw = (await state.get_data()).get("reference_request")
-    value = raw.get("partner_id") if isinstance(raw, dict) else None
-    return value if isinstance(value, int) else None
+    return (await ReferenceRequestDraft.load(state)).partner_id
 
 
 async def label_entered(

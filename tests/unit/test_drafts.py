@@ -20,7 +20,7 @@ from bot.handlers.checkins import AnswerDraft, SetupDraft
 from bot.handlers.debrief import DebriefDraft
 from bot.handlers.drafts import DraftModel, Entry, holds, one_of
 from bot.handlers.evidence import EvidenceDraft
-from bot.handlers.references import ReferenceDraft
+from bot.handlers.references import ReferenceDraft, ReferenceRequestDraft
 
 
 class Colour(StrEnum):
@@ -141,6 +141,7 @@ OLD_SHAPES: list[tuple[type[DraftModel], dict[str, object]]] = [
                       "months": 8, "market": "both", "ratings": {"consistency": 4}, "comments": {"consistency": "ok"},
                       "again": None, "anything_else": None, "started_at": "2026-12-01T10:00:00+00:00",
                       "message_id": 31}),
+    (ReferenceRequestDraft, {"partner_id": 4}),  # as request_reference set it by hand
     (GutCheckDraft, {"partner_id": 4, "answers": {"ugc": True, "markets": False}, "message_id": 31}),
     (ScorecardDraft, {"partner_id": 4, "ratings": {"workflows": 5}, "previous": {"workflows": 3, "onboarding": 1},
                       "message_id": 31}),
@@ -207,6 +208,10 @@ async def test_a_reference_draft_keeps_only_known_steps_ratings_and_answers() ->
 )
 async def test_a_reference_draft_without_a_range_takes_the_one_its_months_fall_in(stored: dict, duration: str) -> None:
     assert (await stored_as(stored, ReferenceDraft)).duration == duration
+
+
+async def test_a_reference_request_for_a_forged_partner_has_none() -> None:
+    assert (await stored_as({"partner_id": True}, ReferenceRequestDraft)).partner_id is None  # was 1 by hand
 
 
 async def test_assessment_drafts_drop_answers_and_ratings_that_are_not_ones() -> None:
