@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import StateFilter
@@ -12,6 +11,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
+from pydantic import Field
 
 from bot import labels, texts
 from bot.clock import Clock
@@ -36,7 +36,7 @@ from bot.domain.scorecard import (
     score_card,
 )
 from bot.handlers.cancel_notes import on_cancel
-from bot.handlers.drafts import FsmDraft, stored
+from bot.handlers.drafts import DraftModel, Entry, holds, one_of
 from bot.handlers.filters import TYPED
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send, reply_here, say_stale, typed_text
@@ -69,51 +69,32 @@ class ScorecardForm(StatesGroup):
     waiting_for_rating = State()
 
 
-@dataclass
-class GutCheckDraft(FsmDraft):
+class GutCheckDraft(DraftModel):
     """A gut-check run in progress (FSM data, plain JSON): answers keyed by GutQuestion value."""
 
     partner_id: int = 0
-    answers: dict[str, bool] = field(default_factory=dict)
+    answers: dict[Annotated[str, one_of(GUT_QUESTIONS), Entry], Annotated[bool, Entry]] = Field(default_factory=dict)
     message_id: int | None = None  # the message whose buttons are live
 
     KEY = "gut_check"
-
-    @classmethod
-    def from_stored(cls, raw: dict[str, Any]) -> GutCheckDraft:
-        answers = stored(raw, "answers", dict, {})
-        valid = {q.value for q in GUT_QUESTIONS}
-        return cls(
-            partner_id=stored(raw, "partner_id", int, 0),
-            answers={k: v for k, v in answers.items() if k in valid and isinstance(v, bool)},
-            message_id=stored(raw, "message_id", int),
-        )
 
     def typed(self) -> dict[GutQuestion, bool]:
         return {GutQuestion(k): v for k, v in self.answers.items()}
 
 
-@dataclass
-class ScorecardDraft(FsmDraft):
+# Ratings keyed by Criterion value; an entry under another key, or not a rating, is dropped.
+Ratings = dict[Annotated[str, one_of(CRITERIA), Entry], Annotated[int, holds(is_valid_rating), Entry]]
+
+
+class ScorecardDraft(DraftModel):
     """A scorecard in progress (FSM data, plain JSON): ratings keyed by Criterion value."""
 
     partner_id: int = 0
-    ratings: dict[str, int] = field(default_factory=dict)
-    previous: dict[str, int] = field(default_factory=dict)  # the rater's saved scorecard, marked ✓ on each step
+    ratings: Ratings = Field(default_factory=dict)
+    previous: Ratings = Field(default_factory=dict)  # the rater's saved scorecard, marked ✓ on each step
     message_id: int | None = None  # the message whose buttons are live
 
     KEY = "scorecard"
-
-    @classmethod
-    def from_stored(cls, raw: dict[str, Any]) -> ScorecardDraft:
-        ratings, previous = stored(raw, "ratings", dict, {}), stored(raw, "previous", dict, {})
-        valid = {c.value for c in CRITERIA}
-        return cls(
-            partner_id=stored(raw, "partner_id", int, 0),
-            ratings={k: v for k, v in ratings.items() if k in valid and is_valid_rating(v)},
-            previous={k: v for k, v in previous.items() if k in valid and is_valid_rating(v)},
-            message_id=stored(raw, "message_id", int),
-        )
 
     def typed(self) -> dict[Criterion, int]:
         return {Criterion(k): v for k, v in self.ratings.items()}
@@ -139,8 +120,7 @@ def router() -> Router:
 
 
 def _scorecard_cancelled(data: dict[str, Any]) -> str:
-    raw = data.get(ScorecardDraft.KEY)
-    draft = ScorecardDraft.from_stored(raw) if isinstance(raw, dict) else ScorecardDraft()
+    draft = ScorecardDraft.from_stored(data.get(ScorecardDraft.KEY))
     if draft.previous:
         return _("Cancelled: nothing changed — your saved scorecard for this partner stays as it was.")
     text = _("Cancelled: this scorecard was not saved ({count} of {total} answered). Start it again from the card.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from aiogram import Bot, F, Router
@@ -17,7 +16,7 @@ from bot import labels, texts
 from bot.clock import Clock
 from bot.domain.campaigns import EventKind, revisions_left, revisions_used
 from bot.handlers.cancel_notes import on_cancel
-from bot.handlers.drafts import FsmDraft, stored
+from bot.handlers.drafts import DraftModel
 from bot.handlers.filters import TYPED
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send, typed_text
@@ -51,8 +50,7 @@ class CampaignLogForm(StatesGroup):
     waiting_for_note = State()
 
 
-@dataclass
-class LogNoteDraft(FsmDraft):
+class LogNoteDraft(DraftModel):
     """The event a note would be added to (FSM data, plain JSON)."""
 
     partner_id: int = 0
@@ -61,13 +59,6 @@ class LogNoteDraft(FsmDraft):
     message_id: int | None = None  # the "Add a note?" message whose buttons are live
 
     KEY = "campaign_log"
-
-    @classmethod
-    def from_stored(cls, raw: dict[str, Any]) -> LogNoteDraft:
-        return cls(
-            **{name: stored(raw, name, int, 0) for name in ("partner_id", "campaign_id", "event_id")},
-            message_id=stored(raw, "message_id", int),
-        )
 
 
 def _note_cancelled(_data: dict[str, Any]) -> str:
@@ -304,7 +295,9 @@ async def event_tapped(
         await drop_keyboard(bot, message.chat.id, previous.message_id)
     lines += ["", _note_prompt()]
     await state.set_state(CampaignLogForm.waiting_for_note)
-    draft = LogNoteDraft(partner.id, campaign.id, event_id, message.message_id)
+    draft = LogNoteDraft(
+        partner_id=partner.id, campaign_id=campaign.id, event_id=event_id, message_id=message.message_id
+    )
     await draft.save(state)
     await edit_or_send(message, "\n".join(lines), _note_keyboard(campaign.id, event_id))
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
@@ -16,6 +16,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
+from pydantic import Field
 
 from bot import labels, texts
 from bot.clock import Clock
@@ -47,7 +48,7 @@ from bot.domain.numbers import ID_MAX, spelt_by_bot
 from bot.domain.partners import MarketCoverage, Stage
 from bot.domain.text import clean_block
 from bot.handlers.cancel_notes import on_cancel
-from bot.handlers.drafts import FsmDraft
+from bot.handlers.drafts import DraftModel, Entry, one_of
 from bot.handlers.filters import TYPED
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import answer_stale, edit_or_send
@@ -127,8 +128,7 @@ TEXT_FIELDS: dict[ScopeField, tuple[str, int]] = {
 }
 
 
-@dataclass
-class ScopeFormDraft(FsmDraft):
+class ScopeFormDraft(DraftModel):
     """The scope being written (FSM data, plain JSON; survives restarts with the SQLite FSM storage)."""
 
     partner_id: int = 0
@@ -143,27 +143,14 @@ class ScopeFormDraft(FsmDraft):
     metrics_agreed: bool | None = None
     payment_terms: str | None = None
     revision_limit: int | None = None
-    market: str | None = None
-    checklist: list[str] = field(default_factory=list)
+    market: Annotated[str, one_of(MarketCoverage)] | None = None
+    checklist: list[Annotated[str, one_of(ChecklistItem), Entry]] = Field(default_factory=list)
     charter_success: str | None = None
     charter_failure: str | None = None
     charter_renegotiate: str | None = None
     editing: bool = False  # answering one field from the summary's Edit menu
 
     KEY = "campaign_scope"
-
-    @classmethod
-    def from_stored(cls, raw: dict[str, Any]) -> ScopeFormDraft:
-        defaults = asdict(cls())
-        kept: dict[str, Any] = {}
-        for f in fields(cls):
-            value = raw.get(f.name, defaults[f.name])
-            default = defaults[f.name]
-            if value is None or default is None or type(value) is type(default):
-                kept[f.name] = value
-        draft = cls(**kept)
-        draft.checklist = [item for item in draft.checklist if item in {i.value for i in ChecklistItem}]
-        return draft
 
     @property
     def start(self) -> date | None:
@@ -174,10 +161,7 @@ class ScopeFormDraft(FsmDraft):
 
     @property
     def coverage(self) -> MarketCoverage | None:
-        try:
-            return MarketCoverage(self.market) if self.market else None
-        except ValueError:
-            return None
+        return MarketCoverage(self.market) if self.market else None
 
     @property
     def due(self) -> date | None:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -42,7 +41,7 @@ from bot.domain.numbers import PAGE_MAX, spelt_by_bot
 from bot.domain.partners import validate_url
 from bot.domain.text import clean_typed, safe_name
 from bot.handlers.basics import user_is_admin
-from bot.handlers.drafts import FsmDraft
+from bot.handlers.drafts import DraftModel
 from bot.handlers.filters import COMMAND, GROUP, HAS_TEXT, NO_TEXT, PRIVATE, TYPED, PressOf
 from bot.handlers.notices import tell_privately
 from bot.handlers.replies import answer_stale, say_stale, typed_text
@@ -111,8 +110,7 @@ class CheckinAnswer(StatesGroup):
     waiting_for_call = State()
 
 
-@dataclass
-class SetupDraft(FsmDraft):
+class SetupDraft(DraftModel):
     """What /checkin has collected so far (FSM data, plain JSON)."""
 
     workspace_id: int = 0
@@ -127,8 +125,9 @@ class SetupDraft(FsmDraft):
     KEY = "checkin_setup"
 
 
-@dataclass
-class AnswerDraft(FsmDraft):
+class AnswerDraft(DraftModel):
+    """An answer to a round being typed in private (FSM data, plain JSON)."""
+
     round_id: int = 0
     shipped: str = ""
     next: str = ""

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import StateFilter
@@ -12,6 +11,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from pydantic import Field
 
 from bot import texts
 from bot.clock import Clock
@@ -36,7 +36,7 @@ from bot.domain.numbers import whole_or_none
 from bot.domain.partners import Stage
 from bot.handlers.campaign_log import campaign_number, running_campaign
 from bot.handlers.cancel_notes import on_cancel
-from bot.handlers.drafts import FsmDraft
+from bot.handlers.drafts import DraftModel, Entry, holds, one_of
 from bot.handlers.filters import TYPED
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send, reply_here, say_stale, typed_text
@@ -62,44 +62,22 @@ class DebriefForm(StatesGroup):
     waiting_for_override_reason = State()
 
 
-@dataclass
-class DebriefDraft(FsmDraft):
-    """A debrief in progress (FSM data, plain JSON): enum values as strings, the recommendation as shown."""
+class DebriefDraft(DraftModel):
+    """A debrief in progress (FSM data, plain JSON): enum values as strings ("" until answered), the recommendation
+    as shown."""
 
     partner_id: int = 0
     campaign_id: int = 0
     what_worked: str = ""
     what_didnt: str = ""
-    problem: str = ""
-    quality: int = 0
-    recommendation: str = ""
-    reasons: list[str] = field(default_factory=list)
-    decision: str = ""
+    problem: Annotated[str, one_of(ProblemKind, "")] = ""
+    quality: Annotated[int, holds(lambda q: q == 0 or is_valid_quality(q))] = 0  # 0 until answered
+    recommendation: Annotated[str, one_of(Recommendation, "")] = ""
+    reasons: list[Annotated[str, one_of(RecReason), Entry]] = Field(default_factory=list)
+    decision: Annotated[str, one_of(Decision, "")] = ""
     message_id: int | None = None  # the message whose buttons are live
 
     KEY = "debrief"
-
-    @classmethod
-    def from_stored(cls, raw: dict[str, Any]) -> DebriefDraft:
-        draft = cls()
-        for name, default in asdict(cls()).items():
-            value = raw.get(name, default)
-            if name == "message_id":
-                draft.message_id = value if isinstance(value, int) else None
-            elif name == "reasons":
-                valid = {r.value for r in RecReason}
-                draft.reasons = [r for r in value if r in valid] if isinstance(value, list) else []
-            elif isinstance(value, type(default)):
-                setattr(draft, name, value)
-        if draft.problem not in {p.value for p in ProblemKind}:
-            draft.problem = ""
-        if draft.recommendation not in {r.value for r in Recommendation}:
-            draft.recommendation = ""
-        if draft.decision not in {d.value for d in Decision}:
-            draft.decision = ""
-        if not is_valid_quality(draft.quality):
-            draft.quality = 0
-        return draft
 
     def result(self) -> RecommendationResult | None:
         if not self.recommendation:

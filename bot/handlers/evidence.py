@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from aiogram import F, Router
 from aiogram.filters import StateFilter
@@ -33,7 +32,7 @@ from bot.domain.evidence import (
 )
 from bot.domain.partners import MARKETS, Market, validate_url
 from bot.handlers.cancel_notes import on_cancel
-from bot.handlers.drafts import FsmDraft
+from bot.handlers.drafts import DraftModel, one_of
 from bot.handlers.filters import TYPED
 from bot.handlers.partners import not_found_text, partner_or_say
 from bot.handlers.replies import answer_stale, edit_or_send, reply_here
@@ -75,14 +74,13 @@ class CommunityForm(StatesGroup):
     waiting_for_link = State()
 
 
-@dataclass
-class EvidenceDraft(FsmDraft):
-    """The evidence item being added (FSM data, plain JSON)."""
+class EvidenceDraft(DraftModel):
+    """The evidence item being added (FSM data, plain JSON): market and outcome as values, "" until chosen."""
 
     partner_id: int = 0
-    market: str = ""
+    market: Annotated[str, one_of(Market, "")] = ""
     brand: str = ""
-    outcome: str = ""
+    outcome: Annotated[str, one_of(Outcome, "")] = ""
     months: int = 0
     text: str = ""
 

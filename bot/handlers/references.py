@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import logging
 from contextlib import suppress
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any, Self
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
@@ -21,6 +20,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
+from pydantic import Field
 
 from bot import labels, texts
 from bot.clock import Clock
@@ -60,7 +60,7 @@ from bot.domain.references import (
 )
 from bot.domain.text import clean_block, clean_line
 from bot.handlers.cancel_notes import on_cancel
-from bot.handlers.drafts import FsmDraft, stored
+from bot.handlers.drafts import DraftModel, Entry, holds, one_of
 from bot.handlers.filters import PRIVATE, TYPED, PressOf
 from bot.handlers.partners import partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send, say_stale
@@ -159,28 +159,23 @@ def _state_of(step: Step) -> State:
     return ReferenceForm.waiting_for_confirmation
 
 
-def _stored_duration(raw: dict[str, Any]) -> str | None:
-    """The range answered; a draft saved before ranges were kept has only months (as migration 014 reads them)."""
-    if raw.get("duration") in {d.value for d in Duration}:
-        return str(raw["duration"])
-    months = stored(raw, "months", int)
-    return duration_of(months).value if months is not None and months >= 0 else None
+# The keys of ratings and comments: a dimension's value; an entry under any other key is dropped.
+DimensionKey = Annotated[str, one_of(DIMENSIONS), Entry]
 
 
-@dataclass
-class ReferenceDraft(FsmDraft):
+class ReferenceDraft(DraftModel):
     """A questionnaire in progress (FSM data, plain JSON). No names: they are re-read through the link."""
 
     link_hash: str = ""
     partner_id: int = 0
-    step: str = Step.MONTHS.value
+    step: Annotated[str, one_of(STEPS)] = Step.MONTHS.value
     editing: bool = False  # answering one question again from the summary
-    duration: str | None = None  # a Duration: the range tapped, or the one a typed number falls in
+    duration: Annotated[str, one_of(Duration)] | None = None  # the range tapped, or the one a typed number falls in
     months: int | None = None  # only when typed
-    market: str | None = None
-    ratings: dict[str, int] = field(default_factory=dict)
-    comments: dict[str, str] = field(default_factory=dict)
-    again: str | None = None
+    market: Annotated[str, one_of(MarketCoverage)] | None = None
+    ratings: dict[DimensionKey, Annotated[int, holds(is_valid_rating), Entry]] = Field(default_factory=dict)
+    comments: dict[DimensionKey, Annotated[str, Entry]] = Field(default_factory=dict)
+    again: Annotated[str, one_of(Again)] | None = None
     anything_else: str | None = None
     started_at: str = ""
     message_id: int | None = None  # the message whose buttons are live
@@ -188,26 +183,13 @@ class ReferenceDraft(FsmDraft):
     KEY = "reference"
 
     @classmethod
-    def from_stored(cls, raw: dict[str, Any]) -> ReferenceDraft:
-        ratings = stored(raw, "ratings", dict, {})
-        comments = stored(raw, "comments", dict, {})
-        dims = {d.value for d in DIMENSIONS}
-        step = raw.get("step")
-        return cls(
-            link_hash=stored(raw, "link_hash", str, ""),
-            partner_id=stored(raw, "partner_id", int, 0),
-            step=step if step in {s.value for s in STEPS} else Step.MONTHS.value,
-            editing=raw.get("editing") is True,
-            duration=_stored_duration(raw),
-            months=stored(raw, "months", int),
-            market=raw.get("market") if raw.get("market") in {m.value for m in MarketCoverage} else None,
-            ratings={k: v for k, v in ratings.items() if k in dims and is_valid_rating(v)},
-            comments={k: v for k, v in comments.items() if k in dims and isinstance(v, str)},
-            again=raw.get("again") if raw.get("again") in {a.value for a in Again} else None,
-            anything_else=stored(raw, "anything_else", str),
-            started_at=stored(raw, "started_at", str, ""),
-            message_id=stored(raw, "message_id", int),
-        )
+    def from_stored(cls, raw: object) -> Self:
+        """A draft saved before ranges were kept has only months: its range is the one they fall in (as migration
+        014 reads them)."""
+        if isinstance(raw, dict) and raw.get("duration") not in tuple(Duration):  # a tuple: the value may be a list
+            months = raw.get("months")
+            raw = {**raw, "duration": duration_of(months).value if type(months) is int and months >= 0 else None}
+        return super().from_stored(raw)
 
     @property
     def current(self) -> Step:
@@ -225,6 +207,14 @@ class ReferenceDraft(FsmDraft):
         if self.again is None:
             return Step.AGAIN
         return None
+
+
+class ReferenceRequestDraft(DraftModel):
+    """The partner a reference link is being made for, while the creator's name is asked (FSM data, plain JSON)."""
+
+    partner_id: int | None = None
+
+    KEY = "reference_request"
 
 
 def _questionnaire_cancelled(_data: dict[str, Any]) -> str:
@@ -1175,7 +1165,8 @@ async def request_reference(
     if partner is None:
         return
     await state.set_state(ReferenceRequestForm.waiting_for_label)
-    await state.set_data({"reference_request": {"partner_id": partner.id}})
+    await state.set_data({})
+    await ReferenceRequestDraft(partner_id=partner.id).save(state)
     b = ButtonGrid()
     b.button(
         text=_("Skip ⏭"), callback_data=ReferenceCallback(action=ReferenceAction.SKIP_LABEL, partner_id=partner.id)
@@ -1192,9 +1183,7 @@ async def request_reference(
 async def _requested_partner(state: FSMContext) -> int | None:
     if await state.get_state() != ReferenceRequestForm.waiting_for_label.state:
         return None
-    raw = (await state.get_data()).get("reference_request")
-    value = raw.get("partner_id") if isinstance(raw, dict) else None
-    return value if isinstance(value, int) else None
+    return (await ReferenceRequestDraft.load(state)).partner_id
 
 
 async def label_entered(
