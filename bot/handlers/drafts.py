@@ -20,11 +20,11 @@ dataclass drafts wrote with `asdict`, so drafts saved before this change still l
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import asdict
 from enum import Enum
 from typing import Any, ClassVar, Self
 
 from aiogram.fsm.context import FSMContext
+from aiogram_dialog import DialogManager
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
 from pydantic_core import PydanticOmit
 
@@ -37,6 +37,14 @@ class DraftModel(BaseModel):
     @classmethod
     async def load(cls, state: FSMContext) -> Self:
         return cls.from_stored((await state.get_data()).get(cls.KEY))
+
+    @classmethod
+    def in_dialog(cls, manager: DialogManager) -> Self:
+        """The draft of a flow run as a dialog (aiogram-dialog), kept in its dialog_data under KEY."""
+        return cls.from_stored(manager.dialog_data.get(cls.KEY))
+
+    def keep_in_dialog(self, manager: DialogManager) -> None:
+        manager.dialog_data[self.KEY] = self.model_dump(mode="json")
 
     @classmethod
     def from_stored(cls, raw: object) -> Self:
@@ -88,25 +96,3 @@ def _drop_when_invalid(value: Any, handler: ValidatorFunctionWrapHandler) -> Any
 
 # Metadata for a list item's or a dict key's or value's type: an invalid entry is left out, the others stay.
 Entry = WrapValidator(_drop_when_invalid)
-
-
-class FsmDraft:
-    """The dataclass drafts' base, kept only for NewPartnerDraft (bot/handlers/partners.py), whose flow is being
-    replaced; it goes with that flow. New drafts subclass DraftModel."""
-
-    KEY: ClassVar[str]
-
-    @classmethod
-    async def load(cls, state: FSMContext) -> Self:
-        raw = (await state.get_data()).get(cls.KEY)
-        return cls.from_stored(raw) if isinstance(raw, dict) else cls()
-
-    @classmethod
-    def from_stored(cls, raw: dict[str, Any]) -> Self:
-        """The stored values of the dataclass's own fields, as `save` wrote them."""
-        known = cls.__dataclass_fields__  # type: ignore[attr-defined]
-        return cls(**{name: value for name, value in raw.items() if name in known})
-
-    async def save(self, state: FSMContext) -> None:
-        await state.update_data({self.KEY: asdict(self)})  # type: ignore[call-overload]
-
