@@ -12,7 +12,7 @@
 - Its internal "aiogd_update" event is not an update type to ask Telegram for.
 - One conversation at a time, as with the FSM flows: starting a dialog clears the FSM state (its start handlers),
   and a hand-written flow starting while a dialog is open closes the dialog (OneConversation).
-- A dialog takes only presses on its own buttons (presses_of_its_own).
+- A dialog takes only presses on its current step's buttons (presses_of_its_own).
 - A press on a dialog that is over (finished, cancelled, or forgotten across a deploy) is a pop-up notice,
   answered in bot/handlers/errors.py.
 """
@@ -28,8 +28,9 @@ from aiogram.filters import Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram_dialog import Dialog, DialogManager, setup_dialogs
-from aiogram_dialog.api.entities import DIALOG_EVENT_NAME, NewMessage
+from aiogram_dialog.api.entities import DIALOG_EVENT_NAME, Context, NewMessage
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
+from aiogram_dialog.api.internal import CONTEXT_KEY
 from aiogram_dialog.manager.message_manager import MessageManager, MessageNotModified, OldMessage
 from aiogram_dialog.utils import CB_SEP, REPLY_CALLBACK_SYMBOLS
 
@@ -123,17 +124,27 @@ class OriginalMessage(BaseMiddleware):
 
 
 class DialogPress(Filter):
-    """A press on a dialog's button: its data carries an intent id (aiogram-dialog's own format)."""
+    """A press on a button of the dialog's current step: data carrying an intent id (aiogram-dialog's own format)
+    whose widget is in the window the dialog is at. The library offers every press to the open dialog and, when no
+    widget takes it, re-draws the current step on whatever message was pressed; a button of an earlier step (a
+    forged press, or one from a message the step has since left) belongs to the fallback's stale pop-up instead."""
 
-    async def __call__(self, event: TelegramObject) -> bool:
-        return isinstance(event, CallbackQuery) and CB_SEP in (event.data or "")
+    def __init__(self, dialog: Dialog) -> None:
+        self.dialog = dialog
+
+    async def __call__(self, event: TelegramObject, **data: Any) -> bool:
+        pressed = event.data if isinstance(event, CallbackQuery) else None
+        if not pressed or CB_SEP not in pressed:
+            return False
+        context: Context | None = data.get(CONTEXT_KEY)
+        window = self.dialog.windows.get(context.state) if context is not None else None
+        widget_id = pressed.partition(CB_SEP)[2].partition(":")[0]
+        return window is not None and window.find(widget_id) is not None
 
 
 def presses_of_its_own(dialog: Dialog) -> Dialog:
-    """The dialog takes a press only when the button is one of its own (data carrying an intent id). The library
-    offers every press to the open dialog, which re-draws its current step on whatever message was pressed and fails
-    on a press without data (a game button); a press from elsewhere belongs to the fallback's stale answer."""
-    dialog.callback_query.filter(DialogPress())
+    """The dialog takes a press only when it is on one of its current step's buttons (DialogPress)."""
+    dialog.callback_query.filter(DialogPress(dialog))
     return dialog
 
 

@@ -1,0 +1,88 @@
+"""What every step of a flow declared as an aiogram-dialog Dialog shares: how it shows itself, and how it answers
+what it cannot take.
+
+- A step's text is a refused answer's reason and the last choice's echo (each shown once), then its question.
+- A refused typed answer shows the step again, the reason above the question (one new message, the buttons on it).
+- Anything but text at a step that wants text: the step again, under a hint; a command nobody else took: "you are
+  in the middle of a step".
+- A press the step cannot take (a forged choice) is a pop-up; the step is left as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import F
+from aiogram.types import CallbackQuery, Message
+from aiogram_dialog import DialogManager, ShowMode
+
+from bot import texts
+from bot.domain.text import clean_typed
+from bot.handlers.replies import answer_stale
+
+NOT_A_COMMAND = ~F.text.startswith("/")
+ERROR, NOTE = "error", "note"
+
+
+def screen(manager: DialogManager, question: str) -> dict[str, str]:
+    """The step's text, under the reason its last answer was refused and the echo of the last choice, if any."""
+    data = manager.dialog_data
+    parts = [data.pop(ERROR, ""), data.pop(NOTE, ""), question]
+    return {"text": "\n\n".join(part for part in parts if part)}
+
+
+def note(manager: DialogManager, text: str) -> None:
+    """Shown once above the next step's question."""
+    manager.dialog_data[NOTE] = text
+
+
+def typed_answer(limit: int) -> Callable[[str], str]:
+    """A TextInput parser for a free-text answer: cleaned (bot/domain/text.py clean_typed), not empty, at most
+    `limit` characters."""
+
+    def parse(typed: str) -> str:
+        text = clean_typed(typed) or ""
+        if len(text) > limit:
+            raise ValueError(texts.text_too_long(limit, len(text)))
+        if not text:
+            raise ValueError(texts.text_expected(limit))
+        return text
+
+    return parse
+
+
+async def refused(_message: Message, _widget: Any, manager: DialogManager, error: ValueError) -> None:
+    """A typed answer the step does not take: the step again, with the reason above it."""
+    manager.dialog_data[ERROR] = str(error)
+
+
+def text_expected(hint: Callable[[], str]) -> Callable[..., Awaitable[None]]:
+    """Anything else sent at a step that wants text (a sticker, a photo): the step again, under `hint()`; a command
+    nobody else took: "you are in the middle of a step"."""
+
+    async def answer(message: Message, _widget: Any, manager: DialogManager) -> None:
+        if message.text and message.text.startswith("/"):
+            await message.answer(texts.mid_conversation_command())
+            manager.show_mode = ShowMode.NO_UPDATE
+            return
+        manager.dialog_data[ERROR] = hint()
+
+    return answer
+
+
+def buttons_expected(hint: Callable[[], str]) -> Callable[..., Awaitable[None]]:
+    """Typed anything at a step that wants a button: a short hint; the buttons stay where they are."""
+
+    async def answer(message: Message, _widget: Any, manager: DialogManager) -> None:
+        command = message.text is not None and message.text.startswith("/")
+        await message.answer(texts.mid_conversation_command() if command else hint())
+        manager.show_mode = ShowMode.NO_UPDATE
+
+    return answer
+
+
+async def stale(callback: CallbackQuery, manager: DialogManager) -> None:
+    """A forged choice: a pop-up; the step is left as it is."""
+    await answer_stale(callback)
+    manager.show_mode = ShowMode.NO_UPDATE
