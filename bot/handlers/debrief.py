@@ -1,20 +1,26 @@
-"""Phase 3, the debrief: what worked, what didn't, the problem, quality; the recommendation; the decision."""
+"""Phase 3, the debrief: what worked, what didn't, the problem, quality; the recommendation; the decision.
+
+Declared as data: an aiogram-dialog Dialog whose windows are the steps (bot/handlers/dialog_steps.py has what every
+step does with what it cannot take). The draft is kept in the dialog's records, so a debrief stopped halfway — or
+across a restart — resumes at its step when "Debrief" is pressed again for the same campaign.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
 from aiogram import Bot, F, Router
-from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
+from aiogram_dialog.widgets.input import MessageInput, TextInput
+from aiogram_dialog.widgets.kbd import Column, Group, Select
+from aiogram_dialog.widgets.text import Format
 from pydantic import Field
 
 from bot import texts
-from bot.clock import Clock
 from bot.domain.campaigns import (
     QUALITY_MAX,
     QUALITY_MIN,
@@ -36,21 +42,19 @@ from bot.domain.numbers import whole_or_none
 from bot.domain.partners import Stage
 from bot.handlers.campaign_log import campaign_number, running_campaign
 from bot.handlers.cancel_notes import on_cancel
+from bot.handlers.dialog_steps import NOT_A_COMMAND, note, refused, screen, stale, text_expected, typed_answer
 from bot.handlers.drafts import DraftModel, Entry, holds, one_of
-from bot.handlers.filters import TYPED
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
-from bot.handlers.replies import drop_keyboard, edit_or_send, reply_here, say_stale, typed_text
+from bot.handlers.replies import drop_keyboard, reply_here
 from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
-from bot.keyboards.campaign_callbacks import DebriefDecisionCallback, DebriefProblemCallback, DebriefQualityCallback
-from bot.keyboards.grid import ButtonGrid
+from bot.plumbing.dialogs import presses_of_its_own
 from bot.storage.campaigns import Campaign, CampaignRepo, Debrief
 from bot.storage.partners import Partner, PartnerRepo
 from bot.storage.workspaces import Workspace
 from bot.views import debrief_texts
 from bot.views.debrief_texts import ANSWER_MAX_LEN, REASON_MAX_LEN
 from bot.views.formatting import user_text
-from bot.views.partner_card import PartnerCards
 
 
 class DebriefForm(StatesGroup):
@@ -63,8 +67,8 @@ class DebriefForm(StatesGroup):
 
 
 class DebriefDraft(DraftModel):
-    """A debrief in progress (FSM data, plain JSON): enum values as strings ("" until answered), the recommendation
-    as shown."""
+    """A debrief in progress (the dialog's data, plain JSON): enum values as strings ("" until answered), the
+    recommendation as shown."""
 
     partner_id: int = 0
     campaign_id: int = 0
@@ -75,7 +79,6 @@ class DebriefDraft(DraftModel):
     recommendation: Annotated[str, one_of(Recommendation, "")] = ""
     reasons: list[Annotated[str, one_of(RecReason), Entry]] = Field(default_factory=list)
     decision: Annotated[str, one_of(Decision, "")] = ""
-    message_id: int | None = None  # the message whose buttons are live
 
     KEY = "debrief"
 
@@ -92,143 +95,21 @@ def _debrief_cancelled(_data: dict[str, Any]) -> str:
 on_cancel(DebriefForm, _debrief_cancelled, back_to_card_of=DebriefDraft.KEY)
 
 
-# The kinds of button data this feature's handlers take.
-PRESSES = (PartnerCallback, DebriefProblemCallback, DebriefQualityCallback, DebriefDecisionCallback)
+# The kinds of button data that start (or resume) a debrief; the steps' own buttons are the dialog's.
+PRESSES = (PartnerCallback,)
 
 
 def router() -> Router:
     r = private_workspace_router("debrief", PRESSES)
-
     r.callback_query.register(debrief_start, PartnerCallback.filter(F.action == PartnerAction.DEBRIEF))
-    r.message.register(what_worked_entered, StateFilter(DebriefForm.waiting_for_what_worked), TYPED)
-    r.message.register(what_didnt_entered, StateFilter(DebriefForm.waiting_for_what_didnt), TYPED)
-    r.callback_query.register(problem_chosen, DebriefProblemCallback.filter())
-    r.callback_query.register(quality_chosen, DebriefQualityCallback.filter())
-    r.message.register(quality_typed, StateFilter(DebriefForm.waiting_for_quality), TYPED)
-    r.callback_query.register(decision_chosen, DebriefDecisionCallback.filter())
-    r.message.register(override_reason_entered, StateFilter(DebriefForm.waiting_for_override_reason), TYPED)
-    r.message.register(step_repeated, StateFilter(DebriefForm.waiting_for_what_worked))
-    r.message.register(step_repeated, StateFilter(DebriefForm.waiting_for_what_didnt))
-    r.message.register(step_repeated, StateFilter(DebriefForm.waiting_for_problem))
-    r.message.register(step_repeated, StateFilter(DebriefForm.waiting_for_quality))
-    r.message.register(step_repeated, StateFilter(DebriefForm.waiting_for_decision))
-    r.message.register(step_repeated, StateFilter(DebriefForm.waiting_for_override_reason))
     return r
 
 
-# ---- prompts -------------------------------------------------------------------------------------------
-
-
-def _problem_keyboard(campaign_id: int) -> InlineKeyboardMarkup:
-    b = ButtonGrid()
-    for kind in ProblemKind:
-        b.button(
-            text=debrief_texts.problem(kind),
-            callback_data=DebriefProblemCallback(campaign_id=campaign_id, problem=kind),
-        )
-    b.adjust(1)
-    return b.as_markup()
-
-
-def _quality_keyboard(campaign_id: int) -> InlineKeyboardMarkup:
-    b = ButtonGrid()
-    for quality in range(QUALITY_MIN, QUALITY_MAX + 1):
-        b.button(text=str(quality), callback_data=DebriefQualityCallback(campaign_id=campaign_id, quality=quality))
-    b.adjust(QUALITY_MAX - QUALITY_MIN + 1)
-    return b.as_markup()
-
-
-def _decision_keyboard(campaign_id: int, recommended: Recommendation) -> InlineKeyboardMarkup:
-    b = ButtonGrid()
-    for decision in Decision:
-        text = debrief_texts.decision_button(decision)
-        if not decision_differs(recommended, decision):
-            text += " " + _("(recommended)")
-        b.button(text=text, callback_data=DebriefDecisionCallback(campaign_id=campaign_id, decision=decision))
-    b.adjust(2)
-    return b.as_markup()
-
-
-def _recap(draft: DebriefDraft) -> list[str]:
-    kind = ProblemKind(draft.problem) if draft.problem else None
-    return debrief_texts.recap(draft.what_worked, draft.what_didnt, kind, draft.quality)
-
-
-def _recommendation_text(draft: DebriefDraft, heading: str, position: LadderPosition) -> str:
-    result = draft.result()
-    assert result is not None
-    return debrief_texts.recommendation_text(heading, _recap(draft), result, position)
-
-
-def _ask_override(draft: DebriefDraft) -> str:
-    result = draft.result()
-    chosen = Decision(draft.decision) if draft.decision else None
-    return debrief_texts.ask_override(chosen, result.recommendation if result else None)
-
-
-async def _send_step(
-    message: Message,
-    state: FSMContext,
-    draft: DebriefDraft,
-    partner: Partner,
-    campaign: Campaign,
-    campaigns: CampaignRepo,
-    workspace: Workspace,
-    *,
-    edit: bool = False,
-    hint: str | None = None,
-) -> None:
-    """Shows the current step (its question and buttons) and remembers the message whose buttons are live."""
-    current = await state.get_state()
-    number = await campaign_number(campaigns, workspace.id, campaign)
-    title = debrief_texts.title(partner, campaign, number)
-    markup: InlineKeyboardMarkup | None = None
-    if current == DebriefForm.waiting_for_what_worked.state:
-        text = debrief_texts.ask_what_worked()
-    elif current == DebriefForm.waiting_for_what_didnt.state:
-        text = debrief_texts.ask_what_didnt()
-    elif current == DebriefForm.waiting_for_problem.state:
-        text = "\n".join([title, "", *_recap(draft), "", debrief_texts.ask_problem()])
-        markup = _problem_keyboard(campaign.id)
-    elif current == DebriefForm.waiting_for_quality.state:
-        text = "\n".join([title, "", *_recap(draft), "", debrief_texts.ask_quality()])
-        markup = _quality_keyboard(campaign.id)
-    elif current == DebriefForm.waiting_for_decision.state:
-        _stage, position = await _ladder(partner, campaign, campaigns, workspace)
-        text = _recommendation_text(draft, title, position)
-        result = draft.result()
-        markup = _decision_keyboard(campaign.id, result.recommendation) if result else None
-    else:
-        text = _ask_override(draft)
-    if hint:
-        text = hint + "\n\n" + text
-    if edit and markup is not None:
-        await edit_or_send(message, text, markup)
-        draft.message_id = message.message_id
-    else:
-        sent = await message.answer(text, reply_markup=markup)
-        draft.message_id = sent.message_id if markup else None
-    await draft.save(state)
-
-
-async def _ladder(
-    partner: Partner, campaign: Campaign, campaigns: CampaignRepo, workspace: Workspace
-) -> tuple[Stage, LadderPosition]:
-    """The partner's ladder stage and the position on the rung the decision applies to, before this campaign."""
-    stage = partner.stage if rung_of_stage(partner.stage) is not None else stage_of_rung(campaign.rung)
-    rung = rung_of_stage(stage) or campaign.rung
-    return stage, ladder_position(await campaigns.finished_on_ladder(workspace.id, partner.id), rung)
-
-
-async def _load(
-    workspace: Workspace, partners: PartnerRepo, campaigns: CampaignRepo, campaign_id: int
-) -> tuple[Partner, Campaign] | None:
-    """The campaign and its partner, read through the caller's workspace."""
-    campaign = await campaigns.get(workspace.id, campaign_id)
-    partner = None if campaign is None else await partners.get(workspace.id, campaign.partner_id)
-    if campaign is None or partner is None:
-        return None
-    return partner, campaign
+def conversations() -> Router:
+    """The debrief's steps, apart from `router()`: their presses carry the dialog's own data."""
+    r = private_workspace_router("debrief_form")
+    r.include_router(dialog())
+    return r
 
 
 # ---- start ---------------------------------------------------------------------------------------------
@@ -238,12 +119,13 @@ async def debrief_start(
     callback: CallbackQuery,
     callback_data: PartnerCallback,
     state: FSMContext,
-    bot: Bot,
+    dialog_manager: DialogManager,
     partners: PartnerRepo,
     campaigns: CampaignRepo,
     workspace: Workspace,
 ) -> None:
-    """The card's (or the reminder's) "Debrief" button: step 1, or the step where an unfinished one stopped."""
+    """The card's (or the reminder's) "Debrief" button: step 1 as a new message, or the step where an unfinished
+    debrief of the same campaign stopped."""
     message = callback.message
     if not isinstance(message, Message):
         return
@@ -256,163 +138,187 @@ async def debrief_start(
             _("No campaign of <b>{name}</b> is waiting for a debrief.").format(name=user_text(partner.name))
         )
         return
-    current = await state.get_state()
-    draft = await DebriefDraft.load(state)
-    if current in DebriefForm.__state_names__ and draft.campaign_id == campaign.id:
-        await drop_keyboard(bot, message.chat.id, draft.message_id)
-        resumed = _("Let's continue the debrief where you left off.")
-        await _send_step(message, state, draft, partner, campaign, campaigns, workspace, hint=resumed)
+    resumed = _("Let's continue the debrief where you left off.")
+    if _open_debrief(dialog_manager, campaign.id):
+        bot: Bot = dialog_manager.middleware_data["bot"]
+        await drop_keyboard(bot, message.chat.id, dialog_manager.current_stack().last_message_id)
+        note(dialog_manager, resumed)
+        await dialog_manager.show(ShowMode.SEND)
         return
-    if draft.message_id is not None:
-        await drop_keyboard(bot, message.chat.id, draft.message_id)
-    await state.set_data({})
-    await state.set_state(DebriefForm.waiting_for_what_worked)
-    draft = DebriefDraft(partner_id=partner.id, campaign_id=campaign.id)
+    step, draft = await _left_by_an_earlier_version(state, campaign.id)
+    await state.clear()
+    if step is not None and draft is not None:
+        await _start(dialog_manager, step, draft, resumed)
+        return
     number = await campaign_number(campaigns, workspace.id, campaign)
     steps = _("Five short steps; what you enter is kept even if you stop halfway.")
     intro = debrief_texts.title(partner, campaign, number) + "\n" + steps
-    await _send_step(message, state, draft, partner, campaign, campaigns, workspace, hint=intro)
+    draft = DebriefDraft(partner_id=partner.id, campaign_id=campaign.id)
+    await _start(dialog_manager, DebriefForm.waiting_for_what_worked, draft, intro)
 
 
-# ---- text steps ----------------------------------------------------------------------------------------
+def _open_debrief(manager: DialogManager, campaign_id: int) -> bool:
+    """Whether the person's open dialog is a debrief of this campaign."""
+    if not manager.has_context():
+        return False
+    context = manager.current_context()
+    if context.state.group is not DebriefForm:
+        return False
+    return DebriefDraft.from_stored(context.dialog_data.get(DebriefDraft.KEY)).campaign_id == campaign_id
 
 
-async def _draft_in_workspace(
-    message: Message, state: FSMContext, workspace: Workspace, partners: PartnerRepo, campaigns: CampaignRepo
-) -> tuple[DebriefDraft, Partner, Campaign] | None:
-    """The draft and what it debriefs, still ours and still running; otherwise the debrief ends with a word."""
-    draft = await DebriefDraft.load(state)
-    loaded = await _load(workspace, partners, campaigns, draft.campaign_id)
-    if loaded is None:
-        await state.clear()
-        await message.answer(not_found_text())
-        return None
-    partner, campaign = loaded
-    if not campaign.running:
-        await state.clear()
-        await message.answer(debrief_texts.already_debriefed(partner))
+async def _left_by_an_earlier_version(state: FSMContext, campaign_id: int) -> tuple[State | None, DebriefDraft | None]:
+    """A debrief of this campaign that an earlier version kept in FSM state and data: its step and its draft."""
+    current = await state.get_state()
+    step = next((s for s in DebriefForm.__states__ if s.state == current), None)
+    draft = await DebriefDraft.load(state) if step is not None else None
+    if draft is None or draft.campaign_id != campaign_id:
+        return None, None
+    return step, draft
+
+
+async def _start(manager: DialogManager, step: State, draft: DebriefDraft, intro: str) -> None:
+    await manager.start(
+        step, data={DebriefDraft.KEY: draft.model_dump(mode="json"), "intro": intro},
+        mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND,
+    )
+
+
+async def _on_start(start_data: Any, manager: DialogManager) -> None:
+    data = start_data if isinstance(start_data, dict) else {}
+    DebriefDraft.from_stored(data.get(DebriefDraft.KEY)).keep_in_dialog(manager)
+    note(manager, str(data.get("intro", "")))
+
+
+# ---- what each step shows --------------------------------------------------------------------------------
+
+
+async def _subject(manager: DialogManager) -> tuple[DebriefDraft, Partner, Campaign] | None:
+    """The draft and what it debriefs, read through the caller's workspace."""
+    draft = DebriefDraft.in_dialog(manager)
+    data = manager.middleware_data
+    workspace: Workspace = data["workspace"]
+    campaigns: CampaignRepo = data["campaigns"]
+    campaign = await campaigns.get(workspace.id, draft.campaign_id)
+    partner = None if campaign is None else await data["partners"].get(workspace.id, campaign.partner_id)
+    if campaign is None or partner is None:
         return None
     return draft, partner, campaign
 
 
-async def what_worked_entered(
-    message: Message, state: FSMContext, partners: PartnerRepo, campaigns: CampaignRepo, workspace: Workspace
-) -> None:
+async def _heading(manager: DialogManager) -> tuple[DebriefDraft, Partner, Campaign, str] | None:
+    subject = await _subject(manager)
+    if subject is None:
+        return None
+    draft, partner, campaign = subject
+    workspace: Workspace = manager.middleware_data["workspace"]
+    number = await campaign_number(manager.middleware_data["campaigns"], workspace.id, campaign)
+    return draft, partner, campaign, debrief_texts.title(partner, campaign, number)
+
+
+def _recap(draft: DebriefDraft) -> list[str]:
+    kind = ProblemKind(draft.problem) if draft.problem else None
+    return debrief_texts.recap(draft.what_worked, draft.what_didnt, kind, draft.quality)
+
+
+async def what_worked_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    return screen(dialog_manager, debrief_texts.ask_what_worked())
+
+
+async def what_didnt_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    return screen(dialog_manager, debrief_texts.ask_what_didnt())
+
+
+async def problem_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    shown = await _heading(dialog_manager)
+    text = "" if shown is None else "\n".join([shown[3], "", *_recap(shown[0]), "", debrief_texts.ask_problem()])
+    problems = [(debrief_texts.problem(kind), kind.value) for kind in ProblemKind]
+    return {**screen(dialog_manager, text), "problems": problems}
+
+
+async def quality_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    shown = await _heading(dialog_manager)
+    text = "" if shown is None else "\n".join([shown[3], "", *_recap(shown[0]), "", debrief_texts.ask_quality()])
+    return {**screen(dialog_manager, text), "qualities": [str(q) for q in range(QUALITY_MIN, QUALITY_MAX + 1)]}
+
+
+async def decision_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    shown = await _heading(dialog_manager)
+    if shown is None or (result := shown[0].result()) is None:
+        return {**screen(dialog_manager, ""), "decisions": []}
+    draft, partner, campaign, heading = shown
+    _stage, position = await _ladder(partner, campaign, dialog_manager)
+    text = debrief_texts.recommendation_text(heading, _recap(draft), result, position)
+    decisions = []
+    for decision in Decision:
+        label = debrief_texts.decision_button(decision)
+        if not decision_differs(result.recommendation, decision):
+            label += " " + _("(recommended)")
+        decisions.append((label, decision.value))
+    return {**screen(dialog_manager, text), "decisions": decisions}
+
+
+async def override_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    draft = DebriefDraft.in_dialog(dialog_manager)
+    result = draft.result()
+    chosen = Decision(draft.decision) if draft.decision else None
+    question = debrief_texts.ask_override(chosen, result.recommendation if result else None)
+    return screen(dialog_manager, question)
+
+
+async def _ladder(partner: Partner, campaign: Campaign, manager: DialogManager) -> tuple[Stage, LadderPosition]:
+    """The partner's ladder stage and the position on the rung the decision applies to, before this campaign."""
+    workspace: Workspace = manager.middleware_data["workspace"]
+    campaigns: CampaignRepo = manager.middleware_data["campaigns"]
+    stage = partner.stage if rung_of_stage(partner.stage) is not None else stage_of_rung(campaign.rung)
+    rung = rung_of_stage(stage) or campaign.rung
+    return stage, ladder_position(await campaigns.finished_on_ladder(workspace.id, partner.id), rung)
+
+
+# ---- what each step takes --------------------------------------------------------------------------------
+
+
+async def _still_open(message: Message, manager: DialogManager) -> tuple[DebriefDraft, Partner, Campaign] | None:
+    """The draft and what it debriefs, still ours and still running; otherwise the debrief ends with a word."""
+    subject = await _subject(manager)
+    if subject is None or not subject[2].running:
+        await manager.done(show_mode=ShowMode.NO_UPDATE)
+        await message.answer(not_found_text() if subject is None else debrief_texts.already_debriefed(subject[1]))
+        return None
+    return subject
+
+
+async def what_worked_entered(message: Message, _widget: Any, manager: DialogManager, answer: str) -> None:
     """Step 1: what worked."""
-    answer = await typed_text(message, ANSWER_MAX_LEN, when_empty=texts.text_expected(ANSWER_MAX_LEN))
-    if answer is None:
+    if (subject := await _still_open(message, manager)) is None:
         return
-    loaded = await _draft_in_workspace(message, state, workspace, partners, campaigns)
-    if loaded is None:
-        return
-    draft, partner, campaign = loaded
+    draft = subject[0]
     draft.what_worked = answer
-    await state.set_state(DebriefForm.waiting_for_what_didnt)
-    await _send_step(message, state, draft, partner, campaign, campaigns, workspace)
+    draft.keep_in_dialog(manager)
+    await manager.switch_to(DebriefForm.waiting_for_what_didnt)
 
 
-async def what_didnt_entered(
-    message: Message, state: FSMContext, partners: PartnerRepo, campaigns: CampaignRepo, workspace: Workspace
-) -> None:
+async def what_didnt_entered(message: Message, _widget: Any, manager: DialogManager, answer: str) -> None:
     """Step 2: what didn't work; then the problem kind buttons."""
-    answer = await typed_text(message, ANSWER_MAX_LEN, when_empty=texts.text_expected(ANSWER_MAX_LEN))
-    if answer is None:
+    if (subject := await _still_open(message, manager)) is None:
         return
-    loaded = await _draft_in_workspace(message, state, workspace, partners, campaigns)
-    if loaded is None:
-        return
-    draft, partner, campaign = loaded
+    draft = subject[0]
     draft.what_didnt = answer
-    await state.set_state(DebriefForm.waiting_for_problem)
-    await _send_step(message, state, draft, partner, campaign, campaigns, workspace)
+    draft.keep_in_dialog(manager)
+    await manager.switch_to(DebriefForm.waiting_for_problem)
 
 
-# ---- button steps --------------------------------------------------------------------------------------
-
-
-async def _button_step(
-    callback: CallbackQuery,
-    campaign_id: int,
-    expected: State,
-    state: FSMContext,
-    partners: PartnerRepo,
-    campaigns: CampaignRepo,
-    workspace: Workspace,
-) -> tuple[Message, DebriefDraft, Partner, Campaign] | None:
-    """Checks a step's button: the campaign is ours and running, and the debrief is at this step for it."""
-    message = callback.message
-    if not isinstance(message, Message):
-        return None
-    loaded = await _load(workspace, partners, campaigns, campaign_id)
-    if loaded is None:
-        await message.answer(not_found_text())
-        return None
-    partner, campaign = loaded
-    draft = await DebriefDraft.load(state)
-    if await state.get_state() != expected.state or draft.campaign_id != campaign.id:
-        await say_stale(message)
-        return None
-    if not campaign.running:
-        await state.clear()
-        await message.answer(debrief_texts.already_debriefed(partner))
-        return None
-    return message, draft, partner, campaign
-
-
-async def problem_chosen(
-    callback: CallbackQuery,
-    callback_data: DebriefProblemCallback,
-    state: FSMContext,
-    partners: PartnerRepo,
-    campaigns: CampaignRepo,
-    workspace: Workspace,
-) -> None:
+async def problem_chosen(callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str) -> None:
     """Step 3: the kind of problem."""
-    checked = await _button_step(
-        callback, callback_data.campaign_id, DebriefForm.waiting_for_problem, state, partners, campaigns, workspace
-    )
-    if checked is None:
+    if value not in {kind.value for kind in ProblemKind} or not isinstance(callback.message, Message):
+        await stale(callback, manager)
         return
-    message, draft, partner, campaign = checked
-    draft.problem = callback_data.problem.value
-    await state.set_state(DebriefForm.waiting_for_quality)
-    await _send_step(message, state, draft, partner, campaign, campaigns, workspace, edit=True)
-
-
-async def quality_chosen(
-    callback: CallbackQuery,
-    callback_data: DebriefQualityCallback,
-    state: FSMContext,
-    partners: PartnerRepo,
-    campaigns: CampaignRepo,
-    workspace: Workspace,
-) -> None:
-    """Step 4: quality by button; then the recommendation."""
-    checked = await _button_step(
-        callback, callback_data.campaign_id, DebriefForm.waiting_for_quality, state, partners, campaigns, workspace
-    )
-    if checked is None:
+    if (subject := await _still_open(callback.message, manager)) is None:
         return
-    message, draft, partner, campaign = checked
-    if not is_valid_quality(callback_data.quality):
-        await say_stale(message)
-        return
-    await _recommend(message, state, draft, partner, campaign, campaigns, workspace, callback_data.quality, edit=True)
-
-
-async def quality_typed(
-    message: Message, state: FSMContext, partners: PartnerRepo, campaigns: CampaignRepo, workspace: Workspace
-) -> None:
-    """Step 4: quality typed as one digit."""
-    quality = whole_or_none(message.text, QUALITY_MIN, QUALITY_MAX) or 0
-    loaded = await _draft_in_workspace(message, state, workspace, partners, campaigns)
-    if loaded is None:
-        return
-    draft, partner, campaign = loaded
-    if not is_valid_quality(quality):
-        await _send_step(message, state, draft, partner, campaign, campaigns, workspace, hint=_quality_hint())
-        return
-    await _recommend(message, state, draft, partner, campaign, campaigns, workspace, quality, edit=False)
+    draft = subject[0]
+    draft.problem = value
+    draft.keep_in_dialog(manager)
+    await manager.switch_to(DebriefForm.waiting_for_quality)
 
 
 def _quality_hint() -> str:
@@ -421,23 +327,37 @@ def _quality_hint() -> str:
     )
 
 
-async def _recommend(
-    message: Message,
-    state: FSMContext,
-    draft: DebriefDraft,
-    partner: Partner,
-    campaign: Campaign,
-    campaigns: CampaignRepo,
-    workspace: Workspace,
-    quality: int,
-    *,
-    edit: bool,
-) -> None:
-    """The recommendation from this campaign's events, the answers and the partner's earlier debriefs."""
-    if not draft.problem:  # damaged FSM data: ask for the problem kind again
-        await state.set_state(DebriefForm.waiting_for_problem)
-        await _send_step(message, state, draft, partner, campaign, campaigns, workspace, edit=edit)
+def parse_quality(typed: str) -> int:
+    quality = whole_or_none(typed, QUALITY_MIN, QUALITY_MAX)
+    if quality is None or not is_valid_quality(quality):
+        raise ValueError(_quality_hint())
+    return quality
+
+
+async def quality_chosen(callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str) -> None:
+    """Step 4: quality by button; then the recommendation, in place."""
+    quality = whole_or_none(value, QUALITY_MIN, QUALITY_MAX)
+    if quality is None or not isinstance(callback.message, Message):
+        await stale(callback, manager)
         return
+    await _recommend(callback.message, manager, quality)
+
+
+async def quality_typed(message: Message, _widget: Any, manager: DialogManager, quality: int) -> None:
+    """Step 4: quality typed as one digit; the recommendation follows as a new message."""
+    await _recommend(message, manager, quality)
+
+
+async def _recommend(message: Message, manager: DialogManager, quality: int) -> None:
+    """The recommendation from this campaign's events, the answers and the partner's earlier debriefs."""
+    if (subject := await _still_open(message, manager)) is None:
+        return
+    draft, partner, campaign = subject
+    if not draft.problem:  # a draft that lost its answer: ask for the problem kind again
+        await manager.switch_to(DebriefForm.waiting_for_problem)
+        return
+    workspace: Workspace = manager.middleware_data["workspace"]
+    campaigns: CampaignRepo = manager.middleware_data["campaigns"]
     events = [
         e.kind for e in await campaigns.events_for_partner(workspace.id, partner.id) if e.campaign_id == campaign.id
     ]
@@ -446,92 +366,45 @@ async def _recommend(
     draft.quality = quality
     draft.recommendation = result.recommendation.value
     draft.reasons = [r.value for r in result.reasons]
-    await state.set_state(DebriefForm.waiting_for_decision)
-    await _send_step(message, state, draft, partner, campaign, campaigns, workspace, edit=edit)
+    draft.keep_in_dialog(manager)
+    await manager.switch_to(DebriefForm.waiting_for_decision)
 
 
-async def decision_chosen(
-    callback: CallbackQuery,
-    callback_data: DebriefDecisionCallback,
-    state: FSMContext,
-    bot: Bot,
-    partners: PartnerRepo,
-    campaigns: CampaignRepo,
-    cards: PartnerCards,
-    workspace: Workspace,
-    clock: Clock,
-    i18n: I18n,
-) -> None:
-    """Step 5: the decision; one that departs from the recommendation needs a reason first."""
-    checked = await _button_step(
-        callback, callback_data.campaign_id, DebriefForm.waiting_for_decision, state, partners, campaigns, workspace
-    )
-    if checked is None:
+async def decision_chosen(callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str) -> None:
+    """Step 5: the decision; one that departs from the recommendation needs a reason first (asked below, the
+    recommendation stays in the chat without its buttons)."""
+    message = callback.message
+    if value not in {d.value for d in Decision} or not isinstance(message, Message):
+        await stale(callback, manager)
         return
-    message, draft, partner, campaign = checked
+    if (subject := await _still_open(message, manager)) is None:
+        return
+    draft = subject[0]
     result = draft.result()
-    if result is None or not draft.problem or not draft.quality:  # damaged FSM data
-        await state.clear()
-        await say_stale(message)
+    if result is None or not draft.problem or not draft.quality:  # a draft that lost its answers
+        await manager.done(show_mode=ShowMode.NO_UPDATE)
+        await stale(callback, manager)
         return
-    draft.decision = callback_data.decision.value
-    if decision_differs(result.recommendation, callback_data.decision):
+    draft.decision = value
+    draft.keep_in_dialog(manager)
+    if decision_differs(result.recommendation, Decision(value)):
+        bot: Bot = manager.middleware_data["bot"]
         await drop_keyboard(bot, message.chat.id, message.message_id)
-        await state.set_state(DebriefForm.waiting_for_override_reason)
-        await _send_step(message, state, draft, partner, campaign, campaigns, workspace)
+        await manager.switch_to(DebriefForm.waiting_for_override_reason, show_mode=ShowMode.SEND)
         return
-    await _save(
-        message, callback.from_user.id, state, draft, partner, campaign, None, campaigns, cards, workspace, clock, i18n
-    )
+    await _save(message, callback.from_user.id, manager, subject, None)
 
 
-async def override_reason_entered(
-    message: Message,
-    state: FSMContext,
-    partners: PartnerRepo,
-    campaigns: CampaignRepo,
-    cards: PartnerCards,
-    workspace: Workspace,
-    clock: Clock,
-    i18n: I18n,
-) -> None:
+async def override_reason_entered(message: Message, _widget: Any, manager: DialogManager, reason: str) -> None:
     """Why the decision departs from the recommendation (required); then the debrief is saved."""
-    reason = await typed_text(message, REASON_MAX_LEN, when_empty=texts.text_expected(REASON_MAX_LEN))
-    if reason is None:
+    if (subject := await _still_open(message, manager)) is None:
         return
-    loaded = await _draft_in_workspace(message, state, workspace, partners, campaigns)
-    if loaded is None:
-        return
-    draft, partner, campaign = loaded
+    draft = subject[0]
     if draft.result() is None or not draft.decision or not draft.problem or not draft.quality:
-        await state.clear()
-        await say_stale(message)
+        await manager.done(show_mode=ShowMode.NO_UPDATE)
+        await message.answer(debrief_texts.already_debriefed(subject[1]))
         return
-    user_id = message.from_user.id if message.from_user else 0
-    await _save(message, user_id, state, draft, partner, campaign, reason, campaigns, cards, workspace, clock, i18n)
-
-
-async def step_repeated(
-    message: Message, state: FSMContext, partners: PartnerRepo, campaigns: CampaignRepo, workspace: Workspace
-) -> None:
-    """Anything else during the debrief: say what the current step needs, and ask it again."""
-    if message.text and message.text.startswith("/"):
-        await message.answer(texts.mid_conversation_command())
-        return
-    loaded = await _draft_in_workspace(message, state, workspace, partners, campaigns)
-    if loaded is None:
-        return
-    draft, partner, campaign = loaded
-    current = await state.get_state()
-    hints = {
-        DebriefForm.waiting_for_what_worked.state: texts.text_expected(ANSWER_MAX_LEN),
-        DebriefForm.waiting_for_what_didnt.state: texts.text_expected(ANSWER_MAX_LEN),
-        DebriefForm.waiting_for_problem.state: _("Please choose the kind of problem with the buttons."),
-        DebriefForm.waiting_for_quality.state: _quality_hint(),
-        DebriefForm.waiting_for_decision.state: _("Please choose your decision with the buttons."),
-        DebriefForm.waiting_for_override_reason.state: texts.text_expected(REASON_MAX_LEN),
-    }
-    await _send_step(message, state, draft, partner, campaign, campaigns, workspace, hint=hints.get(current or ""))
+    await _save(message, message.from_user.id if message.from_user else 0, manager, subject, reason)
 
 
 # ---- saving --------------------------------------------------------------------------------------------
@@ -540,25 +413,22 @@ async def step_repeated(
 async def _save(
     message: Message,
     user_id: int,
-    state: FSMContext,
-    draft: DebriefDraft,
-    partner: Partner,
-    campaign: Campaign,
+    manager: DialogManager,
+    subject: tuple[DebriefDraft, Partner, Campaign],
     override_reason: str | None,
-    campaigns: CampaignRepo,
-    cards: PartnerCards,
-    workspace: Workspace,
-    clock: Clock,
-    i18n: I18n,
 ) -> None:
     """Debrief, campaign status and the stage the ladder allows, at once; then what happens next, and the card."""
+    draft, partner, campaign = subject
     result = draft.result()
     assert result is not None
+    data = manager.middleware_data
+    workspace: Workspace = data["workspace"]
+    campaigns: CampaignRepo = data["campaigns"]
     decision = Decision(draft.decision)
-    stage, before = await _ladder(partner, campaign, campaigns, workspace)
+    stage, before = await _ladder(partner, campaign, manager)
     position = before.after(decision)
     new_stage = stage_after_decision(stage, decision, position.counted)
-    now = clock.now()
+    now = data["clock"].now()
     debrief = Debrief(
         campaign_id=campaign.id,
         what_worked=draft.what_worked,
@@ -571,7 +441,7 @@ async def _save(
         created_at=now.isoformat(),
     )
     saved = await campaigns.save_debrief(workspace.id, campaign.id, debrief, user_id, new_stage, now)
-    await state.clear()
+    await manager.done(show_mode=ShowMode.NO_UPDATE)
     if not saved:
         await message.answer(debrief_texts.already_debriefed(partner))
         return
@@ -584,4 +454,57 @@ async def _save(
         lines.append(_("Why: {reason}").format(reason=user_text(override_reason)))
     lines.append(debrief_texts.next_text(partner, decision, position, new_stage))
     await reply_here(message, "\n".join(lines))
-    await show_partner_card(message, user_id, partner.id, cards, workspace, i18n, edit=False)
+    await show_partner_card(message, user_id, partner.id, data["cards"], workspace, data["i18n"], edit=False)
+
+
+# ---- the debrief, as data --------------------------------------------------------------------------------
+
+
+def _text_step(state: State, key: str, limit: int, on_success: Any, view: Any) -> Window:
+    return Window(
+        Format("{text}"),
+        TextInput(key, type_factory=typed_answer(limit), on_success=on_success, on_error=refused,
+                  filter=NOT_A_COMMAND),
+        MessageInput(text_expected(lambda: texts.text_expected(limit))),
+        state=state,
+        getter=view,
+    )
+
+
+def dialog() -> Dialog:
+    screen_text = Format("{text}")
+    form = Dialog(
+        _text_step(DebriefForm.waiting_for_what_worked, "worked", ANSWER_MAX_LEN, what_worked_entered,
+                   what_worked_view),
+        _text_step(DebriefForm.waiting_for_what_didnt, "didnt", ANSWER_MAX_LEN, what_didnt_entered, what_didnt_view),
+        Window(
+            screen_text,
+            Column(Select(Format("{item[0]}"), id="problem", item_id_getter=lambda item: item[1], items="problems",
+                          on_click=problem_chosen)),
+            MessageInput(text_expected(lambda: _("Please choose the kind of problem with the buttons."))),
+            state=DebriefForm.waiting_for_problem,
+            getter=problem_view,
+        ),
+        Window(
+            screen_text,
+            Group(Select(Format("{item}"), id="quality", item_id_getter=str, items="qualities",
+                         on_click=quality_chosen), width=QUALITY_MAX - QUALITY_MIN + 1),
+            TextInput("quality_typed", type_factory=parse_quality, on_success=quality_typed, on_error=refused,
+                      filter=NOT_A_COMMAND),
+            MessageInput(text_expected(_quality_hint)),
+            state=DebriefForm.waiting_for_quality,
+            getter=quality_view,
+        ),
+        Window(
+            screen_text,
+            Group(Select(Format("{item[0]}"), id="decision", item_id_getter=lambda item: item[1], items="decisions",
+                         on_click=decision_chosen), width=2),
+            MessageInput(text_expected(lambda: _("Please choose your decision with the buttons."))),
+            state=DebriefForm.waiting_for_decision,
+            getter=decision_view,
+        ),
+        _text_step(DebriefForm.waiting_for_override_reason, "why", REASON_MAX_LEN, override_reason_entered,
+                   override_view),
+        on_start=_on_start,
+    )
+    return presses_of_its_own(form)

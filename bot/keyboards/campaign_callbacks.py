@@ -11,8 +11,8 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
-from bot.domain.campaigns import Decision, EventKind, ProblemKind
-from bot.keyboards.numbers import CallbackId, CallbackSmall
+from bot.domain.campaigns import EventKind
+from bot.keyboards.numbers import CallbackId
 
 
 class LogEventCallback(CallbackData, prefix="clg1"):
@@ -33,24 +33,3 @@ class LogNoteCallback(CallbackData, prefix="cln1"):
     campaign_id: CallbackId
     event_id: CallbackId
     action: LogNoteAction
-
-
-class DebriefProblemCallback(CallbackData, prefix="dfp1"):
-    """Debrief step: the kind of problem."""
-
-    campaign_id: CallbackId
-    problem: ProblemKind
-
-
-class DebriefQualityCallback(CallbackData, prefix="dfq1"):
-    """Debrief step: the quality rating 1–5."""
-
-    campaign_id: CallbackId
-    quality: CallbackSmall
-
-
-class DebriefDecisionCallback(CallbackData, prefix="dfd1"):
-    """Debrief step: the manager's decision after the recommendation."""
-
-    campaign_id: CallbackId
-    decision: Decision

@@ -12,7 +12,7 @@ import pytest
 
 from bot.domain.campaigns import EventKind, ProblemKind
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
-from bot.keyboards.campaign_callbacks import DebriefProblemCallback, LogEventCallback
+from bot.keyboards.campaign_callbacks import LogEventCallback
 from tests.e2e.conftest import RunningBot
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.people import PrivateUser
@@ -246,10 +246,11 @@ async def test_silent_miss_recommends_walk_and_an_override_needs_a_reason_across
     assert say["resume"] in resumed.text and say["step2"] in resumed.text
     problem = await user.send("Drafts came late, nobody warned us")
     assert say["step3"] in problem.text
+    none = next(data for text, data in problem.messages[-1].buttons if say["none"] in text)
     await user.press(say["none"])
-    forged_again = DebriefProblemCallback(campaign_id=campaign_id, problem=ProblemKind.NONE).pack()
-    stale = await user.press_data(forged_again, problem.messages[-1].message_id)
-    assert say["stale"] in stale.popup and not stale.messages
+    # The step's button pressed again (a client that kept it): the step has moved on, so it is out of date.
+    stale = await user.press_data(none, problem.messages[-1].message_id)
+    assert say["stale"] in stale.popup and not stale.messages and not stale.edits
     await running_bot.restart()
     shown = await user.press("4")
     assert say["rec_walk"] in shown.text and say["reason_silent"] in shown.text
@@ -365,12 +366,47 @@ async def test_forged_log_and_debrief_buttons_for_another_workspace_store_nothin
         PartnerCallback(action=PartnerAction.LOG, partner_id=partner_id),
         PartnerCallback(action=PartnerAction.DEBRIEF, partner_id=partner_id),
         LogEventCallback(campaign_id=campaign_id, kind=EventKind.DEADLINE_MET),
-        DebriefProblemCallback(campaign_id=campaign_id, problem=ProblemKind.NONE),
     )
     for data in forged:
         reaction = await intruder.press_data(data.pack(), anchor)
         assert "Partner not found" in reaction.text
+    # The owner's debrief, open at its problem step: its buttons are the owner's dialog, not the intruder's.
+    await open_card(owner, "Target")
+    await owner.press(SAY["en"]["debrief_button"])
+    await owner.send("On brief")
+    step = await owner.send("Late drafts")
+    owners = next(data for text, data in step.messages[-1].buttons if SAY["en"]["none"] in text)
+    taken = await intruder.press_data(owners, anchor)
+    assert "out of date" in taken.popup and not taken.messages and not taken.edits
     assert "No campaign is running" in (await intruder.send("/log")).text
     assert await running_bot.query("SELECT COUNT(*) FROM campaign_events") == [(0,)]
     assert await running_bot.query("SELECT COUNT(*) FROM debriefs") == [(0,)]
     assert await running_bot.query("SELECT stage FROM partners WHERE id = ?", (partner_id,)) == [("pilot",)]
+
+
+@pytest.mark.parametrize("locale", ["en", "ru"])
+async def test_a_debrief_left_halfway_by_the_previous_version_resumes_in_the_new_one(
+    telegram: FakeTelegram, running_bot: RunningBot, locale: str
+) -> None:
+    """Before the debrief was a dialog it kept its step in FSM state and its draft in FSM data; one left halfway
+    across the upgrade resumes at its step with what was entered."""
+    say = SAY[locale]
+    user = telegram.private_user("Vera", language_code=locale)
+    partner_id, campaign_id = await partner_with_pilot(user, running_bot, locale)
+    draft = {"partner_id": partner_id, "campaign_id": campaign_id, "what_worked": "Creators were on brief",
+             "what_didnt": "", "problem": "", "quality": 0, "recommendation": "", "reasons": [], "decision": "",
+             "message_id": 7}
+    assert running_bot.app is not None
+    await running_bot.app.db.execute(
+        "INSERT OR REPLACE INTO fsm_states (key, state, data, updated_at) VALUES (?, ?, ?, '2026-01-01T00:00:00')",
+        (f"fsm:{user.id}:{user.id}:default", "DebriefForm:waiting_for_what_didnt", json.dumps({"debrief": draft})),
+    )
+    await running_bot.restart()
+    await open_card(user, "Bridge Media")
+    resumed = await user.press(say["debrief_button"])
+    assert say["resume"] in resumed.text and say["step2"] in resumed.text
+    problem = await user.send("Drafts came late")
+    assert say["step3"] in problem.text and "Creators were on brief" in problem.text
+    await user.press(say["none"])
+    assert "4" in [text for text, _data in user.last_message().buttons]
+    assert await running_bot.query("SELECT state FROM fsm_states WHERE state LIKE 'DebriefForm%'") == []

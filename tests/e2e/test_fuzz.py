@@ -42,7 +42,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.methods import TelegramMethod
 from aiogram.types import TelegramObject, Update
 
-from bot.domain.campaigns import Decision, EventKind, ProblemKind
+from bot.domain.campaigns import EventKind
 from bot.domain.evidence import ConversationSignal
 from bot.domain.gutcheck import GutQuestion
 from bot.domain.references import Step
@@ -68,9 +68,6 @@ from bot.keyboards.callbacks import (
     SignalCallback,
 )
 from bot.keyboards.campaign_callbacks import (
-    DebriefDecisionCallback,
-    DebriefProblemCallback,
-    DebriefQualityCallback,
     LogEventCallback,
     LogNoteAction,
     LogNoteCallback,
@@ -387,9 +384,7 @@ def forged_callback(world: World) -> str:
         lambda: LogEventCallback(campaign_id=cid, kind=enum_choice(rng, EventKind)),
         lambda: LogNoteCallback(campaign_id=cid, event_id=rng.choice([0, 1, 5]),
                                 action=enum_choice(rng, LogNoteAction)),
-        lambda: DebriefProblemCallback(campaign_id=cid, problem=enum_choice(rng, ProblemKind)),
-        lambda: DebriefQualityCallback(campaign_id=cid, quality=rng.choice([0, 1, 5, 6, 100])),
-        lambda: DebriefDecisionCallback(campaign_id=cid, decision=enum_choice(rng, Decision)),
+        lambda: ForgedDialogPress(rng.choice(["gone0002", ""]), rng.choice(["problem", "quality", "decision"]), value),
         lambda: TeamCallback(action=enum_choice(rng, TeamAction), user_id=uid),
         lambda: SetupCallback(step=enum_choice(rng, SetupStep), value=value),
         lambda: AwayCallback(weeks=rng.choice([0, 1, 2, 4, 13, 99])),

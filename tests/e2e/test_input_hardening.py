@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from aiogram.filters.callback_data import CallbackData
 
-from bot.domain.campaigns import Decision, EventKind, ProblemKind
+from bot.domain.campaigns import EventKind
 from bot.domain.evidence import ConversationSignal
 from bot.domain.gutcheck import GutQuestion
 from bot.domain.references import Step
@@ -29,9 +29,6 @@ from bot.keyboards.assessment_callbacks import (
 )
 from bot.keyboards.callbacks import EvidenceAction, EvidenceCallback, PartnerAction, PartnerCallback, SignalCallback
 from bot.keyboards.campaign_callbacks import (
-    DebriefDecisionCallback,
-    DebriefProblemCallback,
-    DebriefQualityCallback,
     LogEventCallback,
     LogNoteAction,
     LogNoteCallback,
@@ -301,9 +298,6 @@ def every_number_factory(partner_id: int, campaign_id: int, user_id: int) -> lis
         ReferenceCallback(action=next(iter(ReferenceAction)), partner_id=partner_id, link_id=1),
         LogEventCallback(campaign_id=campaign_id, kind=next(iter(EventKind))),
         LogNoteCallback(campaign_id=campaign_id, event_id=1, action=next(iter(LogNoteAction))),
-        DebriefProblemCallback(campaign_id=campaign_id, problem=next(iter(ProblemKind))),
-        DebriefQualityCallback(campaign_id=campaign_id, quality=4),
-        DebriefDecisionCallback(campaign_id=campaign_id, decision=next(iter(Decision))),
         TeamCallback(action=next(iter(TeamAction)), user_id=user_id),
         PersonalDataCallback(action=next(iter(PersonalDataAction)), issued=1),
         AwayCallback(weeks=2),

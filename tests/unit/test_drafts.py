@@ -130,8 +130,7 @@ async def test_a_log_note_draft_saved_by_the_dataclass_version_loads() -> None:
 OLD_SHAPES: list[tuple[type[DraftModel], dict[str, object]]] = [
     (LogNoteDraft, {"partner_id": 4, "campaign_id": 7, "event_id": 12, "message_id": 99}),
     (DebriefDraft, {"partner_id": 4, "campaign_id": 7, "what_worked": "hooks", "what_didnt": "", "problem": "comm",
-                    "quality": 4, "recommendation": "rerun", "reasons": ["comm_problem"], "decision": "",
-                    "message_id": 31}),
+                    "quality": 4, "recommendation": "rerun", "reasons": ["comm_problem"], "decision": ""}),
     (EvidenceDraft, {"partner_id": 4, "market": "ru", "brand": "Acme", "outcome": "success", "months": 8,
                      "text": ""}),
     (SetupDraft, {"workspace_id": 1, "partner_id": 4, "partner_name": "Studio", "weekday": 2, "hour": 10,
@@ -165,6 +164,12 @@ async def test_a_draft_saved_by_the_dataclass_version_loads_unchanged(model: typ
 async def test_a_log_note_draft_with_forged_numbers_keeps_only_the_real_ones() -> None:
     forged = await stored_as({"partner_id": "4", "campaign_id": True, "event_id": 12, "message_id": 1.5}, LogNoteDraft)
     assert forged == LogNoteDraft(event_id=12)
+
+
+async def test_a_debrief_draft_of_the_fsm_version_loads_without_its_message_id() -> None:
+    """The FSM debrief kept the id of the message whose buttons were live; the dialog keeps its own."""
+    old = dict(OLD_SHAPES[1][1], message_id=31)
+    assert await stored_as(old, DebriefDraft) == DebriefDraft(**OLD_SHAPES[1][1])
 
 
 async def test_a_debrief_draft_keeps_only_values_the_domain_knows() -> None:
