@@ -85,6 +85,10 @@ def unknown_command() -> str:
     return _("I do not know that command. Send /help for the list.")
 
 
+def earlier_step_button() -> str:
+    return _("That button belongs to an earlier step. Please answer the question below.")
+
+
 def stale_button() -> str:
     return _("This button is out of date. Send /start to get a fresh menu.")
 

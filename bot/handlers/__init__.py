@@ -14,7 +14,9 @@ from types import ModuleType
 from aiogram import Router
 from aiogram.filters.callback_data import CallbackData
 
+from bot.handlers.dialog_steps import earlier_step_pressed
 from bot.handlers.filters import PressOf
+from bot.plumbing.dialogs import OpenDialogPress
 
 
 def routers() -> list[Router]:
@@ -66,6 +68,9 @@ def routers() -> list[Router]:
     conversations = Router(name="conversations")
     for feature in (new_partner, debrief):
         conversations.include_router(feature.conversations())
+    earlier_steps = Router(name="earlier_steps")  # after the dialogs: a router's own handlers come before its children
+    earlier_steps.callback_query.register(earlier_step_pressed, OpenDialogPress())
+    conversations.include_router(earlier_steps)
     return [anywhere, workspace, conversations, groups.router(), fallback.router()]
 
 

@@ -5,7 +5,8 @@ what it cannot take.
 - A refused typed answer shows the step again, the reason above the question (one new message, the buttons on it).
 - Anything but text at a step that wants text: the step again, under a hint; a command nobody else took: "you are
   in the middle of a step".
-- A press the step cannot take (a forged choice) is a pop-up; the step is left as it is.
+- A press the step cannot take (a forged choice) is a pop-up; the step is left as it is. A button of an earlier
+  step of the open flow is a pop-up that points to the question below.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from aiogram_dialog import DialogManager, ShowMode
 from bot import texts
 from bot.domain.text import clean_typed
 from bot.handlers.replies import answer_stale
+from bot.plumbing.middlewares import notify_press
 
 NOT_A_COMMAND = ~F.text.startswith("/")
 ERROR, NOTE = "error", "note"
@@ -86,3 +88,9 @@ async def stale(callback: CallbackQuery, manager: DialogManager) -> None:
     """A forged choice: a pop-up; the step is left as it is."""
     await answer_stale(callback)
     manager.show_mode = ShowMode.NO_UPDATE
+
+
+async def earlier_step_pressed(callback: CallbackQuery) -> None:
+    """A button of an earlier step of the open flow (bot/plumbing/dialogs.py OpenDialogPress): a pop-up."""
+    if not notify_press(texts.earlier_step_button()):
+        await answer_stale(callback)

@@ -142,6 +142,15 @@ class DialogPress(Filter):
         return window is not None and window.find(widget_id) is not None
 
 
+class OpenDialogPress(Filter):
+    """A press on a button of the person's open dialog (its intent is the top of their stack) that no step of it
+    took: a button of an earlier step, still on a message the flow has since left."""
+
+    async def __call__(self, event: TelegramObject, **data: Any) -> bool:
+        pressed = event.data if isinstance(event, CallbackQuery) else None
+        return bool(pressed) and CB_SEP in str(pressed) and data.get(CONTEXT_KEY) is not None
+
+
 def presses_of_its_own(dialog: Dialog) -> Dialog:
     """The dialog takes a press only when it is on one of its current step's buttons (DialogPress)."""
     dialog.callback_query.filter(DialogPress(dialog))

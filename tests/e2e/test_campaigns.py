@@ -65,6 +65,7 @@ SAY = {
         "needs_1": "Rung 2: 2 of 3 counted. It needs 1 more campaign",
         "stage_rung2": "Stage: 3 campaigns",
         "stale": "This button is out of date",
+        "earlier_step": "That button belongs to an earlier step",
         "not_found": "Partner not found",
         "not_enough": "Not enough data yet",
         "gain": "Yours: +50%, from 3 partnerships.",
@@ -116,6 +117,7 @@ SAY = {
         "needs_1": "Ступень 2: засчитано 2 из 3. Нужна ещё 1 кампания",
         "stage_rung2": "3 кампании",
         "stale": "Эта кнопка устарела",
+        "earlier_step": "Эта кнопка относится к одному из прошлых шагов",
         "not_found": "Партнёр не найден",
         "not_enough": "Пока мало данных",
         "gain": "У вас: +50%, по данным: 3 партнёрства.",
@@ -248,9 +250,9 @@ async def test_silent_miss_recommends_walk_and_an_override_needs_a_reason_across
     assert say["step3"] in problem.text
     none = next(data for text, data in problem.messages[-1].buttons if say["none"] in text)
     await user.press(say["none"])
-    # The step's button pressed again (a client that kept it): the step has moved on, so it is out of date.
+    # The step's button pressed again (a client that kept it): the step has moved on.
     stale = await user.press_data(none, problem.messages[-1].message_id)
-    assert say["stale"] in stale.popup and not stale.messages and not stale.edits
+    assert say["earlier_step"] in stale.popup and not stale.messages and not stale.edits
     await running_bot.restart()
     shown = await user.press("4")
     assert say["rec_walk"] in shown.text and say["reason_silent"] in shown.text
