@@ -1,25 +1,32 @@
-"""Scoping a campaign (Phase 2): the pilot, or the next campaign of the ladder, one question per message."""
+"""Scoping a campaign (Phase 2): the pilot, or the next campaign of the ladder, one question at a time.
+
+Declared as data: an aiogram-dialog Dialog with a window per question, then the summary and its Edit menu. QUESTIONS
+lists the questions in the order they are asked and what kind each is (free text with its draft attribute and
+limit, a number typed or tapped, a choice); an answer goes to the next question, or back to the summary when it
+was one field changed from the Edit menu. What every step does with what it cannot take is
+bot/handlers/dialog_steps.py.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
-from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
+from aiogram_dialog.widgets.input import MessageInput, TextInput
+from aiogram_dialog.widgets.kbd import Button, Column, Group, Select
+from aiogram_dialog.widgets.text import Format
 from pydantic import Field
 
 from bot import labels, texts
-from bot.clock import Clock
 from bot.domain.campaigns import (
     CREATORS_INPUT_MAX,
     DAYS_INPUT_MAX,
@@ -48,34 +55,31 @@ from bot.domain.numbers import ID_MAX, spelt_by_bot
 from bot.domain.partners import MarketCoverage, Stage
 from bot.domain.text import clean_block
 from bot.handlers.cancel_notes import on_cancel
+from bot.handlers.dialog_steps import NOT_A_COMMAND, note, refused, screen, stale, text_expected
 from bot.handlers.drafts import DraftModel, Entry, one_of
-from bot.handlers.filters import TYPED
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
-from bot.handlers.replies import answer_stale, edit_or_send
+from bot.handlers.replies import edit_or_send
 from bot.handlers.scope_dates import QuickStart, parse_start_date, quick_start
 from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from bot.keyboards.grid import ButtonGrid
-from bot.keyboards.scope_callbacks import (
-    CHECKLIST_DONE,
-    ScopeChoice,
-    ScopeField,
-    ScopeStep,
-    SummaryAction,
-    YesNo,
-)
-from bot.plumbing.middlewares import notify_press
+from bot.keyboards.scope_callbacks import ScopeField
+from bot.plumbing.dialogs import presses_of_its_own
 from bot.storage.campaigns import CampaignAlreadyRunning, CampaignRepo, CampaignScope
 from bot.storage.partners import Partner, PartnerRepo
 from bot.storage.workspaces import Workspace
 from bot.views.formatting import short_date, user_text
-from bot.views.partner_card import PartnerCards
 
 # Issue 4 input sanity: longest texts accepted for the scope's written fields.
 DELIVERABLE_MAX_LEN = 300
 METRICS_MAX_LEN = 500
 PAYMENT_MAX_LEN = 300
 CHARTER_MAX_LEN = 500
+
+CREATOR_BUTTONS = (1, 2)
+REVISION_BUTTONS = (0, 1, 2, 3)
+
+
 
 CREATOR_BUTTONS = (1, 2)
 REVISION_BUTTONS = (0, 1, 2, 3)
@@ -100,7 +104,8 @@ class ScopeForm(StatesGroup):
     waiting_for_field_to_edit = State()
 
 
-# The questions in the order they are asked; the checklist follows the market, outside this list.
+
+# The questions in the order they are asked (the checklist follows the market, inside its step).
 ORDER: tuple[ScopeField, ...] = tuple(ScopeField)
 FIELD_STATE: dict[ScopeField, State] = {
     ScopeField.CREATORS: ScopeForm.waiting_for_creators,
@@ -116,20 +121,28 @@ FIELD_STATE: dict[ScopeField, State] = {
     ScopeField.FAILURE: ScopeForm.waiting_for_charter_failure,
     ScopeField.RENEGOTIATE: ScopeForm.waiting_for_charter_renegotiate,
 }
-STATE_FIELD: dict[str | None, ScopeField] = {s.state: f for f, s in FIELD_STATE.items()}
-# Typed-text fields: the draft attribute each one fills and its length limit.
-TEXT_FIELDS: dict[ScopeField, tuple[str, int]] = {
-    ScopeField.DELIVERABLE: ("deliverable", DELIVERABLE_MAX_LEN),
-    ScopeField.METRICS: ("metrics", METRICS_MAX_LEN),
-    ScopeField.PAYMENT: ("payment_terms", PAYMENT_MAX_LEN),
-    ScopeField.SUCCESS: ("charter_success", CHARTER_MAX_LEN),
-    ScopeField.FAILURE: ("charter_failure", CHARTER_MAX_LEN),
-    ScopeField.RENEGOTIATE: ("charter_renegotiate", CHARTER_MAX_LEN),
+
+
+@dataclass(frozen=True)
+class TextField:
+    """A written field: the draft attribute it fills and its length limit."""
+
+    attribute: str
+    limit: int
+
+
+TEXT_FIELDS: dict[ScopeField, TextField] = {
+    ScopeField.DELIVERABLE: TextField("deliverable", DELIVERABLE_MAX_LEN),
+    ScopeField.METRICS: TextField("metrics", METRICS_MAX_LEN),
+    ScopeField.PAYMENT: TextField("payment_terms", PAYMENT_MAX_LEN),
+    ScopeField.SUCCESS: TextField("charter_success", CHARTER_MAX_LEN),
+    ScopeField.FAILURE: TextField("charter_failure", CHARTER_MAX_LEN),
+    ScopeField.RENEGOTIATE: TextField("charter_renegotiate", CHARTER_MAX_LEN),
 }
 
 
 class ScopeFormDraft(DraftModel):
-    """The scope being written (FSM data, plain JSON; survives restarts with the SQLite FSM storage)."""
+    """The scope being written (the dialog's data, plain JSON; survives restarts with the SQLite storage)."""
 
     partner_id: int = 0
     partner_name: str = ""
@@ -189,7 +202,7 @@ class ScopeFormDraft(DraftModel):
         return tuple(item for item in market_checklist(coverage) if item.value in self.checklist)
 
     def to_scope(self) -> CampaignScope | None:
-        """The confirmed scope, or None when a field is missing (damaged FSM data)."""
+        """The confirmed scope, or None when a field is missing (a damaged draft)."""
         start, coverage, due = self.start, self.coverage, self.due
         if (
             self.creators is None
@@ -225,6 +238,7 @@ class ScopeFormDraft(DraftModel):
         )
 
 
+
 def _scope_cancelled(_data: dict[str, Any]) -> str:
     return _("Cancelled: the scope was not saved.")
 
@@ -232,68 +246,20 @@ def _scope_cancelled(_data: dict[str, Any]) -> str:
 on_cancel(ScopeForm, _scope_cancelled, back_to_card_of=ScopeFormDraft.KEY)
 
 
-# The kinds of button data this feature's handlers take.
-PRESSES = (PartnerCallback, ScopeChoice)
+# The kinds of button data that start a scope; the questions' own buttons are the dialog's.
+PRESSES = (PartnerCallback,)
 
 
 def router() -> Router:
     r = private_workspace_router("campaign_scope", PRESSES)
-
     r.callback_query.register(scope_start, PartnerCallback.filter(F.action == PartnerAction.SCOPE))
+    return r
 
-    r.message.register(creators_typed, StateFilter(ScopeForm.waiting_for_creators), TYPED)
-    r.callback_query.register(
-        creators_pressed, ScopeChoice.filter(F.step == ScopeStep.CREATORS), StateFilter(ScopeForm.waiting_for_creators)
-    )
-    r.callback_query.register(
-        bigger_answered,
-        ScopeChoice.filter(F.step == ScopeStep.BIGGER),
-        StateFilter(ScopeForm.waiting_for_bigger_confirmation),
-    )
-    for field_, state in FIELD_STATE.items():
-        if field_ in TEXT_FIELDS:
-            r.message.register(text_answered, StateFilter(state), TYPED)
-    r.message.register(start_typed, StateFilter(ScopeForm.waiting_for_start_date), TYPED)
-    r.callback_query.register(
-        start_pressed, ScopeChoice.filter(F.step == ScopeStep.START), StateFilter(ScopeForm.waiting_for_start_date)
-    )
-    r.message.register(days_typed, StateFilter(ScopeForm.waiting_for_days), TYPED)
-    r.callback_query.register(
-        days_pressed,
-        ScopeChoice.filter(F.step == ScopeStep.DAYS),
-        StateFilter(ScopeForm.waiting_for_days),
-    )
-    r.callback_query.register(
-        agreed_answered,
-        ScopeChoice.filter(F.step == ScopeStep.AGREED),
-        StateFilter(ScopeForm.waiting_for_metrics_agreed),
-    )
-    r.message.register(revisions_typed, StateFilter(ScopeForm.waiting_for_revision_limit), TYPED)
-    r.callback_query.register(
-        revisions_pressed,
-        ScopeChoice.filter(F.step == ScopeStep.REVISIONS),
-        StateFilter(ScopeForm.waiting_for_revision_limit),
-    )
-    r.callback_query.register(
-        market_chosen, ScopeChoice.filter(F.step == ScopeStep.MARKET), StateFilter(ScopeForm.waiting_for_market)
-    )
-    r.callback_query.register(
-        checklist_pressed,
-        ScopeChoice.filter(F.step == ScopeStep.CHECKLIST),
-        StateFilter(ScopeForm.waiting_for_checklist),
-    )
-    r.callback_query.register(
-        summary_pressed,
-        ScopeChoice.filter(F.step == ScopeStep.SUMMARY),
-        StateFilter(ScopeForm.waiting_for_confirmation),
-    )
-    r.callback_query.register(
-        edit_field_chosen,
-        ScopeChoice.filter(F.step == ScopeStep.EDIT),
-        StateFilter(ScopeForm.waiting_for_field_to_edit),
-    )
-    r.message.register(step_repeated, StateFilter(*ScopeForm.__states__))
-    r.callback_query.register(stale_scope_button, ScopeChoice.filter())
+
+def conversations() -> Router:
+    """The scope's questions, apart from `router()`: their presses carry the dialog's own data."""
+    r = private_workspace_router("campaign_scope_form")
+    r.include_router(dialog())
     return r
 
 
@@ -373,30 +339,27 @@ async def rung_to_scope(partner: Partner, campaigns: CampaignRepo, workspace_id:
     return rung
 
 
+
 async def scope_start(
     callback: CallbackQuery,
     callback_data: PartnerCallback,
     state: FSMContext,
+    dialog_manager: DialogManager,
     partners: PartnerRepo,
     campaigns: CampaignRepo,
     workspace: Workspace,
-    clock: Clock,
-    i18n: I18n,
 ) -> None:
-    """The card's "🚀 Pilot" / "🚀 Next campaign": checks the stage, then the first question."""
+    """The card's "🚀 Pilot" / "🚀 Next campaign": checks the stage, then the first question, under the intro."""
     message = callback.message
     if not isinstance(message, Message):
         return
     partner = await partner_or_say(message, partners, workspace, callback_data.partner_id)
     if partner is None:
         return
-    rung = await rung_to_scope(partner, campaigns, workspace.id, i18n.current_locale)
+    rung = await rung_to_scope(partner, campaigns, workspace.id, _locale(dialog_manager))
     if isinstance(rung, Refusal):
         await message.answer(rung.text, reply_markup=rung.markup)
         return
-    await state.set_data({})
-    draft = ScopeFormDraft(partner_id=partner.id, partner_name=partner.name, rung=rung)
-    await draft.save(state)
     if rung == 1:
         intro = _("<b>Pilot with {name}</b>").format(name=user_text(partner.name))
     else:
@@ -411,245 +374,49 @@ async def scope_start(
         "revision limit written down, and the expectations agreed before the start. {count} questions, one at a "
         "time; /cancel stops without saving."
     ).format(count=len(ORDER))
-    await message.answer(intro)
-    await _ask(Turn(message, state, draft, clock.now().date(), i18n.current_locale), ScopeField.CREATORS)
-
-
-# ---- asking ----------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Turn:
-    """One step of the conversation: where to answer, the FSM, the draft, and today in the user's locale."""
-
-    message: Message
-    state: FSMContext
-    draft: ScopeFormDraft
-    today: date
-    locale: str
-    in_place: bool = False  # a press: the first reply replaces the pressed step, so the flow keeps one live message
-
-    async def send(self, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-        if self.in_place:
-            self.in_place = False
-            await edit_or_send(self.message, text, markup)
-            return
-        await self.message.answer(text, reply_markup=markup)
-
-
-async def _turn(message: Message, state: FSMContext, clock: Clock, i18n: I18n) -> Turn:
-    return Turn(message, state, await ScopeFormDraft.load(state), clock.now().date(), i18n.current_locale)
-
-
-def _choice(draft: ScopeFormDraft, step: ScopeStep, value: str) -> ScopeChoice:
-    return ScopeChoice(partner_id=draft.partner_id, step=step, value=value)
-
-
-def _markup(b: ButtonGrid) -> InlineKeyboardMarkup | None:
-    return b.as_markup() if list(b.buttons) else None
-
-
-def _question(draft: ScopeFormDraft, which: ScopeField, today: date) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The text and buttons of one question."""
-    b = ButtonGrid()
-    if which is ScopeField.CREATORS:
-        text = _("How many creators will take part? The method's pilot has 1–2. Tap a number or type it.")
-        for count in CREATOR_BUTTONS:
-            b.button(text=str(count), callback_data=_choice(draft, ScopeStep.CREATORS, str(count)))
-        b.adjust(len(CREATOR_BUTTONS))
-    elif which is ScopeField.DELIVERABLE:
-        text = _(
-            "What is the one deliverable? Describe it so both sides read it the same way, e.g. “2 UGC videos, "
-            "30 s, vertical, for TikTok”."
-        )
-    elif which is ScopeField.START:
-        text = _("When does it start? Tap a button or type a date: {full}, {short} or {iso}.").format(
-            full=today.strftime("%d.%m.%Y"), short=today.strftime("%d.%m"), iso=today.isoformat()
-        )
-        for choice, label in (
-            (QuickStart.TODAY, _("Today")),
-            (QuickStart.TOMORROW, _("Tomorrow")),
-            (QuickStart.NEXT_MONDAY, _("Next Monday")),
-        ):
-            b.button(text=label, callback_data=_choice(draft, ScopeStep.START, choice.value))
-        b.adjust(3)
-    elif which is ScopeField.DAYS:
-        text = _("How many days until the result is due? The method's pilot takes two weeks. Tap or type a number.")
-        b.button(
-            text=_("{count} days (recommended)").format(count=PILOT_DEFAULT_DAYS),
-            callback_data=_choice(draft, ScopeStep.DAYS, str(PILOT_DEFAULT_DAYS)),
-        )
-    elif which is ScopeField.METRICS:
-        text = _(
-            "What are the success metrics? Write them as you will check them at the debrief, e.g. “both videos "
-            "approved by the brand without a third revision, CTR at least 1.5%”."
-        )
-    elif which is ScopeField.AGREED:
-        text = _("Were these metrics agreed with the partner before the start?")
-        b.button(text=_("Yes, agreed"), callback_data=_choice(draft, ScopeStep.AGREED, YesNo.YES.value))
-        b.button(text=_("No, not yet"), callback_data=_choice(draft, ScopeStep.AGREED, YesNo.NO.value))
-        b.adjust(2)
-    elif which is ScopeField.PAYMENT:
-        text = _(
-            "What are the payment terms? Amount, currency, when and how, e.g. “$600: half upfront, half on delivery”."
-        )
-    elif which is ScopeField.REVISIONS:
-        text = _("How many revision rounds are included? A number from 0 to {max}.").format(max=REVISIONS_INPUT_MAX)
-        for count in REVISION_BUTTONS:
-            b.button(text=str(count), callback_data=_choice(draft, ScopeStep.REVISIONS, str(count)))
-        b.adjust(len(REVISION_BUTTONS))
-    elif which is ScopeField.MARKET:
-        text = _("Which market are the creators in? The checklist that follows depends on it.")
-        for coverage in MarketCoverage:
-            b.button(text=labels.coverage(coverage), callback_data=_choice(draft, ScopeStep.MARKET, coverage.value))
-        b.adjust(2, 1)
-    elif which is ScopeField.SUCCESS:
-        text = _(
-            "Now the expectations, to agree with the partner before the start (1 of 3).\nWhat does success look like?"
-        )
-    elif which is ScopeField.FAILURE:
-        text = _(
-            "Expectations (2 of 3): what failure is acceptable? E.g. “one video below target is fine if we know why”."
-        )
-    else:
-        text = _(
-            "Expectations (3 of 3): when do we renegotiate? E.g. “if the brief changes or a deadline slips by more "
-            "than 3 days”."
-        )
-    return text, _markup(b)
-
-
-async def _ask(turn: Turn, which: ScopeField, prefix: str = "") -> None:
-    """Set the state for `which` and send its question, after `prefix` (a hint or a note) if any."""
-    await turn.state.set_state(FIELD_STATE[which])
-    text, markup = _question(turn.draft, which, turn.today)
-    if not turn.draft.editing:
-        text = f"<b>{ORDER.index(which) + 1}/{len(ORDER)}</b> · {text}"
-    await turn.send(f"{prefix}\n\n{text}" if prefix else text, markup)
-
-
-async def _after(turn: Turn, answered: ScopeField, note: str = "") -> None:
-    """After an answer: back to the summary when editing, else the next question (the summary after the last)."""
-    index = ORDER.index(answered)
-    if turn.draft.editing or index + 1 >= len(ORDER):
-        turn.draft.editing = False
-        await turn.draft.save(turn.state)
-        await _show_summary(turn, note)
-        return
-    await turn.draft.save(turn.state)
-    await _ask(turn, ORDER[index + 1], note)
-
-
-async def _ask_bigger(turn: Turn, prefix: str = "") -> None:
-    await turn.state.set_state(ScopeForm.waiting_for_bigger_confirmation)
-    count = turn.draft.creators or 0
-    text = ngettext(
-        "{count} creator is more than the 1–2 of a small pilot. A bigger scope is harder to read: when it goes "
-        "wrong, you will not know why. Go ahead anyway? It will be flagged.",
-        "{count} creators are more than the 1–2 of a small pilot. A bigger scope is harder to read: when it goes "
-        "wrong, you will not know why. Go ahead anyway? It will be flagged.",
-        count,
-    ).format(count=count)
-    b = ButtonGrid()
-    b.button(text=_bigger_label(turn.draft), callback_data=_choice(turn.draft, ScopeStep.BIGGER, YesNo.YES.value))
-    b.button(
-        text=_("No, {max} at most").format(max=PILOT_MAX_CREATORS),
-        callback_data=_choice(turn.draft, ScopeStep.BIGGER, YesNo.NO.value),
+    await state.clear()
+    draft = ScopeFormDraft(partner_id=partner.id, partner_name=partner.name, rung=rung)
+    await dialog_manager.start(
+        ScopeForm.waiting_for_creators,
+        data={ScopeFormDraft.KEY: draft.model_dump(mode="json"), "intro": intro},
+        mode=StartMode.RESET_STACK,
+        show_mode=ShowMode.SEND,
     )
-    b.adjust(1)
-    await turn.send(f"{prefix}\n\n{text}" if prefix else text, b.as_markup())
 
 
-def _bigger_label(draft: ScopeFormDraft) -> str:
-    return _("Yes, a bigger pilot") if draft.rung == 1 else _("Yes, a bigger campaign")
+async def _on_start(start_data: Any, manager: DialogManager) -> None:
+    data = start_data if isinstance(start_data, dict) else {}
+    ScopeFormDraft.from_stored(data.get(ScopeFormDraft.KEY)).keep_in_dialog(manager)
+    note(manager, str(data.get("intro", "")))
 
 
-def _checklist_view(draft: ScopeFormDraft) -> tuple[str, InlineKeyboardMarkup]:
-    coverage = draft.coverage or MarketCoverage.BOTH
-    text = _(
-        "Checklist for creators in {market}. Tick what is settled with the partner, then press Continue.\n"
-        "US creators expect clear contracts and boundaries; Russian creators expect fast turnarounds and "
-        "flexibility. A cross-market partner has to work both ways."
-    ).format(market=labels.coverage(coverage))
-    b = ButtonGrid()
-    items = market_checklist(coverage)
-    for item in items:
-        mark = "✅" if item.value in draft.checklist else "▫️"
-        b.button(text=f"{mark} {checklist_label(item)}", callback_data=_choice(draft, ScopeStep.CHECKLIST, item.value))
-    b.button(text=_("Continue ▶"), callback_data=_choice(draft, ScopeStep.CHECKLIST, CHECKLIST_DONE))
-    b.adjust(1)
-    return text, b.as_markup()
+# ---- the answers and where they lead ---------------------------------------------------------------------
 
 
-async def _ask_checklist(turn: Turn, prefix: str = "") -> None:
-    await turn.state.set_state(ScopeForm.waiting_for_checklist)
-    text, markup = _checklist_view(turn.draft)
-    await turn.send(f"{prefix}\n\n{text}" if prefix else text, markup)
+def _locale(manager: DialogManager) -> str:
+    return str(manager.middleware_data["i18n"].current_locale)
 
 
-async def _reask(turn: Turn, prefix: str) -> None:
-    """The current step again, after `prefix` (what was wrong with the last input)."""
-    current = await turn.state.get_state()
-    if current == ScopeForm.waiting_for_bigger_confirmation.state:
-        await _ask_bigger(turn, prefix)
-    elif current == ScopeForm.waiting_for_checklist.state:
-        await _ask_checklist(turn, prefix)
-    elif current == ScopeForm.waiting_for_confirmation.state:
-        await _show_summary(turn, prefix)
-    elif current == ScopeForm.waiting_for_field_to_edit.state:
-        await turn.send(prefix + "\n\n" + _("Which field do you want to change?"), _edit_menu(turn.draft))
-    elif current in STATE_FIELD:
-        await _ask(turn, STATE_FIELD[current], prefix)
-    elif not notify_press(texts.stale_button()):
-        await turn.send(texts.stale_button())
+def _today(manager: DialogManager) -> date:
+    return manager.middleware_data["clock"].now().date()
 
 
-async def _callback_turn(
-    callback: CallbackQuery, callback_data: ScopeChoice, state: FSMContext, clock: Clock, i18n: I18n
-) -> Turn | None:
-    """The turn of a button press, or None (after saying so) when the button is not for this scope."""
-    if not isinstance(callback.message, Message):
-        return None
-    turn = await _turn(callback.message, state, clock, i18n)
-    turn.in_place = True
-    if callback_data.partner_id != turn.draft.partner_id:
-        await _stale_press(turn)
-        return None
-    return turn
+def _draft(manager: DialogManager) -> ScopeFormDraft:
+    return ScopeFormDraft.in_dialog(manager)
 
 
-async def _stale_press(turn: Turn) -> None:
-    """A button of an earlier step: a pop-up notice on the press; the step asked again only when there is no press
-    to put it on."""
-    if not notify_press(_stale_step_text()):
-        await _reask(turn, _stale_step_text())
-
-
-def _stale_step_text() -> str:
-    return _("That button belongs to an earlier step. Please answer the question below.")
-
-
-# ---- the answers -----------------------------------------------------------------------------------------
-
-
-async def _creators(turn: Turn, count: int) -> None:
-    turn.draft.creators = count
-    turn.draft.bigger_confirmed = False
-    if creators_need_confirmation(count):
-        await turn.draft.save(turn.state)
-        await _ask_bigger(turn)
+async def _after(manager: DialogManager, draft: ScopeFormDraft, answered: ScopeField, shown: str = "") -> None:
+    """After an answer: back to the summary when editing, else the next question (the summary after the last)."""
+    if shown:
+        note(manager, shown)
+    index = ORDER.index(answered)
+    if draft.editing or index + 1 >= len(ORDER):
+        draft.editing = False
+        draft.keep_in_dialog(manager)
+        await manager.switch_to(ScopeForm.waiting_for_confirmation)
         return
-    await _after(turn, ScopeField.CREATORS)
-
-
-async def creators_typed(message: Message, state: FSMContext, clock: Clock, i18n: I18n) -> None:
-    """Creators, typed: a whole number 1–50."""
-    turn = await _turn(message, state, clock, i18n)
-    count = parse_creators(message.text)
-    if count is None:
-        await _ask(turn, ScopeField.CREATORS, _creators_hint())
-        return
-    await _creators(turn, count)
+    draft.keep_in_dialog(manager)
+    await manager.switch_to(FIELD_STATE[ORDER[index + 1]])
 
 
 def _pressed(value: str, parse: Callable[[str], int | None]) -> int | None:
@@ -664,220 +431,339 @@ def _creators_hint() -> str:
     )
 
 
-async def creators_pressed(
-    callback: CallbackQuery, callback_data: ScopeChoice, state: FSMContext, clock: Clock, i18n: I18n
-) -> None:
+def _days_hint() -> str:
+    return _("Please send a whole number of days from 1 to {max}, or tap the button.").format(max=DAYS_INPUT_MAX)
+
+
+def _revisions_hint() -> str:
+    return _("Please send a whole number of revision rounds from 0 to {max}, or tap a button.").format(
+        max=REVISIONS_INPUT_MAX
+    )
+
+
+def _number(parse: Callable[[str | None], int | None], hint: Callable[[], str]) -> Callable[[str], int]:
+    """A TextInput parser for a typed number in a step's range; out of range or not a number: the step's hint."""
+
+    def parsed(typed: str) -> int:
+        value = parse(typed)
+        if value is None:
+            raise ValueError(hint())
+        return value
+
+    return parsed
+
+
+def _written(field: TextField) -> Callable[[str], str]:
+    def parsed(typed: str) -> str:
+        value = clean_block(typed, field.limit)
+        if value is None:
+            got = len(typed.strip())
+            too_long = got > field.limit
+            raise ValueError(texts.text_too_long(field.limit, got) if too_long else texts.text_expected(field.limit))
+        return value
+
+    return parsed
+
+
+async def _creators(manager: DialogManager, count: int) -> None:
+    draft = _draft(manager)
+    draft.creators = count
+    draft.bigger_confirmed = False
+    if creators_need_confirmation(count):
+        draft.keep_in_dialog(manager)
+        await manager.switch_to(ScopeForm.waiting_for_bigger_confirmation)
+        return
+    await _after(manager, draft, ScopeField.CREATORS)
+
+
+async def creators_typed(_message: Message, _widget: Any, manager: DialogManager, count: int) -> None:
+    """Creators, typed: a whole number 1–50."""
+    await _creators(manager, count)
+
+
+async def creators_pressed(callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str) -> None:
     """Creators, tapped: 1 or 2."""
-    turn = await _callback_turn(callback, callback_data, state, clock, i18n)
-    if turn is None:
-        return
-    count = _pressed(callback_data.value, parse_creators)
+    count = _pressed(value, parse_creators)
     if count is None:
-        await _stale_press(turn)
+        await stale(callback, manager)
         return
-    await _creators(turn, count)
+    await _creators(manager, count)
 
 
-async def bigger_answered(
-    callback: CallbackQuery, callback_data: ScopeChoice, state: FSMContext, clock: Clock, i18n: I18n
-) -> None:
-    """ "Yes, a bigger pilot" keeps the count (flagged); "No" asks for the number again."""
-    turn = await _callback_turn(callback, callback_data, state, clock, i18n)
-    if turn is None:
+async def bigger_confirmed(_callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
+    """ "Yes, a bigger pilot" keeps the count (flagged)."""
+    draft = _draft(manager)
+    if draft.creators is None:
+        await manager.switch_to(ScopeForm.waiting_for_creators)
         return
-    if callback_data.value == YesNo.YES.value and turn.draft.creators is not None:
-        turn.draft.bigger_confirmed = True
-        await _after(turn, ScopeField.CREATORS)
-        return
-    turn.draft.creators = None
-    await turn.draft.save(turn.state)
-    await _ask(turn, ScopeField.CREATORS)
+    draft.bigger_confirmed = True
+    await _after(manager, draft, ScopeField.CREATORS)
 
 
-async def text_answered(message: Message, state: FSMContext, clock: Clock, i18n: I18n) -> None:
+async def bigger_refused(_callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
+    """ "No, 2 at most": the number again."""
+    draft = _draft(manager)
+    draft.creators = None
+    draft.keep_in_dialog(manager)
+    await manager.switch_to(ScopeForm.waiting_for_creators)
+
+
+def _text_answered(which: ScopeField) -> Callable[..., Any]:
     """A written field: the deliverable, the metrics, the payment terms or one of the three expectations."""
-    turn = await _turn(message, state, clock, i18n)
-    which = STATE_FIELD[await state.get_state()]
-    attribute, limit = TEXT_FIELDS[which]
-    value = clean_block(message.text, limit)
-    if value is None:
-        got = len((message.text or "").strip())
-        hint = texts.text_too_long(limit, got) if got > limit else texts.text_expected(limit)
-        await _ask(turn, which, hint)
-        return
-    setattr(turn.draft, attribute, value)
-    await _after(turn, which)
+
+    async def answered(_message: Message, _widget: Any, manager: DialogManager, value: str) -> None:
+        draft = _draft(manager)
+        setattr(draft, TEXT_FIELDS[which].attribute, value)
+        await _after(manager, draft, which)
+
+    return answered
 
 
-async def _start(turn: Turn, start: date) -> None:
-    turn.draft.start_date = start.isoformat()
-    note = _("Start: {date}").format(date=short_date(start, turn.locale))
-    await _after(turn, ScopeField.START, note)
+async def _start(manager: DialogManager, start: date) -> None:
+    draft = _draft(manager)
+    draft.start_date = start.isoformat()
+    shown = _("Start: {date}").format(date=short_date(start, _locale(manager)))
+    await _after(manager, draft, ScopeField.START, shown)
 
 
-async def start_typed(message: Message, state: FSMContext, clock: Clock, i18n: I18n) -> None:
+async def start_typed(_message: Message, _widget: Any, manager: DialogManager, typed: str) -> None:
     """Start date, typed: dd.mm.yyyy, dd.mm or yyyy-mm-dd."""
-    turn = await _turn(message, state, clock, i18n)
-    start = parse_start_date(message.text, turn.today)
+    today = _today(manager)
+    start = parse_start_date(typed, today)
     if start is None:
-        hint = _(
+        manager.dialog_data["error"] = _(
             "I could not read that as a date. Please send a real date within a year from today, like {full}, "
             "{short} or {iso}, or tap a button."
-        ).format(full=turn.today.strftime("%d.%m.%Y"), short=turn.today.strftime("%d.%m"), iso=turn.today.isoformat())
-        await _ask(turn, ScopeField.START, hint)
+        ).format(full=today.strftime("%d.%m.%Y"), short=today.strftime("%d.%m"), iso=today.isoformat())
         return
-    await _start(turn, start)
+    await _start(manager, start)
 
 
-async def start_pressed(
-    callback: CallbackQuery, callback_data: ScopeChoice, state: FSMContext, clock: Clock, i18n: I18n
-) -> None:
+async def start_pressed(callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str) -> None:
     """Start date, tapped: today, tomorrow or next Monday."""
-    turn = await _callback_turn(callback, callback_data, state, clock, i18n)
-    if turn is None:
-        return
     try:
-        start = quick_start(QuickStart(callback_data.value), turn.today)
+        start = quick_start(QuickStart(value), _today(manager))
     except ValueError:
-        await _stale_press(turn)
+        await stale(callback, manager)
         return
-    await _start(turn, start)
+    await _start(manager, start)
 
 
-async def _days(turn: Turn, days: int) -> None:
-    turn.draft.days = days
-    due = turn.draft.due
-    note = _("Due for the debrief: {date}").format(date=short_date(due, turn.locale)) if due else ""
+async def _days(manager: DialogManager, days: int) -> None:
+    draft = _draft(manager)
+    draft.days = days
+    due = draft.due
+    shown = _("Due for the debrief: {date}").format(date=short_date(due, _locale(manager))) if due else ""
     if days > PILOT_MAX_DAYS:
-        note += "\n" + ngettext(
+        shown += "\n" + ngettext(
             "⚠️ {count} day is longer than the method's two-week pilot; the summary will flag it.",
             "⚠️ {count} days is longer than the method's two-week pilot; the summary will flag it.",
             days,
         ).format(count=days)
-    await _after(turn, ScopeField.DAYS, note)
+    await _after(manager, draft, ScopeField.DAYS, shown)
 
 
-async def days_typed(message: Message, state: FSMContext, clock: Clock, i18n: I18n) -> None:
+async def days_typed(_message: Message, _widget: Any, manager: DialogManager, days: int) -> None:
     """Timeline, typed: whole days 1–365."""
-    turn = await _turn(message, state, clock, i18n)
-    days = parse_days(message.text)
-    if days is None:
-        hint = _("Please send a whole number of days from 1 to {max}, or tap the button.").format(max=DAYS_INPUT_MAX)
-        await _ask(turn, ScopeField.DAYS, hint)
-        return
-    await _days(turn, days)
+    await _days(manager, days)
 
 
-async def days_pressed(
-    callback: CallbackQuery, callback_data: ScopeChoice, state: FSMContext, clock: Clock, i18n: I18n
-) -> None:
+async def days_pressed(_callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
     """Timeline, tapped: the recommended 14 days."""
-    turn = await _callback_turn(callback, callback_data, state, clock, i18n)
-    if turn is None:
-        return
-    days = _pressed(callback_data.value, parse_days)
-    if days is None:
-        await _stale_press(turn)
-        return
-    await _days(turn, days)
+    await _days(manager, PILOT_DEFAULT_DAYS)
 
 
-async def agreed_answered(
-    callback: CallbackQuery, callback_data: ScopeChoice, state: FSMContext, clock: Clock, i18n: I18n
-) -> None:
+async def _agreed(manager: DialogManager, agreed: bool) -> None:
     """Were the metrics agreed with the partner? No is a red flag, said at once."""
-    turn = await _callback_turn(callback, callback_data, state, clock, i18n)
-    if turn is None:
-        return
-    if callback_data.value not in {v.value for v in YesNo}:
-        await _stale_press(turn)
-        return
-    agreed = callback_data.value == YesNo.YES.value
-    turn.draft.metrics_agreed = agreed
-    note = (
-        ""
-        if agreed
-        else _(
-            "🚩 Red flag: metrics not agreed before the start. Agree them with the partner before the work begins; "
-            "the summary keeps the flag."
-        )
+    draft = _draft(manager)
+    draft.metrics_agreed = agreed
+    flag = _(
+        "🚩 Red flag: metrics not agreed before the start. Agree them with the partner before the work begins; "
+        "the summary keeps the flag."
     )
-    await _after(turn, ScopeField.AGREED, note)
+    await _after(manager, draft, ScopeField.AGREED, "" if agreed else flag)
 
 
-async def _revisions(turn: Turn, limit: int) -> None:
-    turn.draft.revision_limit = limit
-    await _after(turn, ScopeField.REVISIONS)
+async def metrics_agreed(_callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
+    await _agreed(manager, True)
 
 
-async def revisions_typed(message: Message, state: FSMContext, clock: Clock, i18n: I18n) -> None:
+async def metrics_not_agreed(_callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
+    await _agreed(manager, False)
+
+
+async def _revisions(manager: DialogManager, limit: int) -> None:
+    draft = _draft(manager)
+    draft.revision_limit = limit
+    await _after(manager, draft, ScopeField.REVISIONS)
+
+
+async def revisions_typed(_message: Message, _widget: Any, manager: DialogManager, limit: int) -> None:
     """Revision limit, typed: 0–20."""
-    turn = await _turn(message, state, clock, i18n)
-    limit = parse_revision_limit(message.text)
-    if limit is None:
-        hint = _("Please send a whole number of revision rounds from 0 to {max}, or tap a button.").format(
-            max=REVISIONS_INPUT_MAX
-        )
-        await _ask(turn, ScopeField.REVISIONS, hint)
-        return
-    await _revisions(turn, limit)
+    await _revisions(manager, limit)
 
 
-async def revisions_pressed(
-    callback: CallbackQuery, callback_data: ScopeChoice, state: FSMContext, clock: Clock, i18n: I18n
-) -> None:
+async def revisions_pressed(callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str) -> None:
     """Revision limit, tapped: 0–3."""
-    turn = await _callback_turn(callback, callback_data, state, clock, i18n)
-    if turn is None:
-        return
-    limit = _pressed(callback_data.value, parse_revision_limit)
+    limit = _pressed(value, parse_revision_limit)
     if limit is None:
-        await _stale_press(turn)
+        await stale(callback, manager)
         return
-    await _revisions(turn, limit)
+    await _revisions(manager, limit)
 
 
-async def market_chosen(
-    callback: CallbackQuery, callback_data: ScopeChoice, state: FSMContext, clock: Clock, i18n: I18n
-) -> None:
+async def market_chosen(callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str) -> None:
     """The creators' market: RU, US or both; its checklist follows."""
-    turn = await _callback_turn(callback, callback_data, state, clock, i18n)
-    if turn is None:
-        return
     try:
-        coverage = MarketCoverage(callback_data.value)
+        coverage = MarketCoverage(value)
     except ValueError:
-        await _stale_press(turn)
+        await stale(callback, manager)
         return
-    turn.draft.market = coverage.value
+    draft = _draft(manager)
+    draft.market = coverage.value
     allowed = {item.value for item in market_checklist(coverage)}
-    turn.draft.checklist = [item for item in turn.draft.checklist if item in allowed]
-    await turn.draft.save(state)
-    await _ask_checklist(turn)
+    draft.checklist = [item for item in draft.checklist if item in allowed]
+    draft.keep_in_dialog(manager)
+    await manager.switch_to(ScopeForm.waiting_for_checklist)
 
 
-async def checklist_pressed(
-    callback: CallbackQuery, callback_data: ScopeChoice, state: FSMContext, clock: Clock, i18n: I18n
-) -> None:
-    """A checklist item toggled in place, or Continue."""
-    turn = await _callback_turn(callback, callback_data, state, clock, i18n)
-    if turn is None or not isinstance(callback.message, Message):
+async def checklist_toggled(callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str) -> None:
+    """A checklist item ticked or unticked, in place."""
+    draft = _draft(manager)
+    coverage = draft.coverage
+    if coverage is None or value not in {item.value for item in market_checklist(coverage)}:
+        await stale(callback, manager)
         return
-    coverage = turn.draft.coverage
-    if callback_data.value == CHECKLIST_DONE and coverage is not None:
-        await _after(turn, ScopeField.MARKET)
-        return
-    if coverage is None or callback_data.value not in {item.value for item in market_checklist(coverage)}:
-        await _stale_press(turn)
-        return
-    if callback_data.value in turn.draft.checklist:
-        turn.draft.checklist.remove(callback_data.value)
+    if value in draft.checklist:
+        draft.checklist.remove(value)
     else:
-        turn.draft.checklist.append(callback_data.value)
-    await turn.draft.save(state)
-    _text, markup = _checklist_view(turn.draft)
-    with suppress(TelegramBadRequest):
-        await callback.message.edit_reply_markup(reply_markup=markup)
+        draft.checklist.append(value)
+    draft.keep_in_dialog(manager)
+
+
+async def checklist_done(_callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
+    draft = _draft(manager)
+    if draft.coverage is None:
+        await manager.switch_to(ScopeForm.waiting_for_market)
+        return
+    await _after(manager, draft, ScopeField.MARKET)
+
+
+# ---- what each step shows --------------------------------------------------------------------------------
+
+
+def _question(which: ScopeField, today: date) -> str:
+    """The text of one question."""
+    if which is ScopeField.CREATORS:
+        return _("How many creators will take part? The method's pilot has 1–2. Tap a number or type it.")
+    if which is ScopeField.DELIVERABLE:
+        return _(
+            "What is the one deliverable? Describe it so both sides read it the same way, e.g. “2 UGC videos, "
+            "30 s, vertical, for TikTok”."
+        )
+    if which is ScopeField.START:
+        return _("When does it start? Tap a button or type a date: {full}, {short} or {iso}.").format(
+            full=today.strftime("%d.%m.%Y"), short=today.strftime("%d.%m"), iso=today.isoformat()
+        )
+    if which is ScopeField.DAYS:
+        return _("How many days until the result is due? The method's pilot takes two weeks. Tap or type a number.")
+    if which is ScopeField.METRICS:
+        return _(
+            "What are the success metrics? Write them as you will check them at the debrief, e.g. “both videos "
+            "approved by the brand without a third revision, CTR at least 1.5%”."
+        )
+    if which is ScopeField.AGREED:
+        return _("Were these metrics agreed with the partner before the start?")
+    if which is ScopeField.PAYMENT:
+        return _(
+            "What are the payment terms? Amount, currency, when and how, e.g. “$600: half upfront, half on delivery”."
+        )
+    if which is ScopeField.REVISIONS:
+        return _("How many revision rounds are included? A number from 0 to {max}.").format(max=REVISIONS_INPUT_MAX)
+    if which is ScopeField.MARKET:
+        return _("Which market are the creators in? The checklist that follows depends on it.")
+    if which is ScopeField.SUCCESS:
+        return _(
+            "Now the expectations, to agree with the partner before the start (1 of 3).\nWhat does success look like?"
+        )
+    if which is ScopeField.FAILURE:
+        return _(
+            "Expectations (2 of 3): what failure is acceptable? E.g. “one video below target is fine if we know why”."
+        )
+    return _(
+        "Expectations (3 of 3): when do we renegotiate? E.g. “if the brief changes or a deadline slips by more "
+        "than 3 days”."
+    )
+
+
+def _question_view(which: ScopeField) -> Callable[..., Any]:
+    """The getter of a question's window: its text, numbered unless one field is being changed, and its choices."""
+
+    async def view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+        draft = _draft(dialog_manager)
+        text = _question(which, _today(dialog_manager))
+        if not draft.editing:
+            text = f"<b>{ORDER.index(which) + 1}/{len(ORDER)}</b> · {text}"
+        return {**screen(dialog_manager, text), **_choices(draft)}
+
+    return view
+
+
+def _choices(draft: ScopeFormDraft) -> dict[str, Any]:
+    """The buttons' labels the windows show (each window uses its own)."""
+    coverage = draft.coverage or MarketCoverage.BOTH
+    return {
+        "creators": [str(count) for count in CREATOR_BUTTONS],
+        "starts": [(_("Today"), QuickStart.TODAY.value), (_("Tomorrow"), QuickStart.TOMORROW.value),
+                   (_("Next Monday"), QuickStart.NEXT_MONDAY.value)],
+        "days": _("{count} days (recommended)").format(count=PILOT_DEFAULT_DAYS),
+        "agreed": _("Yes, agreed"),
+        "not_agreed": _("No, not yet"),
+        "revisions": [str(count) for count in REVISION_BUTTONS],
+        "markets": [(labels.coverage(c), c.value) for c in MarketCoverage],
+        "checklist": [
+            (f"{'✅' if item.value in draft.checklist else '▫️'} {checklist_label(item)}", item.value)
+            for item in market_checklist(coverage)
+        ],
+        "continue": _("Continue ▶"),
+    }
+
+
+async def bigger_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    draft = _draft(dialog_manager)
+    count = draft.creators or 0
+    text = ngettext(
+        "{count} creator is more than the 1–2 of a small pilot. A bigger scope is harder to read: when it goes "
+        "wrong, you will not know why. Go ahead anyway? It will be flagged.",
+        "{count} creators are more than the 1–2 of a small pilot. A bigger scope is harder to read: when it goes "
+        "wrong, you will not know why. Go ahead anyway? It will be flagged.",
+        count,
+    ).format(count=count)
+    yes = _("Yes, a bigger pilot") if draft.rung == 1 else _("Yes, a bigger campaign")
+    return {**screen(dialog_manager, text), "yes": yes, "no": _("No, {max} at most").format(max=PILOT_MAX_CREATORS)}
+
+
+async def checklist_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    draft = _draft(dialog_manager)
+    coverage = draft.coverage or MarketCoverage.BOTH
+    text = _(
+        "Checklist for creators in {market}. Tick what is settled with the partner, then press Continue.\n"
+        "US creators expect clear contracts and boundaries; Russian creators expect fast turnarounds and "
+        "flexibility. A cross-market partner has to work both ways."
+    ).format(market=labels.coverage(coverage))
+    return {**screen(dialog_manager, text), **_choices(draft)}
+
+
+async def summary_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    text = summary_text(_draft(dialog_manager), _locale(dialog_manager))
+    return {
+        **screen(dialog_manager, text),
+        "save": _("✅ Save"),
+        "edit": _("✏️ Edit"),
+        "cancel": _("Cancel"),
+        "fields": [(field_label(which), which.value) for which in ORDER],
+        "back": _("« Back to the summary"),
+    }
 
 
 # ---- summary, edit, save ---------------------------------------------------------------------------------
@@ -923,9 +809,9 @@ def warning_label(warning: ScopeWarning) -> str:
     }[warning]
 
 
-def _value(turn: Turn, which: ScopeField) -> str:
+
+def _value(d: ScopeFormDraft, which: ScopeField, locale: str) -> str:
     """A field as the summary shows it; user text escaped."""
-    d = turn.draft
     missing = "—"
     if which is ScopeField.CREATORS:
         if d.creators is None:
@@ -933,13 +819,13 @@ def _value(turn: Turn, which: ScopeField) -> str:
         shown = ngettext("{count} creator", "{count} creators", d.creators).format(count=d.creators)
         return shown + (" (" + _("a bigger scope, confirmed") + ")" if d.bigger_confirmed else "")
     if which is ScopeField.START:
-        return short_date(d.start, turn.locale) if d.start else missing
+        return short_date(d.start, locale) if d.start else missing
     if which is ScopeField.DAYS:
         if d.days is None:
             return missing
         shown = ngettext("{count} day", "{count} days", d.days).format(count=d.days)
         due = d.due
-        return shown + (" · " + _("due {date}").format(date=short_date(due, turn.locale)) if due else "")
+        return shown + (" · " + _("due {date}").format(date=short_date(due, locale)) if due else "")
     if which is ScopeField.AGREED:
         return missing if d.metrics_agreed is None else (_("yes") if d.metrics_agreed else _("no"))
     if which is ScopeField.REVISIONS:
@@ -955,12 +841,10 @@ def _value(turn: Turn, which: ScopeField) -> str:
             for item in market_checklist(coverage)
         ]
         return labels.coverage(coverage) + "".join(items)
-    attribute, _limit = TEXT_FIELDS[which]
-    return user_text(getattr(d, attribute)) or missing
+    return user_text(getattr(d, TEXT_FIELDS[which].attribute)) or missing
 
 
-def summary_text(turn: Turn) -> str:
-    d = turn.draft
+def summary_text(d: ScopeFormDraft, locale: str) -> str:
     name = user_text(d.partner_name)
     if d.rung == 1:
         title = _("<b>Pilot scope: {name}</b>").format(name=name)
@@ -970,7 +854,7 @@ def summary_text(turn: Turn) -> str:
     for which in ORDER:
         if which is ScopeField.SUCCESS:
             lines.extend(["", "<b>" + _("Expectations") + "</b>"])
-        lines.append(f"<b>{field_label(which)}:</b> {_value(turn, which)}")
+        lines.append(f"<b>{field_label(which)}:</b> {_value(d, which, locale)}")
     warnings = scope_warnings(d.domain())
     lines.append("")
     if warnings:
@@ -982,105 +866,74 @@ def summary_text(turn: Turn) -> str:
     return "\n".join(lines)
 
 
-def _summary_keyboard(draft: ScopeFormDraft) -> InlineKeyboardMarkup:
-    b = ButtonGrid()
-    b.button(text=_("✅ Save"), callback_data=_choice(draft, ScopeStep.SUMMARY, SummaryAction.SAVE.value))
-    b.button(text=_("✏️ Edit"), callback_data=_choice(draft, ScopeStep.SUMMARY, SummaryAction.EDIT.value))
-    b.button(text=_("Cancel"), callback_data=_choice(draft, ScopeStep.SUMMARY, SummaryAction.CANCEL.value))
-    b.adjust(2, 1)
-    return b.as_markup()
+async def edit_pressed(_callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
+    """ "✏️ Edit" under the summary: the fields to change, on the same message."""
+    await manager.switch_to(ScopeForm.waiting_for_field_to_edit)
 
 
-async def _show_summary(turn: Turn, prefix: str = "") -> None:
-    await turn.state.set_state(ScopeForm.waiting_for_confirmation)
-    text = summary_text(turn)
-    await turn.send(f"{prefix}\n\n{text}" if prefix else text, _summary_keyboard(turn.draft))
+async def back_to_summary(_callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
+    await manager.switch_to(ScopeForm.waiting_for_confirmation)
 
 
-def _edit_menu(draft: ScopeFormDraft) -> InlineKeyboardMarkup:
-    b = ButtonGrid()
-    for which in ORDER:
-        b.button(text=field_label(which), callback_data=_choice(draft, ScopeStep.EDIT, which.value))
-    b.button(text=_("« Back to the summary"), callback_data=_choice(draft, ScopeStep.EDIT, SummaryAction.BACK.value))
-    b.adjust(2)
-    return b.as_markup()
-
-
-async def summary_pressed(
-    callback: CallbackQuery,
-    callback_data: ScopeChoice,
-    state: FSMContext,
-    partners: PartnerRepo,
-    campaigns: CampaignRepo,
-    cards: PartnerCards,
-    workspace: Workspace,
-    clock: Clock,
-    i18n: I18n,
-) -> None:
-    """Save, Edit or Cancel under the summary."""
-    turn = await _callback_turn(callback, callback_data, state, clock, i18n)
-    if turn is None or not isinstance(callback.message, Message):
+async def field_to_edit_chosen(callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str) -> None:
+    """A field from the Edit menu: its question; the answer leads back to the summary."""
+    try:
+        which = ScopeField(value)
+    except ValueError:
+        await stale(callback, manager)
         return
-    if callback_data.value == SummaryAction.EDIT.value:
-        await state.set_state(ScopeForm.waiting_for_field_to_edit)
-        with suppress(TelegramBadRequest):
-            await callback.message.edit_reply_markup(reply_markup=_edit_menu(turn.draft))
-        return
-    if callback_data.value == SummaryAction.CANCEL.value:
-        await state.clear()
-        await turn.send(_("Cancelled: the scope was not saved."))
-        return
-    if callback_data.value != SummaryAction.SAVE.value:
-        await _stale_press(turn)
-        return
-    await _save(callback, turn, partners, campaigns, cards, workspace, clock, i18n)
+    draft = _draft(manager)
+    draft.editing = True
+    draft.keep_in_dialog(manager)
+    await manager.switch_to(FIELD_STATE[which])
 
 
-async def _save(
-    callback: CallbackQuery,
-    turn: Turn,
-    partners: PartnerRepo,
-    campaigns: CampaignRepo,
-    cards: PartnerCards,
-    workspace: Workspace,
-    clock: Clock,
-    i18n: I18n,
-) -> None:
+async def cancel_pressed(callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
+    """ "Cancel" under the summary: nothing saved, and the summary says so in place."""
+    await manager.done(show_mode=ShowMode.NO_UPDATE)
+    if isinstance(callback.message, Message):
+        await edit_or_send(callback.message, _("Cancelled: the scope was not saved."))
+
+
+async def save_pressed(callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
     """Re-check the partner through the workspace, store the campaign with the partner's new stage, show the card."""
-    draft = turn.draft
+    message = callback.message
+    if not isinstance(message, Message):
+        return
+    draft, data = _draft(manager), manager.middleware_data
+    workspace: Workspace = data["workspace"]
+    campaigns: CampaignRepo = data["campaigns"]
+    locale = _locale(manager)
+    await manager.done(show_mode=ShowMode.NO_UPDATE)
     scope = draft.to_scope()
     if scope is None:
-        await turn.state.clear()
-        await turn.send(_("This scope was incomplete, so nothing was saved. Please start again from the card."))
+        incomplete = _("This scope was incomplete, so nothing was saved. Please start again from the card.")
+        await edit_or_send(message, incomplete)
         return
-    partner = await partners.get(workspace.id, draft.partner_id)
+    partner = await data["partners"].get(workspace.id, draft.partner_id)
     if partner is None:
-        await turn.state.clear()
-        await turn.send(not_found_text())
+        await edit_or_send(message, not_found_text())
         return
-    rung = await rung_to_scope(partner, campaigns, workspace.id, turn.locale)
+    rung = await rung_to_scope(partner, campaigns, workspace.id, locale)
     if isinstance(rung, Refusal) or rung != draft.rung:
-        await turn.state.clear()
         text = rung.text if isinstance(rung, Refusal) else ""
         changed = _("Nothing was saved: the partner's stage changed while you were writing the scope.")
-        await turn.send(f"{changed}\n{text}".strip(), rung.markup if isinstance(rung, Refusal) else None)
+        await edit_or_send(message, f"{changed}\n{text}".strip(), rung.markup if isinstance(rung, Refusal) else None)
         return
-    manager = callback.from_user.id
+    manager_id = callback.from_user.id
     try:
         created = await campaigns.create(
-            workspace.id, partner.id, rung, scope, manager, stage_of_rung(rung), clock.now()
+            workspace.id, partner.id, rung, scope, manager_id, stage_of_rung(rung), data["clock"].now()
         )
     except CampaignAlreadyRunning:
-        await turn.state.clear()
-        refusal = await rung_to_scope(partner, campaigns, workspace.id, turn.locale)
+        refusal = await rung_to_scope(partner, campaigns, workspace.id, locale)
         if isinstance(refusal, Refusal):
-            await turn.send(refusal.text, refusal.markup)
+            await edit_or_send(message, refusal.text, refusal.markup)
         return
-    await turn.state.clear()
     if created is None:
-        await turn.send(not_found_text())
+        await edit_or_send(message, not_found_text())
         return
-    name, due = user_text(partner.name), short_date(scope.due_date, turn.locale)
+    name, due = user_text(partner.name), short_date(scope.due_date, locale)
     if rung == 1:
         saved = _(
             "Saved. The pilot with <b>{name}</b> is running. It is due on {date}; that day I will remind you to "
@@ -1091,69 +944,132 @@ async def _save(
             "Saved. The campaign with <b>{name}</b> is running. It is due on {date}; that day I will remind you to "
             "debrief it."
         )
-    await turn.send(saved.format(name=name, date=due))
-    await show_partner_card(turn.message, manager, partner.id, cards, workspace, i18n, edit=False)
+    await edit_or_send(message, saved.format(name=name, date=due))
+    await show_partner_card(message, manager_id, partner.id, data["cards"], workspace, data["i18n"], edit=False)
 
 
-async def edit_field_chosen(
-    callback: CallbackQuery, callback_data: ScopeChoice, state: FSMContext, clock: Clock, i18n: I18n
-) -> None:
-    """A field from the Edit menu: its question; the answer leads back to the summary."""
-    turn = await _callback_turn(callback, callback_data, state, clock, i18n)
-    if turn is None or not isinstance(callback.message, Message):
-        return
-    if callback_data.value == SummaryAction.BACK.value:
-        await state.set_state(ScopeForm.waiting_for_confirmation)
-        with suppress(TelegramBadRequest):
-            await callback.message.edit_reply_markup(reply_markup=_summary_keyboard(turn.draft))
-        return
-    try:
-        which = ScopeField(callback_data.value)
-    except ValueError:
-        await _stale_press(turn)
-        return
-    turn.draft.editing = True
-    await turn.draft.save(state)
-    await _ask(turn, which)
+# ---- the scope, as data ----------------------------------------------------------------------------------
 
 
-# ---- anything else ---------------------------------------------------------------------------------------
-
-
-def _hint(current: str | None) -> str:
-    which = STATE_FIELD.get(current)
-    if which in TEXT_FIELDS:
-        return texts.text_expected(TEXT_FIELDS[which][1])
-    if which is ScopeField.CREATORS:
-        return _creators_hint()
-    if which is ScopeField.START:
-        return _("Please type the date as text, or tap a button.")
-    if which is ScopeField.DAYS:
-        return _("Please send a whole number of days from 1 to {max}, or tap the button.").format(max=DAYS_INPUT_MAX)
-    if which is ScopeField.REVISIONS:
-        return _("Please send a whole number of revision rounds from 0 to {max}, or tap a button.").format(
-            max=REVISIONS_INPUT_MAX
-        )
+def _buttons_hint() -> str:
     return _("Please answer with the buttons.")
 
 
-async def step_repeated(message: Message, state: FSMContext, clock: Clock, i18n: I18n) -> None:
-    """Anything else during the scope (a sticker, a photo, an unknown command): what this step needs, and it again."""
-    if message.text and message.text.startswith("/"):
-        await message.answer(texts.mid_conversation_command())
-        return
-    turn = await _turn(message, state, clock, i18n)
-    await _reask(turn, _hint(await state.get_state()))
+def _text_question(which: ScopeField) -> Window:
+    field = TEXT_FIELDS[which]
+    return Window(
+        Format("{text}"),
+        TextInput(which.value, type_factory=_written(field), on_success=_text_answered(which), on_error=refused,
+                  filter=NOT_A_COMMAND),
+        MessageInput(text_expected(lambda: texts.text_expected(field.limit))),
+        state=FIELD_STATE[which],
+        getter=_question_view(which),
+    )
 
 
-async def stale_scope_button(
-    callback: CallbackQuery, callback_data: ScopeChoice, state: FSMContext, clock: Clock, i18n: I18n
-) -> None:
-    """A scope button from an earlier step or a finished scope."""
-    if not isinstance(callback.message, Message):
-        return
-    current = await state.get_state()
-    if current is None or current not in {s.state for s in ScopeForm.__states__}:
-        await answer_stale(callback)
-        return
-    await _stale_press(await _turn(callback.message, state, clock, i18n))
+def _choice(widget_id: str, items: str, on_click: Any, width: int) -> Group:
+    return Group(
+        Select(Format("{item[0]}"), id=widget_id, item_id_getter=lambda item: item[1], items=items, on_click=on_click),
+        width=width,
+    )
+
+
+def _numbers(widget_id: str, items: str, on_click: Any) -> Group:
+    return Group(Select(Format("{item}"), id=widget_id, item_id_getter=str, items=items, on_click=on_click), width=4)
+
+
+def dialog() -> Dialog:
+    text = Format("{text}")
+    form = Dialog(
+        Window(
+            text,
+            _numbers("creators", "creators", creators_pressed),
+            TextInput("creators_typed", type_factory=_number(parse_creators, _creators_hint),
+                      on_success=creators_typed, on_error=refused, filter=NOT_A_COMMAND),
+            MessageInput(text_expected(_creators_hint)),
+            state=ScopeForm.waiting_for_creators,
+            getter=_question_view(ScopeField.CREATORS),
+        ),
+        Window(
+            text,
+            Column(Button(Format("{yes}"), id="bigger", on_click=bigger_confirmed),
+                   Button(Format("{no}"), id="smaller", on_click=bigger_refused)),
+            MessageInput(text_expected(_buttons_hint)),
+            state=ScopeForm.waiting_for_bigger_confirmation,
+            getter=bigger_view,
+        ),
+        _text_question(ScopeField.DELIVERABLE),
+        Window(
+            text,
+            _choice("start", "starts", start_pressed, 3),
+            TextInput("start_typed", on_success=start_typed, filter=NOT_A_COMMAND),
+            MessageInput(text_expected(lambda: _("Please type the date as text, or tap a button."))),
+            state=ScopeForm.waiting_for_start_date,
+            getter=_question_view(ScopeField.START),
+        ),
+        Window(
+            text,
+            Button(Format("{days}"), id="days", on_click=days_pressed),
+            TextInput("days_typed", type_factory=_number(parse_days, _days_hint), on_success=days_typed,
+                      on_error=refused, filter=NOT_A_COMMAND),
+            MessageInput(text_expected(_days_hint)),
+            state=ScopeForm.waiting_for_days,
+            getter=_question_view(ScopeField.DAYS),
+        ),
+        _text_question(ScopeField.METRICS),
+        Window(
+            text,
+            Group(Button(Format("{agreed}"), id="agreed", on_click=metrics_agreed),
+                  Button(Format("{not_agreed}"), id="not_agreed", on_click=metrics_not_agreed), width=2),
+            MessageInput(text_expected(_buttons_hint)),
+            state=ScopeForm.waiting_for_metrics_agreed,
+            getter=_question_view(ScopeField.AGREED),
+        ),
+        _text_question(ScopeField.PAYMENT),
+        Window(
+            text,
+            _numbers("revisions", "revisions", revisions_pressed),
+            TextInput("revisions_typed", type_factory=_number(parse_revision_limit, _revisions_hint),
+                      on_success=revisions_typed, on_error=refused, filter=NOT_A_COMMAND),
+            MessageInput(text_expected(_revisions_hint)),
+            state=ScopeForm.waiting_for_revision_limit,
+            getter=_question_view(ScopeField.REVISIONS),
+        ),
+        Window(
+            text,
+            _choice("market", "markets", market_chosen, 2),
+            MessageInput(text_expected(_buttons_hint)),
+            state=ScopeForm.waiting_for_market,
+            getter=_question_view(ScopeField.MARKET),
+        ),
+        Window(
+            text,
+            _choice("checklist", "checklist", checklist_toggled, 1),
+            Button(Format("{continue}"), id="continue", on_click=checklist_done),
+            MessageInput(text_expected(_buttons_hint)),
+            state=ScopeForm.waiting_for_checklist,
+            getter=checklist_view,
+        ),
+        _text_question(ScopeField.SUCCESS),
+        _text_question(ScopeField.FAILURE),
+        _text_question(ScopeField.RENEGOTIATE),
+        Window(
+            text,
+            Group(Button(Format("{save}"), id="save", on_click=save_pressed),
+                  Button(Format("{edit}"), id="edit", on_click=edit_pressed), width=2),
+            Button(Format("{cancel}"), id="cancel", on_click=cancel_pressed),
+            MessageInput(text_expected(_buttons_hint)),
+            state=ScopeForm.waiting_for_confirmation,
+            getter=summary_view,
+        ),
+        Window(
+            text,
+            _choice("field", "fields", field_to_edit_chosen, 2),
+            Button(Format("{back}"), id="back", on_click=back_to_summary),
+            MessageInput(text_expected(_buttons_hint)),
+            state=ScopeForm.waiting_for_field_to_edit,
+            getter=summary_view,
+        ),
+        on_start=_on_start,
+    )
+    return presses_of_its_own(form)

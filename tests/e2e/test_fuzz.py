@@ -80,7 +80,6 @@ from bot.keyboards.reference_callbacks import (
     ReferenceCallback,
     ReferenceLanguage,
 )
-from bot.keyboards.scope_callbacks import ScopeChoice, ScopeStep
 from bot.keyboards.team_callbacks import TeamAction, TeamCallback
 from bot.storage.invites import InviteRepo
 from tests.e2e.conftest import LogCapture, RunningBot, seed_from_env
@@ -378,7 +377,7 @@ def forged_callback(world: World) -> str:
                                  kind=rng.choice(["case", "testimonial", "community", "x", ""]),
                                  item_id=rng.choice([0, 1, 2, 999])),
         lambda: SignalCallback(partner_id=pid, signal=enum_choice(rng, ConversationSignal)),
-        lambda: ScopeChoice(partner_id=pid, step=enum_choice(rng, ScopeStep), value=value),
+        lambda: ForgedDialogPress(rng.choice(["gone0003", ""]), rng.choice(["creators", "start", "field"]), value),
         lambda: ReferenceCallback(action=enum_choice(rng, ReferenceAction), partner_id=pid,
                                   link_id=rng.choice([0, 1, 2, 999]), fresh=rng.random() < 0.5),
         lambda: LogEventCallback(campaign_id=cid, kind=enum_choice(rng, EventKind)),

@@ -36,7 +36,6 @@ from bot.keyboards.campaign_callbacks import (
 from bot.keyboards.checkin_callbacks import AwayCallback, SetupCallback, SetupStep
 from bot.keyboards.reference_callbacks import QuestionCallback, ReferenceAction, ReferenceCallback
 from bot.keyboards.report_callbacks import PersonalDataAction, PersonalDataCallback
-from bot.keyboards.scope_callbacks import ScopeChoice, ScopeStep
 from bot.keyboards.team_callbacks import TeamAction, TeamCallback
 from bot.storage.invites import InviteRepo
 from tests.e2e.conftest import RunningBot
@@ -294,7 +293,6 @@ def every_number_factory(partner_id: int, campaign_id: int, user_id: int) -> lis
         GutAnswerCallback(partner_id=partner_id, question=next(iter(GutQuestion)), answer=GutAnswer.YES),
         GutNoteCallback(partner_id=partner_id, action=GutNoteAction.SKIP),
         ScoreCallback(partner_id=partner_id, criterion=next(iter(Criterion)), action=ScoreAction.RATE, rating=4),
-        ScopeChoice(partner_id=partner_id, step=ScopeStep.CREATORS, value="2"),
         ReferenceCallback(action=next(iter(ReferenceAction)), partner_id=partner_id, link_id=1),
         LogEventCallback(campaign_id=campaign_id, kind=next(iter(EventKind))),
         LogNoteCallback(campaign_id=campaign_id, event_id=1, action=next(iter(LogNoteAction))),
