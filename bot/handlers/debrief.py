@@ -49,12 +49,13 @@ from bot.handlers.replies import drop_keyboard, reply_here
 from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from bot.plumbing.dialogs import presses_of_its_own
+from bot.plumbing.middlewares import notify_press
 from bot.storage.campaigns import Campaign, CampaignRepo, Debrief
 from bot.storage.partners import Partner, PartnerRepo
 from bot.storage.workspaces import Workspace
 from bot.views import debrief_texts
 from bot.views.debrief_texts import ANSWER_MAX_LEN, REASON_MAX_LEN
-from bot.views.formatting import user_text
+from bot.views.formatting import button_label, user_text
 
 
 class DebriefForm(StatesGroup):
@@ -133,11 +134,13 @@ async def debrief_start(
     if partner is None:
         return
     campaign = await running_campaign(campaigns, workspace.id, partner.id)
-    if campaign is None:
-        await message.answer(
-            _("No campaign of <b>{name}</b> is waiting for a debrief.").format(name=user_text(partner.name))
-        )
+    if campaign is None:  # a reminder or an old card pressed after the debrief: a pop-up, and its button goes
+        nothing = _("No campaign of {name} is waiting for a debrief.").format(name=button_label(partner.name, 60))
+        if not notify_press(nothing):
+            await message.answer(nothing)
+        await _retire_prompt(callback, dialog_manager)
         return
+    await _retire_prompt(callback, dialog_manager)
     resumed = _("Let's continue the debrief where you left off.")
     if _open_debrief(dialog_manager, campaign.id):
         bot: Bot = dialog_manager.middleware_data["bot"]
@@ -155,6 +158,16 @@ async def debrief_start(
     intro = debrief_texts.title(partner, campaign, number) + "\n" + steps
     draft = DebriefDraft(partner_id=partner.id, campaign_id=campaign.id)
     await _start(dialog_manager, DebriefForm.waiting_for_what_worked, draft, intro)
+
+
+async def _retire_prompt(callback: CallbackQuery, manager: DialogManager) -> None:
+    """A message whose only button is this "Debrief" (the due-date reminder) has done its job once the debrief
+    starts: it keeps its text, its button comes off. A card keeps its buttons."""
+    message = callback.message
+    markup = message.reply_markup if isinstance(message, Message) else None
+    buttons = [button for row in markup.inline_keyboard for button in row] if markup else []
+    if isinstance(message, Message) and len(buttons) == 1 and buttons[0].callback_data == callback.data:
+        await drop_keyboard(manager.middleware_data["bot"], message.chat.id, message.message_id)
 
 
 def _open_debrief(manager: DialogManager, campaign_id: int) -> bool:

@@ -39,6 +39,7 @@ W = {
         "timeline": "Timeline",
         "gut": "Run the gut check",
         "debrief_now": "🏁 Debrief now",
+        "debrief_step1": "Step 1 of 5",
         # what the bot says
         "creators_q": "How many creators",
         "creators_hint": "whole number of creators",
@@ -88,6 +89,7 @@ W = {
         "timeline": "Срок",
         "gut": "Провести быструю проверку",
         "debrief_now": "🏁 Подвести итоги",
+        "debrief_step1": "Шаг 1 из 5",
         "creators_q": "Сколько креаторов",
         "creators_hint": "целое число креаторов",
         "bigger_q": "3 креатора — больше, чем 1–2",
@@ -295,6 +297,13 @@ async def test_the_due_date_reminds_the_manager_once(
     await running_bot.restart()
     assert await running_bot.app.run_due_reminders() == 0
     assert sent_to_manager() == before + 1
+
+    # "Debrief now" starts the debrief; the reminder has done its job and keeps its text without the button.
+    started = await user.press(w["debrief_now"], reminder)
+    assert w["debrief_step1"] in started.text
+    assert reminder.buttons == [] and w["reminder"] in plain(reminder.text)
+    again = await user.press_data(PartnerCallback(action=PartnerAction.DEBRIEF, partner_id=1).pack(), reminder)
+    assert w["debrief_step1"] in again.text and again.answer is not None  # the open debrief, resumed
 
 
 async def test_a_restart_across_the_due_date_reminds_once_at_start_up(

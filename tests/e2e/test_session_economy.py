@@ -22,7 +22,7 @@ from tests.e2e.test_campaigns import SAY as CAMPAIGN
 from tests.e2e.vetting_steps import CASE_WORDS, WORDS
 
 NEW_MESSAGES_PER_ACTION = 0.7
-LIVE_BUTTON_MESSAGES_AT_END = 3
+LIVE_BUTTON_MESSAGES_AT_END = 2
 
 
 @dataclass
