@@ -15,7 +15,7 @@ from bot import texts
 from bot.commands import publish_for_chat
 from bot.config import SUPPORTED_LOCALES
 from bot.handlers.cancel_notes import cancel_note
-from bot.handlers.filters import GROUP, PRIVATE, PressOf
+from bot.handlers.filters import GROUP, ON_A_MESSAGE, PRIVATE, PressOf
 from bot.handlers.replies import answer_stale, edit_or_send
 from bot.keyboards.builders import card_button, language_keyboard
 from bot.keyboards.callbacks import LanguageChoice, MenuAction, MenuCallback
@@ -34,6 +34,7 @@ PRESSES = (LanguageChoice, MenuCallback)
 def router() -> Router:
     r = Router(name="basics")
     r.callback_query.filter(PressOf(*PRESSES))
+    r.callback_query.filter(ON_A_MESSAGE)
     r.message.register(help_private, Command("help"), PRIVATE)
     r.message.register(help_group, Command("help", "start"), GROUP)
     r.message.register(cancel, Command("cancel"), PRIVATE)
@@ -103,54 +104,52 @@ async def language_group(message: Message, bot: Bot, i18n: I18n) -> None:
 
 
 async def language_chosen_private(
-    callback: CallbackQuery, callback_data: LanguageChoice, users: UserRepo, bot: Bot, i18n: I18n
+    callback: CallbackQuery, pressed: Message, callback_data: LanguageChoice, users: UserRepo, bot: Bot, i18n: I18n
 ) -> None:
     """A language button in a private chat: save it, confirm in the new language, and the command menu follows."""
-    if callback_data.locale not in SUPPORTED_LOCALES or not isinstance(callback.message, Message):
+    if callback_data.locale not in SUPPORTED_LOCALES:
         await answer_stale(callback)
         return
     await users.set_locale(callback.from_user.id, callback_data.locale)
     with i18n.use_locale(callback_data.locale):
         await edit_or_send(
-            callback.message,
+            pressed,
             _("Done: I will speak English with you.")
             if callback_data.locale == "en"
             else _("Done: I will speak Russian with you."),
         )
-    await publish_for_chat(bot, i18n, callback.message.chat.id, callback_data.locale, private=True)
+    await publish_for_chat(bot, i18n, pressed.chat.id, callback_data.locale, private=True)
 
 
 async def language_chosen_group(
-    callback: CallbackQuery, callback_data: LanguageChoice, chats: ChatRepo, bot: Bot, i18n: I18n
+    callback: CallbackQuery, pressed: Message, callback_data: LanguageChoice, chats: ChatRepo, bot: Bot, i18n: I18n
 ) -> None:
     """A language button in a group: admins only; the group's command menu follows."""
-    if callback_data.locale not in SUPPORTED_LOCALES or not isinstance(callback.message, Message):
+    if callback_data.locale not in SUPPORTED_LOCALES:
         await answer_stale(callback)
         return
-    if not await user_is_admin(bot, callback.message.chat.id, callback.from_user.id):
-        await callback.message.answer(_("Only the group's admins can change its language."))
+    if not await user_is_admin(bot, pressed.chat.id, callback.from_user.id):
+        await pressed.answer(_("Only the group's admins can change its language."))
         return
-    await chats.set_locale(callback.message.chat.id, callback_data.locale)
+    await chats.set_locale(pressed.chat.id, callback_data.locale)
     with i18n.use_locale(callback_data.locale):
         await edit_or_send(
-            callback.message,
+            pressed,
             _("Done: this group's language is now English.")
             if callback_data.locale == "en"
             else _("Done: this group's language is now Russian."),
         )
-    await publish_for_chat(bot, i18n, callback.message.chat.id, callback_data.locale, private=False)
+    await publish_for_chat(bot, i18n, pressed.chat.id, callback_data.locale, private=False)
 
 
-async def menu_help(callback: CallbackQuery) -> None:
+async def menu_help(callback: CallbackQuery, pressed: Message) -> None:
     """The Help button of the main menu."""
-    if isinstance(callback.message, Message):
-        await callback.message.answer(texts.help_private())
+    await pressed.answer(texts.help_private())
 
 
-async def menu_language(callback: CallbackQuery, i18n: I18n) -> None:
+async def menu_language(callback: CallbackQuery, pressed: Message, i18n: I18n) -> None:
     """The Language button of the main menu."""
-    if isinstance(callback.message, Message):
-        await callback.message.answer(_language_prompt(), reply_markup=language_keyboard(i18n.current_locale))
+    await pressed.answer(_language_prompt(), reply_markup=language_keyboard(i18n.current_locale))
 
 
 async def is_group_admin(bot: Bot, message: Message) -> bool:

@@ -55,7 +55,7 @@ from bot.domain.numbers import ID_MAX, spelt_by_bot
 from bot.domain.partners import MarketCoverage, Stage
 from bot.domain.text import clean_block
 from bot.handlers.cancel_notes import on_cancel
-from bot.handlers.dialog_steps import NOT_A_COMMAND, note, refused, screen, stale, text_expected
+from bot.handlers.dialog_steps import NOT_A_COMMAND, note, pressed_message, refused, screen, stale, text_expected
 from bot.handlers.drafts import DraftModel, Entry, one_of
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import edit_or_send
@@ -342,6 +342,7 @@ async def rung_to_scope(partner: Partner, campaigns: CampaignRepo, workspace_id:
 
 async def scope_start(
     callback: CallbackQuery,
+    pressed: Message,
     callback_data: PartnerCallback,
     state: FSMContext,
     dialog_manager: DialogManager,
@@ -350,9 +351,7 @@ async def scope_start(
     workspace: Workspace,
 ) -> None:
     """The card's "🚀 Pilot" / "🚀 Next campaign": checks the stage, then the first question, under the intro."""
-    message = callback.message
-    if not isinstance(message, Message):
-        return
+    message = pressed
     partner = await partner_or_say(message, partners, workspace, callback_data.partner_id)
     if partner is None:
         return
@@ -891,15 +890,12 @@ async def field_to_edit_chosen(callback: CallbackQuery, _widget: Any, manager: D
 async def cancel_pressed(callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
     """ "Cancel" under the summary: nothing saved, and the summary says so in place."""
     await manager.done(show_mode=ShowMode.NO_UPDATE)
-    if isinstance(callback.message, Message):
-        await edit_or_send(callback.message, _("Cancelled: the scope was not saved."))
+    await edit_or_send(pressed_message(manager), _("Cancelled: the scope was not saved."))
 
 
 async def save_pressed(callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
     """Re-check the partner through the workspace, store the campaign with the partner's new stage, show the card."""
-    message = callback.message
-    if not isinstance(message, Message):
-        return
+    message = pressed_message(manager)
     draft, data = _draft(manager), manager.middleware_data
     workspace: Workspace = data["workspace"]
     campaigns: CampaignRepo = data["campaigns"]

@@ -42,7 +42,16 @@ from bot.domain.numbers import whole_or_none
 from bot.domain.partners import Stage
 from bot.handlers.campaign_log import campaign_number, running_campaign
 from bot.handlers.cancel_notes import on_cancel
-from bot.handlers.dialog_steps import NOT_A_COMMAND, note, refused, screen, stale, text_expected, typed_answer
+from bot.handlers.dialog_steps import (
+    NOT_A_COMMAND,
+    note,
+    pressed_message,
+    refused,
+    screen,
+    stale,
+    text_expected,
+    typed_answer,
+)
 from bot.handlers.drafts import DraftModel, Entry, holds, one_of
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, reply_here
@@ -118,6 +127,7 @@ def conversations() -> Router:
 
 async def debrief_start(
     callback: CallbackQuery,
+    pressed: Message,
     callback_data: PartnerCallback,
     state: FSMContext,
     dialog_manager: DialogManager,
@@ -127,9 +137,7 @@ async def debrief_start(
 ) -> None:
     """The card's (or the reminder's) "Debrief" button: step 1 as a new message, or the step where an unfinished
     debrief of the same campaign stopped."""
-    message = callback.message
-    if not isinstance(message, Message):
-        return
+    message = pressed
     partner = await partner_or_say(message, partners, workspace, callback_data.partner_id)
     if partner is None:
         return
@@ -163,10 +171,10 @@ async def debrief_start(
 async def _retire_prompt(callback: CallbackQuery, manager: DialogManager) -> None:
     """A message whose only button is this "Debrief" (the due-date reminder) has done its job once the debrief
     starts: it keeps its text, its button comes off. A card keeps its buttons."""
-    message = callback.message
-    markup = message.reply_markup if isinstance(message, Message) else None
+    message = pressed_message(manager)
+    markup = message.reply_markup
     buttons = [button for row in markup.inline_keyboard for button in row] if markup else []
-    if isinstance(message, Message) and len(buttons) == 1 and buttons[0].callback_data == callback.data:
+    if len(buttons) == 1 and buttons[0].callback_data == callback.data:
         await drop_keyboard(manager.middleware_data["bot"], message.chat.id, message.message_id)
 
 
@@ -323,10 +331,10 @@ async def what_didnt_entered(message: Message, _widget: Any, manager: DialogMana
 
 async def problem_chosen(callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str) -> None:
     """Step 3: the kind of problem."""
-    if value not in {kind.value for kind in ProblemKind} or not isinstance(callback.message, Message):
+    if value not in {kind.value for kind in ProblemKind}:
         await stale(callback, manager)
         return
-    if (subject := await _still_open(callback.message, manager)) is None:
+    if (subject := await _still_open(pressed_message(manager), manager)) is None:
         return
     draft = subject[0]
     draft.problem = value
@@ -350,10 +358,10 @@ def parse_quality(typed: str) -> int:
 async def quality_chosen(callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str) -> None:
     """Step 4: quality by button; then the recommendation, in place."""
     quality = whole_or_none(value, QUALITY_MIN, QUALITY_MAX)
-    if quality is None or not isinstance(callback.message, Message):
+    if quality is None:
         await stale(callback, manager)
         return
-    await _recommend(callback.message, manager, quality)
+    await _recommend(pressed_message(manager), manager, quality)
 
 
 async def quality_typed(message: Message, _widget: Any, manager: DialogManager, quality: int) -> None:
@@ -386,8 +394,8 @@ async def _recommend(message: Message, manager: DialogManager, quality: int) -> 
 async def decision_chosen(callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str) -> None:
     """Step 5: the decision; one that departs from the recommendation needs a reason first (asked below, the
     recommendation stays in the chat without its buttons)."""
-    message = callback.message
-    if value not in {d.value for d in Decision} or not isinstance(message, Message):
+    message = pressed_message(manager)
+    if value not in {d.value for d in Decision}:
         await stale(callback, manager)
         return
     if (subject := await _still_open(message, manager)) is None:

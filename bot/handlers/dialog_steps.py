@@ -27,6 +27,12 @@ NOT_A_COMMAND = ~F.text.startswith("/")
 ERROR, NOTE = "error", "note"
 
 
+def pressed_message(manager: DialogManager) -> Message:
+    """The message under the press a step is handling: its router lets in only presses on a message the bot can
+    still see (bot/handlers/filters.py OnAMessage), and hands it on as `pressed`."""
+    return manager.middleware_data["pressed"]
+
+
 def screen(manager: DialogManager, question: str) -> dict[str, str]:
     """The step's text, under the reason its last answer was refused and the echo of the last choice, if any."""
     data = manager.dialog_data

@@ -21,7 +21,7 @@ from typing import Any
 from aiogram import F
 from aiogram.filters import Filter
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, Chat, TelegramObject
+from aiogram.types import CallbackQuery, Chat, Message, TelegramObject
 from magic_filter import MagicFilter
 
 PRIVATE_TYPES = frozenset({"private"})
@@ -44,6 +44,18 @@ def _chat_of(event: TelegramObject) -> Chat | None:
         return event.message.chat if event.message is not None else None
     chat = getattr(event, "chat", None)
     return chat if isinstance(chat, Chat) else None
+
+
+class OnAMessage(Filter):
+    """A press on a message the bot can still see: Telegram sends an InaccessibleMessage (a date of 0) for one it
+    can no longer reach, and nothing can be edited or answered under it. The message is handed to the handlers as
+    `pressed`, so none of them checks its type again; a press on an unreachable message goes on to the catch-all's
+    stale pop-up."""
+
+    async def __call__(self, event: TelegramObject) -> bool | dict[str, Message]:
+        if isinstance(event, CallbackQuery) and isinstance(event.message, Message):
+            return {"pressed": event.message}
+        return False
 
 
 class Pure(Filter):
@@ -82,6 +94,7 @@ class PressOf(Filter):
         return f"PressOf({', '.join(kind.__name__ for kind in self.kinds)})"
 
 
+ON_A_MESSAGE = OnAMessage()
 PRIVATE = ChatTypeIs(PRIVATE_TYPES)
 GROUP = ChatTypeIs(GROUP_TYPES)
 HAS_TEXT = Pure(F.text)

@@ -38,6 +38,7 @@ from bot.handlers.dialog_steps import (
     NOT_A_COMMAND,
     buttons_expected,
     note,
+    pressed_message,
     refused,
     screen,
     stale,
@@ -204,10 +205,10 @@ async def open_existing(callback: CallbackQuery, _widget: Any, manager: DialogMa
     existing_id = manager.dialog_data.get("existing_id")
     data = manager.middleware_data
     await manager.done(show_mode=ShowMode.NO_UPDATE)
-    if isinstance(existing_id, int) and isinstance(callback.message, Message):
+    if isinstance(existing_id, int):
         await show_partner_card(
-            callback.message, callback.from_user.id, existing_id, data["cards"], data["workspace"], data["i18n"],
-            edit=True,
+            pressed_message(manager), callback.from_user.id, existing_id, data["cards"], data["workspace"],
+            data["i18n"], edit=True,
         )
 
 
@@ -253,8 +254,7 @@ async def links_entered(message: Message, _widget: Any, manager: DialogManager, 
 
 async def links_skipped(callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
     """Skip on the links step: saved without links; the step's message becomes the card."""
-    if isinstance(callback.message, Message):
-        await _save(callback.message, callback.from_user.id, manager, (), pressed=True)
+    await _save(pressed_message(manager), callback.from_user.id, manager, (), pressed=True)
 
 
 async def _save(

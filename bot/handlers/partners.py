@@ -56,20 +56,22 @@ async def partners_list(message: Message, partners: PartnerRepo, workspace: Work
 
 
 async def partners_list_from_menu(
-    callback: CallbackQuery, partners: PartnerRepo, workspace: Workspace, i18n: I18n
+    callback: CallbackQuery, pressed: Message, partners: PartnerRepo, workspace: Workspace, i18n: I18n
 ) -> None:
     """The "Partners" menu button."""
-    if isinstance(callback.message, Message):
-        text, markup = await _list_view(partners, workspace, callback.from_user.id, 0, False, i18n.current_locale)
-        await callback.message.answer(text, reply_markup=markup)
+    text, markup = await _list_view(partners, workspace, callback.from_user.id, 0, False, i18n.current_locale)
+    await pressed.answer(text, reply_markup=markup)
 
 
 async def list_page(
-    callback: CallbackQuery, callback_data: PartnerCallback, partners: PartnerRepo, workspace: Workspace, i18n: I18n
+    callback: CallbackQuery,
+    pressed: Message,
+    callback_data: PartnerCallback,
+    partners: PartnerRepo,
+    workspace: Workspace,
+    i18n: I18n,
 ) -> None:
     """◀ ▶, "Archived", and "« All partners" from a card: the list, edited in place."""
-    if not isinstance(callback.message, Message):
-        return
     text, markup = await _list_view(
         partners,
         workspace,
@@ -78,7 +80,7 @@ async def list_page(
         callback_data.archived,
         i18n.current_locale,
     )
-    await edit_or_send(callback.message, text, markup)
+    await edit_or_send(pressed, text, markup)
 
 
 async def _list_view(
@@ -123,21 +125,21 @@ async def _list_view(
 
 async def open_card(
     callback: CallbackQuery,
+    pressed: Message,
     callback_data: PartnerCallback,
     cards: PartnerCards,
     workspace: Workspace,
     i18n: I18n,
 ) -> None:
     """A partner in the list: its card, in place."""
-    if not isinstance(callback.message, Message):
-        return
     await show_partner_card(
-        callback.message, callback.from_user.id, callback_data.partner_id, cards, workspace, i18n, edit=True
+        pressed, callback.from_user.id, callback_data.partner_id, cards, workspace, i18n, edit=True
     )
 
 
 async def set_archived(
     callback: CallbackQuery,
+    pressed: Message,
     callback_data: PartnerCallback,
     partners: PartnerRepo,
     cards: PartnerCards,
@@ -146,15 +148,13 @@ async def set_archived(
     i18n: I18n,
 ) -> None:
     """Archive / Unarchive on the card."""
-    if not isinstance(callback.message, Message):
-        return
     archived = callback_data.action is PartnerAction.ARCHIVE
     changed = await partners.set_archived(workspace.id, callback_data.partner_id, archived, clock.now())
     if not changed:
-        await callback.message.answer(not_found_text())
+        await pressed.answer(not_found_text())
         return
     await show_partner_card(
-        callback.message, callback.from_user.id, callback_data.partner_id, cards, workspace, i18n, edit=True
+        pressed, callback.from_user.id, callback_data.partner_id, cards, workspace, i18n, edit=True
     )
 
 

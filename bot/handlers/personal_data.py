@@ -22,7 +22,7 @@ from aiogram_dialog import DialogManager
 from bot.checkins import CheckinService
 from bot.clock import Clock
 from bot.commands import forget_chat_menu
-from bot.handlers.filters import PRIVATE, PressOf
+from bot.handlers.filters import ON_A_MESSAGE, PRIVATE, PressOf
 from bot.handlers.replies import edit_or_send
 from bot.i18n import person_locale
 from bot.keyboards.callbacks import MenuAction, MenuCallback
@@ -59,6 +59,7 @@ def router() -> Router:
     r = Router(name="personal_data")
     r.message.filter(PRIVATE)
     r.callback_query.filter(PressOf(*PRESSES))
+    r.callback_query.filter(ON_A_MESSAGE)
     r.callback_query.filter(PRIVATE)
     r.message.register(my_data, Command("mydata"))
     r.message.register(delete_my_data, Command("deletemydata"))
@@ -83,11 +84,10 @@ async def my_data(message: Message, db: Database, clock: Clock, respondents: Res
 
 
 async def my_data_from_menu(
-    callback: CallbackQuery, db: Database, clock: Clock, respondents: RespondentKeys
+    callback: CallbackQuery, pressed: Message, db: Database, clock: Clock, respondents: RespondentKeys
 ) -> None:
     """The main menu's My data button."""
-    if isinstance(callback.message, Message):
-        await _send_my_data(callback.message, callback.from_user.id, db, clock, respondents)
+    await _send_my_data(pressed, callback.from_user.id, db, clock, respondents)
 
 
 async def _send_my_data(
@@ -109,11 +109,10 @@ async def _send_my_data(
 
 
 async def plan_from_button(
-    callback: CallbackQuery, db: Database, clock: Clock, respondents: RespondentKeys
+    callback: CallbackQuery, pressed: Message, db: Database, clock: Clock, respondents: RespondentKeys
 ) -> None:
     """ "Delete my data…" under the /mydata file: the same plan and confirmation as /deletemydata."""
-    if isinstance(callback.message, Message):
-        await _send_plan(callback.message, callback.from_user.id, db, clock, respondents)
+    await _send_plan(pressed, callback.from_user.id, db, clock, respondents)
 
 
 def _with_partners(count: int) -> str:
@@ -208,14 +207,14 @@ async def _send_plan(
     )
 
 
-async def cancelled(callback: CallbackQuery) -> None:
+async def cancelled(callback: CallbackQuery, pressed: Message) -> None:
     """Cancel on either confirmation."""
-    if isinstance(callback.message, Message):
-        await edit_or_send(callback.message, _("Nothing was deleted."))
+    await edit_or_send(pressed, _("Nothing was deleted."))
 
 
 async def confirmed(
     callback: CallbackQuery,
+    pressed: Message,
     callback_data: PersonalDataCallback,
     db: Database,
     clock: Clock,
@@ -228,12 +227,10 @@ async def confirmed(
     dialog_manager: DialogManager | None = None,
 ) -> None:
     """ "Yes, delete my data" (and, where a workspace would go with it, the second "yes")."""
-    if not isinstance(callback.message, Message):
-        return
     age = _minutes(clock) - callback_data.issued
     if age < 0 or age > CONFIRMATION_TTL.total_seconds() // 60:
         await edit_or_send(
-            callback.message, _("This confirmation has expired, so nothing was deleted. Send /deletemydata again.")
+            pressed, _("This confirmation has expired, so nothing was deleted. Send /deletemydata again.")
         )
         return
     user_id = callback.from_user.id
@@ -242,7 +239,7 @@ async def confirmed(
     if erasure is None:
         plan = await plan_deletion(db, user_id, respondents)
         await edit_or_send(
-            callback.message,
+            pressed,
             _second_question(plan),
             _confirm_keyboard(PersonalDataAction.CONFIRM_WORKSPACES, _("🗑 Delete my data and these workspaces"), clock),
         )
@@ -261,8 +258,8 @@ async def confirmed(
         len(erasure.handed_over),
         len(erasure.deleted_workspaces),
     )
-    await edit_or_send(callback.message, _done_text(erasure))
-    await forget_chat_menu(bot, callback.message.chat.id)  # the language chosen with /language is gone
+    await edit_or_send(pressed, _done_text(erasure))
+    await forget_chat_menu(bot, pressed.chat.id)  # the language chosen with /language is gone
     for item in erasure.handed_over:
         if item.heir_id is None:
             continue

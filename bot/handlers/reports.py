@@ -51,19 +51,17 @@ def router() -> Router:
 
 
 async def portfolio_from_menu(
-    callback: CallbackQuery, bot: Bot, db: Database, workspace: Workspace, i18n: I18n
+    callback: CallbackQuery, pressed: Message, bot: Bot, db: Database, workspace: Workspace, i18n: I18n
 ) -> None:
     """The main menu's Portfolio button."""
-    if isinstance(callback.message, Message):
-        await _send_portfolio(callback.message, callback.from_user.id, bot, db, workspace, i18n)
+    await _send_portfolio(pressed, callback.from_user.id, bot, db, workspace, i18n)
 
 
 async def export_from_menu(
-    callback: CallbackQuery, bot: Bot, db: Database, workspace: Workspace, clock: Clock, i18n: I18n
+    callback: CallbackQuery, pressed: Message, bot: Bot, db: Database, workspace: Workspace, clock: Clock, i18n: I18n
 ) -> None:
     """The main menu's Export button."""
-    if isinstance(callback.message, Message):
-        await _send_export(callback.message, callback.from_user.id, bot, db, workspace, clock, i18n)
+    await _send_export(pressed, callback.from_user.id, bot, db, workspace, clock, i18n)
 
 
 async def _busy(bot: Bot, chat_id: int, action: ChatAction) -> None:
@@ -76,6 +74,7 @@ async def _busy(bot: Bot, chat_id: int, action: ChatAction) -> None:
 
 async def partner_report(
     callback: CallbackQuery,
+    pressed: Message,
     callback_data: PartnerCallback,
     bot: Bot,
     db: Database,
@@ -84,18 +83,16 @@ async def partner_report(
     i18n: I18n,
 ) -> None:
     """📈 Report on the card: the partner's picture with its next step in the caption."""
-    if not isinstance(callback.message, Message):
-        return
     card = await cards.load(workspace.id, callback_data.partner_id, callback.from_user.id)
     if card is None:
-        await callback.message.answer(not_found_text())
+        await pressed.answer(not_found_text())
         return
-    await _busy(bot, callback.message.chat.id, ChatAction.UPLOAD_PHOTO)
+    await _busy(bot, pressed.chat.id, ChatAction.UPLOAD_PHOTO)
     report = await load_partner_report(db, card, workspace.id)
     locale = i18n.current_locale
     words = texts.partner_chart_text(report, locale)
     png = await asyncio.to_thread(charts.partner_png, report, words, locale)
-    await callback.message.answer_photo(
+    await pressed.answer_photo(
         BufferedInputFile(png, filename=f"partner-{card.partner.id}-report.png"),
         caption=texts.partner_caption(report),
     )

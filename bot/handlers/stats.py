@@ -104,10 +104,11 @@ def _one_and_done_section(tally: ProblemTally) -> list[str]:
     return lines
 
 
-async def stats_from_menu(callback: CallbackQuery, campaigns: CampaignRepo, workspace: Workspace, i18n: I18n) -> None:
+async def stats_from_menu(
+    _callback: CallbackQuery, pressed: Message, campaigns: CampaignRepo, workspace: Workspace, i18n: I18n
+) -> None:
     """The main menu's Stats button."""
-    if isinstance(callback.message, Message):
-        await stats_command(callback.message, campaigns, workspace, i18n)
+    await stats_command(pressed, campaigns, workspace, i18n)
 
 
 async def stats_command(message: Message, campaigns: CampaignRepo, workspace: Workspace, i18n: I18n) -> None:

@@ -10,7 +10,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 
-from bot.handlers.filters import PRIVATE, PressOf
+from bot.handlers.filters import ON_A_MESSAGE, PRIVATE, PressOf
 from bot.storage.users import UserRecord
 from bot.storage.workspaces import Workspace, WorkspaceRepo
 
@@ -32,8 +32,8 @@ class WorkspaceRequired(BaseMiddleware):
         if workspace is None:
             if isinstance(event, Message):
                 await event.answer(no_workspace_text())
-            elif isinstance(event, CallbackQuery) and isinstance(event.message, Message):
-                await event.message.answer(no_workspace_text())
+            elif isinstance(event, CallbackQuery):
+                await data["pressed"].answer(no_workspace_text())
             return None
         data["workspace"] = workspace
         return await handler(event, data)
@@ -53,10 +53,12 @@ async def _current_workspace(data: dict[str, Any]) -> Workspace | None:
 
 def private_workspace_router(name: str, presses: Sequence[type[CallbackData]] = ()) -> Router:
     """A router for private chats whose handlers all work inside the caller's workspace; its presses are those
-    with callback data of the kinds in `presses` (checked first: most presses are for another feature)."""
+    with callback data of the kinds in `presses` (checked first: most presses are for another feature), on a message
+    the bot can still see, which its handlers take as `pressed`."""
     r = Router(name=name)
     if presses:
         r.callback_query.filter(PressOf(*presses))
+    r.callback_query.filter(ON_A_MESSAGE)
     for observer in (r.message, r.callback_query):
         observer.filter(PRIVATE)
         observer.middleware(WorkspaceRequired())
