@@ -12,7 +12,9 @@
 - Its internal "aiogd_update" event is not an update type to ask Telegram for.
 - One conversation at a time, as with the FSM flows: starting a dialog clears the FSM state (its start handlers),
   and a hand-written flow starting while a dialog is open closes the dialog (OneConversation).
-- A dialog takes only presses on its own buttons (presses_of_its_own).
+- A dialog takes only presses on its own buttons (presses_of_its_own), and only those of the step it shows: the
+  library would take a button of another step of the same dialog (forged, or a client still showing a keyboard
+  the dialog has since replaced) without a word; it gets the stale pop-up (PressOnTheShownStep).
 - A press on a dialog that is over (finished, cancelled, or forgotten across a deploy) is a pop-up notice,
   answered in bot/handlers/errors.py.
 """
@@ -31,7 +33,10 @@ from aiogram_dialog import Dialog, DialogManager, setup_dialogs
 from aiogram_dialog.api.entities import DIALOG_EVENT_NAME, NewMessage
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 from aiogram_dialog.manager.message_manager import MessageManager, MessageNotModified, OldMessage
-from aiogram_dialog.utils import CB_SEP, REPLY_CALLBACK_SYMBOLS
+from aiogram_dialog.utils import CB_SEP, REPLY_CALLBACK_SYMBOLS, remove_intent_id
+
+from bot import texts
+from bot.plumbing.middlewares import notify_press
 
 # A dialog whose records are gone or no longer match the code: its buttons are stale.
 STALE_DIALOG = (UnknownIntent, UnknownState, OutdatedIntent)
@@ -129,11 +134,28 @@ class DialogPress(Filter):
         return isinstance(event, CallbackQuery) and CB_SEP in (event.data or "")
 
 
+class PressOnTheShownStep(BaseMiddleware):
+    """Inner, on a dialog (after the library's manager middleware): a press on a button that the step shown does not
+    have is a stale pop-up, and the handler is not run."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        manager: DialogManager | None = data.get("dialog_manager")
+        if isinstance(event, CallbackQuery) and manager is not None and manager.has_context():
+            _intent, pressed = remove_intent_id(event.data or "")
+            window = manager.dialog().windows.get(manager.current_context().state)
+            if window is not None and window.find(pressed.split(":", 1)[0]) is None:
+                notify_press(texts.stale_button())
+                return None
+        return await handler(event, data)
+
+
 def presses_of_its_own(dialog: Dialog) -> Dialog:
     """The dialog takes a press only when the button is one of its own (data carrying an intent id). The library
     offers every press to the open dialog, which re-draws its current step on whatever message was pressed and fails
-    on a press without data (a game button); a press from elsewhere belongs to the fallback's stale answer."""
+    on a press without data (a game button); a press from elsewhere belongs to the fallback's stale answer. Of its
+    own, only the shown step's buttons are taken (PressOnTheShownStep)."""
     dialog.callback_query.filter(DialogPress())
+    dialog.callback_query.middleware(PressOnTheShownStep())
     return dialog
 
 
