@@ -71,9 +71,6 @@ from bot.keyboards.campaign_callbacks import (
     DebriefDecisionCallback,
     DebriefProblemCallback,
     DebriefQualityCallback,
-    LogEventCallback,
-    LogNoteAction,
-    LogNoteCallback,
 )
 from bot.keyboards.checkin_callbacks import AnswerCallback, AnswerStep, AwayCallback, SetupCallback, SetupStep
 from bot.keyboards.reference_callbacks import (
@@ -384,9 +381,6 @@ def forged_callback(world: World) -> str:
         lambda: ScopeChoice(partner_id=pid, step=enum_choice(rng, ScopeStep), value=value),
         lambda: ReferenceCallback(action=enum_choice(rng, ReferenceAction), partner_id=pid,
                                   link_id=rng.choice([0, 1, 2, 999]), fresh=rng.random() < 0.5),
-        lambda: LogEventCallback(campaign_id=cid, kind=enum_choice(rng, EventKind)),
-        lambda: LogNoteCallback(campaign_id=cid, event_id=rng.choice([0, 1, 5]),
-                                action=enum_choice(rng, LogNoteAction)),
         lambda: DebriefProblemCallback(campaign_id=cid, problem=enum_choice(rng, ProblemKind)),
         lambda: DebriefQualityCallback(campaign_id=cid, quality=rng.choice([0, 1, 5, 6, 100])),
         lambda: DebriefDecisionCallback(campaign_id=cid, decision=enum_choice(rng, Decision)),
@@ -400,6 +394,8 @@ def forged_callback(world: World) -> str:
         lambda: LanguageChoice(locale=rng.choice(["en", "ru", "de", "zz"])),
         lambda: MenuCallback(action=enum_choice(rng, MenuAction)),
         lambda: ForgedDialogPress(rng.choice(["gone0001", ""]), rng.choice(["kind", "markets", "skip", "add"]), value),
+        lambda: ForgedDialogPress(rng.choice(["gone0002", ""]), rng.choice(["event0", "event7", "card", "done"]),
+                                  rng.choice([value, enum_choice(rng, EventKind).value])),
         lambda: EvidenceChoice(step=enum_choice(rng, EvidenceStep), value=value),
     ]
     roll = rng.random()

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from aiogram.filters.callback_data import CallbackData
 
-from bot.domain.campaigns import Decision, EventKind, ProblemKind
+from bot.domain.campaigns import Decision, ProblemKind
 from bot.domain.evidence import ConversationSignal
 from bot.domain.gutcheck import GutQuestion
 from bot.domain.references import Step
@@ -32,9 +32,6 @@ from bot.keyboards.campaign_callbacks import (
     DebriefDecisionCallback,
     DebriefProblemCallback,
     DebriefQualityCallback,
-    LogEventCallback,
-    LogNoteAction,
-    LogNoteCallback,
 )
 from bot.keyboards.checkin_callbacks import AwayCallback, SetupCallback, SetupStep
 from bot.keyboards.reference_callbacks import QuestionCallback, ReferenceAction, ReferenceCallback
@@ -299,8 +296,6 @@ def every_number_factory(partner_id: int, campaign_id: int, user_id: int) -> lis
         ScoreCallback(partner_id=partner_id, criterion=next(iter(Criterion)), action=ScoreAction.RATE, rating=4),
         ScopeChoice(partner_id=partner_id, step=ScopeStep.CREATORS, value="2"),
         ReferenceCallback(action=next(iter(ReferenceAction)), partner_id=partner_id, link_id=1),
-        LogEventCallback(campaign_id=campaign_id, kind=next(iter(EventKind))),
-        LogNoteCallback(campaign_id=campaign_id, event_id=1, action=next(iter(LogNoteAction))),
         DebriefProblemCallback(campaign_id=campaign_id, problem=next(iter(ProblemKind))),
         DebriefQualityCallback(campaign_id=campaign_id, quality=4),
         DebriefDecisionCallback(campaign_id=campaign_id, decision=next(iter(Decision))),
