@@ -12,7 +12,6 @@ import pytest
 
 from bot.domain.campaigns import EventKind, ProblemKind
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
-from bot.keyboards.campaign_callbacks import LogEventCallback
 from tests.e2e.conftest import RunningBot
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.people import PrivateUser
@@ -360,18 +359,23 @@ async def test_forged_log_and_debrief_buttons_for_another_workspace_store_nothin
     telegram: FakeTelegram, running_bot: RunningBot
 ) -> None:
     owner = telegram.private_user("Owner", language_code="en")
-    partner_id, campaign_id = await partner_with_pilot(owner, running_bot, "en", name="Target")
+    partner_id, _campaign_id = await partner_with_pilot(owner, running_bot, "en", name="Target")
     intruder = telegram.private_user("Intruder", language_code="en")
     await onboard(intruder, "Other team")
     anchor = intruder.last_message().message_id
     forged = (
         PartnerCallback(action=PartnerAction.LOG, partner_id=partner_id),
         PartnerCallback(action=PartnerAction.DEBRIEF, partner_id=partner_id),
-        LogEventCallback(campaign_id=campaign_id, kind=EventKind.DEADLINE_MET),
     )
     for data in forged:
         reaction = await intruder.press_data(data.pack(), anchor)
         assert "Partner not found" in reaction.text
+    # The log's own buttons belong to the owner's open log: pressed by anyone else they are a stale pop-up.
+    await owner.send("/log")
+    menu = await owner.press("Target")
+    met = next(data for text, data in menu.edits[-1].buttons if "Deadline met" in text)
+    reaction = await intruder.press_data(met, anchor)
+    assert reaction.popup and not reaction.messages and not reaction.edits
     # The owner's debrief, open at its problem step: its buttons are the owner's dialog, not the intruder's.
     await open_card(owner, "Target")
     await owner.press(SAY["en"]["debrief_button"])
@@ -412,3 +416,75 @@ async def test_a_debrief_left_halfway_by_the_previous_version_resumes_in_the_new
     await user.press(say["none"])
     assert "4" in [text for text, _data in user.last_message().buttons]
     assert await running_bot.query("SELECT state FROM fsm_states WHERE state LIKE 'DebriefForm%'") == []
+
+
+async def test_the_log_keeps_one_message_and_cancel_says_what_was_kept(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    """The log runs as an aiogram-dialog Dialog: presses edit the card's message in place (each answered once),
+    typed text at the buttons gets a hint, a refused note keeps the step, and /cancel says what stays logged."""
+    user = telegram.private_user("Anna", language_code="en")
+    partner_id, _campaign_id = await partner_with_pilot(user, running_bot, "en")
+    await open_card(user, "Bridge Media")
+    card = user.last_message()
+    assert card is not None
+    steps = {}
+    for button, expect in (("Log event", "Tap what happened"), ("Deadline met", "Add a note?"),
+                           ("Log another", "Events logged so far: 1")):
+        pressed = await user.press(button)
+        assert expect in pressed.text and not pressed.messages and pressed.edits, button
+        assert pressed.edits[-1].message_id == card.message_id, button
+        assert pressed.answer is not None and not pressed.errors, button
+        steps[button] = pressed.edits[-1].buttons
+    done_of_the_note_step = next(data for text, data in steps["Deadline met"] if "Done, no note" in text)
+    earlier = await user.press_data(done_of_the_note_step, card.message_id)  # the log now shows the event buttons
+    assert "earlier step" in earlier.popup and not earlier.messages and not earlier.edits
+    hint = await user.send("deadline met")
+    assert "buttons above" in hint.text and not hint.messages[-1].buttons  # the buttons stay on the log above
+    cancelled = await user.send("/cancel")
+    assert cancelled.messages[-1].text == "Cancelled: the event you logged stays logged."
+    assert cancelled.messages[-1].buttons == [("« Card", PartnerCallback(action=PartnerAction.OPEN,
+                                                                          partner_id=partner_id).pack())]
+    assert await running_bot.query("SELECT key FROM fsm_states") == [], "a closed log leaves no record"
+
+    await user.press("« Card")
+    await user.press("Log event")
+    noted = await user.press("Missed, with notice")
+    done = next(data for text, data in noted.edits[-1].buttons if "Done, no note" in text)
+    refused = await user.send("x" * 501)
+    assert "501 characters" in refused.text and "Add a note?" in refused.text
+    assert any("Done, no note" in text for text, _ in refused.messages[-1].buttons)
+    assert (await user.send("/cancel")).messages[-1].text == "Cancelled: the event stays logged, without a note."
+    stale = await user.press_data(done, card.message_id)
+    assert "out of date" in stale.popup and not stale.messages and not stale.errors
+    assert await running_bot.query("SELECT kind, note FROM campaign_events ORDER BY id") == [
+        (EventKind.DEADLINE_MET.value, None),
+        (EventKind.DEADLINE_MISSED_NOTICE.value, None),
+    ]
+    await user.press("« Card")
+    await user.press("Log event")
+    assert (await user.send("/cancel")).messages[-1].text == "Cancelled: nothing was logged."
+
+
+async def test_a_note_typed_after_a_restart_goes_to_the_event_logged_before_it(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    user = telegram.private_user("Анна", language_code="ru")
+    await partner_with_pilot(user, running_bot, "ru")
+    await open_card(user, "Bridge Media")
+    await user.press(SAY["ru"]["log_button"])
+    await user.press(SAY["ru"]["at_scope"])
+    await running_bot.restart()
+    noted = await user.send("Всё по брифу")
+    assert SAY["ru"]["note_saved"] in noted.text and "Всё по брифу" in noted.text
+    assert await running_bot.query("SELECT kind, note FROM campaign_events") == [
+        (EventKind.DELIV_AT_SCOPE.value, "Всё по брифу")
+    ]
+    assert await running_bot.query("SELECT key FROM fsm_states") == []
+    await user.press(SAY["ru"]["log_button"])
+    for _ in range(2):
+        await user.press(SAY["ru"]["met"])
+        await user.press(SAY["ru"]["another"])
+    cancelled = await user.send("/cancel")
+    assert cancelled.messages[-1].text == "Отменено: отмеченные события (2) остаются в журнале."
+    assert await running_bot.query("SELECT COUNT(*) FROM campaign_events") == [(3,)]

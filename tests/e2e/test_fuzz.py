@@ -67,11 +67,6 @@ from bot.keyboards.callbacks import (
     PartnerCallback,
     SignalCallback,
 )
-from bot.keyboards.campaign_callbacks import (
-    LogEventCallback,
-    LogNoteAction,
-    LogNoteCallback,
-)
 from bot.keyboards.checkin_callbacks import AnswerCallback, AnswerStep, AwayCallback, SetupCallback, SetupStep
 from bot.keyboards.reference_callbacks import (
     EditCallback,
@@ -360,7 +355,6 @@ def forged_callback(world: World) -> str:
     """Real factories with ids from anywhere (mostly another workspace's), or garbage up to exactly 64 bytes."""
     rng = world.rng
     pid = rng.choice([*world.partner_ids, 0, 10**9, 2**62, 2**63 - 1])
-    cid = rng.choice(world.campaign_ids)
     uid = rng.choice([*world.user_ids, 0, 1])
     value = rng.choice(["y", "n", "1", "5", "0", "-1", "done", "save", "edit", "back", "cancel", "skip", "send", "ru",
                         "us", "both", "x", "99", "7", "Europe/Moscow", "Mars/Olympus",
@@ -380,9 +374,6 @@ def forged_callback(world: World) -> str:
         lambda: ForgedDialogPress(rng.choice(["gone0003", ""]), rng.choice(["creators", "start", "field"]), value),
         lambda: ReferenceCallback(action=enum_choice(rng, ReferenceAction), partner_id=pid,
                                   link_id=rng.choice([0, 1, 2, 999]), fresh=rng.random() < 0.5),
-        lambda: LogEventCallback(campaign_id=cid, kind=enum_choice(rng, EventKind)),
-        lambda: LogNoteCallback(campaign_id=cid, event_id=rng.choice([0, 1, 5]),
-                                action=enum_choice(rng, LogNoteAction)),
         lambda: ForgedDialogPress(rng.choice(["gone0002", ""]), rng.choice(["problem", "quality", "decision"]), value),
         lambda: TeamCallback(action=enum_choice(rng, TeamAction), user_id=uid),
         lambda: SetupCallback(step=enum_choice(rng, SetupStep), value=value),
@@ -394,6 +385,8 @@ def forged_callback(world: World) -> str:
         lambda: LanguageChoice(locale=rng.choice(["en", "ru", "de", "zz"])),
         lambda: MenuCallback(action=enum_choice(rng, MenuAction)),
         lambda: ForgedDialogPress(rng.choice(["gone0001", ""]), rng.choice(["kind", "markets", "skip", "add"]), value),
+        lambda: ForgedDialogPress(rng.choice(["gone0002", ""]), rng.choice(["event0", "event7", "card", "done"]),
+                                  rng.choice([value, enum_choice(rng, EventKind).value])),
         lambda: EvidenceChoice(step=enum_choice(rng, EvidenceStep), value=value),
     ]
     roll = rng.random()

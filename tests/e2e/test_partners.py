@@ -129,6 +129,8 @@ async def test_the_form_keeps_one_message_and_a_finished_forms_buttons_are_a_pop
         pressed = await user.press(button)
         assert expect in pressed.text and not pressed.messages and pressed.edits, button
         assert pressed.answer is not None and not pressed.errors, button
+    earlier = await user.press_data(agency, step.message_id)  # the kind step's button, the form at its links step
+    assert "earlier step" in earlier.popup and not earlier.messages and not earlier.edits
     refused = await user.send("nota-link")
     assert "nota-link" in refused.text and "Links to their work" in refused.text  # the step again, under why
     assert any("Skip" in text for text, _ in refused.messages[-1].buttons)

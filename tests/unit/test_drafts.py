@@ -14,7 +14,6 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from pydantic import Field, ValidationError
 
 from bot.handlers.assessments import GutCheckDraft, ScorecardDraft
-from bot.handlers.campaign_log import LogNoteDraft
 from bot.handlers.campaign_scope import ScopeFormDraft
 from bot.handlers.checkins import AnswerDraft, SetupDraft
 from bot.handlers.debrief import DebriefDraft
@@ -119,16 +118,8 @@ def test_in_code_a_wrong_value_is_a_bug_and_raises() -> None:
         draft.count = True
 
 
-async def test_a_log_note_draft_saved_by_the_dataclass_version_loads() -> None:
-    old = {"partner_id": 4, "campaign_id": 7, "event_id": 12, "message_id": 99}  # as asdict(LogNoteDraft(...)) wrote
-    draft = await stored_as(old, LogNoteDraft)
-    assert draft == LogNoteDraft(partner_id=4, campaign_id=7, event_id=12, message_id=99)
-    assert draft.model_dump(mode="json") == old
-
-
 # Each draft as the dataclass version saved it (asdict of a draft in the middle of its conversation).
 OLD_SHAPES: list[tuple[type[DraftModel], dict[str, object]]] = [
-    (LogNoteDraft, {"partner_id": 4, "campaign_id": 7, "event_id": 12, "message_id": 99}),
     (DebriefDraft, {"partner_id": 4, "campaign_id": 7, "what_worked": "hooks", "what_didnt": "", "problem": "comm",
                     "quality": 4, "recommendation": "rerun", "reasons": ["comm_problem"], "decision": ""}),
     (EvidenceDraft, {"partner_id": 4, "market": "ru", "brand": "Acme", "outcome": "success", "months": 8,
@@ -161,15 +152,10 @@ async def test_a_draft_saved_by_the_dataclass_version_loads_unchanged(model: typ
     assert (await state.get_data())[model.KEY] == old  # saved again in the same shape
 
 
-async def test_a_log_note_draft_with_forged_numbers_keeps_only_the_real_ones() -> None:
-    forged = await stored_as({"partner_id": "4", "campaign_id": True, "event_id": 12, "message_id": 1.5}, LogNoteDraft)
-    assert forged == LogNoteDraft(event_id=12)
-
-
 async def test_a_debrief_draft_of_the_fsm_version_loads_without_its_message_id() -> None:
     """The FSM debrief kept the id of the message whose buttons were live; the dialog keeps its own."""
-    old = dict(OLD_SHAPES[1][1], message_id=31)
-    assert await stored_as(old, DebriefDraft) == DebriefDraft(**OLD_SHAPES[1][1])
+    shape = next(old for model, old in OLD_SHAPES if model is DebriefDraft)
+    assert await stored_as(dict(shape, message_id=31), DebriefDraft) == DebriefDraft(**shape)
 
 
 async def test_a_debrief_draft_keeps_only_values_the_domain_knows() -> None:
