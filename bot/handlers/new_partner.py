@@ -6,7 +6,7 @@ runs them: it keeps the step and the draft in its own records in the FSM storage
 update's unit of work, bot/plumbing/intake.py), edits its message in place after a press and sends a new one after
 a typed answer.
 
-Rules every step shares:
+Rules every step shares (bot/handlers/dialog_steps.py, which every dialog uses):
 - a refused typed answer shows the step again, the reason above the question (one new message, the buttons on it);
 - typed text where a button is expected gets a short hint, the buttons stay where they are;
 - a command nobody else takes mid-form gets "you are in the middle of a step";
@@ -16,7 +16,6 @@ Rules every step shares:
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import F, Router
@@ -42,8 +41,15 @@ from bot.domain.partners import (
     validate_url,
 )
 from bot.handlers.cancel_notes import on_cancel
+from bot.handlers.dialog_steps import (
+    NOT_A_COMMAND,
+    buttons_expected,
+    refused,
+    screen,
+    stale_press,
+    text_expected,
+)
 from bot.handlers.partners import show_partner_card
-from bot.handlers.replies import answer_stale
 from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.callbacks import MenuAction, MenuCallback, PartnerAction, PartnerCallback
 from bot.plumbing.dialogs import presses_of_its_own
@@ -52,7 +58,6 @@ from bot.views.formatting import button_label, user_text
 
 MAX_LINKS = 5
 LINK_SPLIT = re.compile(r"[\s,]+")
-NOT_A_COMMAND = ~F.text.startswith("/")
 
 
 class NewPartnerForm(StatesGroup):
@@ -105,13 +110,6 @@ async def new_partner_from_menu(callback: CallbackQuery, state: FSMContext, dial
 # ---- what each step shows --------------------------------------------------------------------------------
 
 
-def _screen(manager: DialogManager, question: str) -> dict[str, str]:
-    """The step's text: a refused answer's reason and the last choice's echo (each shown once), then the question."""
-    data = manager.dialog_data
-    parts = [data.pop("error", ""), data.pop("note", ""), question]
-    return {"text": "\n\n".join(part for part in parts if part)}
-
-
 def _ask_name() -> str:
     return _("What is the partner's name? (agency, creator or network; up to {max} characters)").format(
         max=NAME_MAX_LEN
@@ -119,7 +117,7 @@ def _ask_name() -> str:
 
 
 async def name_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
-    return _screen(dialog_manager, _ask_name())
+    return screen(dialog_manager, _ask_name())
 
 
 async def duplicate_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
@@ -128,7 +126,7 @@ async def duplicate_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[
         "There is already a partner called <b>{name}</b> in this workspace. Open it, or add a new one?"
     ).format(name=user_text(name))
     return {
-        **_screen(dialog_manager, question),
+        **screen(dialog_manager, question),
         "open": _("Open {name}").format(name=button_label(name, 40)),
         "add": _("Add a new one anyway"),
     }
@@ -136,28 +134,28 @@ async def duplicate_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[
 
 async def kind_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
     return {
-        **_screen(dialog_manager, _("What kind of partner is it?")),
+        **screen(dialog_manager, _("What kind of partner is it?")),
         "kinds": [(labels.kind(kind), kind.value) for kind in PartnerKind],
     }
 
 
 async def markets_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
     return {
-        **_screen(dialog_manager, _("Which markets do they work in?")),
+        **screen(dialog_manager, _("Which markets do they work in?")),
         "markets": [(labels.coverage(coverage), coverage.value) for coverage in MarketCoverage],
     }
 
 
 async def contact_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
     question = _("A contact for them: a Telegram @username, an email or a phone. Or skip.")
-    return {**_screen(dialog_manager, question), "skip": _("Skip ⏭")}
+    return {**screen(dialog_manager, question), "skip": _("Skip ⏭")}
 
 
 async def links_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
     question = _(
         "Links to their work (portfolio, cases, socials): up to {max}, separated by spaces or new lines. Or skip."
     ).format(max=MAX_LINKS)
-    return {**_screen(dialog_manager, question), "skip": _("Skip ⏭")}
+    return {**screen(dialog_manager, question), "skip": _("Skip ⏭")}
 
 
 # ---- what each step takes --------------------------------------------------------------------------------
@@ -194,42 +192,6 @@ def parse_links(typed: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(url for url in valid if url))
 
 
-async def refused(_message: Message, _widget: Any, manager: DialogManager, error: ValueError) -> None:
-    """A typed answer the step does not take: the step again, with the reason above it."""
-    manager.dialog_data["error"] = str(error)
-
-
-def _text_expected(hint: Callable[[], str]) -> Callable[..., Awaitable[None]]:
-    """Anything else sent at a step that wants text (a sticker, a photo): the step again, under `hint()`; a command
-    nobody else took: "you are in the middle of a step"."""
-
-    async def answer(message: Message, _widget: Any, manager: DialogManager) -> None:
-        if message.text and message.text.startswith("/"):
-            await message.answer(texts.mid_conversation_command())
-            manager.show_mode = ShowMode.NO_UPDATE
-            return
-        manager.dialog_data["error"] = hint()
-
-    return answer
-
-
-def _buttons_expected(hint: Callable[[], str]) -> Callable[..., Awaitable[None]]:
-    """Typed anything at a step that wants a button: a short hint; the buttons stay where they are."""
-
-    async def answer(message: Message, _widget: Any, manager: DialogManager) -> None:
-        command = message.text is not None and message.text.startswith("/")
-        await message.answer(texts.mid_conversation_command() if command else hint())
-        manager.show_mode = ShowMode.NO_UPDATE
-
-    return answer
-
-
-async def _stale(callback: CallbackQuery, manager: DialogManager) -> None:
-    """A forged choice: a pop-up; the step is left as it is."""
-    await answer_stale(callback)
-    manager.show_mode = ShowMode.NO_UPDATE
-
-
 async def name_entered(message: Message, _widget: Any, manager: DialogManager, name: str) -> None:
     """The partner's name; a same-name partner in the workspace is pointed out."""
     manager.dialog_data["name"] = name
@@ -262,7 +224,7 @@ async def add_anyway(_callback: CallbackQuery, _widget: Any, manager: DialogMana
 async def kind_chosen(callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str) -> None:
     """Agency / creator / network."""
     if value not in {k.value for k in PartnerKind}:
-        await _stale(callback, manager)
+        await stale_press(callback, manager)
         return
     manager.dialog_data["kind"] = value
     manager.dialog_data["note"] = _("Kind: {kind}").format(kind=labels.kind(PartnerKind(value)))
@@ -272,7 +234,7 @@ async def kind_chosen(callback: CallbackQuery, _widget: Any, manager: DialogMana
 async def markets_chosen(callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str) -> None:
     """RU / US / both."""
     if value not in {m.value for m in MarketCoverage}:
-        await _stale(callback, manager)
+        await stale_press(callback, manager)
         return
     manager.dialog_data["markets"] = value
     manager.dialog_data["note"] = _("Markets: {markets}").format(markets=labels.coverage(MarketCoverage(value)))
@@ -335,7 +297,7 @@ def dialog() -> Dialog:
             screen,
             TextInput("name", type_factory=parse_name, on_success=name_entered, on_error=refused,
                       filter=NOT_A_COMMAND),
-            MessageInput(_text_expected(lambda: texts.text_expected(NAME_MAX_LEN))),
+            MessageInput(text_expected(lambda: texts.text_expected(NAME_MAX_LEN))),
             state=NewPartnerForm.waiting_for_name,
             getter=name_view,
         ),
@@ -345,7 +307,7 @@ def dialog() -> Dialog:
                 Button(Format("{open}"), id="open", on_click=open_existing),
                 Button(Format("{add}"), id="add", on_click=add_anyway),
             ),
-            MessageInput(_buttons_expected(lambda: _("Please choose one of the buttons above."))),
+            MessageInput(buttons_expected(lambda: _("Please choose one of the buttons above."))),
             state=NewPartnerForm.waiting_for_duplicate_decision,
             getter=duplicate_view,
         ),
@@ -353,7 +315,7 @@ def dialog() -> Dialog:
             screen,
             Select(Format("{item[0]}"), id="kind", item_id_getter=lambda item: item[1], items="kinds",
                    on_click=kind_chosen),
-            MessageInput(_buttons_expected(lambda: _("Please choose the kind with the buttons above."))),
+            MessageInput(buttons_expected(lambda: _("Please choose the kind with the buttons above."))),
             state=NewPartnerForm.waiting_for_kind,
             getter=kind_view,
         ),
@@ -364,7 +326,7 @@ def dialog() -> Dialog:
                        on_click=markets_chosen),
                 width=2,
             ),
-            MessageInput(_buttons_expected(lambda: _("Please choose the markets with the buttons above."))),
+            MessageInput(buttons_expected(lambda: _("Please choose the markets with the buttons above."))),
             state=NewPartnerForm.waiting_for_markets,
             getter=markets_view,
         ),
@@ -373,7 +335,7 @@ def dialog() -> Dialog:
             TextInput("contact", type_factory=parse_contact, on_success=contact_entered, on_error=refused,
                       filter=NOT_A_COMMAND),
             Button(Format("{skip}"), id="skip", on_click=contact_skipped),
-            MessageInput(_text_expected(lambda: texts.text_expected(CONTACT_MAX_LEN))),
+            MessageInput(text_expected(lambda: texts.text_expected(CONTACT_MAX_LEN))),
             state=NewPartnerForm.waiting_for_contact,
             getter=contact_view,
         ),
@@ -382,7 +344,7 @@ def dialog() -> Dialog:
             TextInput("links", type_factory=parse_links, on_success=links_entered, on_error=refused,
                       filter=NOT_A_COMMAND),
             Button(Format("{skip}"), id="skip", on_click=links_skipped),
-            MessageInput(_text_expected(lambda: _("Send the links as text, or press Skip."))),
+            MessageInput(text_expected(lambda: _("Send the links as text, or press Skip."))),
             state=NewPartnerForm.waiting_for_links,
             getter=links_view,
         ),

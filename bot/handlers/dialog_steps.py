@@ -1,0 +1,133 @@
+"""What every step of a flow declared as an aiogram-dialog Dialog shares (the rules in bot/handlers/new_partner.py's
+docstring), and the typed draft a flow keeps in its `dialog_data`.
+
+- a refused typed answer shows the step again, the reason above the question (`refused`, `screen`);
+- anything but text where text is expected: the step again under a hint (`text_expected`);
+- typed anything where a button is expected: a short hint, the buttons stay where they are (`buttons_expected`);
+- a command nobody else takes mid-flow: "you are in the middle of a step";
+- a press the step cannot take (forged, from an earlier step, or on an earlier message of the flow) is a pop-up,
+  never a chat message (`stale_press`, `pressed_step`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from typing import Any, ClassVar, Self
+
+from aiogram import F
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, Message
+from aiogram_dialog import DialogManager, ShowMode
+from pydantic import BaseModel, ValidationError
+
+from bot import texts
+from bot.handlers.replies import answer_stale
+
+NOT_A_COMMAND = ~F.text.startswith("/")
+
+
+class DialogDraft(BaseModel):
+    """What a flow has collected so far, kept in its dialog_data under KEY as plain JSON (the dialog's records live
+    in the FSM storage and survive restarts, so what is read back is checked: damaged data reads as an empty draft)."""
+
+    KEY: ClassVar[str] = "draft"
+
+    @classmethod
+    def of(cls, manager: DialogManager) -> Self:
+        try:
+            return cls.model_validate(manager.dialog_data.get(cls.KEY) or {})
+        except ValidationError:
+            return cls()
+
+    @classmethod
+    def stored(cls, data: dict[str, Any]) -> Self:
+        """The draft in a copy of the dialog's data (what /cancel reads: bot/handlers/cancel_notes.py)."""
+        try:
+            return cls.model_validate(data.get(cls.KEY) or {})
+        except ValidationError:
+            return cls()
+
+    def save(self, manager: DialogManager) -> None:
+        manager.dialog_data[self.KEY] = self.model_dump(mode="json")
+
+    def as_start_data(self, **more: Any) -> dict[str, Any]:
+        """The dialog's start data: the draft, and anything else `begin` puts in dialog_data (a note shown once)."""
+        return {self.KEY: self.model_dump(mode="json"), **more}
+
+
+async def begin(start_data: Any, manager: DialogManager) -> None:
+    """A dialog's on_start: what the starter passed becomes its dialog_data."""
+    if isinstance(start_data, dict):
+        manager.dialog_data.update(start_data)
+
+
+def screen(manager: DialogManager, question: str) -> dict[str, str]:
+    """The step's text: a refused answer's reason and the last choice's echo (each shown once), then the question."""
+    data = manager.dialog_data
+    parts = [data.pop("error", ""), data.pop("note", ""), question]
+    return {"text": "\n\n".join(part for part in parts if part)}
+
+
+async def refused(_message: Message, _widget: Any, manager: DialogManager, error: ValueError) -> None:
+    """A typed answer the step does not take: the step again, with the reason above it."""
+    manager.dialog_data["error"] = str(error)
+
+
+async def say_why(message: Message, _widget: Any, manager: DialogManager, error: ValueError) -> None:
+    """A typed answer the step does not take: the reason alone; the step's message stays the live one."""
+    await message.answer(str(error))
+    manager.show_mode = ShowMode.NO_UPDATE
+
+
+def text_expected(hint: Callable[[], str]) -> Callable[..., Awaitable[None]]:
+    """Anything else sent at a step that wants text (a sticker, a photo): the step again, under `hint()`; a command
+    nobody else took: "you are in the middle of a step"."""
+
+    async def answer(message: Message, _widget: Any, manager: DialogManager) -> None:
+        if message.text and message.text.startswith("/"):
+            await message.answer(texts.mid_conversation_command())
+            manager.show_mode = ShowMode.NO_UPDATE
+            return
+        manager.dialog_data["error"] = hint()
+
+    return answer
+
+
+def buttons_expected(hint: Callable[[], str]) -> Callable[..., Awaitable[None]]:
+    """Typed anything at a step that wants a button (or text it did not take, at a step that keeps its message): a
+    short hint; the buttons stay where they are."""
+
+    async def answer(message: Message, _widget: Any, manager: DialogManager) -> None:
+        command = message.text is not None and message.text.startswith("/")
+        await message.answer(texts.mid_conversation_command() if command else hint())
+        manager.show_mode = ShowMode.NO_UPDATE
+
+    return answer
+
+
+async def stale_press(callback: CallbackQuery, manager: DialogManager) -> None:
+    """A press the step cannot take: a pop-up; the step is left as it is."""
+    await answer_stale(callback)
+    manager.show_mode = ShowMode.NO_UPDATE
+
+
+async def pressed_step(callback: CallbackQuery, manager: DialogManager) -> Message | None:
+    """The pressed message when it is the flow's current one; else (a keyboard an earlier answer replaced, which a
+    client may still show) the press is stale and None is returned."""
+    message = callback.message
+    if isinstance(message, Message) and message.message_id == manager.current_stack().last_message_id:
+        return message
+    await stale_press(callback, manager)
+    return None
+
+
+async def retire_step(manager: DialogManager) -> None:
+    """A typed answer moves the flow to a new message: the buttons come off the one the step was on (also after a
+    restart, when bot/plumbing/live_keyboards.py no longer knows it)."""
+    message_id, chat = manager.current_stack().last_message_id, manager.middleware_data["event_chat"]
+    if message_id is not None:
+        with suppress(TelegramBadRequest):  # already without buttons, or too old to edit
+            await manager.middleware_data["bot"].edit_message_reply_markup(
+                chat_id=chat.id, message_id=message_id, reply_markup=None
+            )
