@@ -12,7 +12,7 @@ from aiogram.fsm.state import StatesGroup
 
 from bot import texts
 
-NoteText = Callable[[dict[str, Any]], str]  # the FSM data → what was kept and what was not
+NoteText = Callable[[dict[str, Any]], str]  # the flow's data (FSM data, or a dialog's dialog_data) → what was kept
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class CancelNote:
 @dataclass(frozen=True)
 class _Registered:
     text: NoteText
-    draft_key: str | None  # the flow's draft in FSM data; its partner_id is the card to go back to
+    draft_key: str | None  # the flow's draft in its data; its partner_id is the card to go back to
 
 
 _NOTES: dict[type[StatesGroup], _Registered] = {}
