@@ -16,17 +16,7 @@ from aiogram.filters.callback_data import CallbackData
 
 from bot.domain.campaigns import Decision, EventKind, ProblemKind
 from bot.domain.evidence import ConversationSignal
-from bot.domain.gutcheck import GutQuestion
 from bot.domain.references import Step
-from bot.domain.scorecard import Criterion
-from bot.keyboards.assessment_callbacks import (
-    GutAnswer,
-    GutAnswerCallback,
-    GutNoteAction,
-    GutNoteCallback,
-    ScoreAction,
-    ScoreCallback,
-)
 from bot.keyboards.callbacks import EvidenceAction, EvidenceCallback, PartnerAction, PartnerCallback, SignalCallback
 from bot.keyboards.campaign_callbacks import (
     DebriefDecisionCallback,
@@ -294,9 +284,6 @@ def every_number_factory(partner_id: int, campaign_id: int, user_id: int) -> lis
         PartnerCallback(action=PartnerAction.OPEN, partner_id=partner_id, page=1),
         EvidenceCallback(action=next(iter(EvidenceAction)), partner_id=partner_id, kind="case", item_id=1),
         SignalCallback(partner_id=partner_id, signal=next(iter(ConversationSignal))),
-        GutAnswerCallback(partner_id=partner_id, question=next(iter(GutQuestion)), answer=GutAnswer.YES),
-        GutNoteCallback(partner_id=partner_id, action=GutNoteAction.SKIP),
-        ScoreCallback(partner_id=partner_id, criterion=next(iter(Criterion)), action=ScoreAction.RATE, rating=4),
         ScopeChoice(partner_id=partner_id, step=ScopeStep.CREATORS, value="2"),
         ReferenceCallback(action=next(iter(ReferenceAction)), partner_id=partner_id, link_id=1),
         LogEventCallback(campaign_id=campaign_id, kind=next(iter(EventKind))),
