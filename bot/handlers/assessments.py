@@ -1,27 +1,35 @@
-"""The gut check (Phase 1) and the scorecard, both started from the partner card's buttons."""
+"""The gut check (Phase 1) and the scorecard, both started from the partner card's buttons, each declared as an
+aiogram-dialog Dialog (the rules every step shares: bot/handlers/dialog_steps.py).
+
+The gut check: three Yes / No questions edited into one message, then an optional note (typed, or Skip); the
+verdict replaces the questions (or answers the typed note) and the refreshed card follows. The scorecard: one
+criterion at a time, a rating pressed (the message moves on) or typed (the next criterion comes as a new message),
+◀ Back to the one before. A rater who has scored the partner before is shown when and what total, and their saved
+answer marked ✓ on each step; nothing is saved until the last answer.
+
+Each button names the question (or criterion) it answers, so a second tap on a keyboard the first tap already moved
+on is a stale pop-up; so is a press on a message of the flow that a later one replaced.
+"""
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Annotated, Any
 
-from aiogram import Bot, F, Router
-from aiogram.filters import StateFilter
+from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
+from aiogram_dialog.widgets.input import MessageInput, TextInput
+from aiogram_dialog.widgets.kbd import Button, Select
+from aiogram_dialog.widgets.text import Format
 from pydantic import Field
 
-from bot import labels, texts
-from bot.clock import Clock
-from bot.domain.gutcheck import (
-    GUT_QUESTIONS,
-    GutQuestion,
-    GutVerdict,
-    next_gut_question,
-    stage_after_gut_check,
-)
+from bot import labels
+from bot.domain.gutcheck import GUT_QUESTIONS, GutQuestion, GutVerdict, next_gut_question, stage_after_gut_check
 from bot.domain.partners import Stage
 from bot.domain.scorecard import (
     ANCHOR_RATINGS,
@@ -35,27 +43,31 @@ from bot.domain.scorecard import (
     parse_rating,
     score_card,
 )
+from bot.domain.text import clean_typed
 from bot.handlers.cancel_notes import on_cancel
-from bot.handlers.drafts import DraftModel, Entry, holds, one_of
-from bot.handlers.filters import TYPED
-from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
-from bot.handlers.replies import drop_keyboard, edit_or_send, reply_here, say_stale, typed_text
-from bot.handlers.workspace_guard import private_workspace_router
-from bot.keyboards.assessment_callbacks import (
-    GutAnswer,
-    GutAnswerCallback,
-    GutNoteAction,
-    GutNoteCallback,
-    ScoreAction,
-    ScoreCallback,
+from bot.handlers.dialog_steps import (
+    NOT_A_COMMAND,
+    begin,
+    buttons_expected,
+    pressed_step,
+    refused,
+    retire_step,
+    say_why,
+    screen,
+    stale,
+    text_expected,
 )
+from bot.handlers.drafts import DraftModel, Entry, holds, one_of
+from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
+from bot.handlers.replies import reply_here, say_stale
+from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
-from bot.keyboards.grid import ButtonGrid
+from bot.plumbing.dialogs import presses_of_its_own
 from bot.storage.assessments import AssessmentRepo
 from bot.storage.partners import Partner, PartnerRepo
 from bot.storage.workspaces import Workspace
+from bot.texts import text_too_long
 from bot.views.formatting import score, short_date, user_text
-from bot.views.partner_card import PartnerCards
 
 NOTE_MAX_LEN = 500
 
@@ -70,11 +82,11 @@ class ScorecardForm(StatesGroup):
 
 
 class GutCheckDraft(DraftModel):
-    """A gut-check run in progress (FSM data, plain JSON): answers keyed by GutQuestion value."""
+    """A gut-check run in progress (the dialog's data, plain JSON): answers keyed by GutQuestion value."""
 
     partner_id: int = 0
+    name: str = ""  # the partner's, as the run started
     answers: dict[Annotated[str, one_of(GUT_QUESTIONS), Entry], Annotated[bool, Entry]] = Field(default_factory=dict)
-    message_id: int | None = None  # the message whose buttons are live
 
     KEY = "gut_check"
 
@@ -87,12 +99,12 @@ Ratings = dict[Annotated[str, one_of(CRITERIA), Entry], Annotated[int, holds(is_
 
 
 class ScorecardDraft(DraftModel):
-    """A scorecard in progress (FSM data, plain JSON): ratings keyed by Criterion value."""
+    """A scorecard in progress (the dialog's data, plain JSON): ratings keyed by Criterion value."""
 
     partner_id: int = 0
+    name: str = ""
     ratings: Ratings = Field(default_factory=dict)
     previous: Ratings = Field(default_factory=dict)  # the rater's saved scorecard, marked ✓ on each step
-    message_id: int | None = None  # the message whose buttons are live
 
     KEY = "scorecard"
 
@@ -100,22 +112,22 @@ class ScorecardDraft(DraftModel):
         return {Criterion(k): v for k, v in self.ratings.items()}
 
 
-# The kinds of button data this feature's handlers take.
-PRESSES = (PartnerCallback, GutAnswerCallback, GutNoteCallback, ScoreCallback)
+# The kinds of button data that start the flows (the flows' own buttons are the dialogs').
+PRESSES = (PartnerCallback,)
 
 
 def router() -> Router:
     r = private_workspace_router("assessments", PRESSES)
-
     r.callback_query.register(gut_check_start, PartnerCallback.filter(F.action == PartnerAction.GUT_CHECK))
-    r.callback_query.register(gut_answered, GutAnswerCallback.filter())
-    r.callback_query.register(gut_note_skipped, GutNoteCallback.filter(F.action == GutNoteAction.SKIP))
-    r.message.register(gut_note_entered, StateFilter(GutCheckForm.waiting_for_note), TYPED)
-    r.message.register(gut_step_repeated, StateFilter(*GutCheckForm.__states__))
-
     r.callback_query.register(scorecard_start, PartnerCallback.filter(F.action == PartnerAction.SCORECARD))
-    r.callback_query.register(score_pressed, ScoreCallback.filter())
-    r.message.register(rating_typed, StateFilter(ScorecardForm.waiting_for_rating))
+    return r
+
+
+def conversations() -> Router:
+    """The two flows themselves, apart from `router()`: their presses carry the dialogs' own data."""
+    r = private_workspace_router("assessment_forms")
+    r.include_router(gut_check_dialog())
+    r.include_router(scorecard_dialog())
     return r
 
 
@@ -135,32 +147,40 @@ on_cancel(ScorecardForm, _scorecard_cancelled, back_to_card_of=ScorecardDraft.KE
 on_cancel(GutCheckForm, _gut_check_cancelled, back_to_card_of=GutCheckDraft.KEY)
 
 
-# ---- shared --------------------------------------------------------------------------------------------
-
-
-async def _start_fresh(state: FSMContext, bot: Bot, chat_id: int) -> None:
-    """Before a new run: take the buttons off a run left unfinished, so only one set of buttons is live."""
-    for draft in (await GutCheckDraft.load(state), await ScorecardDraft.load(state)):
-        if draft.message_id is not None:
-            await drop_keyboard(bot, chat_id, draft.message_id)
-    await state.set_data({})
-
-
-async def _stale(message: Message) -> None:
-    await say_stale(message)
-
-
 # ---- gut check -----------------------------------------------------------------------------------------
+
+
+async def gut_check_start(
+    callback: CallbackQuery,
+    pressed: Message,
+    callback_data: PartnerCallback,
+    state: FSMContext,
+    partners: PartnerRepo,
+    workspace: Workspace,
+    dialog_manager: DialogManager,
+) -> None:
+    """The card's "Gut check" button: the first of the three questions, in a new message (the card's buttons come
+    off: bot/plumbing/live_keyboards.py); a conversation in progress (any flow) ends here."""
+    message = pressed
+    partner = await partner_or_say(message, partners, workspace, callback_data.partner_id)
+    if partner is None:
+        return
+    await state.clear()
+    draft = GutCheckDraft(partner_id=partner.id, name=partner.name)
+    await dialog_manager.start(
+        GutCheckForm.waiting_for_answer, data=draft.as_start_data(), mode=StartMode.RESET_STACK,
+        show_mode=ShowMode.SEND,
+    )
 
 
 def _yes_no(value: bool) -> str:
     return _("yes") if value else _("no")
 
 
-def _gut_text(partner: Partner, answers: dict[GutQuestion, bool]) -> str:
+def _gut_text(name: str, answers: dict[GutQuestion, bool]) -> str:
     """The run so far, and the next question or the note prompt."""
     lines = [
-        _("<b>Gut check: {name}</b>").format(name=user_text(partner.name)),
+        _("<b>Gut check: {name}</b>").format(name=user_text(name)),
         _("Three yes/no questions about your conversation with them."),
     ]
     done = [q for q in GUT_QUESTIONS if q in answers]
@@ -188,193 +208,78 @@ def _gut_text(partner: Partner, answers: dict[GutQuestion, bool]) -> str:
     return "\n".join(lines)
 
 
-def _gut_keyboard(partner_id: int, answers: dict[GutQuestion, bool]) -> InlineKeyboardMarkup:
-    b = ButtonGrid()
-    upcoming = next_gut_question(answers)
-    if upcoming is None:
-        b.button(
-            text=_("Skip the note ⏭"), callback_data=GutNoteCallback(partner_id=partner_id, action=GutNoteAction.SKIP)
-        )
-    else:
-        for answer, text in ((GutAnswer.YES, _("✅ Yes")), (GutAnswer.NO, _("❌ No"))):
-            b.button(
-                text=text, callback_data=GutAnswerCallback(partner_id=partner_id, question=upcoming, answer=answer)
-            )
-        b.adjust(2)
-    return b.as_markup()
+async def gut_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    draft = GutCheckDraft.in_dialog(dialog_manager)
+    upcoming = next_gut_question(draft.answers)
+    answers = [] if upcoming is None else [(_("✅ Yes"), f"{upcoming.value}.y"), (_("❌ No"), f"{upcoming.value}.n")]
+    return {"text": _gut_text(draft.name, draft.typed()), "answers": answers, "skip": _("Skip the note ⏭")}
 
 
-async def gut_check_start(
-    callback: CallbackQuery,
-    callback_data: PartnerCallback,
-    state: FSMContext,
-    bot: Bot,
-    partners: PartnerRepo,
-    workspace: Workspace,
-) -> None:
-    """The card's "Gut check" button: the first of the three questions."""
-    message = callback.message
-    if not isinstance(message, Message):
+async def gut_answered(callback: CallbackQuery, _widget: Any, manager: DialogManager, item: str) -> None:
+    """Yes / No to the current question (the button names it: a second tap on the same keyboard is stale); the same
+    message moves on to the next question, or to the note."""
+    if await pressed_step(callback, manager) is None:
         return
-    partner = await partner_or_say(message, partners, workspace, callback_data.partner_id)
-    if partner is None:
+    draft = GutCheckDraft.in_dialog(manager)
+    upcoming = next_gut_question(draft.answers)
+    question, _dot, answer = item.rpartition(".")
+    if upcoming is None or question != upcoming.value or answer not in ("y", "n"):
+        await stale(callback, manager)
         return
-    await _start_fresh(state, bot, message.chat.id)
-    await state.set_state(GutCheckForm.waiting_for_answer)
-    draft = GutCheckDraft(partner_id=partner.id)
-    await draft.save(state)
-    sent = await message.answer(_gut_text(partner, {}), reply_markup=_gut_keyboard(partner.id, {}))
-    draft.message_id = sent.message_id
-    await draft.save(state)
-
-
-async def gut_answered(
-    callback: CallbackQuery,
-    callback_data: GutAnswerCallback,
-    state: FSMContext,
-    partners: PartnerRepo,
-    workspace: Workspace,
-) -> None:
-    """Yes / No to the current gut-check question; the same message moves on to the next one."""
-    message = callback.message
-    if not isinstance(message, Message):
-        return
-    partner = await partner_or_say(message, partners, workspace, callback_data.partner_id)
-    if partner is None:
-        return
-    draft = await GutCheckDraft.load(state)
-    answers = draft.typed()
-    if (
-        await state.get_state() != GutCheckForm.waiting_for_answer.state
-        or draft.partner_id != partner.id
-        or next_gut_question(answers) != callback_data.question
-    ):
-        await _stale(message)
-        return
-    answers[callback_data.question] = callback_data.answer is GutAnswer.YES
-    draft.answers[callback_data.question.value] = answers[callback_data.question]
-    if next_gut_question(answers) is None:
-        await state.set_state(GutCheckForm.waiting_for_note)
-    await draft.save(state)
-    draft.message_id = await edit_or_send(message, _gut_text(partner, answers), _gut_keyboard(partner.id, answers))
-    await draft.save(state)
-
-
-async def gut_note_skipped(
-    callback: CallbackQuery,
-    callback_data: GutNoteCallback,
-    state: FSMContext,
-    bot: Bot,
-    partners: PartnerRepo,
-    cards: PartnerCards,
-    assessments: AssessmentRepo,
-    workspace: Workspace,
-    clock: Clock,
-    i18n: I18n,
-) -> None:
-    """Skip on the note step: the run is saved without a note."""
-    message = callback.message
-    if not isinstance(message, Message):
-        return
-    partner = await partner_or_say(message, partners, workspace, callback_data.partner_id)
-    if partner is None:
-        return
-    draft = await GutCheckDraft.load(state)
-    if await state.get_state() != GutCheckForm.waiting_for_note.state or draft.partner_id != partner.id:
-        await _stale(message)
-        return
-    await _finish_gut_check(
-        message,
-        callback.from_user.id,
-        partner,
-        draft,
-        None,
-        state,
-        bot,
-        partners,
-        cards,
-        assessments,
-        workspace,
-        clock,
-        i18n,
-    )
-
-
-async def gut_note_entered(
-    message: Message,
-    state: FSMContext,
-    bot: Bot,
-    partners: PartnerRepo,
-    cards: PartnerCards,
-    assessments: AssessmentRepo,
-    workspace: Workspace,
-    clock: Clock,
-    i18n: I18n,
-) -> None:
-    """The optional note, typed; then the run is saved."""
-    note = await typed_text(message, NOTE_MAX_LEN, when_empty=_note_hint())
-    if note is None:
-        return
-    draft = await GutCheckDraft.load(state)
-    partner = await partners.get(workspace.id, draft.partner_id)
-    if partner is None:
-        await state.clear()
-        await message.answer(not_found_text())
-        return
-    user_id = message.from_user.id if message.from_user else 0
-    await _finish_gut_check(
-        message, user_id, partner, draft, note, state, bot, partners, cards, assessments, workspace, clock, i18n
-    )
+    draft.answers[upcoming] = answer == "y"
+    draft.keep_in_dialog(manager)
+    if next_gut_question(draft.answers) is None:
+        await manager.switch_to(GutCheckForm.waiting_for_note)
 
 
 def _note_hint() -> str:
     return _("Send the note as text (up to {max} characters), or press “Skip the note”.").format(max=NOTE_MAX_LEN)
 
 
-async def gut_step_repeated(message: Message, state: FSMContext) -> None:
-    """Anything else during the gut check: say what the current step needs."""
-    if message.text and message.text.startswith("/"):
-        await message.answer(texts.mid_conversation_command())
-        return
-    if await state.get_state() == GutCheckForm.waiting_for_note.state:
-        await message.answer(_note_hint())
-        return
-    await message.answer(_("Please answer with the Yes / No buttons above."))
+def parse_note(typed: str) -> str:
+    note = clean_typed(typed) or ""
+    if len(note) > NOTE_MAX_LEN:
+        raise ValueError(text_too_long(NOTE_MAX_LEN, len(note)))
+    if not note:
+        raise ValueError(_note_hint())
+    return note
 
 
-async def _finish_gut_check(
-    message: Message,
-    user_id: int,
-    partner: Partner,
-    draft: GutCheckDraft,
-    note: str | None,
-    state: FSMContext,
-    bot: Bot,
-    partners: PartnerRepo,
-    cards: PartnerCards,
-    assessments: AssessmentRepo,
-    workspace: Workspace,
-    clock: Clock,
-    i18n: I18n,
-) -> None:
+async def gut_note_skipped(callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
+    """Skip on the note step: the run is saved without a note; the verdict replaces the questions."""
+    message = await pressed_step(callback, manager)
+    if message is not None:
+        await _finish_gut_check(manager, message, callback.from_user.id, None)
+
+
+async def gut_note_entered(message: Message, _widget: Any, manager: DialogManager, note: str) -> None:
+    """The optional note, typed; then the run is saved and the verdict answers it."""
+    await retire_step(manager)
+    await _finish_gut_check(manager, message, message.from_user.id if message.from_user else 0, note)
+
+
+async def _finish_gut_check(manager: DialogManager, message: Message, user_id: int, note: str | None) -> None:
     """Save the run, move the stage, tell the verdict, then show the card."""
-    answers = draft.typed()
-    await state.clear()
-    if next_gut_question(answers) is not None:  # damaged FSM data: nothing sensible to save
-        await _stale(message)
+    draft, data = GutCheckDraft.in_dialog(manager), manager.middleware_data
+    await manager.done(show_mode=ShowMode.NO_UPDATE)
+    if next_gut_question(draft.answers) is not None:  # damaged records: nothing sensible to save
+        await say_stale(message)
         return
-    if draft.message_id not in (None, message.message_id):  # the result replaces it when pressed
-        await drop_keyboard(bot, message.chat.id, draft.message_id)
-    now = clock.now()
-    verdict = await assessments.add_gut_check(workspace.id, partner.id, answers, note, user_id, now)
-    if verdict is None:
+    workspace: Workspace = data["workspace"]
+    partners: PartnerRepo = data["partners"]
+    assessments: AssessmentRepo = data["assessments"]
+    partner, now = await partners.get(workspace.id, draft.partner_id), data["clock"].now()
+    verdict = None
+    if partner is not None:
+        verdict = await assessments.add_gut_check(workspace.id, partner.id, draft.typed(), note, user_id, now)
+    if partner is None or verdict is None:
         await message.answer(not_found_text())
         return
     stage = stage_after_gut_check(partner.stage, verdict)
     if stage is not partner.stage:
         await partners.set_stage(workspace.id, partner.id, stage, now)
     await reply_here(message, _verdict_text(partner, verdict, stage, note))
-    await show_partner_card(message, user_id, partner.id, cards, workspace, i18n, edit=False)
+    await show_partner_card(message, user_id, partner.id, data["cards"], workspace, data["i18n"], edit=False)
 
 
 def _verdict_text(partner: Partner, verdict: GutVerdict, stage: Stage, note: str | None) -> str:
@@ -398,20 +303,81 @@ def _verdict_text(partner: Partner, verdict: GutVerdict, stage: Stage, note: str
     return "\n".join(lines)
 
 
+def _answer_buttons(*, shown: bool) -> Select[str]:
+    """Yes / No; on the note step hidden but still there, so a late tap on the last question is a stale pop-up."""
+    return Select(
+        Format("{item[0]}"), id="gut", item_id_getter=itemgetter(1), items="answers", on_click=gut_answered,
+        when=None if shown else (lambda *_args: False),
+    )
+
+
+def gut_check_dialog() -> Dialog:
+    screen_text = Format("{text}")
+    return presses_of_its_own(Dialog(
+        Window(
+            screen_text,
+            _answer_buttons(shown=True),
+            MessageInput(buttons_expected(lambda: _("Please answer with the Yes / No buttons above."))),
+            state=GutCheckForm.waiting_for_answer,
+            getter=gut_view,
+        ),
+        Window(
+            screen_text,
+            Button(Format("{skip}"), id="skip", on_click=gut_note_skipped),
+            _answer_buttons(shown=False),
+            TextInput("note", type_factory=parse_note, on_success=gut_note_entered, on_error=say_why,
+                      filter=NOT_A_COMMAND),
+            MessageInput(buttons_expected(_note_hint)),
+            state=GutCheckForm.waiting_for_note,
+            getter=gut_view,
+        ),
+        on_start=begin,
+    ))
+
+
 # ---- scorecard -----------------------------------------------------------------------------------------
 
 
-def _criterion_text(
-    partner: Partner, criterion: Criterion, hint: str | None = None, earlier: int | None = None
-) -> str:
+async def scorecard_start(
+    callback: CallbackQuery,
+    pressed: Message,
+    callback_data: PartnerCallback,
+    state: FSMContext,
+    partners: PartnerRepo,
+    assessments: AssessmentRepo,
+    workspace: Workspace,
+    i18n: I18n,
+    dialog_manager: DialogManager,
+) -> None:
+    """The card's "Scorecard" button: the first criterion, in a new message; a rater who has scored before is told
+    when and what total, sees their saved answers marked on each step and changes what they like."""
+    message = pressed
+    partner = await partner_or_say(message, partners, workspace, callback_data.partner_id)
+    if partner is None:
+        return
+    mine = (await assessments.latest_scorecards(workspace.id, partner.id)).get(callback.from_user.id)
+    previous = {criterion.value: rating for criterion, rating in mine.ratings.items()} if mine else {}
+    draft = ScorecardDraft(partner_id=partner.id, name=partner.name, previous=previous)
+    intro = {}
+    if mine is not None:
+        intro["note"] = _(
+            "You scored <b>{name}</b> on {date}: {total} of 5. Go through it again and change what you like; "
+            "your saved scorecard stays until you answer the last question."
+        ).format(name=user_text(partner.name), date=short_date(mine.created_at, i18n.current_locale),
+                 total=score(mine.total, i18n.current_locale))
+    await state.clear()
+    await dialog_manager.start(
+        ScorecardForm.waiting_for_rating, data=draft.as_start_data(**intro), mode=StartMode.RESET_STACK,
+        show_mode=ShowMode.SEND,
+    )
+
+
+def _criterion_text(name: str, criterion: Criterion, earlier: int | None = None) -> str:
     """One criterion: group, name, the anchors for 1, 3 and 5, progress (and the rater's saved answer, if any)."""
     anchors = dict(zip(ANCHOR_RATINGS, labels.criterion_anchors(criterion), strict=True))
-    lines = []
-    if hint:
-        lines += [hint, ""]
-    lines += [
+    lines = [
         _("<b>Scorecard: {name}</b> · {index}/{total}").format(
-            name=user_text(partner.name), index=CRITERIA.index(criterion) + 1, total=len(CRITERIA)
+            name=user_text(name), index=CRITERIA.index(criterion) + 1, total=len(CRITERIA)
         ),
         f"<i>{labels.score_group(criterion.group)}</i>",
         "",
@@ -427,202 +393,123 @@ def _criterion_text(
     return "\n".join(lines)
 
 
-def _criterion_keyboard(partner_id: int, criterion: Criterion, earlier: int | None = None) -> InlineKeyboardMarkup:
-    b = ButtonGrid()
-    for rating in range(RATING_MIN, RATING_MAX + 1):
-        b.button(
-            text=f"✓ {rating}" if rating == earlier else str(rating),
-            callback_data=ScoreCallback(
-                partner_id=partner_id, criterion=criterion, action=ScoreAction.RATE, rating=rating
-            ),
-        )
-    sizes = [RATING_MAX - RATING_MIN + 1]
-    if CRITERIA.index(criterion) > 0:
-        b.button(
-            text=_("◀ Back"),
-            callback_data=ScoreCallback(partner_id=partner_id, criterion=criterion, action=ScoreAction.BACK),
-        )
-        sizes.append(1)
-    b.adjust(*sizes)
-    return b.as_markup()
+async def criterion_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    """The first criterion not rated yet; each button names it ("index.rating"), ◀ Back too ("index")."""
+    draft = ScorecardDraft.in_dialog(dialog_manager)
+    criterion = next_criterion(draft.ratings) or CRITERIA[-1]
+    index, earlier = CRITERIA.index(criterion), draft.previous.get(criterion)
+    return {
+        **screen(dialog_manager, _criterion_text(draft.name, criterion, earlier)),
+        "ratings": _rating_buttons(criterion, earlier),
+        "back": [(_("◀ Back"), str(index))],
+        "can_back": index > 0,
+    }
 
 
-def _criterion_view(
-    partner: Partner, draft: ScorecardDraft, criterion: Criterion, hint: str | None = None
-) -> tuple[str, InlineKeyboardMarkup]:
-    earlier = draft.previous.get(criterion.value)
-    return _criterion_text(partner, criterion, hint, earlier), _criterion_keyboard(partner.id, criterion, earlier)
+def _rating_buttons(criterion: Criterion, earlier: int | None) -> list[tuple[str, str]]:
+    """(label, item id) of each rating: the id names the criterion by its index, "3.4" (a second tap on a keyboard
+    the first one moved on names the one before)."""
+    index = CRITERIA.index(criterion)
+    return [(f"✓ {r}" if r == earlier else str(r), f"{index}.{r}") for r in range(RATING_MIN, RATING_MAX + 1)]
 
 
-async def scorecard_start(
-    callback: CallbackQuery,
-    callback_data: PartnerCallback,
-    state: FSMContext,
-    bot: Bot,
-    partners: PartnerRepo,
-    assessments: AssessmentRepo,
-    workspace: Workspace,
-    i18n: I18n,
-) -> None:
-    """The card's "Scorecard" button: the first criterion; a rater who has scored before sees their saved answers
-    marked on each step and changes what they like."""
-    message = callback.message
-    if not isinstance(message, Message):
+async def rating_pressed(callback: CallbackQuery, _widget: Any, manager: DialogManager, item: str) -> None:
+    """A rating button on the current criterion; the same message moves on (or becomes the result)."""
+    message = await pressed_step(callback, manager)
+    if message is None:
         return
-    partner = await partner_or_say(message, partners, workspace, callback_data.partner_id)
-    if partner is None:
+    draft = ScorecardDraft.in_dialog(manager)
+    criterion = next_criterion(draft.ratings)
+    ids = [item_id for _label, item_id in _rating_buttons(criterion, None)] if criterion else []
+    if criterion is None or item not in ids:  # exactly as the step wrote it, or stale
+        await stale(callback, manager)
         return
-    await _start_fresh(state, bot, message.chat.id)
-    await state.set_state(ScorecardForm.waiting_for_rating)
-    mine = (await assessments.latest_scorecards(workspace.id, partner.id)).get(callback.from_user.id)
-    previous = {c.value: rating for c, rating in mine.ratings.items()} if mine else {}
-    draft = ScorecardDraft(partner_id=partner.id, previous=previous)
-    await draft.save(state)
-    intro = None
-    if mine is not None:
-        intro = _(
-            "You scored <b>{name}</b> on {date}: {total} of 5. Go through it again and change what you like; "
-            "your saved scorecard stays until you answer the last question."
-        ).format(name=user_text(partner.name), date=short_date(mine.created_at, i18n.current_locale),
-                 total=score(mine.total, i18n.current_locale))
-    text, markup = _criterion_view(partner, draft, CRITERIA[0], intro)
-    sent = await message.answer(text, reply_markup=markup)
-    draft.message_id = sent.message_id
-    await draft.save(state)
+    draft.ratings[criterion] = RATING_MIN + ids.index(item)
+    await _rated(manager, draft, message, callback.from_user.id)
 
 
-async def score_pressed(
-    callback: CallbackQuery,
-    callback_data: ScoreCallback,
-    state: FSMContext,
-    bot: Bot,
-    partners: PartnerRepo,
-    cards: PartnerCards,
-    assessments: AssessmentRepo,
-    workspace: Workspace,
-    clock: Clock,
-    i18n: I18n,
-) -> None:
-    """A rating button (or ◀ Back) on the current criterion; the same message moves on."""
-    message = callback.message
-    if not isinstance(message, Message):
+async def back_pressed(callback: CallbackQuery, _widget: Any, manager: DialogManager, item: str) -> None:
+    """◀ Back: the criterion before, its answer taken back (and said above it)."""
+    if await pressed_step(callback, manager) is None:
         return
-    partner = await partner_or_say(message, partners, workspace, callback_data.partner_id)
-    if partner is None:
+    draft = ScorecardDraft.in_dialog(manager)
+    criterion = next_criterion(draft.ratings)
+    index = CRITERIA.index(criterion) if criterion else 0
+    if index == 0 or item != str(index):
+        await stale(callback, manager)
         return
-    draft = await ScorecardDraft.load(state)
-    current = next_criterion(draft.typed())
-    index = CRITERIA.index(callback_data.criterion)
-    if (
-        await state.get_state() != ScorecardForm.waiting_for_rating.state
-        or draft.partner_id != partner.id
-        or current != callback_data.criterion
-        or (callback_data.action is ScoreAction.RATE and not is_valid_rating(callback_data.rating))
-        or (callback_data.action is ScoreAction.BACK and index == 0)
-    ):
-        await _stale(message)
-        return
-    hint = None
-    if callback_data.action is ScoreAction.BACK:
-        previous = CRITERIA[index - 1]
-        earlier = draft.ratings.pop(previous.value, None)
-        hint = _("Your earlier answer here: {rating}.").format(rating=earlier) if earlier else None
-    else:
-        draft.ratings[callback_data.criterion.value] = callback_data.rating
-    await draft.save(state)
-    upcoming = next_criterion(draft.typed())
-    if upcoming is None:
-        await _finish_scorecard(
-            message,
-            callback.from_user.id,
-            partner,
-            draft,
-            state,
-            bot,
-            partners,
-            cards,
-            assessments,
-            workspace,
-            clock,
-            i18n,
-        )
-        return
-    draft.message_id = await edit_or_send(message, *_criterion_view(partner, draft, upcoming, hint))
-    await draft.save(state)
+    earlier = draft.ratings.pop(CRITERIA[index - 1], None)
+    if earlier:
+        manager.dialog_data["note"] = _("Your earlier answer here: {rating}.").format(rating=earlier)
+    draft.keep_in_dialog(manager)
 
 
-async def rating_typed(
-    message: Message,
-    state: FSMContext,
-    bot: Bot,
-    partners: PartnerRepo,
-    cards: PartnerCards,
-    assessments: AssessmentRepo,
-    workspace: Workspace,
-    clock: Clock,
-    i18n: I18n,
-) -> None:
-    """Anything sent while a rating is awaited: a digit 1–5 counts; anything else gets a hint and the question."""
-    if message.text and message.text.startswith("/"):
-        await message.answer(texts.mid_conversation_command())
-        return
-    draft = await ScorecardDraft.load(state)
-    partner = await partners.get(workspace.id, draft.partner_id)
-    current = next_criterion(draft.typed())
-    if partner is None or current is None:
-        await state.clear()
-        await message.answer(not_found_text() if partner is None else texts.stale_button())
-        return
-    user_id = message.from_user.id if message.from_user else 0
-    rating = parse_rating(message.text)
-    hint = None
+def _rate_hint() -> str:
+    return _("Please rate from {min} to {max}: tap a button or type one digit.").format(min=RATING_MIN, max=RATING_MAX)
+
+
+def parse_typed_rating(typed: str) -> int:
+    rating = parse_rating(typed)
     if rating is None:
-        hint = _("Please rate from {min} to {max}: tap a button or type one digit.").format(
-            min=RATING_MIN, max=RATING_MAX
-        )
-    else:
-        draft.ratings[current.value] = rating
-        await draft.save(state)
-    if draft.message_id is not None:
-        await drop_keyboard(bot, message.chat.id, draft.message_id)
-    upcoming = next_criterion(draft.typed())
-    if upcoming is None:
-        await _finish_scorecard(
-            message, user_id, partner, draft, state, bot, partners, cards, assessments, workspace, clock, i18n
-        )
+        raise ValueError(_rate_hint())
+    return rating
+
+
+async def rating_typed(message: Message, _widget: Any, manager: DialogManager, rating: int) -> None:
+    """A digit typed for the current criterion: the next one comes as a new message (or the result)."""
+    draft = ScorecardDraft.in_dialog(manager)
+    criterion = next_criterion(draft.ratings)
+    await retire_step(manager)
+    if criterion is None:  # damaged records
+        await manager.done(show_mode=ShowMode.NO_UPDATE)
+        await say_stale(message)
         return
-    text, markup = _criterion_view(partner, draft, upcoming, hint)
-    sent = await message.answer(text, reply_markup=markup)
-    draft.message_id = sent.message_id
-    await draft.save(state)
+    draft.ratings[criterion] = rating
+    await _rated(manager, draft, message, message.from_user.id if message.from_user else 0)
 
 
-async def _finish_scorecard(
-    message: Message,
-    user_id: int,
-    partner: Partner,
-    draft: ScorecardDraft,
-    state: FSMContext,
-    bot: Bot,
-    partners: PartnerRepo,
-    cards: PartnerCards,
-    assessments: AssessmentRepo,
-    workspace: Workspace,
-    clock: Clock,
-    i18n: I18n,
-) -> None:
+async def rating_refused(message: Message, widget: Any, manager: DialogManager, error: ValueError) -> None:
+    """Not a rating: the criterion again, in a new message under the hint."""
+    await retire_step(manager)
+    await refused(message, widget, manager, error)
+
+
+def _not_a_digit() -> Any:
+    ask_again = text_expected(_rate_hint)
+
+    async def answer(message: Message, widget: Any, manager: DialogManager) -> None:
+        """A sticker or a photo: the hint and the criterion again; a command: "in the middle of a step"."""
+        await ask_again(message, widget, manager)
+        if manager.show_mode is not ShowMode.NO_UPDATE:
+            await retire_step(manager)
+
+    return answer
+
+
+async def _rated(manager: DialogManager, draft: ScorecardDraft, message: Message, user_id: int) -> None:
+    if next_criterion(draft.ratings) is not None:
+        draft.keep_in_dialog(manager)  # the dialog shows the next criterion
+        return
+    await _finish_scorecard(manager, draft, message, user_id)
+
+
+async def _finish_scorecard(manager: DialogManager, draft: ScorecardDraft, message: Message, user_id: int) -> None:
     """Save the submission, show the rater's own scores, then the card."""
-    ratings = draft.typed()
-    await state.clear()
-    if draft.message_id not in (None, message.message_id):  # the result replaces it when pressed
-        await drop_keyboard(bot, message.chat.id, draft.message_id)
-    before = await assessments.latest_scorecards(workspace.id, partner.id)
-    total = await assessments.add_scorecard(workspace.id, partner.id, ratings, user_id, clock.now())
-    if total is None:
+    data = manager.middleware_data
+    await manager.done(show_mode=ShowMode.NO_UPDATE)
+    workspace: Workspace = data["workspace"]
+    assessments: AssessmentRepo = data["assessments"]
+    i18n: I18n = data["i18n"]
+    partner = await data["partners"].get(workspace.id, draft.partner_id)
+    before = await assessments.latest_scorecards(workspace.id, draft.partner_id)
+    total = None
+    if partner is not None:
+        total = await assessments.add_scorecard(workspace.id, partner.id, draft.typed(), user_id, data["clock"].now())
+    if partner is None or total is None:
         await message.answer(not_found_text())
         return
-    await reply_here(message, _scorecard_result(partner, ratings, user_id, before, i18n.current_locale))
-    await show_partner_card(message, user_id, partner.id, cards, workspace, i18n, edit=False)
+    await reply_here(message, _scorecard_result(partner, draft.typed(), user_id, before, i18n.current_locale))
+    await show_partner_card(message, user_id, partner.id, data["cards"], workspace, i18n, edit=False)
 
 
 def _scorecard_result(
@@ -656,3 +543,22 @@ def _scorecard_result(
     if user_id in before:
         lines.append(_("Your earlier scorecard stays in the history; the team view now uses this one."))
     return "\n".join(lines)
+
+
+def scorecard_dialog() -> Dialog:
+    return presses_of_its_own(Dialog(
+        Window(
+            Format("{text}"),
+            Select(Format("{item[0]}"), id="rate", item_id_getter=itemgetter(1), items="ratings",
+                   on_click=rating_pressed),
+            Select(Format("{item[0]}"), id="back", item_id_getter=itemgetter(1), items="back",
+                   on_click=back_pressed, when="can_back"),
+            TextInput("rating", type_factory=parse_typed_rating, on_success=rating_typed, on_error=rating_refused,
+                      filter=NOT_A_COMMAND),
+            MessageInput(_not_a_digit()),
+            state=ScorecardForm.waiting_for_rating,
+            getter=criterion_view,
+        ),
+        on_start=begin,
+    ))
+

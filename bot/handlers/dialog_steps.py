@@ -6,17 +6,22 @@ what it cannot take.
 - Anything but text at a step that wants text: the step again, under a hint; a command nobody else took: "you are
   in the middle of a step".
 - A press the step cannot take (a forged choice) is a pop-up; the step is left as it is. A button of an earlier
-  step of the open flow is a pop-up that points to the question below.
+  step of the open flow is a pop-up that points to the question below; a press on an earlier message of a flow
+  whose buttons name what they answer is stale (`pressed_step`).
+- DialogDraft: the typed draft a flow keeps in its dialog_data (damaged data reads as an empty draft).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from contextlib import suppress
+from typing import Any, ClassVar, Self
 
 from aiogram import F
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager, ShowMode
+from pydantic import BaseModel, ValidationError
 
 from bot import texts
 from bot.domain.text import clean_typed
@@ -25,6 +30,41 @@ from bot.plumbing.middlewares import notify_press
 
 NOT_A_COMMAND = ~F.text.startswith("/")
 ERROR, NOTE = "error", "note"
+
+
+class DialogDraft(BaseModel):
+    """What a flow has collected so far, kept in its dialog_data under KEY as plain JSON (the dialog's records live
+    in the FSM storage and survive restarts, so what is read back is checked: damaged data reads as an empty draft)."""
+
+    KEY: ClassVar[str] = "draft"
+
+    @classmethod
+    def of(cls, manager: DialogManager) -> Self:
+        try:
+            return cls.model_validate(manager.dialog_data.get(cls.KEY) or {})
+        except ValidationError:
+            return cls()
+
+    @classmethod
+    def stored(cls, data: dict[str, Any]) -> Self:
+        """The draft in a copy of the dialog's data (what /cancel reads: bot/handlers/cancel_notes.py)."""
+        try:
+            return cls.model_validate(data.get(cls.KEY) or {})
+        except ValidationError:
+            return cls()
+
+    def save(self, manager: DialogManager) -> None:
+        manager.dialog_data[self.KEY] = self.model_dump(mode="json")
+
+    def as_start_data(self, **more: Any) -> dict[str, Any]:
+        """The dialog's start data: the draft, and anything else `begin` puts in dialog_data (a note shown once)."""
+        return {self.KEY: self.model_dump(mode="json"), **more}
+
+
+async def begin(start_data: Any, manager: DialogManager) -> None:
+    """A dialog's on_start: what the starter passed becomes its dialog_data."""
+    if isinstance(start_data, dict):
+        manager.dialog_data.update(start_data)
 
 
 def pressed_message(manager: DialogManager) -> Message:
@@ -65,6 +105,12 @@ async def refused(_message: Message, _widget: Any, manager: DialogManager, error
     manager.dialog_data[ERROR] = str(error)
 
 
+async def say_why(message: Message, _widget: Any, manager: DialogManager, error: ValueError) -> None:
+    """A typed answer the step does not take: the reason alone; the step's message stays the live one."""
+    await message.answer(str(error))
+    manager.show_mode = ShowMode.NO_UPDATE
+
+
 def text_expected(hint: Callable[[], str]) -> Callable[..., Awaitable[None]]:
     """Anything else sent at a step that wants text (a sticker, a photo): the step again, under `hint()`; a command
     nobody else took: "you are in the middle of a step"."""
@@ -100,3 +146,24 @@ async def earlier_step_pressed(callback: CallbackQuery) -> None:
     """A button of an earlier step of the open flow (bot/plumbing/dialogs.py OpenDialogPress): a pop-up."""
     if not notify_press(texts.earlier_step_button()):
         await answer_stale(callback)
+
+
+async def pressed_step(callback: CallbackQuery, manager: DialogManager) -> Message | None:
+    """The pressed message when it is the flow's current one; else (a keyboard an earlier answer replaced, which a
+    client may still show) the press is stale and None is returned."""
+    message = callback.message
+    if isinstance(message, Message) and message.message_id == manager.current_stack().last_message_id:
+        return message
+    await stale(callback, manager)
+    return None
+
+
+async def retire_step(manager: DialogManager) -> None:
+    """A typed answer moves the flow to a new message: the buttons come off the one the step was on (also after a
+    restart, when bot/plumbing/live_keyboards.py no longer knows it)."""
+    message_id, chat = manager.current_stack().last_message_id, manager.middleware_data["event_chat"]
+    if message_id is not None:
+        with suppress(TelegramBadRequest):  # already without buttons, or too old to edit
+            await manager.middleware_data["bot"].edit_message_reply_markup(
+                chat_id=chat.id, message_id=message_id, reply_markup=None
+            )

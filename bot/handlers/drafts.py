@@ -46,6 +46,11 @@ class DraftModel(BaseModel):
     def keep_in_dialog(self, manager: DialogManager) -> None:
         manager.dialog_data[self.KEY] = self.model_dump(mode="json")
 
+    def as_start_data(self, **more: Any) -> dict[str, Any]:
+        """A dialog's start data: the draft under KEY, and whatever else its on_start (dialog_steps.begin) puts in
+        dialog_data (a note shown once)."""
+        return {self.KEY: self.model_dump(mode="json"), **more}
+
     @classmethod
     def from_stored(cls, raw: object) -> Self:
         """The draft stored as `raw`: a field that does not validate takes its default; not a dict: an empty draft."""

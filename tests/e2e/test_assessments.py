@@ -6,16 +6,7 @@ import json
 
 import pytest
 
-from bot.domain.gutcheck import GutQuestion
 from bot.domain.scorecard import CRITERIA, Criterion
-from bot.keyboards.assessment_callbacks import (
-    GutAnswer,
-    GutAnswerCallback,
-    GutNoteAction,
-    GutNoteCallback,
-    ScoreAction,
-    ScoreCallback,
-)
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from tests.e2e.conftest import RunningBot
 from tests.e2e.fake_telegram import FakeTelegram
@@ -238,27 +229,26 @@ async def test_forged_buttons_for_another_workspace_store_nothing(
     await onboard(owner, "Owner's team")
     await add_partner(owner, "Secret Partner", "en")
     partner_id = (await running_bot.query("SELECT id FROM partners"))[0][0]
+    running = await owner.press(SAY["en"]["gut"])  # the owner's gut check stays open: its buttons are real
+    owners_yes = button_data(running.messages[-1], SAY["en"]["yes"])
     stranger = telegram.private_user("Stranger", language_code="ru")
     await onboard(stranger, "Чужая команда")
     menu = stranger.last_message()
     assert menu is not None
-    forged = [
-        PartnerCallback(action=PartnerAction.GUT_CHECK, partner_id=partner_id),
-        PartnerCallback(action=PartnerAction.SCORECARD, partner_id=partner_id),
-        GutAnswerCallback(partner_id=partner_id, question=GutQuestion.UNDERSTANDS_UGC, answer=GutAnswer.YES),
-        GutNoteCallback(partner_id=partner_id, action=GutNoteAction.SKIP),
-        ScoreCallback(
-            partner_id=partner_id, criterion=Criterion.DOCUMENTED_WORKFLOWS, action=ScoreAction.RATE, rating=5
-        ),
-    ]
-    for data in forged:
-        reaction = await stranger.press_data(data.pack(), menu.message_id)
+    for starter in (PartnerAction.GUT_CHECK, PartnerAction.SCORECARD):
+        data = PartnerCallback(action=starter, partner_id=partner_id).pack()
+        reaction = await stranger.press_data(data, menu.message_id)
         assert SAY["ru"]["not_found"] in reaction.text
         assert "Secret Partner" not in reaction.text
+    # The flows' own buttons (aiogram-dialog's data): the owner's, and made up; no flow of the stranger's takes them.
+    for data in (owners_yes, "gone0001\x1dskip", "gone0001\x1drate:0.5", "gone0001\x1dgut:ugc.y"):
+        reaction = await stranger.press_data(data, menu.message_id)
+        assert SAY["ru"]["stale"] in reaction.popup and not reaction.messages, data
     assert await running_bot.query("SELECT COUNT(*) FROM gut_checks") == [(0,)]
     assert await running_bot.query("SELECT COUNT(*) FROM scorecards") == [(0,)]
     assert await running_bot.query("SELECT stage FROM partners") == [("candidate",)]
     assert await running_bot.query("SELECT state FROM fsm_states WHERE state IS NOT NULL") == []
+    assert "Question 2 of 3" in (await owner.press(SAY["en"]["yes"])).text  # the owner's run went on untouched
 
 
 AGAIN = {
@@ -302,3 +292,32 @@ async def test_scoring_again_shows_your_answers_and_cancel_says_what_was_kept(
     rows = await running_bot.query("SELECT ratings FROM scorecards ORDER BY id")
     assert len(rows) == 2
     assert json.loads(rows[-1][0]) == {c.value: 2 if c is CRITERIA[0] else 4 for c in Criterion}
+
+
+async def test_scorecard_buttons_respelt_or_from_a_replaced_message_are_stale(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    """Each rating button names its criterion ("index.rating"): a number a modified client respells, another
+    criterion's, ◀ Back on the first, or a button on a message a typed answer replaced is a pop-up, not a rating."""
+    say = SAY["en"]
+    user = telegram.private_user("Anna", language_code="en")
+    await onboard(user)
+    await add_partner(user, "Nord", "en")
+    first = (await user.press(say["scorecard"])).messages[-1]
+    intent, _sep, own = button_data(first, "4").partition("\x1d")
+    assert own == "rate:0.4"
+    for forged in ("rate:0.04", "rate:00.4", "rate:0.+4", "rate:0.٤", "rate:0.6", "rate:1.4", "rate:-0.4", "back:0"):
+        reaction = await user.press_data(f"{intent}\x1d{forged}", first.message_id)
+        assert say["stale"] in reaction.popup and not reaction.messages and not reaction.edits, forged
+    assert "2/9" in (await user.press("4", first)).text
+    typed = await user.send("5")
+    assert "3/9" in typed.text
+    replaced = typed.messages[-1]
+    its_four = button_data(replaced, "4")  # a real button of the criterion still awaited
+    again = await user.send("7")
+    assert say["rate_hint"] in again.text and "3/9" in again.text  # the same criterion, in a new message
+    late = await user.press_data(its_four, replaced.message_id)  # on the message the refused answer replaced
+    assert say["stale"] in late.popup and not late.messages and not late.edits
+    back = await user.press(say["back"])
+    assert "2/9" in back.text and "Your earlier answer here: 5." in back.text
+    assert await running_bot.query("SELECT COUNT(*) FROM scorecards") == [(0,)]

@@ -46,15 +46,6 @@ from bot.domain.campaigns import EventKind
 from bot.domain.evidence import ConversationSignal
 from bot.domain.gutcheck import GutQuestion
 from bot.domain.references import Step
-from bot.domain.scorecard import Criterion
-from bot.keyboards.assessment_callbacks import (
-    GutAnswer,
-    GutAnswerCallback,
-    GutNoteAction,
-    GutNoteCallback,
-    ScoreAction,
-    ScoreCallback,
-)
 from bot.keyboards.callbacks import (
     EvidenceAction,
     EvidenceCallback,
@@ -359,14 +350,9 @@ def forged_callback(world: World) -> str:
     value = rng.choice(["y", "n", "1", "5", "0", "-1", "done", "save", "edit", "back", "cancel", "skip", "send", "ru",
                         "us", "both", "x", "99", "7", "Europe/Moscow", "Mars/Olympus",
                         *TRICKY_NUMBERS])
-    factories: list[Callable[[], CallbackData]] = [
+    factories: list[Callable[[], CallbackData | ForgedDialogPress]] = [
         lambda: PartnerCallback(action=enum_choice(rng, PartnerAction), partner_id=pid,
                                 page=rng.choice([0, 1, 99, 10**5]), archived=rng.random() < 0.3),
-        lambda: GutAnswerCallback(partner_id=pid, question=enum_choice(rng, GutQuestion),
-                                  answer=enum_choice(rng, GutAnswer)),
-        lambda: GutNoteCallback(partner_id=pid, action=GutNoteAction.SKIP),
-        lambda: ScoreCallback(partner_id=pid, criterion=enum_choice(rng, Criterion),
-                              action=enum_choice(rng, ScoreAction), rating=rng.choice([0, 1, 3, 5, 6, 100])),
         lambda: EvidenceCallback(action=enum_choice(rng, EvidenceAction), partner_id=pid,
                                  kind=rng.choice(["case", "testimonial", "community", "x", ""]),
                                  item_id=rng.choice([0, 1, 2, 999])),
@@ -387,6 +373,11 @@ def forged_callback(world: World) -> str:
         lambda: ForgedDialogPress(rng.choice(["gone0001", ""]), rng.choice(["kind", "markets", "skip", "add"]), value),
         lambda: ForgedDialogPress(rng.choice(["gone0002", ""]), rng.choice(["event0", "event7", "card", "done"]),
                                   rng.choice([value, enum_choice(rng, EventKind).value])),
+        lambda: ForgedDialogPress(  # the gut check's and the scorecard's buttons: "question.y", "index.rating"
+            rng.choice(["gone0001", ""]), rng.choice(["gut", "rate", "back", "skip"]),
+            rng.choice([f"{enum_choice(rng, GutQuestion).value}.{rng.choice('yn')}",
+                        f"{rng.choice([-1, 0, 3, 8, 9, 99])}.{rng.choice([0, 1, 5, 6, 100])}", value]),
+        ),
         lambda: EvidenceChoice(step=enum_choice(rng, EvidenceStep), value=value),
     ]
     roll = rng.random()

@@ -10,8 +10,6 @@ from aiogram import Router
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message
 
-from bot.domain.gutcheck import GutQuestion
-from bot.keyboards.assessment_callbacks import GutAnswer, GutAnswerCallback
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from tests.e2e.conftest import RunningBot
 from tests.e2e.fake_telegram import FakeTelegram
@@ -54,13 +52,13 @@ async def test_unknown_data_and_wrong_step_presses_get_the_stale_popup(
     await onboard(user)
     await add_partner(user, "Acme Agency", "en")
     card = await menu_message_id(user)
-    gut_answer = GutAnswerCallback(partner_id=1, question=GutQuestion.UNDERSTANDS_UGC, answer=GutAnswer.YES).pack()
+    gut_answer = "gone0001\x1dgut:ugc.y"  # a gut check's Yes (a dialog's button) with no gut check running
     no_form = "gone0001\x1dkind:agency"  # a /newpartner button (a dialog's) with no /newpartner going on
     presses = [
         "zz9:1",  # a prefix no router knows: turned away by every PressOf, taken by the catch-all
         "zz9",
         "pt1",  # a known prefix without its fields
-        gut_answer,  # a known kind with no gut check running
+        gut_answer,
         no_form,
         PartnerCallback(action=PartnerAction.OPEN, partner_id=999_999).pack(),  # a partner that is not there
     ]

@@ -132,9 +132,6 @@ OLD_SHAPES: list[tuple[type[DraftModel], dict[str, object]]] = [
                       "again": None, "anything_else": None, "started_at": "2026-12-01T10:00:00+00:00",
                       "message_id": 31}),
     (ReferenceRequestDraft, {"partner_id": 4}),  # as request_reference set it by hand
-    (GutCheckDraft, {"partner_id": 4, "answers": {"ugc": True, "markets": False}, "message_id": 31}),
-    (ScorecardDraft, {"partner_id": 4, "ratings": {"workflows": 5}, "previous": {"workflows": 3, "onboarding": 1},
-                      "message_id": 31}),
     (ScopeFormDraft, {"partner_id": 4, "partner_name": "Studio", "rung": 2, "creators": 3, "bigger_confirmed": False,
                       "deliverable": "3 videos", "start_date": "2026-12-07", "days": 14, "metrics": "CTR",
                       "metrics_agreed": True, "payment_terms": "50/50", "revision_limit": 2, "market": "us",
