@@ -12,7 +12,8 @@
 - Its internal "aiogd_update" event is not an update type to ask Telegram for.
 - One conversation at a time, as with the FSM flows: starting a dialog clears the FSM state (its start handlers),
   and a hand-written flow starting while a dialog is open closes the dialog (OneConversation).
-- A dialog takes only presses on its own buttons (presses_of_its_own).
+- A dialog takes only presses on its own buttons (presses_of_its_own); a press of its own that the current step has
+  no button for (an earlier step's, or forged) is the step's to answer (OtherPresses), not a re-draw.
 - A press on a dialog that is over (finished, cancelled, or forgotten across a deploy) is a pop-up notice,
   answered in bot/handlers/errors.py.
 """
@@ -30,8 +31,11 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram_dialog import Dialog, DialogManager, setup_dialogs
 from aiogram_dialog.api.entities import DIALOG_EVENT_NAME, NewMessage
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
+from aiogram_dialog.api.internal import RawKeyboard
+from aiogram_dialog.api.protocols import DialogProtocol
 from aiogram_dialog.manager.message_manager import MessageManager, MessageNotModified, OldMessage
 from aiogram_dialog.utils import CB_SEP, REPLY_CALLBACK_SYMBOLS
+from aiogram_dialog.widgets.kbd import Keyboard
 
 # A dialog whose records are gone or no longer match the code: its buttons are stale.
 STALE_DIALOG = (UnknownIntent, UnknownState, OutdatedIntent)
@@ -135,6 +139,26 @@ def presses_of_its_own(dialog: Dialog) -> Dialog:
     on a press without data (a game button); a press from elsewhere belongs to the fallback's stale answer."""
     dialog.callback_query.filter(DialogPress())
     return dialog
+
+
+class OtherPresses(Keyboard):
+    """Last in a window: a press on one of the dialog's buttons that no widget of the current step takes (a button of
+    an earlier step on a client that still shows it, a forged item) goes to `on_press`. Without it the library
+    re-draws the current step on whatever message was pressed, which would make an old message the step's second
+    live one. It shows no buttons."""
+
+    def __init__(self, on_press: Callable[[CallbackQuery, DialogManager], Awaitable[None]]) -> None:
+        super().__init__()
+        self._on_press = on_press
+
+    async def _render_keyboard(self, data: dict[str, Any], manager: DialogManager) -> RawKeyboard:
+        return []
+
+    async def _process_other_callback(
+        self, callback: CallbackQuery, dialog: DialogProtocol, manager: DialogManager
+    ) -> bool:
+        await self._on_press(callback, manager)
+        return True
 
 
 def install_dialogs(root: Router) -> None:

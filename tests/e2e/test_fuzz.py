@@ -58,8 +58,6 @@ from bot.keyboards.assessment_callbacks import (
 from bot.keyboards.callbacks import (
     EvidenceAction,
     EvidenceCallback,
-    EvidenceChoice,
-    EvidenceStep,
     LanguageChoice,
     MenuAction,
     MenuCallback,
@@ -400,7 +398,7 @@ def forged_callback(world: World) -> str:
         lambda: LanguageChoice(locale=rng.choice(["en", "ru", "de", "zz"])),
         lambda: MenuCallback(action=enum_choice(rng, MenuAction)),
         lambda: ForgedDialogPress(rng.choice(["gone0001", ""]), rng.choice(["kind", "markets", "skip", "add"]), value),
-        lambda: EvidenceChoice(step=enum_choice(rng, EvidenceStep), value=value),
+        lambda: ForgedDialogPress(rng.choice(["gone0002", ""]), rng.choice(["markets", "outcomes", "skip"]), value),
     ]
     roll = rng.random()
     if roll < 0.7:
