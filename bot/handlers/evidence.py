@@ -55,7 +55,7 @@ from bot.keyboards.callbacks import (
     SignalCallback,
 )
 from bot.keyboards.grid import ButtonGrid
-from bot.plumbing.dialogs import OtherPresses, presses_of_its_own
+from bot.plumbing.dialogs import FromAnyCopy, OtherPresses, presses_of_its_own
 from bot.storage.evidence import EvidenceKind, EvidenceRepo
 from bot.storage.partners import Partner, PartnerRepo
 from bot.storage.workspaces import Workspace
@@ -522,7 +522,7 @@ def _dialogs() -> list[Dialog]:
     screen = Format("{text}")
     skip = Format("{skip}")
 
-    def choice(step: State, view: Getter, items: str, on_click: Any, hint: Callable[[], str]) -> Window:
+    def choice(step: State, view: Getter, items: str, on_click: Any, hint: Callable[[], str], **window: Any) -> Window:
         return Window(
             screen,
             Select(Format("{item[0]}"), id=items, item_id_getter=lambda item: item[1], items=items, on_click=on_click),
@@ -530,6 +530,7 @@ def _dialogs() -> list[Dialog]:
             MessageInput(_buttons_expected(hint)),
             state=step,
             getter=view,
+            **window,
         )
 
     def typed(step: State, field: str, view: Getter, parse: Callable[[str], Any], on_success: Any,
@@ -546,7 +547,8 @@ def _dialogs() -> list[Dialog]:
 
     case = Dialog(
         choice(CaseForm.waiting_for_market, market_view, "markets", market_chosen,
-               lambda: _("Please choose the market with the buttons above.")),
+               lambda: _("Please choose the market with the buttons above."),
+               markup_factory=FromAnyCopy()),  # shown as the form starts: see FromAnyCopy
         typed(CaseForm.waiting_for_brand, "brand", brand_view, parse_brand, brand_entered,
               lambda: texts.text_expected(BRAND_MAX_LEN)),
         choice(CaseForm.waiting_for_outcome, outcome_view, "outcomes", outcome_chosen,

@@ -14,6 +14,9 @@
   and a hand-written flow starting while a dialog is open closes the dialog (OneConversation).
 - A dialog takes only presses on its own buttons (presses_of_its_own); a press of its own that the current step has
   no button for (an earlier step's, or forged) is the step's to answer (OtherPresses), not a re-draw.
+- A step shown by the update that starts its dialog keeps buttons that work from any copy of its message
+  (FromAnyCopy): a replay after a crash shows it again under a new dialog id, and the copy the crashed attempt sent
+  must not turn stale.
 - A press on a dialog that is over (finished, cancelled, or forgotten across a deploy) is a pop-up notice,
   answered in bot/handlers/errors.py.
 """
@@ -27,15 +30,16 @@ from aiogram import BaseMiddleware, Bot, Dispatcher, Router
 from aiogram.client.default import Default
 from aiogram.filters import Filter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
 from aiogram_dialog import Dialog, DialogManager, setup_dialogs
 from aiogram_dialog.api.entities import DIALOG_EVENT_NAME, NewMessage
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 from aiogram_dialog.api.internal import RawKeyboard
 from aiogram_dialog.api.protocols import DialogProtocol
 from aiogram_dialog.manager.message_manager import MessageManager, MessageNotModified, OldMessage
-from aiogram_dialog.utils import CB_SEP, REPLY_CALLBACK_SYMBOLS
+from aiogram_dialog.utils import CB_SEP, REPLY_CALLBACK_SYMBOLS, add_intent_id
 from aiogram_dialog.widgets.kbd import Keyboard
+from aiogram_dialog.widgets.markup.inline_keyboard import InlineKeyboardFactory
 
 # A dialog whose records are gone or no longer match the code: its buttons are stale.
 STALE_DIALOG = (UnknownIntent, UnknownState, OutdatedIntent)
@@ -159,6 +163,21 @@ class OtherPresses(Keyboard):
     ) -> bool:
         await self._on_press(callback, manager)
         return True
+
+
+class FromAnyCopy(InlineKeyboardFactory):
+    """A window's markup whose buttons carry an empty dialog id instead of the dialog's own: a press on them is taken
+    by the dialog the person has open (the library loads the current one for a press without an id), from whichever
+    copy of the message was pressed, and by nobody (the stale pop-up) when none is open.
+
+    For the step an update shows as it starts the dialog: the dialog's id is drawn anew on every attempt of that
+    update, so when a crash after the send makes the intake replay it, the copy the crashed attempt sent would carry
+    an id that was never kept. Later steps are shown by updates of a dialog already kept: a replay draws no new id.
+    """
+
+    async def render_markup(self, data: dict[str, Any], manager: DialogManager, keyboard: RawKeyboard) -> Any:
+        add_intent_id(keyboard, "")
+        return InlineKeyboardMarkup(inline_keyboard=keyboard)
 
 
 def install_dialogs(root: Router) -> None:
