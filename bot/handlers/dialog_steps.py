@@ -8,20 +8,18 @@ what it cannot take.
 - A press the step cannot take (a forged choice) is a pop-up; the step is left as it is. A button of an earlier
   step of the open flow is a pop-up that points to the question below; a press on an earlier message of a flow
   whose buttons name what they answer is stale (`pressed_step`).
-- DialogDraft: the typed draft a flow keeps in its dialog_data (damaged data reads as an empty draft).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from typing import Any, ClassVar, Self
+from typing import Any
 
 from aiogram import F
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager, ShowMode
-from pydantic import BaseModel, ValidationError
 
 from bot import texts
 from bot.domain.text import clean_typed
@@ -30,35 +28,6 @@ from bot.plumbing.middlewares import notify_press
 
 NOT_A_COMMAND = ~F.text.startswith("/")
 ERROR, NOTE = "error", "note"
-
-
-class DialogDraft(BaseModel):
-    """What a flow has collected so far, kept in its dialog_data under KEY as plain JSON (the dialog's records live
-    in the FSM storage and survive restarts, so what is read back is checked: damaged data reads as an empty draft)."""
-
-    KEY: ClassVar[str] = "draft"
-
-    @classmethod
-    def of(cls, manager: DialogManager) -> Self:
-        try:
-            return cls.model_validate(manager.dialog_data.get(cls.KEY) or {})
-        except ValidationError:
-            return cls()
-
-    @classmethod
-    def stored(cls, data: dict[str, Any]) -> Self:
-        """The draft in a copy of the dialog's data (what /cancel reads: bot/handlers/cancel_notes.py)."""
-        try:
-            return cls.model_validate(data.get(cls.KEY) or {})
-        except ValidationError:
-            return cls()
-
-    def save(self, manager: DialogManager) -> None:
-        manager.dialog_data[self.KEY] = self.model_dump(mode="json")
-
-    def as_start_data(self, **more: Any) -> dict[str, Any]:
-        """The dialog's start data: the draft, and anything else `begin` puts in dialog_data (a note shown once)."""
-        return {self.KEY: self.model_dump(mode="json"), **more}
 
 
 async def begin(start_data: Any, manager: DialogManager) -> None:

@@ -1,15 +1,27 @@
-"""The evidence screen of a partner card: case studies, testimonials, community; and the conversation signals."""
+"""The evidence screen of a partner card: case studies, testimonials, community; and the conversation signals.
+
+The screen and the signals are stateless views: their buttons carry the partner and work from any message. Adding
+an item is a short form, declared as data (aiogram-dialog, as bot/handlers/new_partner.py): a case study (market,
+brand, outcome, months, link), a testimonial (text, who said it), a community item (text, link), one `Dialog`
+each, a `Window` per step. The form starts below the evidence screen; presses edit the form's message, a typed
+answer gets a new one; the finished form shows the evidence screen again, with what was added on top.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiogram import F, Router
-from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
+from aiogram_dialog.widgets.input import MessageInput, TextInput
+from aiogram_dialog.widgets.kbd import Button, Select
+from aiogram_dialog.widgets.text import Format
+from pydantic import ConfigDict, StrictInt, StrictStr
 
 from bot import labels, texts
 from bot.clock import Clock
@@ -32,28 +44,28 @@ from bot.domain.evidence import (
 )
 from bot.domain.partners import MARKETS, Market, validate_url
 from bot.handlers.cancel_notes import on_cancel
-from bot.handlers.drafts import DraftModel, one_of
-from bot.handlers.filters import TYPED
+from bot.handlers.dialog_steps import NOT_A_COMMAND, buttons_expected, refused, screen, stale, text_expected
+from bot.handlers.drafts import DraftModel
 from bot.handlers.partners import not_found_text, partner_or_say
 from bot.handlers.replies import answer_stale, edit_or_send, reply_here
 from bot.handlers.workspace_guard import private_workspace_router
 from bot.keyboards.callbacks import (
     EvidenceAction,
     EvidenceCallback,
-    EvidenceChoice,
-    EvidenceStep,
     PartnerAction,
     PartnerCallback,
     SignalCallback,
 )
 from bot.keyboards.grid import ButtonGrid
+from bot.plumbing.dialogs import presses_of_its_own
 from bot.storage.evidence import EvidenceKind, EvidenceRepo
 from bot.storage.partners import Partner, PartnerRepo
 from bot.storage.workspaces import Workspace
 from bot.views.formatting import user_text
 
-SKIP = "skip"
 ITEM_PREVIEW = 60
+DRAFT_KEY = "evidence"  # the draft in the dialog's data (and what /cancel reads the partner from)
+Getter = Callable[..., Awaitable[dict[str, Any]]]
 
 
 class CaseForm(StatesGroup):
@@ -74,17 +86,26 @@ class CommunityForm(StatesGroup):
     waiting_for_link = State()
 
 
+FIRST_STEP = {
+    EvidenceAction.ADD_CASE: CaseForm.waiting_for_market,
+    EvidenceAction.ADD_TESTIMONIAL: TestimonialForm.waiting_for_text,
+    EvidenceAction.ADD_COMMUNITY: CommunityForm.waiting_for_text,
+}
+
+
 class EvidenceDraft(DraftModel):
-    """The evidence item being added (FSM data, plain JSON): market and outcome as values, "" until chosen."""
+    """The item being added, kept in the dialog's data (its records in the FSM storage) as JSON; its market and
+    outcome are stored as values and read back as members (lax for those two), the rest strict."""
 
-    partner_id: int = 0
-    market: Annotated[str, one_of(Market, "")] = ""
-    brand: str = ""
-    outcome: Annotated[str, one_of(Outcome, "")] = ""
-    months: int = 0
-    text: str = ""
+    model_config = ConfigDict(strict=False, validate_assignment=True, extra="ignore")
+    KEY = DRAFT_KEY
 
-    KEY = "evidence"
+    partner_id: StrictInt = 0
+    market: Market | None = None
+    brand: StrictStr = ""
+    outcome: Outcome | None = None
+    months: StrictInt = 0
+    text: StrictStr = ""
 
 
 def _evidence_cancelled(_data: dict[str, Any]) -> str:
@@ -92,11 +113,11 @@ def _evidence_cancelled(_data: dict[str, Any]) -> str:
 
 
 for _form in (CaseForm, TestimonialForm, CommunityForm):
-    on_cancel(_form, _evidence_cancelled, back_to_card_of=EvidenceDraft.KEY)
+    on_cancel(_form, _evidence_cancelled, back_to_card_of=DRAFT_KEY)
 
 
-# The kinds of button data this feature's handlers take.
-PRESSES = (PartnerCallback, EvidenceCallback, EvidenceChoice, SignalCallback)
+# The kinds of button data this feature's handlers take (the forms' own buttons are the dialogs').
+PRESSES = (PartnerCallback, EvidenceCallback, SignalCallback)
 
 
 def router() -> Router:
@@ -106,33 +127,18 @@ def router() -> Router:
     r.callback_query.register(evidence_view, EvidenceCallback.filter(F.action == EvidenceAction.VIEW))
     r.callback_query.register(delete_mode, EvidenceCallback.filter(F.action == EvidenceAction.DELETE_MODE))
     r.callback_query.register(delete_item, EvidenceCallback.filter(F.action == EvidenceAction.DELETE))
-    r.callback_query.register(start_case, EvidenceCallback.filter(F.action == EvidenceAction.ADD_CASE))
-    r.callback_query.register(start_testimonial, EvidenceCallback.filter(F.action == EvidenceAction.ADD_TESTIMONIAL))
-    r.callback_query.register(start_community, EvidenceCallback.filter(F.action == EvidenceAction.ADD_COMMUNITY))
-
-    r.callback_query.register(
-        case_market, EvidenceChoice.filter(F.step == EvidenceStep.MARKET), StateFilter(CaseForm.waiting_for_market)
-    )
-    r.message.register(case_brand, StateFilter(CaseForm.waiting_for_brand), TYPED)
-    r.callback_query.register(
-        case_outcome, EvidenceChoice.filter(F.step == EvidenceStep.OUTCOME), StateFilter(CaseForm.waiting_for_outcome)
-    )
-    r.message.register(case_months, StateFilter(CaseForm.waiting_for_months), TYPED)
-    links = StateFilter(CaseForm.waiting_for_link, CommunityForm.waiting_for_link)
-    r.message.register(link_entered, links, TYPED)
-    r.callback_query.register(
-        link_skipped,
-        EvidenceChoice.filter(F.step.in_({EvidenceStep.CASE_LINK, EvidenceStep.COMMUNITY_LINK})),
-        links,
-    )
-    r.message.register(testimonial_text, StateFilter(TestimonialForm.waiting_for_text), TYPED)
-    r.message.register(testimonial_author, StateFilter(TestimonialForm.waiting_for_author), TYPED)
-    r.message.register(community_text, StateFilter(CommunityForm.waiting_for_text), TYPED)
-    forms = StateFilter(*CaseForm.__states__, *TestimonialForm.__states__, *CommunityForm.__states__)
-    r.message.register(form_step_repeated, forms)
+    r.callback_query.register(start_form, EvidenceCallback.filter(F.action.in_(FIRST_STEP)))
 
     r.callback_query.register(signals_view, PartnerCallback.filter(F.action == PartnerAction.SIGNALS))
     r.callback_query.register(signal_toggled, SignalCallback.filter())
+    return r
+
+
+def conversations() -> Router:
+    """The three forms, apart from `router()`: their presses carry the dialogs' own data, not a PRESSES kind."""
+    r = private_workspace_router("evidence_forms")
+    for form in _dialogs():
+        r.include_router(form)
     return r
 
 
@@ -261,332 +267,271 @@ async def delete_item(
     await edit_or_send(callback.message, text, markup)
 
 
-# ---- adding a case study -------------------------------------------------------------------------------
+# ---- the three forms, as data: the steps' prompts ------------------------------------------------------
 
 
-async def _start_form(
-    callback: CallbackQuery, partners: PartnerRepo, workspace: Workspace, partner_id: int, state: FSMContext
-) -> Message | None:
-    partner = await _partner_or_not_found(callback, partners, workspace, partner_id)
-    if partner is None or not isinstance(callback.message, Message):
-        return None
-    await EvidenceDraft(partner_id=partner.id).save(state)
-    return callback.message
-
-
-async def start_case(
+async def start_form(
     callback: CallbackQuery,
     callback_data: EvidenceCallback,
     state: FSMContext,
+    dialog_manager: DialogManager,
     partners: PartnerRepo,
     workspace: Workspace,
 ) -> None:
-    """ "➕ Case study": which market was it in?"""
-    message = await _start_form(callback, partners, workspace, callback_data.partner_id, state)
-    if message is None:
-        return
-    await state.set_state(CaseForm.waiting_for_market)
-    b = ButtonGrid()
-    for market in MARKETS:
-        b.button(text=labels.market(market), callback_data=EvidenceChoice(step=EvidenceStep.MARKET, value=market.value))
-    await message.answer(_("New case study. Which market was it in?"), reply_markup=b.as_markup())
-
-
-async def case_market(callback: CallbackQuery, callback_data: EvidenceChoice, state: FSMContext) -> None:
-    """Market of the case study."""
-    if callback_data.value not in {m.value for m in Market} or not isinstance(callback.message, Message):
-        await answer_stale(callback)
-        return
-    draft = await EvidenceDraft.load(state)
-    draft.market = callback_data.value
-    await draft.save(state)
-    await state.set_state(CaseForm.waiting_for_brand)
-    market = _("Market: {market}").format(market=labels.market(Market(draft.market)))
-    await edit_or_send(callback.message, f"{market}\n\n" + _("Which brand was it for?"))
-
-
-async def case_brand(message: Message, state: FSMContext) -> None:
-    """Brand of the case study."""
-    brand = validate_brand(message.text)
-    if brand is None:
-        await message.answer(texts.text_expected(BRAND_MAX_LEN))
-        return
-    draft = await EvidenceDraft.load(state)
-    draft.brand = brand
-    await draft.save(state)
-    await state.set_state(CaseForm.waiting_for_outcome)
-    b = ButtonGrid()
-    for outcome in Outcome:
-        b.button(
-            text=labels.outcome(outcome), callback_data=EvidenceChoice(step=EvidenceStep.OUTCOME, value=outcome.value)
-        )
-    await message.answer(
-        _("How did it end for the brand? Failed cases count too: they show honesty."), reply_markup=b.as_markup()
-    )
-
-
-async def case_outcome(callback: CallbackQuery, callback_data: EvidenceChoice, state: FSMContext) -> None:
-    """Success or failure."""
-    if callback_data.value not in {o.value for o in Outcome} or not isinstance(callback.message, Message):
-        await answer_stale(callback)
-        return
-    draft = await EvidenceDraft.load(state)
-    draft.outcome = callback_data.value
-    await draft.save(state)
-    await state.set_state(CaseForm.waiting_for_months)
-    outcome = _("Outcome: {outcome}").format(outcome=labels.outcome(Outcome(draft.outcome)))
-    question = _("How many months did the relationship with that brand last? A number, e.g. 8.")
-    await edit_or_send(callback.message, f"{outcome}\n\n{question}")
-
-
-async def case_months(message: Message, state: FSMContext) -> None:
-    """Relationship length in months."""
-    months = parse_months(message.text)
-    if months is None:
-        await message.answer(_("Please send a whole number of months from 0 to {max}, e.g. 8.").format(max=MONTHS_MAX))
-        return
-    draft = await EvidenceDraft.load(state)
-    draft.months = months
-    await draft.save(state)
-    await state.set_state(CaseForm.waiting_for_link)
-    await message.answer(_("A link to the case (optional)."), reply_markup=_skip(EvidenceStep.CASE_LINK))
-
-
-async def _save_case(
-    message: Message,
-    state: FSMContext,
-    link: str | None,
-    partners: PartnerRepo,
-    evidence: EvidenceRepo,
-    workspace: Workspace,
-    clock: Clock,
-    author: int,
-) -> None:
-    draft = await EvidenceDraft.load(state)
-    await state.clear()
-    try:
-        case = CaseStudy(Market(draft.market), draft.brand, Outcome(draft.outcome), draft.months, link)
-    except ValueError:
-        await message.answer(_("This form was incomplete, so nothing was saved. Please start again from the card."))
-        return
-    if await evidence.add_case(workspace.id, draft.partner_id, case, author, clock.now()) is None:
-        await message.answer(not_found_text())
-        return
-    await _after_save(
-        message,
-        _("Case study added: {brand}.").format(brand=user_text(case.brand)),
-        partners,
-        evidence,
-        workspace,
-        draft.partner_id,
-    )
-
-
-# ---- testimonials and community ------------------------------------------------------------------------
-
-
-async def start_testimonial(
-    callback: CallbackQuery,
-    callback_data: EvidenceCallback,
-    state: FSMContext,
-    partners: PartnerRepo,
-    workspace: Workspace,
-) -> None:
-    """ "➕ Testimonial": what was said?"""
-    message = await _start_form(callback, partners, workspace, callback_data.partner_id, state)
-    if message is not None:
-        await state.set_state(TestimonialForm.waiting_for_text)
-        await message.answer(_("Paste the testimonial: what did they say about the partner?"))
-
-
-async def testimonial_text(message: Message, state: FSMContext) -> None:
-    """The testimonial's text."""
-    text = validate_testimonial(message.text)
-    if text is None:
-        await message.answer(texts.text_not_taken(TESTIMONIAL_MAX_LEN, message.text))
-        return
-    draft = await EvidenceDraft.load(state)
-    draft.text = text
-    await draft.save(state)
-    await state.set_state(TestimonialForm.waiting_for_author)
-    await message.answer(_('Who said it? A name and role, e.g. "Maria, brand manager at Acme".'))
-
-
-async def testimonial_author(
-    message: Message,
-    state: FSMContext,
-    partners: PartnerRepo,
-    evidence: EvidenceRepo,
-    workspace: Workspace,
-    clock: Clock,
-) -> None:
-    """Who gave the testimonial; then it is saved."""
-    author = validate_author(message.text)
-    if author is None:
-        await message.answer(texts.text_expected(AUTHOR_MAX_LEN))
-        return
-    draft = await EvidenceDraft.load(state)
-    await state.clear()
-    if not draft.text:
-        await message.answer(_("This form was incomplete, so nothing was saved. Please start again from the card."))
-        return
-    by = message.from_user.id if message.from_user else 0
-    if (
-        await evidence.add_testimonial(workspace.id, draft.partner_id, Testimonial(draft.text, author), by, clock.now())
-        is None
-    ):
-        await message.answer(not_found_text())
-        return
-    await _after_save(message, _("Testimonial added."), partners, evidence, workspace, draft.partner_id)
-
-
-async def start_community(
-    callback: CallbackQuery,
-    callback_data: EvidenceCallback,
-    state: FSMContext,
-    partners: PartnerRepo,
-    workspace: Workspace,
-) -> None:
-    """ "➕ Community": what do they do in the community?"""
-    message = await _start_form(callback, partners, workspace, callback_data.partner_id, state)
-    if message is not None:
-        await state.set_state(CommunityForm.waiting_for_text)
-        await message.answer(_("Describe their community participation: talks, groups they run, open resources."))
-
-
-async def community_text(message: Message, state: FSMContext) -> None:
-    """The community participation's description."""
-    text = validate_community(message.text)
-    if text is None:
-        await message.answer(texts.text_not_taken(COMMUNITY_MAX_LEN, message.text))
-        return
-    draft = await EvidenceDraft.load(state)
-    draft.text = text
-    await draft.save(state)
-    await state.set_state(CommunityForm.waiting_for_link)
-    await message.answer(_("A link to it (optional)."), reply_markup=_skip(EvidenceStep.COMMUNITY_LINK))
-
-
-async def _save_community(
-    message: Message,
-    state: FSMContext,
-    link: str | None,
-    partners: PartnerRepo,
-    evidence: EvidenceRepo,
-    workspace: Workspace,
-    clock: Clock,
-    author: int,
-) -> None:
-    draft = await EvidenceDraft.load(state)
-    await state.clear()
-    if not draft.text:
-        await message.answer(_("This form was incomplete, so nothing was saved. Please start again from the card."))
-        return
-    item = CommunityActivity(draft.text, link)
-    if await evidence.add_community(workspace.id, draft.partner_id, item, author, clock.now()) is None:
-        await message.answer(not_found_text())
-        return
-    await _after_save(message, _("Community participation added."), partners, evidence, workspace, draft.partner_id)
-
-
-async def link_entered(
-    message: Message,
-    state: FSMContext,
-    partners: PartnerRepo,
-    evidence: EvidenceRepo,
-    workspace: Workspace,
-    clock: Clock,
-) -> None:
-    """The optional link of a case study or a community item, validated; then the item is saved."""
-    step = _link_step(await state.get_state())
-    url = validate_url(message.text)
-    if url is None:
-        await message.answer(
-            _("That does not look like a link. Send one like https://example.com, or press Skip."),
-            reply_markup=_skip(step),
-        )
-        return
-    author = message.from_user.id if message.from_user else 0
-    await _save_with_link(message, state, step, url, partners, evidence, workspace, clock, author)
-
-
-async def link_skipped(
-    callback: CallbackQuery,
-    callback_data: EvidenceChoice,
-    state: FSMContext,
-    partners: PartnerRepo,
-    evidence: EvidenceRepo,
-    workspace: Workspace,
-    clock: Clock,
-) -> None:
-    """Skip on a link step: the item is saved without one."""
-    if not isinstance(callback.message, Message) or _link_step(await state.get_state()) is not callback_data.step:
-        await answer_stale(callback)
-        return
-    await _save_with_link(
-        callback.message, state, callback_data.step, None, partners, evidence, workspace, clock, callback.from_user.id
-    )
-
-
-def _link_step(current_state: str | None) -> EvidenceStep:
-    return EvidenceStep.CASE_LINK if current_state == CaseForm.waiting_for_link.state else EvidenceStep.COMMUNITY_LINK
-
-
-async def _save_with_link(
-    message: Message,
-    state: FSMContext,
-    step: EvidenceStep,
-    link: str | None,
-    partners: PartnerRepo,
-    evidence: EvidenceRepo,
-    workspace: Workspace,
-    clock: Clock,
-    author: int,
-) -> None:
-    save = _save_case if step is EvidenceStep.CASE_LINK else _save_community
-    await save(message, state, link, partners, evidence, workspace, clock, author)
-
-
-async def _after_save(
-    message: Message,
-    confirmation: str,
-    partners: PartnerRepo,
-    evidence: EvidenceRepo,
-    workspace: Workspace,
-    partner_id: int,
-) -> None:
-    partner = await partner_or_say(message, partners, workspace, partner_id)
+    """ "➕ Case study", "➕ Testimonial", "➕ Community": the form's first step in a new message below the evidence
+    screen; a conversation in progress (any flow) ends here."""
+    partner = await _partner_or_not_found(callback, partners, workspace, callback_data.partner_id)
     if partner is None:
         return
-    text, markup = await _render_evidence(evidence, workspace, partner, delete_mode=False)
-    await reply_here(message, confirmation + "\n\n" + text, markup)
+    await state.clear()
+    await dialog_manager.start(
+        FIRST_STEP[callback_data.action], data={"partner_id": partner.id}, mode=StartMode.RESET_STACK,
+        show_mode=ShowMode.SEND,
+    )
 
 
-async def form_step_repeated(message: Message, state: FSMContext) -> None:
-    """Anything else during an evidence form: say what this step needs."""
-    if message.text and message.text.startswith("/"):
-        await message.answer(texts.mid_conversation_command())
+async def _new_draft(start_data: Any, manager: DialogManager) -> None:
+    partner_id = start_data.get("partner_id") if isinstance(start_data, dict) else None
+    _keep(manager, EvidenceDraft(partner_id=partner_id if isinstance(partner_id, int) else 0))
+
+
+def _draft(manager: DialogManager) -> EvidenceDraft:
+    return EvidenceDraft.in_dialog(manager)
+
+
+def _keep(manager: DialogManager, draft: EvidenceDraft) -> None:
+    draft.keep_in_dialog(manager)
+
+
+def _screen(manager: DialogManager, question: str, **extra: Any) -> dict[str, Any]:
+    return {**screen(manager, question), "skip": _("Skip ⏭"), **extra}
+
+
+def _months_hint() -> str:
+    return _("Please send a whole number of months from 0 to {max}, e.g. 8.").format(max=MONTHS_MAX)
+
+
+def _link_hint() -> str:
+    return _("Send the link as text, or press Skip.")
+
+
+def _view(question: Callable[[], str], **choices: Callable[[], list[tuple[str, str]]]) -> Getter:
+    async def getter(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+        return _screen(dialog_manager, question(), **{name: items() for name, items in choices.items()})
+
+    return getter
+
+
+market_view = _view(
+    lambda: _("New case study. Which market was it in?"),
+    markets=lambda: [(labels.market(market), market.value) for market in MARKETS],
+)
+brand_view = _view(lambda: _("Which brand was it for?"))
+outcome_view = _view(
+    lambda: _("How did it end for the brand? Failed cases count too: they show honesty."),
+    outcomes=lambda: [(labels.outcome(outcome), outcome.value) for outcome in Outcome],
+)
+months_view = _view(lambda: _("How many months did the relationship with that brand last? A number, e.g. 8."))
+case_link_view = _view(lambda: _("A link to the case (optional)."))
+testimonial_view = _view(lambda: _("Paste the testimonial: what did they say about the partner?"))
+author_view = _view(lambda: _('Who said it? A name and role, e.g. "Maria, brand manager at Acme".'))
+community_view = _view(lambda: _("Describe their community participation: talks, groups they run, open resources."))
+community_link_view = _view(lambda: _("A link to it (optional)."))
+
+
+# ---- what each step takes ------------------------------------------------------------------------------
+
+
+def _parser(validate: Callable[[str], Any], reason: Callable[[str], str]) -> Callable[[str], Any]:
+    """A TextInput's type_factory: the validated value, or ValueError saying why it was not taken."""
+
+    def parse(typed: str) -> Any:
+        value = validate(typed)
+        if value is None:
+            raise ValueError(reason(typed))
+        return value
+
+    return parse
+
+
+parse_brand = _parser(validate_brand, lambda _typed: texts.text_expected(BRAND_MAX_LEN))
+parse_months_typed = _parser(parse_months, lambda _typed: _months_hint())
+parse_testimonial = _parser(validate_testimonial, lambda typed: texts.text_not_taken(TESTIMONIAL_MAX_LEN, typed))
+parse_author = _parser(validate_author, lambda _typed: texts.text_expected(AUTHOR_MAX_LEN))
+parse_community = _parser(validate_community, lambda typed: texts.text_not_taken(COMMUNITY_MAX_LEN, typed))
+parse_link = _parser(
+    validate_url, lambda _typed: _("That does not look like a link. Send one like https://example.com, or press Skip.")
+)
+
+
+async def market_chosen(callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str) -> None:
+    if value not in {m.value for m in Market}:
+        await stale(callback, manager)
         return
-    hints = {
-        CaseForm.waiting_for_market.state: _("Please choose the market with the buttons above."),
-        CaseForm.waiting_for_brand.state: texts.text_expected(BRAND_MAX_LEN),
-        CaseForm.waiting_for_outcome.state: _("Please choose the outcome with the buttons above."),
-        CaseForm.waiting_for_months.state: _("Please send a whole number of months from 0 to {max}, e.g. 8.").format(
-            max=MONTHS_MAX
-        ),
-        CaseForm.waiting_for_link.state: _("Send the link as text, or press Skip."),
-        TestimonialForm.waiting_for_text.state: texts.text_expected(TESTIMONIAL_MAX_LEN),
-        TestimonialForm.waiting_for_author.state: texts.text_expected(AUTHOR_MAX_LEN),
-        CommunityForm.waiting_for_text.state: texts.text_expected(COMMUNITY_MAX_LEN),
-        CommunityForm.waiting_for_link.state: _("Send the link as text, or press Skip."),
-    }
-    await message.answer(hints.get(await state.get_state() or "", texts.mid_conversation_command()))
+    _keep(manager, _draft(manager).model_copy(update={"market": Market(value)}))
+    manager.dialog_data["note"] = _("Market: {market}").format(market=labels.market(Market(value)))
+    await manager.switch_to(CaseForm.waiting_for_brand)
 
 
-def _skip(step: EvidenceStep) -> InlineKeyboardMarkup:
-    b = ButtonGrid()
-    b.button(text=_("Skip ⏭"), callback_data=EvidenceChoice(step=step, value=SKIP))
-    return b.as_markup()
+async def brand_entered(_message: Message, _widget: Any, manager: DialogManager, brand: str) -> None:
+    _keep(manager, _draft(manager).model_copy(update={"brand": brand}))
+    await manager.switch_to(CaseForm.waiting_for_outcome)
+
+
+async def outcome_chosen(callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str) -> None:
+    if value not in {o.value for o in Outcome}:
+        await stale(callback, manager)
+        return
+    _keep(manager, _draft(manager).model_copy(update={"outcome": Outcome(value)}))
+    manager.dialog_data["note"] = _("Outcome: {outcome}").format(outcome=labels.outcome(Outcome(value)))
+    await manager.switch_to(CaseForm.waiting_for_months)
+
+
+async def months_entered(_message: Message, _widget: Any, manager: DialogManager, months: int) -> None:
+    _keep(manager, _draft(manager).model_copy(update={"months": months}))
+    await manager.switch_to(CaseForm.waiting_for_link)
+
+
+async def text_entered(_message: Message, _widget: Any, manager: DialogManager, text: str) -> None:
+    """The testimonial's or the community item's text; the form's next step."""
+    _keep(manager, _draft(manager).model_copy(update={"text": text}))
+    await manager.next()
+
+
+# ---- saving --------------------------------------------------------------------------------------------
+
+
+async def case_link_entered(message: Message, _widget: Any, manager: DialogManager, link: str) -> None:
+    await _save(message, manager, _case, link)
+
+
+async def case_link_skipped(callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
+    await _skipped(callback, manager, _case)
+
+
+async def community_link_entered(message: Message, _widget: Any, manager: DialogManager, link: str) -> None:
+    await _save(message, manager, _community, link)
+
+
+async def community_link_skipped(callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
+    await _skipped(callback, manager, _community)
+
+
+async def _skipped(callback: CallbackQuery, manager: DialogManager, addition: Maker) -> None:
+    """Skip on a link step: saved without one; the step's message becomes the evidence screen."""
+    if not isinstance(callback.message, Message):  # too old for Telegram to show: pressed on a stale client
+        await stale(callback, manager)
+        return
+    await _save(callback.message, manager, addition, None, by=callback.from_user.id)
+
+
+async def author_entered(message: Message, _widget: Any, manager: DialogManager, author: str) -> None:
+    await _save(message, manager, _testimonial, author)
+
+
+# What a finished form adds: the item, how it is stored, the confirmation; None when the draft lacks a step.
+Addition = tuple[CaseStudy | Testimonial | CommunityActivity, Callable[..., Awaitable[int | None]], str]
+Maker = Callable[["EvidenceDraft", EvidenceRepo, Any], Addition | None]
+
+
+def _case(draft: EvidenceDraft, evidence: EvidenceRepo, link: str | None) -> Addition | None:
+    if draft.market is None or draft.outcome is None or not draft.brand:
+        return None
+    case = CaseStudy(draft.market, draft.brand, draft.outcome, draft.months, link)
+    return case, evidence.add_case, _("Case study added: {brand}.").format(brand=user_text(case.brand))
+
+
+def _testimonial(draft: EvidenceDraft, evidence: EvidenceRepo, author: str) -> Addition | None:
+    if not draft.text:
+        return None
+    return Testimonial(draft.text, author), evidence.add_testimonial, _("Testimonial added.")
+
+
+def _community(draft: EvidenceDraft, evidence: EvidenceRepo, link: str | None) -> Addition | None:
+    if not draft.text:
+        return None
+    return CommunityActivity(draft.text, link), evidence.add_community, _("Community participation added.")
+
+
+async def _save(
+    message: Message, manager: DialogManager, addition: Maker, last_answer: str | None, *, by: int | None = None
+) -> None:
+    """The form's last answer: the item is stored and the evidence screen follows, with the confirmation on top —
+    in place of the step's message after a press, below a typed answer."""
+    draft, data = _draft(manager), manager.middleware_data
+    await manager.done(show_mode=ShowMode.NO_UPDATE)
+    evidence: EvidenceRepo = data["evidence"]
+    workspace: Workspace = data["workspace"]
+    author = by if by is not None else (message.from_user.id if message.from_user else 0)
+    adding = addition(draft, evidence, last_answer)
+    if adding is None:
+        await message.answer(_("This form was incomplete, so nothing was saved. Please start again from the card."))
+        return
+    item, store, confirmation = adding
+    if await store(workspace.id, draft.partner_id, item, author, data["clock"].now()) is None:
+        await message.answer(not_found_text())
+        return
+    partner = await partner_or_say(message, data["partners"], workspace, draft.partner_id)
+    if partner is not None:
+        text, markup = await _render_evidence(evidence, workspace, partner, delete_mode=False)
+        await reply_here(message, confirmation + "\n\n" + text, markup)
+
+
+# ---- the forms -----------------------------------------------------------------------------------------
+
+
+def _dialogs() -> list[Dialog]:
+    text = Format("{text}")
+    skip = Format("{skip}")
+
+    def choice(step: State, view: Getter, items: str, on_click: Any, hint: Callable[[], str], **window: Any) -> Window:
+        return Window(
+            text,
+            Select(Format("{item[0]}"), id=items, item_id_getter=lambda item: item[1], items=items, on_click=on_click),
+            MessageInput(buttons_expected(hint)),
+            state=step,
+            getter=view,
+            **window,
+        )
+
+    def typed(step: State, field: str, view: Getter, parse: Callable[[str], Any], on_success: Any,
+              hint: Callable[[], str], on_skip: Any = None) -> Window:
+        return Window(
+            text,
+            TextInput(field, type_factory=parse, on_success=on_success, on_error=refused, filter=NOT_A_COMMAND),
+            *([Button(skip, id="skip", on_click=on_skip)] if on_skip else []),
+            MessageInput(text_expected(hint)),
+            state=step,
+            getter=view,
+        )
+
+    case = Dialog(
+        choice(CaseForm.waiting_for_market, market_view, "markets", market_chosen,
+               lambda: _("Please choose the market with the buttons above.")),
+        typed(CaseForm.waiting_for_brand, "brand", brand_view, parse_brand, brand_entered,
+              lambda: texts.text_expected(BRAND_MAX_LEN)),
+        choice(CaseForm.waiting_for_outcome, outcome_view, "outcomes", outcome_chosen,
+               lambda: _("Please choose the outcome with the buttons above.")),
+        typed(CaseForm.waiting_for_months, "months", months_view, parse_months_typed, months_entered, _months_hint),
+        typed(CaseForm.waiting_for_link, "link", case_link_view, parse_link, case_link_entered, _link_hint,
+              on_skip=case_link_skipped),
+        on_start=_new_draft,
+    )
+    testimonial = Dialog(
+        typed(TestimonialForm.waiting_for_text, "text", testimonial_view, parse_testimonial, text_entered,
+              lambda: texts.text_expected(TESTIMONIAL_MAX_LEN)),
+        typed(TestimonialForm.waiting_for_author, "author", author_view, parse_author, author_entered,
+              lambda: texts.text_expected(AUTHOR_MAX_LEN)),
+        on_start=_new_draft,
+    )
+    community = Dialog(
+        typed(CommunityForm.waiting_for_text, "text", community_view, parse_community, text_entered,
+              lambda: texts.text_expected(COMMUNITY_MAX_LEN)),
+        typed(CommunityForm.waiting_for_link, "link", community_link_view, parse_link, community_link_entered,
+              _link_hint, on_skip=community_link_skipped),
+        on_start=_new_draft,
+    )
+    return [presses_of_its_own(form) for form in (case, testimonial, community)]
 
 
 # ---- conversation signals ------------------------------------------------------------------------------

@@ -73,20 +73,6 @@ class EvidenceCallback(CallbackData, prefix="ev1"):
     item_id: CallbackId = 0
 
 
-class EvidenceStep(StrEnum):
-    MARKET = "mkt"
-    OUTCOME = "out"
-    CASE_LINK = "clink"
-    COMMUNITY_LINK = "mlink"
-
-
-class EvidenceChoice(CallbackData, prefix="ec1"):
-    """A button inside an add-evidence form; `step` marks buttons of earlier steps as stale."""
-
-    step: EvidenceStep
-    value: str
-
-
 class SignalCallback(CallbackData, prefix="sg1"):
     """Ticks or unticks one conversation signal of a partner."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.keyboards.callbacks import EvidenceAction, EvidenceCallback
@@ -10,6 +12,16 @@ from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.vetting_steps import CASE_WORDS, add_case, add_partner, onboard
 
 BOTH_MARKETS = {"en": "More than 3 case studies in both markets", "ru": "Больше трёх кейсов на каждом из рынков"}
+
+
+async def conversation_records(running_bot: RunningBot) -> list[tuple]:
+    """The FSM storage's rows once every update is handled: the bot commits after its last reply, so a query made
+    as soon as the reply is seen could still read the rows of before."""
+    for _ in range(200):
+        if await running_bot.query("SELECT count(*) FROM received_updates WHERE handled_at IS NULL") == [(0,)]:
+            break
+        await asyncio.sleep(0.05)
+    return await running_bot.query("SELECT key FROM fsm_states")
 
 
 @pytest.mark.parametrize("locale", ["en", "ru"])
@@ -103,3 +115,75 @@ async def test_forged_delete_from_another_workspace_deletes_nothing(
     reaction = await intruder.press_data(forged.pack(), intruder.last_message().message_id)
     assert "Partner not found" in reaction.text
     assert await running_bot.query("SELECT COUNT(*) FROM case_studies") == [(1,)]
+
+
+async def test_the_case_form_keeps_one_message_and_its_old_buttons_are_a_pop_up(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    """The case form runs as an aiogram-dialog Dialog: presses edit its message (answered once, nothing refused), a
+    button of an earlier step or a forged choice is a pop-up that changes nothing, a finished form leaves no record
+    and its buttons are a pop-up too."""
+    user = telegram.private_user("Anna", language_code="en")
+    await onboard(user)
+    await add_partner(user, "Bridge", "en")
+    await user.press("Evidence")
+    started = await user.press("➕ Case study")
+    [step] = started.messages
+    usa = next(data for text, data in step.buttons if text == "🇺🇸 USA")
+    pressed = await user.press("🇺🇸 USA")
+    assert "Market: 🇺🇸 USA" in pressed.text and "Which brand" in pressed.text
+    assert not pressed.messages and [m.message_id for m in pressed.edits] == [step.message_id]
+    outcomes = await user.send("Glossier")
+    [outcome_step] = outcomes.messages
+    success = next(data for text, data in outcome_step.buttons if text == "success")
+    for data, notice in ((usa, "earlier step"), (success.rsplit(":", 1)[0] + ":bogus", "out of date")):
+        stale = await user.press_data(data, outcome_step.message_id)
+        assert notice in stale.popup and not stale.messages and not stale.edits and not stale.errors, data
+    assert "Outcome: success" in (await user.press("success")).text
+    await user.send("8")
+    saved = await user.press("Skip")
+    assert "Case study added: Glossier" in saved.text and not saved.messages and not saved.errors
+    assert await conversation_records(running_bot) == [], "a finished form leaves no record"
+    again = await user.press_data(success, outcome_step.message_id)
+    assert "out of date" in again.popup and not again.messages
+    assert await running_bot.query("SELECT brand, months, link FROM case_studies") == [("Glossier", 8, None)]
+
+
+@pytest.mark.parametrize("form", ["➕ Case study", "➕ Testimonial", "➕ Community"])
+async def test_cancel_mid_form_says_nothing_was_added_and_leads_back_to_the_card(
+    telegram: FakeTelegram, running_bot: RunningBot, form: str
+) -> None:
+    user = telegram.private_user("Oleg", language_code="en")
+    await onboard(user)
+    await add_partner(user, "Bridge", "en")
+    await user.press("Evidence")
+    await user.press(form)
+    if form == "➕ Case study":
+        await user.press("🇷🇺 Russia")
+    await user.send("Acme")
+    cancelled = await user.send("/cancel")
+    note = cancelled.messages[-1]
+    assert note.text == "Cancelled: nothing was added to the evidence."
+    assert [text for text, _ in note.buttons] == ["« Card"]
+    assert await conversation_records(running_bot) == [], "a closed form leaves no record"
+    card = await user.press("« Card")
+    assert "Bridge" in card.text
+    counts = "SELECT (SELECT COUNT(*) FROM case_studies) + (SELECT COUNT(*) FROM testimonials)"
+    assert await running_bot.query(counts + " + (SELECT COUNT(*) FROM community_activities)") == [(0,)]
+
+
+async def test_a_restart_mid_form_keeps_the_step_and_the_draft(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    user = telegram.private_user("Kate", language_code="ru")
+    await onboard(user)
+    await add_partner(user, "Мост", "ru")
+    await user.press("Кейсы и отзывы")
+    await user.press("➕ Сообщество")
+    await user.send("Ведут открытый чат креаторов")
+    await running_bot.restart()
+    saved = await user.send("https://t.me/ugc_chat")
+    assert "Ведут открытый чат креаторов · https://t.me/ugc_chat" in saved.text
+    assert await running_bot.query("SELECT text, link FROM community_activities") == [
+        ("Ведут открытый чат креаторов", "https://t.me/ugc_chat")
+    ]

@@ -49,8 +49,6 @@ from bot.domain.references import Step
 from bot.keyboards.callbacks import (
     EvidenceAction,
     EvidenceCallback,
-    EvidenceChoice,
-    EvidenceStep,
     LanguageChoice,
     MenuAction,
     MenuCallback,
@@ -378,7 +376,7 @@ def forged_callback(world: World) -> str:
             rng.choice([f"{enum_choice(rng, GutQuestion).value}.{rng.choice('yn')}",
                         f"{rng.choice([-1, 0, 3, 8, 9, 99])}.{rng.choice([0, 1, 5, 6, 100])}", value]),
         ),
-        lambda: EvidenceChoice(step=enum_choice(rng, EvidenceStep), value=value),
+        lambda: ForgedDialogPress(rng.choice(["gone0002", ""]), rng.choice(["markets", "outcomes", "skip"]), value),
     ]
     roll = rng.random()
     if roll < 0.7:
