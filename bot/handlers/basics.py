@@ -66,14 +66,16 @@ async def cancel(
 ) -> None:
     """/cancel: leave whatever conversation is open — a hand-written flow (its FSM state) or a dialog
     (aiogram-dialog's stack); the language stays (it lives in the users table)."""
-    current = await state.get_state()
+    current, data = await state.get_state(), await state.get_data()
     if dialog_manager is not None and dialog_manager.has_context():
-        current = current or dialog_manager.current_context().state.state
+        if current is None:  # the dialog's note reads the dialog's data (the FSM data is not its)
+            context = dialog_manager.current_context()
+            current, data = context.state.state, dict(context.dialog_data)
         await close_dialogs(dialog_manager)
     if current is None:
         await message.answer(texts.nothing_to_cancel())
         return
-    note = cancel_note(current, await state.get_data())
+    note = cancel_note(current, data)
     await state.clear()
     await live_keyboards.retire(bot, message.chat.id)
     await message.answer(note.text, reply_markup=card_button(note.partner_id) if note.partner_id else None)
