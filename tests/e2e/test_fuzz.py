@@ -84,7 +84,6 @@ from bot.keyboards.reference_callbacks import (
     ReferenceLanguage,
 )
 from bot.keyboards.scope_callbacks import ScopeChoice, ScopeStep
-from bot.keyboards.team_callbacks import TeamAction, TeamCallback
 from bot.storage.invites import InviteRepo
 from tests.e2e.conftest import LogCapture, RunningBot, seed_from_env
 from tests.e2e.fake_telegram import BOT_USERNAME, FakeTelegram, StoredMessage
@@ -390,7 +389,6 @@ def forged_callback(world: World) -> str:
         lambda: DebriefProblemCallback(campaign_id=cid, problem=enum_choice(rng, ProblemKind)),
         lambda: DebriefQualityCallback(campaign_id=cid, quality=rng.choice([0, 1, 5, 6, 100])),
         lambda: DebriefDecisionCallback(campaign_id=cid, decision=enum_choice(rng, Decision)),
-        lambda: TeamCallback(action=enum_choice(rng, TeamAction), user_id=uid),
         lambda: SetupCallback(step=enum_choice(rng, SetupStep), value=value),
         lambda: AwayCallback(weeks=rng.choice([0, 1, 2, 4, 13, 99])),
         lambda: AnswerCallback(step=enum_choice(rng, AnswerStep), value=value),
@@ -401,6 +399,8 @@ def forged_callback(world: World) -> str:
         lambda: MenuCallback(action=enum_choice(rng, MenuAction)),
         lambda: ForgedDialogPress(rng.choice(["gone0001", ""]), rng.choice(["kind", "markets", "skip", "add"]), value),
         lambda: EvidenceChoice(step=enum_choice(rng, EvidenceStep), value=value),
+        lambda: ForgedDialogPress(rng.choice(["gone0001", ""]), rng.choice(["remove", "invite", "yes", "no"]),
+                                  str(uid)),
     ]
     roll = rng.random()
     if roll < 0.7:

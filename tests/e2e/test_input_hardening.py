@@ -40,7 +40,6 @@ from bot.keyboards.checkin_callbacks import AwayCallback, SetupCallback, SetupSt
 from bot.keyboards.reference_callbacks import QuestionCallback, ReferenceAction, ReferenceCallback
 from bot.keyboards.report_callbacks import PersonalDataAction, PersonalDataCallback
 from bot.keyboards.scope_callbacks import ScopeChoice, ScopeStep
-from bot.keyboards.team_callbacks import TeamAction, TeamCallback
 from bot.storage.invites import InviteRepo
 from tests.e2e.conftest import RunningBot
 from tests.e2e.fake_telegram import FakeTelegram
@@ -304,7 +303,6 @@ def every_number_factory(partner_id: int, campaign_id: int, user_id: int) -> lis
         DebriefProblemCallback(campaign_id=campaign_id, problem=next(iter(ProblemKind))),
         DebriefQualityCallback(campaign_id=campaign_id, quality=4),
         DebriefDecisionCallback(campaign_id=campaign_id, decision=next(iter(Decision))),
-        TeamCallback(action=next(iter(TeamAction)), user_id=user_id),
         PersonalDataCallback(action=next(iter(PersonalDataAction)), issued=1),
         AwayCallback(weeks=2),
     ]
