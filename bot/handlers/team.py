@@ -15,10 +15,10 @@ from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
-from aiogram.filters import Command, CommandObject, CommandStart, Filter
+from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message, TelegramObject, User
+from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
@@ -39,7 +39,7 @@ from bot.handlers.replies import answer_stale
 from bot.i18n import person_locale
 from bot.keyboards.builders import main_menu
 from bot.keyboards.callbacks import MenuAction, MenuCallback
-from bot.plumbing.dialogs import close_dialogs, presses_of_its_own
+from bot.plumbing.dialogs import Nothing, close_dialogs, presses_of_its_own
 from bot.plumbing.middlewares import notify_press
 from bot.storage.invites import START_PREFIX, Invite, InviteRepo, JoinedVia, Redeemed, RedeemResult
 from bot.storage.team import Teammate, TeamRepo
@@ -512,13 +512,6 @@ async def buttons_expected(message: Message, _widget: Any, manager: DialogManage
 # --- the screen, as data ---------------------------------------------------------------------------------
 
 
-class TakesNoMessages(Filter):
-    """The list waits for no typed answer: what is typed there goes on to whoever takes it outside a conversation."""
-
-    async def __call__(self, _event: TelegramObject) -> bool:
-        return False
-
-
 def team_dialog() -> Dialog:
     screen = Dialog(
         Window(
@@ -535,8 +528,7 @@ def team_dialog() -> Dialog:
         ),
         on_process_result=note_from_removal,
     )
-    for observer in (screen.message, screen.business_message):
-        observer.filter(TakesNoMessages())
+    screen.message.filter(Nothing())  # the list waits for no typed answer: what is typed goes on to the fallback
     return presses_of_its_own(screen)
 
 
