@@ -1,31 +1,45 @@
-"""/team and invite links: who is in the workspace, inviting teammates, removing them."""
+"""/team and invite links: who is in the workspace, inviting teammates, removing them.
+
+The owner's team screen is an aiogram-dialog conversation (issue 15): the list is one dialog (invite, revoke,
+"Remove <name>"), the removal question a dialog started on top of it, whose answer (Yes / No) ends it and brings the
+list back on the same message under what happened. A member's /team is the list alone, with nothing to press, so it
+is a plain message and no conversation. Every press re-reads the workspace, the role and the teammate, so a button
+left from before (a removed teammate, a forged id) is a pop-up and changes nothing.
+"""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
+from aiogram_dialog.widgets.input import MessageInput
+from aiogram_dialog.widgets.kbd import Button, Column, Row, Select
+from aiogram_dialog.widgets.text import Format
 from babel.dates import format_date
 
 from bot import texts
 from bot.clock import Clock
 from bot.config import Settings
 from bot.deep_links import DeepLinkGuard
+from bot.domain.numbers import ID_MAX, strict_int
 from bot.domain.text import safe_name
+from bot.handlers.cancel_notes import on_cancel
 from bot.handlers.filters import PRIVATE, PressOf
-from bot.handlers.replies import edit_or_send
+from bot.handlers.replies import answer_stale
 from bot.i18n import person_locale
 from bot.keyboards.builders import main_menu
 from bot.keyboards.callbacks import MenuAction, MenuCallback
-from bot.keyboards.grid import ButtonGrid
-from bot.keyboards.team_callbacks import TeamAction, TeamCallback
+from bot.plumbing.dialogs import Nothing, close_dialogs, presses_of_its_own
 from bot.plumbing.middlewares import notify_press
 from bot.storage.invites import START_PREFIX, Invite, InviteRepo, JoinedVia, Redeemed, RedeemResult
 from bot.storage.team import Teammate, TeamRepo
@@ -41,8 +55,28 @@ LINKS_SHOWN = 10  # newest live invite links listed in /team; keeps the message 
 JOINED_SHOWN = 10  # names listed under one link before "and N more"
 
 
-# The kinds of button data this feature's handlers take.
-PRESSES = (MenuCallback, TeamCallback)
+class TeamScreen(StatesGroup):
+    members = State()
+
+
+class Removal(StatesGroup):
+    confirm = State()
+
+
+def _team_closed(_data: dict[str, Any]) -> str:
+    return _("Closed the team list; the team stays as it is.")
+
+
+def _removal_cancelled(_data: dict[str, Any]) -> str:
+    return _("Cancelled: nobody was removed from the team.")
+
+
+on_cancel(TeamScreen, _team_closed)
+on_cancel(Removal, _removal_cancelled)
+
+
+# The kinds of button data that start the team screen (its own buttons are the dialogs').
+PRESSES = (MenuCallback,)
 
 
 def router() -> Router:
@@ -53,11 +87,17 @@ def router() -> Router:
     r.message.register(join_by_link, CommandStart(deep_link=True, magic=JOIN_LINK))
     r.message.register(show_team, Command("team"))
     r.callback_query.register(team_from_menu, MenuCallback.filter(F.action == MenuAction.TEAM))
-    r.callback_query.register(create_invite, TeamCallback.filter(F.action == TeamAction.INVITE))
-    r.callback_query.register(revoke_invites, TeamCallback.filter(F.action == TeamAction.REVOKE))
-    r.callback_query.register(ask_to_remove, TeamCallback.filter(F.action == TeamAction.REMOVE))
-    r.callback_query.register(confirm_remove, TeamCallback.filter(F.action == TeamAction.CONFIRM_REMOVE))
-    r.callback_query.register(keep_member, TeamCallback.filter(F.action == TeamAction.KEEP))
+    return r
+
+
+def conversations() -> Router:
+    """The owner's team screen and its removal question, apart from `router()`: their presses carry the dialogs'
+    own data, not a PRESSES kind."""
+    r = Router(name="team_screen")
+    r.message.filter(PRIVATE)
+    r.callback_query.filter(PRIVATE)
+    r.include_router(team_dialog())
+    r.include_router(removal_dialog())
     return r
 
 
@@ -148,138 +188,121 @@ def _link_line(link: Invite, locale: str) -> str:
     return line + "; " + _("joined through it: {names}").format(names=names)
 
 
-def _owner_keyboard(people: list[Teammate]) -> InlineKeyboardMarkup:
-    builder = ButtonGrid()
-    builder.button(text=_("➕ Create invite link"), callback_data=TeamCallback(action=TeamAction.INVITE))
-    builder.button(text=_("🚫 Revoke invite links"), callback_data=TeamCallback(action=TeamAction.REVOKE))
-    for person in people:
-        if person.role is not Role.OWNER:
-            builder.button(
-                text=_("Remove {name}").format(name=_name(person)[:BUTTON_NAME_MAX]),
-                callback_data=TeamCallback(action=TeamAction.REMOVE, user_id=person.user_id),
-            )
-    builder.adjust(1)
-    return builder.as_markup()
-
-
-def _confirm_keyboard(user_id: int) -> InlineKeyboardMarkup:
-    builder = ButtonGrid()
-    builder.button(text=_("Yes, remove"), callback_data=TeamCallback(action=TeamAction.CONFIRM_REMOVE, user_id=user_id))
-    builder.button(text=_("No, keep"), callback_data=TeamCallback(action=TeamAction.KEEP, user_id=user_id))
-    builder.adjust(2)
-    return builder.as_markup()
-
 
 # --- /team -----------------------------------------------------------------------------------------------
 
 
-async def show_team(
-    message: Message, workspaces: WorkspaceRepo, team: TeamRepo, invites: InviteRepo, clock: Clock, i18n: I18n
-) -> None:
-    """/team: the members with their roles; owners also get the invite and remove buttons."""
+async def show_team(message: Message, state: FSMContext, dialog_manager: DialogManager) -> None:
+    """/team: the members with their roles; the owner gets the team screen, with the invite and remove buttons."""
     assert message.from_user is not None
-    await _send_team(message, message.from_user, workspaces, team, invites, clock, i18n)
+    listing = await _open_team(message.from_user, state, dialog_manager, ShowMode.AUTO)
+    if listing is not None:
+        await message.answer(listing)
 
 
-async def team_from_menu(
-    callback: CallbackQuery, workspaces: WorkspaceRepo, team: TeamRepo, invites: InviteRepo, clock: Clock, i18n: I18n
-) -> None:
-    """The main menu's Team button."""
-    if isinstance(callback.message, Message):
-        await _send_team(callback.message, callback.from_user, workspaces, team, invites, clock, i18n)
+async def team_from_menu(callback: CallbackQuery, bot: Bot, state: FSMContext, dialog_manager: DialogManager) -> None:
+    """The main menu's Team button: the team in a new message, the menu stays as it is."""
+    listing = await _open_team(callback.from_user, state, dialog_manager, ShowMode.SEND)
+    if listing is not None:
+        await bot.send_message(callback.from_user.id, listing)  # a private chat's id is its person's
 
 
-async def _send_team(
-    message: Message,
-    user: User,
-    workspaces: WorkspaceRepo,
-    team: TeamRepo,
-    invites: InviteRepo,
-    clock: Clock,
-    i18n: I18n,
-) -> None:
-    await team.record_name(user.id, safe_name(user.full_name) or "")
-    text, markup = await _team_view(user.id, workspaces, team, invites, clock, i18n)
-    await message.answer(text, reply_markup=markup)
+async def _open_team(user: User, state: FSMContext, manager: DialogManager, show_mode: ShowMode) -> str | None:
+    """The owner's team screen, from its list, and None; a conversation in progress (any flow) ends here. Anyone
+    who owns no workspace has nothing to press: the list alone (or why there is none) is returned to send."""
+    data = manager.middleware_data
+    workspaces: WorkspaceRepo = data["workspaces"]
+    await data["team"].record_name(user.id, safe_name(user.full_name) or "")
+    workspace = await workspaces.current_for(user.id)
+    if workspace is None or await workspaces.role_of(workspace.id, user.id) is not Role.OWNER:
+        text, _removable = await _team_view(user.id, data)
+        return text
+    await state.clear()
+    await manager.start(TeamScreen.members, mode=StartMode.RESET_STACK, show_mode=show_mode)
+    return None
 
 
-async def _team_view(
-    user_id: int, workspaces: WorkspaceRepo, team: TeamRepo, invites: InviteRepo, clock: Clock, i18n: I18n
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The team as the person sees it: owners get the invite and remove buttons."""
+async def _team_view(user_id: int, data: dict[str, Any]) -> tuple[str, list[Teammate] | None]:
+    """The team as the person sees it, and for an owner the teammates a button may remove (None for anyone else);
+    the repositories come from the update's data."""
+    workspaces: WorkspaceRepo = data["workspaces"]
+    team: TeamRepo = data["team"]
+    invites: InviteRepo = data["invites"]
     workspace = await workspaces.current_for(user_id)
     if workspace is None:
         return _no_workspace(), None
     people = await team.members(workspace.id)
     is_owner = await workspaces.role_of(workspace.id, user_id) is Role.OWNER
-    links = await invites.active(workspace.id, clock.now()) if is_owner else []
+    links = await invites.active(workspace.id, data["clock"].now()) if is_owner else []
     joined_via = await invites.joined_via(workspace.id) if is_owner else {}
-    text = _team_text(workspace, people, user_id, is_owner, links, i18n.current_locale, joined_via)
-    return text, _owner_keyboard(people) if is_owner else None
+    text = _team_text(workspace, people, user_id, is_owner, links, data["i18n"].current_locale, joined_via)
+    return text, [person for person in people if person.role is not Role.OWNER] if is_owner else None
 
 
-async def _back_to_team(callback: CallbackQuery, note: str, view: tuple[str, InlineKeyboardMarkup | None]) -> None:
-    """The confirmation becomes the team list again, under what just happened."""
-    text, markup = view
-    await _in_place(callback, f"{note}\n\n{text}", markup)
+async def members_view(dialog_manager: DialogManager, event_from_user: User, **_kwargs: Any) -> dict[str, Any]:
+    """The list, under what the last press did (shown once); the buttons only while the person owns it."""
+    text, removable = await _team_view(event_from_user.id, dialog_manager.middleware_data)
+    note = dialog_manager.dialog_data.pop("note", "")
+    return {
+        "text": f"{note}\n\n{text}" if note else text,
+        "owner": removable is not None,
+        "invite": _("➕ Create invite link"),
+        "revoke": _("🚫 Revoke invite links"),
+        "removable": [
+            (_("Remove {name}").format(name=_name(person)[:BUTTON_NAME_MAX]), str(person.user_id))
+            for person in removable or ()
+        ],
+    }
 
 
-async def _in_place(callback: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    """The pressed message becomes `text`; a new message when it cannot be reached."""
-    if isinstance(callback.message, Message):
-        await edit_or_send(callback.message, text, markup)
-    else:
-        await _reply(callback, text, markup)
-
-
-async def _owner_workspace(callback: CallbackQuery, workspaces: WorkspaceRepo) -> Workspace | None:
-    """The caller's workspace when they own it; otherwise tell them why not and return None."""
+async def _owner_workspace(callback: CallbackQuery, manager: DialogManager) -> Workspace | None:
+    """The caller's workspace when they own it; otherwise a pop-up says why not, and None."""
+    workspaces: WorkspaceRepo = manager.middleware_data["workspaces"]
     workspace = await workspaces.current_for(callback.from_user.id)
     if workspace is None:
-        await _reply(callback, _no_workspace())
+        _refuse(manager, _no_workspace())
         return None
     if await workspaces.role_of(workspace.id, callback.from_user.id) is not Role.OWNER:
-        await _reply(callback, _only_owner())
+        _refuse(manager, _only_owner())
         return None
     return workspace
 
 
-async def _reply(callback: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    if isinstance(callback.message, Message):
-        await callback.message.answer(text, reply_markup=markup)
-    elif callback.bot is not None:
-        await callback.bot.send_message(callback.from_user.id, text, reply_markup=markup)
+def _refuse(manager: DialogManager, text: str) -> None:
+    """A press that cannot do what its button says (out of date, or not allowed): a pop-up, the step stays."""
+    notify_press(text, alert=True)
+    manager.show_mode = ShowMode.NO_UPDATE
 
 
-async def _refuse(callback: CallbackQuery, text: str) -> None:
-    """A press that cannot do what its button says (out of date, or not allowed): a pop-up notice, no message."""
-    if not notify_press(text, alert=True):
-        await _reply(callback, text)
+async def _say(callback: CallbackQuery, text: str) -> None:
+    """A new message under the screen (a private chat's id is its person's)."""
+    assert callback.bot is not None
+    await callback.bot.send_message(callback.from_user.id, text)
 
 
 # --- invites ---------------------------------------------------------------------------------------------
 
 
-async def create_invite(
-    callback: CallbackQuery, bot: Bot, workspaces: WorkspaceRepo, invites: InviteRepo, clock: Clock, i18n: I18n
-) -> None:
-    """The owner's "Create invite link" button: a new 7-day link and a message ready to forward."""
-    workspace = await _owner_workspace(callback, workspaces)
+async def create_invite(callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
+    """The owner's "Create invite link" button: a new 7-day link and a message ready to forward; the list stays."""
+    manager.show_mode = ShowMode.NO_UPDATE
+    workspace = await _owner_workspace(callback, manager)
     if workspace is None:
         return
-    token, expires = await invites.create(workspace.id, callback.from_user.id, clock.now())
-    me = await bot.me()
+    data = manager.middleware_data
+    token, expires = await data["invites"].create(workspace.id, callback.from_user.id, data["clock"].now())
+    me = await data["bot"].me()
     link = f"https://t.me/{me.username}?start={START_PREFIX}{token}"
     name = user_text(workspace.name)
-    await _reply(
+    await _say(
         callback,
         _(
             "Invite link to <b>{workspace}</b>, valid until {date}:\n{link}\n\n"
             "Anyone with this link can join the workspace and see and edit its partners. Forward the next "
             "message to your teammates; if the link gets into the wrong hands, revoke it in /team."
-        ).format(workspace=name, date=_date(expires, i18n.current_locale), link=link),
+        ).format(workspace=name, date=_date(expires, data["i18n"].current_locale), link=link),
     )
-    await _reply(
+    await _say(
         callback,
         _("Join our workspace <b>{workspace}</b> in Most, the bot we use to vet UGC partners: {link}").format(
             workspace=name, link=link
@@ -287,16 +310,17 @@ async def create_invite(
     )
 
 
-async def revoke_invites(callback: CallbackQuery, workspaces: WorkspaceRepo, invites: InviteRepo, clock: Clock) -> None:
-    """The owner's "Revoke invite links" button: every link that still works stops working."""
-    workspace = await _owner_workspace(callback, workspaces)
+async def revoke_invites(callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
+    """The owner's "Revoke invite links" button: every link that still works stops working; the list stays."""
+    manager.show_mode = ShowMode.NO_UPDATE
+    workspace = await _owner_workspace(callback, manager)
     if workspace is None:
         return
-    count = await invites.revoke_all(workspace.id, clock.now())
+    count = await manager.middleware_data["invites"].revoke_all(workspace.id, manager.middleware_data["clock"].now())
     if count == 0:
-        await _reply(callback, _("There are no active invite links to revoke."))
+        await _say(callback, _("There are no active invite links to revoke."))
         return
-    await _reply(
+    await _say(
         callback,
         ngettext(
             "Revoked {count} invite link. It no longer works.",
@@ -319,6 +343,7 @@ async def join_by_link(
     clock: Clock,
     i18n: I18n,
     deep_links: DeepLinkGuard,
+    dialog_manager: DialogManager | None = None,
 ) -> None:
     """/start join_<token>: join the team's workspace, or say why the link does not work."""
     assert message.from_user is not None and command.args is not None
@@ -327,7 +352,10 @@ async def join_by_link(
     result = await invites.redeem(command.args.removeprefix(START_PREFIX), user.id, clock.now())
     workspace = await workspaces.get(result.workspace_id) if result.workspace_id is not None else None
     if result.status in (Redeemed.JOINED, Redeemed.ALREADY_MEMBER) and workspace is not None:
-        await state.clear()  # any conversation in progress belonged to the previous workspace, or to onboarding
+        # Any conversation in progress (a flow, a dialog) belonged to the previous workspace, or to onboarding.
+        await state.clear()
+        if dialog_manager is not None and dialog_manager.has_context():
+            await close_dialogs(dialog_manager)
         if result.status is Redeemed.JOINED:
             text = _("You joined <b>{workspace}</b>. You see and edit its partners together with the team.")
         else:
@@ -359,35 +387,52 @@ async def join_by_link(
 
 
 async def _removable(
-    callback: CallbackQuery, callback_data: TeamCallback, workspaces: WorkspaceRepo, team: TeamRepo
+    callback: CallbackQuery, manager: DialogManager, user_id: int
 ) -> tuple[Workspace, Teammate] | None:
-    """The owner's workspace and the teammate the button names, re-read; None after telling the caller why."""
-    workspace = await _owner_workspace(callback, workspaces)
+    """The owner's workspace and the teammate the button names, re-read; None after a pop-up says why."""
+    workspace = await _owner_workspace(callback, manager)
     if workspace is None:
         return None
-    person = await team.member(workspace.id, callback_data.user_id)
+    team: TeamRepo = manager.middleware_data["team"]
+    person = await team.member(workspace.id, user_id)
     if person is None:
-        await _refuse(callback, _not_found())
+        _refuse(manager, _not_found())
         return None
     if person.role is Role.OWNER:
-        await _refuse(callback, _("The owner cannot be removed from the workspace."))
+        _refuse(manager, _("The owner cannot be removed from the workspace."))
         return None
     return workspace, person
 
 
-async def ask_to_remove(
-    callback: CallbackQuery,
-    callback_data: TeamCallback,
-    workspaces: WorkspaceRepo,
-    team: TeamRepo,
-    invites: InviteRepo,
-    clock: Clock,
-) -> None:
-    """A "Remove <name>" button: ask before doing it, saying that the live invite links go too."""
-    found = await _removable(callback, callback_data, workspaces, team)
-    if found is None:
+async def ask_to_remove(callback: CallbackQuery, _widget: Any, manager: DialogManager, item: str) -> None:
+    """A "Remove <name>" button: the list becomes the question (the removal dialog, on top of the list)."""
+    try:
+        user_id = strict_int(item, 1, ID_MAX)
+    except ValueError:  # not an id the bot writes: a forged press
+        await answer_stale(callback)
+        manager.show_mode = ShowMode.NO_UPDATE
         return
-    workspace, person = found
+    found = await _removable(callback, manager, user_id)
+    if found is not None:
+        await manager.start(Removal.confirm, data={"user_id": user_id})
+
+
+def _removing(manager: DialogManager) -> int:
+    start = manager.start_data
+    user_id = start.get("user_id") if isinstance(start, dict) else None
+    return user_id if isinstance(user_id, int) and not isinstance(user_id, bool) else 0
+
+
+async def removal_view(
+    dialog_manager: DialogManager, event_from_user: User, workspaces: WorkspaceRepo, team: TeamRepo,
+    invites: InviteRepo, clock: Clock, **_kwargs: Any,
+) -> dict[str, Any]:
+    """Asks before doing it, saying that the live invite links go too."""
+    buttons = {"yes": _("Yes, remove"), "no": _("No, keep")}
+    workspace = await workspaces.current_for(event_from_user.id)
+    person = await team.member(workspace.id, _removing(dialog_manager)) if workspace is not None else None
+    if workspace is None or person is None:
+        return {"text": _not_found(), **buttons}
     text = _("Remove <b>{name}</b> from <b>{workspace}</b>? They lose access to its partners at once.").format(
         name=user_text(_name(person)), workspace=user_text(workspace.name)
     )
@@ -400,31 +445,34 @@ async def ask_to_remove(
             "to them. You can create a new one afterwards.",
             live,
         ).format(count=live)
-    await _in_place(callback, text, _confirm_keyboard(person.user_id))
+    return {"text": text, **buttons}
 
 
-async def confirm_remove(
-    callback: CallbackQuery,
-    callback_data: TeamCallback,
-    bot: Bot,
-    workspaces: WorkspaceRepo,
-    team: TeamRepo,
-    invites: InviteRepo,
-    users: UserRepo,
-    settings: Settings,
-    clock: Clock,
-    i18n: I18n,
-) -> None:
+async def _back_to_team(manager: DialogManager, note: str = "") -> None:
+    """The question becomes the team list again, under what just happened; after a refusal (its pop-up already
+    set) the list shows how things are now, so the edit is asked for explicitly."""
+    await manager.done(result=note, show_mode=ShowMode.EDIT)
+
+
+async def note_from_removal(_start_data: Any, result: Any, manager: DialogManager) -> None:
+    if isinstance(result, str) and result:
+        manager.dialog_data["note"] = result
+
+
+async def confirm_remove(callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
     """The "Yes, remove" button: take the member out, close every way back in, and let them know."""
-    found = await _removable(callback, callback_data, workspaces, team)
+    found = await _removable(callback, manager, _removing(manager))
     if found is None:
+        await _back_to_team(manager)
         return
     workspace, person = found
-    if not await team.remove_member(workspace.id, person.user_id):
-        await _refuse(callback, _not_found())
+    data = manager.middleware_data
+    if not await data["team"].remove_member(workspace.id, person.user_id):
+        _refuse(manager, _not_found())
+        await _back_to_team(manager)
         return
     # Links are forwardable and reusable: any live one could bring them back, so all go (same unit of work).
-    revoked = await invites.revoke_all(workspace.id, clock.now())
+    revoked = await data["invites"].revoke_all(workspace.id, data["clock"].now())
     text = _("<b>{name}</b> is no longer in <b>{workspace}</b>.").format(
         name=user_text(_name(person)), workspace=user_text(workspace.name)
     )
@@ -436,31 +484,68 @@ async def confirm_remove(
             "join, create a new one in /team.",
             revoked,
         ).format(count=revoked)
-    await _back_to_team(callback, text, await _team_view(callback.from_user.id, workspaces, team, invites, clock, i18n))
-    with i18n.use_locale(await person_locale(users, person.user_id, settings.default_locale)):
+    await _back_to_team(manager, text)
+    i18n: I18n = data["i18n"]
+    settings: Settings = data["settings"]
+    with i18n.use_locale(await person_locale(data["users"], person.user_id, settings.default_locale)):
         notice = _(
             "You were removed from the workspace <b>{workspace}</b>. Send /start to create your own, "
             "or ask the team for a new invite link."
         ).format(workspace=user_text(workspace.name))
-    await _send_best_effort(bot, person.user_id, notice)
+    await _send_best_effort(data["bot"], person.user_id, notice)
 
 
-async def keep_member(
-    callback: CallbackQuery,
-    callback_data: TeamCallback,
-    workspaces: WorkspaceRepo,
-    team: TeamRepo,
-    invites: InviteRepo,
-    clock: Clock,
-    i18n: I18n,
-) -> None:
+async def keep_member(callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
     """The "No, keep" button: nothing changes; back to the team."""
-    found = await _removable(callback, callback_data, workspaces, team)
-    if found is None:
-        return
-    _workspace, person = found
-    note = _("OK, <b>{name}</b> stays in the team.").format(name=user_text(_name(person)))
-    await _back_to_team(callback, note, await _team_view(callback.from_user.id, workspaces, team, invites, clock, i18n))
+    found = await _removable(callback, manager, _removing(manager))
+    note = _("OK, <b>{name}</b> stays in the team.").format(name=user_text(_name(found[1]))) if found else ""
+    await _back_to_team(manager, note)
+
+
+async def buttons_expected(message: Message, _widget: Any, manager: DialogManager) -> None:
+    """Typed anything at the question: a short hint; the buttons stay where they are."""
+    command = message.text is not None and message.text.startswith("/")
+    await message.answer(texts.mid_conversation_command() if command else _("Please choose one of the buttons above."))
+    manager.show_mode = ShowMode.NO_UPDATE
+
+
+# --- the screen, as data ---------------------------------------------------------------------------------
+
+
+def team_dialog() -> Dialog:
+    screen = Dialog(
+        Window(
+            Format("{text}"),
+            Column(
+                Button(Format("{invite}"), id="invite", on_click=create_invite),
+                Button(Format("{revoke}"), id="revoke", on_click=revoke_invites),
+                Select(Format("{item[0]}"), id="remove", item_id_getter=lambda item: item[1], items="removable",
+                       on_click=ask_to_remove),
+                when="owner",
+            ),
+            state=TeamScreen.members,
+            getter=members_view,
+        ),
+        on_process_result=note_from_removal,
+    )
+    screen.message.filter(Nothing())  # the list waits for no typed answer: what is typed goes on to the fallback
+    return presses_of_its_own(screen)
+
+
+def removal_dialog() -> Dialog:
+    question = Dialog(
+        Window(
+            Format("{text}"),
+            Row(
+                Button(Format("{yes}"), id="yes", on_click=confirm_remove),
+                Button(Format("{no}"), id="no", on_click=keep_member),
+            ),
+            MessageInput(buttons_expected),
+            state=Removal.confirm,
+            getter=removal_view,
+        ),
+    )
+    return presses_of_its_own(question)
 
 
 # --- messages to other people ----------------------------------------------------------------------------

@@ -64,7 +64,6 @@ from bot.keyboards.reference_callbacks import (
     ReferenceCallback,
     ReferenceLanguage,
 )
-from bot.keyboards.team_callbacks import TeamAction, TeamCallback
 from bot.storage.invites import InviteRepo
 from tests.e2e.conftest import LogCapture, RunningBot, seed_from_env
 from tests.e2e.fake_telegram import BOT_USERNAME, FakeTelegram, StoredMessage
@@ -359,7 +358,6 @@ def forged_callback(world: World) -> str:
         lambda: ReferenceCallback(action=enum_choice(rng, ReferenceAction), partner_id=pid,
                                   link_id=rng.choice([0, 1, 2, 999]), fresh=rng.random() < 0.5),
         lambda: ForgedDialogPress(rng.choice(["gone0002", ""]), rng.choice(["problem", "quality", "decision"]), value),
-        lambda: TeamCallback(action=enum_choice(rng, TeamAction), user_id=uid),
         lambda: SetupCallback(step=enum_choice(rng, SetupStep), value=value),
         lambda: AwayCallback(weeks=rng.choice([0, 1, 2, 4, 13, 99])),
         lambda: AnswerCallback(step=enum_choice(rng, AnswerStep), value=value),
@@ -377,6 +375,8 @@ def forged_callback(world: World) -> str:
                         f"{rng.choice([-1, 0, 3, 8, 9, 99])}.{rng.choice([0, 1, 5, 6, 100])}", value]),
         ),
         lambda: ForgedDialogPress(rng.choice(["gone0002", ""]), rng.choice(["markets", "outcomes", "skip"]), value),
+        lambda: ForgedDialogPress(rng.choice(["gone0001", ""]), rng.choice(["remove", "invite", "yes", "no"]),
+                                  str(uid)),
     ]
     roll = rng.random()
     if roll < 0.7:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
@@ -184,3 +186,30 @@ async def test_a_flow_started_mid_form_takes_the_typed_answers(telegram: FakeTel
     assert "failure" in " ".join(text for text, _ in brand.messages[-1].buttons), brand.text
     assert (await user.send("/cancel")).messages[-1].text != "Cancelled: the partner was not added."
     assert await running_bot.query("SELECT name FROM partners") == [("Bridge",)]
+
+
+async def test_a_business_message_is_not_taken_as_an_answer_to_the_form(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    """A business message in the same chat (no connection id: the same storage key) is not the form's: the bot is
+    no business bot, and the form's steps need the workspace a private chat's messages come with. Before, the open
+    dialog took it and failed three times (found by the spec fuzz)."""
+    user = telegram.private_user("Anna", language_code="en")
+    await onboard(user)
+    await user.send("/newpartner")
+    person = {"id": user.id, "is_bot": False, "first_name": "Anna"}
+    chat = {"id": user.id, "first_name": "Anna", "type": "private"}
+    pushed = telegram.push_update(
+        "business_message", {"message_id": 99_999, "date": 1, "chat": chat, "from": person, "text": "Nord"}
+    )
+    assert pushed is not None
+    done = ("SELECT COUNT(*) FROM received_updates WHERE update_id = ? "
+            "AND (handled_at IS NOT NULL OR set_aside_at IS NOT NULL)")
+    for _ in range(100):  # until it is handled, or set aside after its retries
+        if await running_bot.query(done, (pushed,)) == [(1,)]:
+            break
+        await asyncio.sleep(0.1)
+    assert await running_bot.query("SELECT handled_at IS NOT NULL FROM received_updates WHERE update_id = ?",
+                                   (pushed,)) == [(1,)], "handled, not set aside"
+    kinds = await user.send("Nord")  # the form still waits for the name, and takes it
+    assert "What kind of partner" in kinds.text

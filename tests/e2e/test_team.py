@@ -8,7 +8,6 @@ import secrets
 from datetime import timedelta
 
 from bot.clock import ManualClock
-from bot.keyboards.team_callbacks import TeamAction, TeamCallback
 from tests.e2e.conftest import RunningBot
 from tests.e2e.fake_telegram import BOT_USERNAME, FakeTelegram
 from tests.e2e.people import PrivateUser
@@ -150,24 +149,30 @@ async def test_forged_buttons_are_refused_and_the_owner_removes_a_member(
     members = await _memberships(running_bot)
     invites = await running_bot.query("SELECT COUNT(*) FROM invites")
 
+    team = await anna.send("/team")
+    team_message = team.messages[-1].message_id
+    owners_buttons = [data for _text, data in _buttons(telegram, anna, team_message)]
+    remove_bob = next(data for text, data in _buttons(telegram, anna, team_message) if text == "Исключить: Bob")
+    assert remove_bob is not None
+
     listing = await bob.send("/team")
-    for action in (TeamAction.CONFIRM_REMOVE, TeamAction.REMOVE, TeamAction.INVITE, TeamAction.REVOKE):
-        data = TeamCallback(action=action, user_id=dave.id).pack()
+    assert not listing.messages[-1].buttons
+    for data in owners_buttons:  # the owner's buttons forged onto a member's list: not his screen, a pop-up
+        assert data is not None
         reaction = await bob.press_data(data, listing.messages[-1].message_id)
-        assert reaction.answer is not None
-        assert reaction.text == "Only the workspace owner can do that."
+        assert reaction.answer is not None and not reaction.errors
+        assert "out of date" in reaction.popup and not reaction.messages and not reaction.edits
     assert await _memberships(running_bot) == members
     assert await running_bot.query("SELECT COUNT(*) FROM invites") == invites
 
-    team = await anna.send("/team")
-    team_message = team.messages[-1].message_id
-    for user_id, expected in ((anna.id, "Владельца нельзя исключить"), (424242, "Не найдено")):
-        data = TeamCallback(action=TeamAction.CONFIRM_REMOVE, user_id=user_id).pack()
-        refused = await anna.press_data(data, team_message)
-        assert expected in refused.popup and not refused.messages
+    for user_id, expected in ((str(anna.id), "Владельца нельзя исключить"), ("424242", "Не найдено")):
+        refused = await anna.press_data(remove_bob.rsplit(":", 1)[0] + ":" + user_id, team_message)
+        assert expected in refused.popup and not refused.messages and not refused.edits
+    for respelt in ("+" + str(bob.id), f" {bob.id}", "0", "-1", "٣", "bob", ""):  # no id the bot writes
+        refused = await anna.press_data(remove_bob.rsplit(":", 1)[0] + ":" + respelt, team_message)
+        assert "устарела" in refused.popup and not refused.messages and not refused.edits, respelt
     assert await _memberships(running_bot) == members
 
-    remove_bob = next(data for text, data in _buttons(telegram, anna, team_message) if text == "Исключить: Bob")
     asked = await anna.press("Исключить: Bob", team_message)
     assert f"Исключить Bob из {WORKSPACE}?" in asked.text and not asked.messages  # the list becomes the question
     kept = await anna.press("Нет, оставить")
@@ -316,3 +321,62 @@ async def test_mydata_names_the_link_you_joined_with_and_deletemydata_takes_it_o
     assert await running_bot.query("SELECT COUNT(*) FROM invite_joins WHERE user_id = ?", (bob.id,)) == [(0,)]
     team = await anna.send("/team")
     assert "по ней пока никто не вступил" in team.text and "Bob" not in team.text
+
+
+async def test_the_removal_question_takes_buttons_and_cancel_removes_nobody(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    """The owner's team screen is a conversation (an aiogram-dialog Dialog): the list takes no typed text (it is
+    answered as outside any conversation), the removal question answers typed text with a hint, /cancel closes it
+    saying nobody was removed, and its buttons are a pop-up after that."""
+    anna = await _owner_with_workspace(telegram)
+    payload, _ = await _invite(anna)
+    bob = telegram.private_user("Bob", language_code="en")
+    await bob.start(payload)
+    members = await _memberships(running_bot)
+
+    team = await anna.send("/team")
+    [listing] = team.messages
+    typed = await anna.send("Bob")
+    assert "Не понял" in typed.text and not typed.edits  # the list is no question
+    asked = await anna.press("Исключить: Bob", listing.message_id)
+    assert "Исключить Bob" in asked.text and not asked.messages and asked.edits
+    yes = next(data for text, data in _buttons(telegram, anna, listing.message_id) if text == "Да, исключить")
+    hint = await anna.send("да")
+    assert "кнопок выше" in hint.text and not hint.messages[-1].buttons  # the buttons stay on the question
+    assert "Да, исключить" in [text for text, _ in _buttons(telegram, anna, listing.message_id)]
+    cancelled = await anna.send("/cancel")
+    assert cancelled.messages[-1].text == "Отменено: никого не исключили из команды."
+    assert not _buttons(telegram, anna, listing.message_id), "/cancel takes the buttons off the question"
+    assert await running_bot.query("SELECT key FROM fsm_states") == [], "a closed screen leaves no record"
+    assert yes is not None
+    stale = await anna.press_data(yes, listing.message_id)
+    assert "устарела" in stale.popup and not stale.messages and not stale.edits
+    assert await _memberships(running_bot) == members
+
+    # The list alone is closed the same way, and says so.
+    await anna.send("/team")
+    closed = await anna.send("/cancel")
+    assert closed.messages[-1].text == "Список команды закрыт, в команде всё как было."
+
+
+async def test_joining_another_team_closes_the_owners_team_screen(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    """The screen belonged to the workspace left behind: its buttons are a pop-up, and no link is made for it."""
+    anna = await _owner_with_workspace(telegram)
+    team = await anna.send("/team")
+    [listing] = team.messages
+    emma = telegram.private_user("Emma", language_code="en")
+    await emma.start()
+    await emma.send("Acme")
+    payload, _ = await _invite(emma, "➕ Create invite link")
+    joined = await anna.start(payload)
+    assert "Вы присоединились к Acme" in joined.text
+    assert await running_bot.query("SELECT key FROM fsm_states WHERE key LIKE ?", (f"%{anna.id}%",)) == []
+    invites = await running_bot.query("SELECT COUNT(*) FROM invites")
+    invite = next(data for text, data in _buttons(telegram, anna, listing.message_id) if "ссылку" in text)
+    assert invite is not None
+    stale = await anna.press_data(invite, listing.message_id)
+    assert "устарела" in stale.popup and not stale.messages and not stale.edits
+    assert await running_bot.query("SELECT COUNT(*) FROM invites") == invites
