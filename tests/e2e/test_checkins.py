@@ -513,3 +513,41 @@ async def test_a_member_cannot_stop_it_and_skip_keeps_the_saved_doc(
     confirmation = await schedule_and_link(group, anna, say["other_day"], say["time"], say["zone"], say["hours"], None)
     assert say["doc"] in confirmation
     assert await running_bot.query("SELECT shared_doc FROM checkin_schedules") == [(doc,)]
+
+
+async def test_the_set_up_and_a_private_answer_survive_restarts_halfway(
+    telegram: FakeTelegram, running_bot: RunningBot, clock
+) -> None:
+    """Both private conversations keep their step and what was entered across restarts; a press edits the step's
+    message in place, a typed answer gets a new one."""
+    anna, group = await partnership(telegram, "en")
+    await group.add_bot(by=anna)
+    await anna.send("/checkin")
+    await anna.press("BlueWave")
+    await anna.press("Wednesday")
+    await running_bot.restart()
+    zone = await anna.send("10:30")
+    assert "Step 4 of 6" in zone.text and len(zone.messages) == 1
+    await running_bot.restart()
+    hours = await anna.press("New York")
+    assert "Step 5 of 6" in hours.text and not hours.messages and hours.edits
+    await anna.press("24 hours")
+    await anna.press("Skip")
+    assert "Weekly on Wednesday, 10:30 AM (New York)" in await link_group(group, anna)
+
+    clock.set(datetime(2026, 11, 25, 15, 30, tzinfo=UTC))
+    assert (await running_bot.app.run_checkin_jobs()).prompts == 1
+    [prompt] = prompts(group, "Weekly check-in — BlueWave")
+    await anna.start(token_of(prompt))
+    await anna.send("Landing page copy")
+    await running_bot.restart()
+    blockers = await anna.send("Launch on Monday")
+    assert "3/4" in blockers.text and len(blockers.messages) == 1
+    call = await anna.press("No blockers")
+    assert "4/4" in call.text and "Blockers: none" in call.text and not call.messages and call.edits
+    await running_bot.restart()
+    thanks = await anna.press("📞 Yes, we need a call")
+    assert "Your answer is in" in thanks.text and not thanks.messages and not anna.last_message().buttons
+    assert await running_bot.query("SELECT shipped, next_steps, blockers, needs_call FROM checkin_answers") == [
+        ("Landing page copy", "Launch on Monday", None, 1)]
+

@@ -72,7 +72,7 @@ from bot.keyboards.campaign_callbacks import (
     LogNoteAction,
     LogNoteCallback,
 )
-from bot.keyboards.checkin_callbacks import AnswerCallback, AnswerStep, AwayCallback, SetupCallback, SetupStep
+from bot.keyboards.checkin_callbacks import AwayCallback, SetupCallback, SetupStep
 from bot.keyboards.reference_callbacks import (
     EditCallback,
     QuestionCallback,
@@ -388,7 +388,9 @@ def forged_callback(world: World) -> str:
         lambda: TeamCallback(action=enum_choice(rng, TeamAction), user_id=uid),
         lambda: SetupCallback(step=enum_choice(rng, SetupStep), value=value),
         lambda: AwayCallback(weeks=rng.choice([0, 1, 2, 4, 13, 99])),
-        lambda: AnswerCallback(step=enum_choice(rng, AnswerStep), value=value),
+        lambda: ForgedDialogPress(rng.choice(["gone0003", ""]),
+                                  rng.choice(["partner", "page", "day", "time", "zone", "hours", "skip", "no_blockers",
+                                              "call_yes"]), value),
         lambda: QuestionCallback(step=enum_choice(rng, Step), value=value),
         lambda: EditCallback(step=enum_choice(rng, Step)),
         lambda: ReferenceLanguage(locale=rng.choice(["en", "ru", "de", "xx"])),
