@@ -62,7 +62,7 @@ from bot.handlers.dialog_steps import (
     typed_answer,
 )
 from bot.handlers.drafts import DraftModel
-from bot.handlers.filters import GROUP, PRIVATE, PressOf
+from bot.handlers.filters import COMMAND, GROUP, PRIVATE, PressOf
 from bot.handlers.notices import tell_privately
 from bot.handlers.replies import answer_stale, reply_here, say_stale
 from bot.keyboards.checkin_callbacks import (
@@ -164,6 +164,9 @@ class AnswerDraft(DraftModel):
     KEY = "checkin_answer"
 
 
+# Before the conversations were dialogs, their steps were these FSM states (the same names): one left halfway.
+LEFT_BY_FSM_VERSION = StateFilter(*CheckinSetup.__states__, *CheckinAnswer.__states__)
+
 # The kinds of button data this feature's handlers take (the private conversations' own buttons are the dialogs').
 PRESSES = (CheckinPartnerCallback, SetupCallback, AwayCallback)
 
@@ -176,6 +179,7 @@ def router() -> Router:
     r.message.register(private_checkin_command, PRIVATE, Command("checkin"))
     r.message.register(private_checkin_command, PRIVATE, CommandStart(deep_link=True, magic=F.args == SETUP_PAYLOAD))
     r.callback_query.register(setup_for_partner, PRIVATE, CheckinPartnerCallback.filter())
+    r.message.register(resume_left_by_an_earlier_version, PRIVATE, LEFT_BY_FSM_VERSION, ~COMMAND)
 
     # Groups: commands, answers by reply, edits of answers, the manage menu.
     r.message.register(checkin_command, GROUP, Command("checkin"))
@@ -402,6 +406,19 @@ async def _start_setup(manager: DialogManager, step: State, draft: SetupDraft) -
 async def _on_setup_start(start_data: Any, manager: DialogManager) -> None:
     data = start_data if isinstance(start_data, dict) else {}
     SetupDraft.from_stored(data.get(SetupDraft.KEY)).keep_in_dialog(manager)
+    note(manager, str(data.get("intro", "")))
+
+
+async def resume_left_by_an_earlier_version(message: Message, state: FSMContext, dialog_manager: DialogManager) -> None:
+    """A set-up or an answer that the version before the dialogs left halfway in FSM state and data: it resumes at
+    its step with what was entered; the step is asked again (this message was sent to the old step's question)."""
+    current = await state.get_state()
+    step = next(s for s in (*CheckinSetup.__states__, *CheckinAnswer.__states__) if s.state == current)
+    draft_type: type[SetupDraft] | type[AnswerDraft] = SetupDraft if step.group is CheckinSetup else AnswerDraft
+    draft = await draft_type.load(state)
+    await state.clear()
+    data = {draft_type.KEY: draft.model_dump(mode="json"), "intro": _("Let's continue where you left off.")}
+    await dialog_manager.start(step, data=data, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
 async def _draft_for(

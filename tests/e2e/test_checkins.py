@@ -7,6 +7,7 @@ clock.now() — exactly what the scheduler's CronTrigger and the minute sweep ca
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -551,3 +552,30 @@ async def test_the_set_up_and_a_private_answer_survive_restarts_halfway(
     assert await running_bot.query("SELECT shipped, next_steps, blockers, needs_call FROM checkin_answers") == [
         ("Landing page copy", "Launch on Monday", None, 1)]
 
+
+async def test_an_answer_left_halfway_by_the_previous_version_resumes_in_the_new_one(
+    telegram: FakeTelegram, running_bot: RunningBot, clock
+) -> None:
+    """Before the answer was a dialog it kept its step in FSM state and its draft in FSM data: a person halfway
+    through across the upgrade is asked the step again and keeps what was entered."""
+    anna, group = await partnership(telegram, "en")
+    await group.add_bot(by=anna)
+    await set_up(group, anna, "BlueWave", "Wednesday", "10:30", "New York", "24 hours", None)
+    clock.set(datetime(2026, 11, 25, 15, 30, tzinfo=UTC))
+    assert (await running_bot.app.run_checkin_jobs()).prompts == 1
+    [(round_id,)] = await running_bot.query("SELECT id FROM checkin_rounds")
+    draft = {"round_id": round_id, "shipped": "Two videos", "next": "", "blockers": None}
+    assert running_bot.app is not None
+    await running_bot.app.db.execute(
+        "INSERT OR REPLACE INTO fsm_states (key, state, data, updated_at) VALUES (?, ?, ?, '2026-01-01T00:00:00')",
+        (f"fsm:{anna.id}:{anna.id}:default", "CheckinAnswer:waiting_for_next", json.dumps({"checkin_answer": draft})),
+    )
+    await running_bot.restart()
+    resumed = await anna.send("Captions")
+    assert "continue where you left off" in resumed.text and "2/4" in resumed.text
+    await anna.send("Captions")
+    await anna.press("No blockers")
+    await anna.press("No, async is fine")
+    assert await running_bot.query("SELECT shipped, next_steps, needs_call FROM checkin_answers") == [
+        ("Two videos", "Captions", 0)]
+    assert await running_bot.query("SELECT state FROM fsm_states WHERE state LIKE 'Checkin%'") == []
