@@ -1,5 +1,11 @@
 """The weekly check-in: /checkin set-up in a group (admins only), answers by reply or in private
-(/start ci_<token>), edits of answers, /away and /digest."""
+(/start ci_<token>), edits of answers, /away and /digest.
+
+The two private conversations are declared as data, as aiogram-dialog Dialogs whose windows are their steps
+(bot/handlers/dialog_steps.py has what every step does with what it cannot take): the set-up (partner, weekday,
+time, time zone, digest, shared doc; it ends in a startgroup link that takes the bot into the group) and the answer
+to a group's check-in in private. What happens in a group stays hand-written: several people answer one prompt
+there, and the manage menu under /checkin is one press, refused as a pop-up to anyone but the admin who asked."""
 
 from __future__ import annotations
 
@@ -15,6 +21,10 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReactionTypeEmoji, User
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
+from aiogram_dialog.widgets.input import MessageInput, TextInput
+from aiogram_dialog.widgets.kbd import Button, Column, Group, Select
+from aiogram_dialog.widgets.text import Format
 
 from bot import texts
 from bot.checkins import CheckinService
@@ -37,17 +47,25 @@ from bot.domain.checkins import (
     says_yes,
 )
 from bot.domain.group_links import LINK_TTL
-from bot.domain.numbers import PAGE_MAX, spelt_by_bot
+from bot.domain.numbers import ID_MAX, PAGE_MAX, spelt_by_bot
 from bot.domain.partners import validate_url
 from bot.domain.text import clean_typed, safe_name
 from bot.handlers.basics import user_is_admin
+from bot.handlers.dialog_steps import (
+    NOT_A_COMMAND,
+    buttons_expected,
+    note,
+    refused,
+    screen,
+    stale,
+    text_expected,
+    typed_answer,
+)
 from bot.handlers.drafts import DraftModel
-from bot.handlers.filters import COMMAND, GROUP, HAS_TEXT, NO_TEXT, PRIVATE, TYPED, PressOf
+from bot.handlers.filters import COMMAND, GROUP, PRIVATE, PressOf
 from bot.handlers.notices import tell_privately
-from bot.handlers.replies import answer_stale, say_stale, typed_text
+from bot.handlers.replies import answer_stale, reply_here, say_stale
 from bot.keyboards.checkin_callbacks import (
-    AnswerCallback,
-    AnswerStep,
     AwayCallback,
     CheckinPartnerCallback,
     ManageAction,
@@ -55,6 +73,7 @@ from bot.keyboards.checkin_callbacks import (
     SetupStep,
 )
 from bot.keyboards.grid import ButtonGrid
+from bot.plumbing.dialogs import presses_of_its_own
 from bot.plumbing.middlewares import notify_press
 from bot.storage.checkins import CheckinRepo, NewSchedule, Round
 from bot.storage.group_links import GroupLinkRepo
@@ -89,10 +108,19 @@ GROUP_ADMIN_RIGHTS: tuple[str, ...] = ()
 LINK_HOURS = int(LINK_TTL.total_seconds() // 3600)
 
 
-class CheckinSetup(StatesGroup):
-    """The set-up wizard in private (and the manage menu in a group, per admin)."""
+class CheckinManage(StatesGroup):
+    """The manage menu under /checkin in a group, per admin (FSM state of that admin in that group)."""
 
     waiting_for_manage_choice = State()
+
+
+# A manage menu shown by the version before the set-up became a dialog kept this state name.
+MANAGE_CHOICE = StateFilter(CheckinManage.waiting_for_manage_choice, "CheckinSetup:waiting_for_manage_choice")
+
+
+class CheckinSetup(StatesGroup):
+    """The set-up in private: the steps of its dialog."""
+
     waiting_for_partner = State()
     waiting_for_weekday = State()
     waiting_for_time = State()
@@ -102,7 +130,7 @@ class CheckinSetup(StatesGroup):
 
 
 class CheckinAnswer(StatesGroup):
-    """Answering a round in private, opened by /start ci_<token>."""
+    """Answering a round in private, opened by /start ci_<token>: the steps of its dialog."""
 
     waiting_for_shipped = State()
     waiting_for_next = State()
@@ -111,7 +139,7 @@ class CheckinAnswer(StatesGroup):
 
 
 class SetupDraft(DraftModel):
-    """What /checkin has collected so far (FSM data, plain JSON)."""
+    """What the set-up has collected so far (the dialog's data, plain JSON)."""
 
     workspace_id: int = 0
     partner_id: int = 0
@@ -126,7 +154,7 @@ class SetupDraft(DraftModel):
 
 
 class AnswerDraft(DraftModel):
-    """An answer to a round being typed in private (FSM data, plain JSON)."""
+    """An answer to a round being typed in private (the dialog's data, plain JSON)."""
 
     round_id: int = 0
     shipped: str = ""
@@ -136,61 +164,22 @@ class AnswerDraft(DraftModel):
     KEY = "checkin_answer"
 
 
-# The kinds of button data this feature's handlers take.
-PRESSES = (AnswerCallback, CheckinPartnerCallback, SetupCallback, AwayCallback)
+# Before the conversations were dialogs, their steps were these FSM states (the same names): one left halfway.
+LEFT_BY_FSM_VERSION = StateFilter(*CheckinSetup.__states__, *CheckinAnswer.__states__)
+
+# The kinds of button data this feature's handlers take (the private conversations' own buttons are the dialogs').
+PRESSES = (CheckinPartnerCallback, SetupCallback, AwayCallback)
 
 
 def router() -> Router:
     r = Router(name="checkins")
     r.callback_query.filter(PressOf(*PRESSES))
-    # Private: the deep link and the answer conversation.
+    # Private: the starts of the two conversations (the group only ever sees the partner it is linked to).
     r.message.register(open_private_answer, PRIVATE, CommandStart(deep_link=True, magic=F.args.regexp(TOKEN_LINK)))
-    answering = StateFilter(*CheckinAnswer.__states__)
-    r.message.register(answer_step_is_command, PRIVATE, answering, COMMAND)
-    r.message.register(shipped_given, PRIVATE, StateFilter(CheckinAnswer.waiting_for_shipped), HAS_TEXT)
-    r.message.register(next_given, PRIVATE, StateFilter(CheckinAnswer.waiting_for_next), HAS_TEXT)
-    r.message.register(blockers_given, PRIVATE, StateFilter(CheckinAnswer.waiting_for_blockers), HAS_TEXT)
-    r.message.register(call_typed, PRIVATE, StateFilter(CheckinAnswer.waiting_for_call), HAS_TEXT)
-    r.message.register(answer_step_not_text, PRIVATE, answering)
-    r.callback_query.register(
-        no_blockers_pressed,
-        PRIVATE,
-        AnswerCallback.filter(F.step == AnswerStep.BLOCKERS),
-        StateFilter(CheckinAnswer.waiting_for_blockers),
-    )
-    r.callback_query.register(
-        call_pressed,
-        PRIVATE,
-        AnswerCallback.filter(F.step == AnswerStep.CALL),
-        StateFilter(CheckinAnswer.waiting_for_call),
-    )
-    r.callback_query.register(stale_answer_button, AnswerCallback.filter())
-
-    # Private: the set-up wizard (the group only ever sees the partner it is linked to; see checkin_links).
     r.message.register(private_checkin_command, PRIVATE, Command("checkin"))
     r.message.register(private_checkin_command, PRIVATE, CommandStart(deep_link=True, magic=F.args == SETUP_PAYLOAD))
-    r.callback_query.register(partner_chosen, PRIVATE, CheckinPartnerCallback.filter())
-    setup_text = {
-        CheckinSetup.waiting_for_time: time_typed,
-        CheckinSetup.waiting_for_zone: zone_typed,
-        CheckinSetup.waiting_for_hours: hours_typed,
-        CheckinSetup.waiting_for_doc: doc_typed,
-    }
-    for step_state, handler in setup_text.items():
-        r.message.register(handler, PRIVATE, StateFilter(step_state), TYPED)
-    r.message.register(setup_needs_text, PRIVATE, StateFilter(*setup_text), NO_TEXT)
-    buttons = {
-        (CheckinSetup.waiting_for_partner, SetupStep.PAGE): partner_page,
-        (CheckinSetup.waiting_for_weekday, SetupStep.WEEKDAY): weekday_chosen,
-        (CheckinSetup.waiting_for_time, SetupStep.TIME): time_chosen,
-        (CheckinSetup.waiting_for_zone, SetupStep.ZONE): zone_chosen,
-        (CheckinSetup.waiting_for_hours, SetupStep.HOURS): hours_chosen,
-        (CheckinSetup.waiting_for_doc, SetupStep.DOC): doc_skipped,
-    }
-    for (step_state, step), handler in buttons.items():
-        r.callback_query.register(
-            handler, PRIVATE, SetupCallback.filter(F.step == step), StateFilter(step_state)
-        )
+    r.callback_query.register(setup_for_partner, PRIVATE, CheckinPartnerCallback.filter())
+    r.message.register(resume_left_by_an_earlier_version, PRIVATE, LEFT_BY_FSM_VERSION, ~COMMAND)
 
     # Groups: commands, answers by reply, edits of answers, the manage menu.
     r.message.register(checkin_command, GROUP, Command("checkin"))
@@ -198,14 +187,19 @@ def router() -> Router:
     r.message.register(digest_command, GROUP, Command("digest"))
     r.message.register(answer_by_reply, GROUP, reply_to_round)
     r.edited_message.register(answer_edited, GROUP)
-    r.callback_query.register(
-        manage_chosen,
-        GROUP,
-        SetupCallback.filter(F.step == SetupStep.MANAGE),
-        StateFilter(CheckinSetup.waiting_for_manage_choice),
-    )
+    r.callback_query.register(manage_chosen, GROUP, SetupCallback.filter(F.step == SetupStep.MANAGE), MANAGE_CHOICE)
     r.callback_query.register(setup_button_not_yours, SetupCallback.filter())
     r.callback_query.register(away_pressed, GROUP, AwayCallback.filter())
+    return r
+
+
+def conversations() -> Router:
+    """The set-up and the private answer, apart from `router()`: their presses carry the dialogs' own data."""
+    r = Router(name="checkin_conversations")
+    for observer in (r.message, r.callback_query):
+        observer.filter(PRIVATE)
+    r.include_router(setup_dialog())
+    r.include_router(answer_dialog())
     return r
 
 
@@ -284,7 +278,7 @@ async def checkin_command(
          *summary_lines(schedule, partner.name if partner else "—", i18n.current_locale, clock.now()),
          "", _("Change it, or stop it? A change is made in a private chat with me.")]
     )
-    await state.set_state(CheckinSetup.waiting_for_manage_choice)
+    await state.set_state(CheckinManage.waiting_for_manage_choice)
     await message.reply(text, reply_markup=manage_keyboard(private))
 
 
@@ -298,27 +292,6 @@ def url_keyboard(text: str, url: str) -> InlineKeyboardMarkup:
     b = ButtonGrid()
     b.button(text=text, url=url)
     return b.as_markup()
-
-
-async def private_checkin_command(
-    message: Message, state: FSMContext, workspaces: WorkspaceRepo, partners: PartnerRepo
-) -> None:
-    """/checkin (or /start checkin from a group's button) in private: step 1, the workspace's partners."""
-    assert message.from_user is not None
-    await state.clear()
-    workspace = await workspaces.current_for(message.from_user.id)
-    if workspace is None:
-        await message.answer(
-            _("To set up a weekly check-in you need a workspace with a partner. Send /start to create one.")
-        )
-        return
-    draft = SetupDraft(workspace_id=workspace.id)
-    await draft.save(state)
-    await state.set_state(CheckinSetup.waiting_for_partner)
-    text, markup = await partner_step(partners, workspace.id, message.from_user.id, 0)
-    if markup is None:
-        await state.clear()
-    await message.answer(text, reply_markup=markup)
 
 
 async def seed_admins(bot: Bot, checkins: CheckinRepo, chat_id: int, clock: Clock) -> None:
@@ -340,28 +313,6 @@ def manage_keyboard(private_url: str) -> InlineKeyboardMarkup:
     b.button(text=_("Keep as is"), callback_data=SetupCallback(step=SetupStep.MANAGE, value=ManageAction.KEEP))
     b.adjust(1, 2)
     return b.as_markup()
-
-
-async def partner_step(
-    partners: PartnerRepo, workspace_id: int, viewer_id: int, page: int
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    """Step 1 in private: the workspace's partners (never shown in a group)."""
-    items, total = await partners.page(workspace_id, False, page * PARTNERS_PER_PAGE, PARTNERS_PER_PAGE, viewer_id)
-    if total == 0:
-        return _("Your workspace has no partners yet. Add one with /newpartner, then send /checkin again."), None
-    b = ButtonGrid()
-    for partner, _score in items:
-        b.button(text=button_label(partner.name, 60), callback_data=CheckinPartnerCallback(partner_id=partner.id))
-    sizes = [1] * len(items)
-    nav = 0
-    if page > 0:
-        b.button(text="‹", callback_data=SetupCallback(step=SetupStep.PAGE, value=str(page - 1)))
-        nav += 1
-    if (page + 1) * PARTNERS_PER_PAGE < total:
-        b.button(text="›", callback_data=SetupCallback(step=SetupStep.PAGE, value=str(page + 1)))
-        nav += 1
-    b.adjust(*sizes, *([nav] if nav else []))
-    return _("Weekly check-in, step 1 of 6: which partnership is it for?"), b.as_markup()
 
 
 async def manage_chosen(
@@ -408,261 +359,318 @@ def stopped_notice(group: str | None, person: str) -> str:
         person=user_text(person), group=user_text(group or "—"))
 
 
-async def partner_page(
-    callback: CallbackQuery, callback_data: SetupCallback, state: FSMContext, partners: PartnerRepo
-) -> None:
-    """‹ › under the partner list."""
-    if not isinstance(callback.message, Message):
-        return
-    page = spelt_by_bot(callback_data.value, 0, PAGE_MAX)
-    if page is None:
-        await answer_stale(callback)
-        return
-    draft = await SetupDraft.load(state)
-    text, markup = await partner_step(partners, draft.workspace_id, callback.from_user.id, page)
-    await callback.message.edit_text(text, reply_markup=markup)
+# ---- the set-up in private: starts --------------------------------------------------------------------
 
 
-async def partner_chosen(
-    callback: CallbackQuery,
-    callback_data: CheckinPartnerCallback,
-    state: FSMContext,
-    workspaces: WorkspaceRepo,
+async def private_checkin_command(
+    message: Message, state: FSMContext, dialog_manager: DialogManager, workspaces: WorkspaceRepo,
     partners: PartnerRepo,
-    i18n: I18n,
 ) -> None:
-    """Step 1 done, from the list or the partner card: the partner, re-read through the user's workspace."""
-    if not isinstance(callback.message, Message):
-        return
-    workspace = await workspaces.current_for(callback.from_user.id)
-    partner = await partners.get(workspace.id, callback_data.partner_id) if workspace is not None else None
-    if workspace is None or partner is None or partner.archived:
-        await state.clear()
-        await callback.message.answer(_("I can't find that partner in your workspace. Send /checkin to start again."))
-        return
-    from_list = await state.get_state() == CheckinSetup.waiting_for_partner.state
+    """/checkin (or /start checkin from a group's button) in private: step 1, the workspace's partners."""
+    assert message.from_user is not None
     await state.clear()
-    await SetupDraft(workspace_id=workspace.id, partner_id=partner.id, partner_name=partner.name).save(state)
-    await state.set_state(CheckinSetup.waiting_for_weekday)
-    b = ButtonGrid()
-    for weekday in range(7):
-        b.button(
-            text=day_name(weekday, i18n.current_locale, capitalized=True),
-            callback_data=SetupCallback(step=SetupStep.WEEKDAY, value=str(weekday)),
+    workspace = await workspaces.current_for(message.from_user.id)
+    if workspace is None:
+        await message.answer(
+            _("To set up a weekly check-in you need a workspace with a partner. Send /start to create one.")
         )
-    b.adjust(4, 3)
-    text = _("Step 2 of 6: on which day of the week should I post the check-in for <b>{partner}</b>?").format(
-        partner=user_text(partner.name)
-    )
-    # From the list the wizard's message is edited in place; from the partner card the card stays.
-    await _show_step(callback.message, text, b.as_markup(), edit=from_list)
-
-
-async def weekday_chosen(callback: CallbackQuery, callback_data: SetupCallback, state: FSMContext) -> None:
-    """Step 2 done: the weekday."""
-    if not isinstance(callback.message, Message):
         return
-    weekday = spelt_by_bot(callback_data.value, 0, 6)
-    if weekday is None:
-        await answer_stale(callback)
+    _items, total = await partners.page(workspace.id, False, 0, 1, message.from_user.id)
+    if total == 0:
+        await message.answer(
+            _("Your workspace has no partners yet. Add one with /newpartner, then send /checkin again.")
+        )
         return
-    draft = await SetupDraft.load(state)
-    draft.weekday = weekday
-    await draft.save(state)
-    await state.set_state(CheckinSetup.waiting_for_time)
-    b = ButtonGrid()
-    for choice in TIME_CHOICES:
-        b.button(text=choice, callback_data=SetupCallback(step=SetupStep.TIME, value=choice.replace(":", "")))
-    b.adjust(4, 4)
-    await callback.message.edit_text(
-        _("Step 3 of 6: at what time? Tap one, or send another time, like 09:30."),
-        reply_markup=b.as_markup(),
+    await _start_setup(dialog_manager, CheckinSetup.waiting_for_partner, SetupDraft(workspace_id=workspace.id))
+
+
+async def setup_for_partner(
+    callback: CallbackQuery, callback_data: CheckinPartnerCallback, state: FSMContext, dialog_manager: DialogManager,
+    workspaces: WorkspaceRepo, partners: PartnerRepo,
+) -> None:
+    """The partner card's "Weekly check-in": the set-up from step 2, as a new message (the card stays)."""
+    draft = await _draft_for(callback.from_user.id, callback_data.partner_id, workspaces, partners)
+    if draft is None:
+        await state.clear()
+        await _partner_not_found(callback)
+        return
+    await state.clear()
+    await _start_setup(dialog_manager, CheckinSetup.waiting_for_weekday, draft)
+
+
+async def _start_setup(manager: DialogManager, step: State, draft: SetupDraft) -> None:
+    await manager.start(step, data={SetupDraft.KEY: draft.model_dump(mode="json")}, mode=StartMode.RESET_STACK,
+                        show_mode=ShowMode.SEND)
+
+
+async def _on_setup_start(start_data: Any, manager: DialogManager) -> None:
+    data = start_data if isinstance(start_data, dict) else {}
+    SetupDraft.from_stored(data.get(SetupDraft.KEY)).keep_in_dialog(manager)
+    note(manager, str(data.get("intro", "")))
+
+
+async def resume_left_by_an_earlier_version(message: Message, state: FSMContext, dialog_manager: DialogManager) -> None:
+    """A set-up or an answer that the version before the dialogs left halfway in FSM state and data: it resumes at
+    its step with what was entered; the step is asked again (this message was sent to the old step's question)."""
+    current = await state.get_state()
+    step = next(s for s in (*CheckinSetup.__states__, *CheckinAnswer.__states__) if s.state == current)
+    draft_type: type[SetupDraft] | type[AnswerDraft] = SetupDraft if step.group is CheckinSetup else AnswerDraft
+    draft = await draft_type.load(state)
+    await state.clear()
+    data = {draft_type.KEY: draft.model_dump(mode="json"), "intro": _("Let's continue where you left off.")}
+    await dialog_manager.start(step, data=data, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+async def _draft_for(
+    user_id: int, partner_id: int, workspaces: WorkspaceRepo, partners: PartnerRepo
+) -> SetupDraft | None:
+    """The partner, re-read through the user's current workspace; None when it is not there (or archived)."""
+    workspace = await workspaces.current_for(user_id)
+    partner = await partners.get(workspace.id, partner_id) if workspace is not None else None
+    if workspace is None or partner is None or partner.archived:
+        return None
+    return SetupDraft(workspace_id=workspace.id, partner_id=partner.id, partner_name=partner.name)
+
+
+async def _partner_not_found(callback: CallbackQuery) -> None:
+    if isinstance(callback.message, Message):
+        await callback.message.answer(_("I can't find that partner in your workspace. Send /checkin to start again."))
+
+
+# ---- the set-up: what each step shows ------------------------------------------------------------------
+
+
+async def partner_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    """Step 1: the workspace's partners, a page at a time (never shown in a group)."""
+    data = dialog_manager.middleware_data
+    draft = SetupDraft.in_dialog(dialog_manager)
+    page = dialog_manager.dialog_data.get("page", 0)
+    page = page if isinstance(page, int) and not isinstance(page, bool) and 0 <= page <= PAGE_MAX else 0
+    partners: PartnerRepo = data["partners"]
+    items, total = await partners.page(draft.workspace_id, False, page * PARTNERS_PER_PAGE, PARTNERS_PER_PAGE,
+                                       data["event_from_user"].id)
+    nav = [("‹", page - 1)] if page > 0 else []
+    if (page + 1) * PARTNERS_PER_PAGE < total:
+        nav.append(("›", page + 1))
+    question = _("Weekly check-in, step 1 of 6: which partnership is it for?")
+    return {
+        **screen(dialog_manager, question),
+        "partners": [(button_label(partner.name, 60), partner.id) for partner, _score in items],
+        "pages": nav,
+    }
+
+
+async def weekday_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    locale = dialog_manager.middleware_data["i18n"].current_locale
+    question = _("Step 2 of 6: on which day of the week should I post the check-in for <b>{partner}</b>?").format(
+        partner=user_text(SetupDraft.in_dialog(dialog_manager).partner_name)
     )
+    days = [(day_name(weekday, locale, capitalized=True), weekday) for weekday in range(7)]
+    return {**screen(dialog_manager, question), "days": days}
 
 
-async def _time_set(message: Message, state: FSMContext, hour: int, minute: int, edit: bool) -> None:
-    draft = await SetupDraft.load(state)
-    draft.hour, draft.minute = hour, minute
-    await draft.save(state)
-    await state.set_state(CheckinSetup.waiting_for_zone)
-    b = ButtonGrid()
-    for index, zone in enumerate(ZONE_CHOICES):
-        b.button(text=zone_label(zone), callback_data=SetupCallback(step=SetupStep.ZONE, value=str(index)))
-    b.adjust(3)
-    text = _(
+async def time_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    question = _("Step 3 of 6: at what time? Tap one, or send another time, like 09:30.")
+    return {**screen(dialog_manager, question), "times": [(choice, choice.replace(":", "")) for choice in TIME_CHOICES]}
+
+
+async def zone_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    question = _(
         "Step 4 of 6: in which time zone? Tap a city, or send a time zone name such as "
         "Europe/Berlin or Asia/Almaty."
     )
-    await _show_step(message, text, b.as_markup(), edit=edit)
+    zones = [(zone_label(zone), index) for index, zone in enumerate(ZONE_CHOICES)]
+    return {**screen(dialog_manager, question), "zones": zones}
 
 
-async def time_chosen(callback: CallbackQuery, callback_data: SetupCallback, state: FSMContext) -> None:
-    """Step 3 by button."""
-    if not isinstance(callback.message, Message):
-        return
-    value = callback_data.value
-    digits = len(value) == 4 and spelt_by_bot(value, 0, 2359) is not None
-    parsed = parse_time(f"{value[:2]}:{value[2:]}") if digits else None
-    if parsed is None:
-        await answer_stale(callback)
-        return
-    await _time_set(callback.message, state, *parsed, edit=True)
-
-
-async def time_typed(message: Message, state: FSMContext) -> None:
-    """Step 3 typed as a reply: HH:MM."""
-    parsed = parse_time(message.text or "")
-    if parsed is None:
-        await message.reply(_("I need a time like 09:30 or 18:00 (24-hour clock). Please send it again."))
-        return
-    await _time_set(message, state, *parsed, edit=False)
-
-
-async def _zone_set(message: Message, state: FSMContext, timezone: str, edit: bool) -> None:
-    draft = await SetupDraft.load(state)
-    draft.timezone = timezone
-    await draft.save(state)
-    await state.set_state(CheckinSetup.waiting_for_hours)
-    b = ButtonGrid()
-    for hours in HOURS_CHOICES:
-        label = hours_text(hours) + (" ✓" if hours == DEFAULT_DIGEST_HOURS else "")
-        b.button(text=label, callback_data=SetupCallback(step=SetupStep.HOURS, value=str(hours)))
-    b.adjust(3)
-    text = _(
+async def hours_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    question = _(
         "Step 5 of 6: how many hours after the prompt should I post the digest? Usually 24. Tap one, or send "
         "a number from {min} to {max}."
     ).format(min=DIGEST_HOURS_MIN, max=DIGEST_HOURS_MAX)
-    await _show_step(message, text, b.as_markup(), edit=edit)
+    choices = [(hours_text(hours) + (" ✓" if hours == DEFAULT_DIGEST_HOURS else ""), hours) for hours in HOURS_CHOICES]
+    return {**screen(dialog_manager, question), "hours": choices}
 
 
-async def zone_chosen(callback: CallbackQuery, callback_data: SetupCallback, state: FSMContext) -> None:
-    """Step 4 by button: Moscow, New York or Los Angeles."""
-    if not isinstance(callback.message, Message):
-        return
-    index = spelt_by_bot(callback_data.value, 0, len(ZONE_CHOICES) - 1)
-    if index is None:
-        await answer_stale(callback)
-        return
-    await _zone_set(callback.message, state, ZONE_CHOICES[index], edit=True)
-
-
-async def zone_typed(message: Message, state: FSMContext) -> None:
-    """Step 4 typed: an IANA name, checked against the time zone database."""
-    timezone = resolve_timezone(message.text or "")
-    if timezone is None:
-        await message.reply(
-            _(
-                "I don't know the time zone \"{name}\". Use a name from the time zone database, like "
-                "Europe/Moscow, America/New_York or Asia/Dubai, or tap a city above."
-            ).format(name=user_text(message.text, 64))
-        )
-        return
-    await _zone_set(message, state, timezone, edit=False)
-
-
-async def _hours_set(message: Message, state: FSMContext, hours: int, edit: bool) -> None:
-    draft = await SetupDraft.load(state)
-    draft.digest_hours = hours
-    await draft.save(state)
-    await state.set_state(CheckinSetup.waiting_for_doc)
-    b = ButtonGrid()
-    b.button(text=_("Skip"), callback_data=SetupCallback(step=SetupStep.DOC, value="skip"))
-    text = _(
+async def doc_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    question = _(
         "Step 6 of 6: the partnership's shared doc, where decisions are written down. Send its link, or tap "
         "Skip."
     )
-    await _show_step(message, text, b.as_markup(), edit=edit)
+    return {**screen(dialog_manager, question), "skip": _("Skip")}
 
 
-async def hours_chosen(callback: CallbackQuery, callback_data: SetupCallback, state: FSMContext) -> None:
-    """Step 5 by button."""
-    if not isinstance(callback.message, Message):
+# ---- the set-up: what each step takes ------------------------------------------------------------------
+
+
+async def page_chosen(callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str) -> None:
+    """‹ › under the partner list."""
+    page = spelt_by_bot(value, 0, PAGE_MAX)
+    if page is None:
+        await stale(callback, manager)
         return
-    hours = spelt_by_bot(callback_data.value, DIGEST_HOURS_MIN, DIGEST_HOURS_MAX)
-    if hours is None:
-        await answer_stale(callback)
+    manager.dialog_data["page"] = page
+
+
+async def partner_chosen(callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str) -> None:
+    """Step 1 done: the partner, re-read through the user's workspace."""
+    partner_id = spelt_by_bot(value, 1, ID_MAX)
+    if partner_id is None:
+        await stale(callback, manager)
         return
-    await _hours_set(callback.message, state, hours, edit=True)
+    data = manager.middleware_data
+    draft = await _draft_for(callback.from_user.id, partner_id, data["workspaces"], data["partners"])
+    if draft is None:
+        await manager.done(show_mode=ShowMode.NO_UPDATE)
+        await _partner_not_found(callback)
+        return
+    draft.keep_in_dialog(manager)
+    await manager.switch_to(CheckinSetup.waiting_for_weekday)
 
 
-async def hours_typed(message: Message, state: FSMContext) -> None:
-    """Step 5 typed: whole hours."""
-    hours = parse_digest_hours(message.text or "")
+async def weekday_chosen(callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str) -> None:
+    weekday = spelt_by_bot(value, 0, 6)
+    if weekday is None:
+        await stale(callback, manager)
+        return
+    draft = SetupDraft.in_dialog(manager)
+    draft.weekday = weekday
+    draft.keep_in_dialog(manager)
+    await manager.switch_to(CheckinSetup.waiting_for_time)
+
+
+def parse_typed_time(typed: str) -> tuple[int, int]:
+    parsed = parse_time(typed)
+    if parsed is None:
+        raise ValueError(_("I need a time like 09:30 or 18:00 (24-hour clock). Please send it again."))
+    return parsed
+
+
+async def time_chosen(callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str) -> None:
+    """Step 3 by button: the time as four digits."""
+    digits = len(value) == 4 and spelt_by_bot(value, 0, 2359) is not None
+    parsed = parse_time(f"{value[:2]}:{value[2:]}") if digits else None
+    if parsed is None:
+        await stale(callback, manager)
+        return
+    await _time_set(manager, parsed)
+
+
+async def time_typed(_message: Message, _widget: Any, manager: DialogManager, parsed: tuple[int, int]) -> None:
+    await _time_set(manager, parsed)
+
+
+async def _time_set(manager: DialogManager, parsed: tuple[int, int]) -> None:
+    draft = SetupDraft.in_dialog(manager)
+    draft.hour, draft.minute = parsed
+    draft.keep_in_dialog(manager)
+    await manager.switch_to(CheckinSetup.waiting_for_zone)
+
+
+def parse_zone(typed: str) -> str:
+    """An IANA name, checked against the time zone database."""
+    timezone = resolve_timezone(typed)
+    if timezone is None:
+        raise ValueError(
+            _(
+                "I don't know the time zone \"{name}\". Use a name from the time zone database, like "
+                "Europe/Moscow, America/New_York or Asia/Dubai, or tap a city above."
+            ).format(name=user_text(typed, 64))
+        )
+    return timezone
+
+
+async def zone_chosen(callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str) -> None:
+    """Step 4 by button: Moscow, New York or Los Angeles."""
+    index = spelt_by_bot(value, 0, len(ZONE_CHOICES) - 1)
+    if index is None:
+        await stale(callback, manager)
+        return
+    await _zone_set(manager, ZONE_CHOICES[index])
+
+
+async def zone_typed(_message: Message, _widget: Any, manager: DialogManager, timezone: str) -> None:
+    await _zone_set(manager, timezone)
+
+
+async def _zone_set(manager: DialogManager, timezone: str) -> None:
+    draft = SetupDraft.in_dialog(manager)
+    draft.timezone = timezone
+    draft.keep_in_dialog(manager)
+    await manager.switch_to(CheckinSetup.waiting_for_hours)
+
+
+def parse_hours(typed: str) -> int:
+    hours = parse_digest_hours(typed)
     if hours is None:
-        await message.reply(
+        raise ValueError(
             _("I need a whole number of hours from {min} to {max}, like 24.").format(
                 min=DIGEST_HOURS_MIN, max=DIGEST_HOURS_MAX
             )
         )
+    return hours
+
+
+async def hours_chosen(callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str) -> None:
+    hours = spelt_by_bot(value, DIGEST_HOURS_MIN, DIGEST_HOURS_MAX)
+    if hours is None:
+        await stale(callback, manager)
         return
-    await _hours_set(message, state, hours, edit=False)
+    await _hours_set(manager, hours)
 
 
-async def doc_typed(
-    message: Message,
-    bot: Bot,
-    state: FSMContext,
-    checkins: CheckinRepo,
-    group_links: GroupLinkRepo,
-    clock: Clock,
-    i18n: I18n,
-) -> None:
-    """Step 6 typed: the shared doc's link."""
-    url = validate_url(message.text)
+async def hours_typed(_message: Message, _widget: Any, manager: DialogManager, hours: int) -> None:
+    await _hours_set(manager, hours)
+
+
+async def _hours_set(manager: DialogManager, hours: int) -> None:
+    draft = SetupDraft.in_dialog(manager)
+    draft.digest_hours = hours
+    draft.keep_in_dialog(manager)
+    await manager.switch_to(CheckinSetup.waiting_for_doc)
+
+
+def parse_doc(typed: str) -> str:
+    url = validate_url(typed)
     if url is None:
-        await message.reply(
-            _("That doesn't look like a link. Send one like https://docs.google.com/…, or tap Skip.")
-        )
-        return
-    await _finish_setup(message, message.from_user, bot, state, checkins, group_links, clock, i18n, url, edit=False)
+        raise ValueError(_("That doesn't look like a link. Send one like https://docs.google.com/…, or tap Skip."))
+    return url
 
 
-async def doc_skipped(
-    callback: CallbackQuery,
-    bot: Bot,
-    state: FSMContext,
-    checkins: CheckinRepo,
-    group_links: GroupLinkRepo,
-    clock: Clock,
-    i18n: I18n,
-) -> None:
-    """Step 6 skipped."""
+async def doc_typed(message: Message, _widget: Any, manager: DialogManager, url: str) -> None:
+    """Step 6 typed: the shared doc's link; the link to the group follows as a new message."""
+    if message.from_user is not None:
+        await _finish_setup(message, message.from_user.id, manager, url)
+
+
+async def doc_skipped(callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
+    """Step 6 skipped (a schedule saved before for the same partnership keeps its doc); the step's message becomes
+    the link to the group."""
     if isinstance(callback.message, Message):
-        await _finish_setup(
-            callback.message, callback.from_user, bot, state, checkins, group_links, clock, i18n, None, edit=True
-        )
+        await _finish_setup(callback.message, callback.from_user.id, manager, None)
 
 
-async def _finish_setup(
-    message: Message,
-    user: User | None,
-    bot: Bot,
-    state: FSMContext,
-    checkins: CheckinRepo,
-    group_links: GroupLinkRepo,
-    clock: Clock,
-    i18n: I18n,
-    shared_doc: str | None,
-    edit: bool,
-) -> None:
+async def _finish_setup(message: Message, user_id: int, manager: DialogManager, shared_doc: str | None) -> None:
     """The schedule is chosen: a single-use `startgroup` link takes the bot into the group and links it there."""
-    draft = await SetupDraft.load(state)
-    await state.clear()
-    if user is None or not draft.partner_id or not draft.timezone:
+    draft, data = SetupDraft.in_dialog(manager), manager.middleware_data
+    await manager.done(show_mode=ShowMode.NO_UPDATE)
+    if not draft.partner_id or not draft.timezone:
         await say_stale(message)
         return
-    if not await checkins.is_workspace_member(draft.workspace_id, user.id):
+    checkins: CheckinRepo = data["checkins"]
+    if not await checkins.is_workspace_member(draft.workspace_id, user_id):
         await message.answer(_("I can't find that partner in your workspace. Send /checkin to start again."))
         return
     when = WeeklyTime(draft.weekday, draft.hour, draft.minute, draft.timezone)
     schedule = NewSchedule(draft.workspace_id, draft.partner_id, when, draft.digest_hours, shared_doc)
-    now = clock.now()
-    payload, link_id = await group_links.create(schedule, user.id, now)
-    me = await bot.me()
+    now = data["clock"].now()
+    group_links: GroupLinkRepo = data["group_links"]
+    payload, link_id = await group_links.create(schedule, user_id, now)
+    me = await data["bot"].me()
     text = "\n".join(
         [
             _("<b>Almost done.</b> The weekly check-in:"),
-            *summary_lines(schedule, draft.partner_name, i18n.current_locale, now),
+            *summary_lines(schedule, draft.partner_name, data["i18n"].current_locale, now),
             "",
             ngettext(
                 "Now tap the button, choose the partnership's group, and I will join it and link it. You must be "
@@ -674,9 +682,9 @@ async def _finish_setup(
         ]
     )
     markup = url_keyboard(_("➕ Add me to the group"), startgroup_url(me.username or "", payload))
-    shown = await _show_step(message, text, markup, edit=edit)
-    if isinstance(shown, Message):
-        await group_links.set_message(link_id, shown.message_id)
+    # In place of the step after a press, as a new message after a typed link; the link's outcome edits it later.
+    shown = await reply_here(message, text, markup)
+    await group_links.set_message(link_id, shown)
 
 
 def startgroup_url(bot_username: str, payload: str) -> str:
@@ -685,13 +693,8 @@ def startgroup_url(bot_username: str, payload: str) -> str:
     return f"{url}&admin={'+'.join(GROUP_ADMIN_RIGHTS)}" if GROUP_ADMIN_RIGHTS else url
 
 
-async def setup_needs_text(message: Message) -> None:
-    """A sticker, photo… during a typed set-up step."""
-    await message.answer(_("Please send text, or tap one of the buttons above."))
-
-
 async def setup_button_not_yours(callback: CallbackQuery) -> None:
-    """A set-up button pressed by someone else, or one from an earlier step."""
+    """A manage-menu button pressed by someone but the admin who sent /checkin, or one from an older wizard."""
     refusal = _("These buttons belong to the admin who sent /checkin, or they are out of date. Send /checkin to start.")
     if not notify_press(refusal, alert=True) and isinstance(callback.message, Message):
         await callback.message.answer(refusal)
@@ -837,6 +840,7 @@ async def open_private_answer(
     command: CommandObject,
     bot: Bot,
     state: FSMContext,
+    dialog_manager: DialogManager,
     checkins: CheckinRepo,
     deep_links: DeepLinkGuard,
 ) -> None:
@@ -861,126 +865,212 @@ async def open_private_answer(
         await message.answer(_("Only members of the group can answer its check-in."))
         return
     await state.clear()
-    await AnswerDraft(round_id=round_.id).save(state)
-    await state.set_state(CheckinAnswer.waiting_for_shipped)
     existing = [a for a in await checkins.answers(round_.id) if a.user_id == message.from_user.id]
-    lines = [_("<b>Weekly check-in</b>: four short questions; your answer goes into the group's digest.")]
+    intro = [_("<b>Weekly check-in</b>: four short questions; your answer goes into the group's digest.")]
     if existing:
-        lines.append(_("You have answered already; this answer will replace it."))
-    lines += ["", _("1/4. What shipped since the last check-in?")]
-    await message.answer("\n".join(lines))
+        intro.append(_("You have answered already; this answer will replace it."))
+    data = {AnswerDraft.KEY: AnswerDraft(round_id=round_.id).model_dump(mode="json"), "intro": "\n".join(intro)}
+    await dialog_manager.start(CheckinAnswer.waiting_for_shipped, data=data, mode=StartMode.RESET_STACK,
+                               show_mode=ShowMode.SEND)
 
 
-async def answer_step_is_command(message: Message) -> None:
-    """A command in the middle of the private answer (/cancel and /help are handled before)."""
-    await message.answer(texts.mid_conversation_command())
+async def _on_answer_start(start_data: Any, manager: DialogManager) -> None:
+    data = start_data if isinstance(start_data, dict) else {}
+    AnswerDraft.from_stored(data.get(AnswerDraft.KEY)).keep_in_dialog(manager)
+    note(manager, str(data.get("intro", "")))
 
 
-async def answer_step_not_text(message: Message) -> None:
-    """A sticker, photo… during the private answer."""
-    await message.answer(texts.text_expected(ANSWER_FIELD_MAX))
+async def shipped_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    return screen(dialog_manager, _("1/4. What shipped since the last check-in?"))
 
 
-async def _field(message: Message) -> str | None:
-    return await typed_text(message, ANSWER_FIELD_MAX, when_empty=texts.text_expected(ANSWER_FIELD_MAX))
+async def next_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    return screen(dialog_manager, _("2/4. What's next?"))
 
 
-async def shipped_given(message: Message, state: FSMContext) -> None:
+async def blockers_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    question = _("3/4. Any blockers? Describe them, or tap the button.")
+    return {**screen(dialog_manager, question), "none": _("No blockers")}
+
+
+async def call_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    return {
+        **screen(dialog_manager, _("4/4. Do we need a call this week?")),
+        "yes": _("📞 Yes, we need a call"),
+        "no": _("No, async is fine"),
+    }
+
+
+async def shipped_given(_message: Message, _widget: Any, manager: DialogManager, text: str) -> None:
     """1/4: what shipped."""
-    text = await _field(message)
-    if text is None:
-        return
-    draft = await AnswerDraft.load(state)
+    draft = AnswerDraft.in_dialog(manager)
     draft.shipped = text
-    await draft.save(state)
-    await state.set_state(CheckinAnswer.waiting_for_next)
-    await message.answer(_("2/4. What's next?"))
+    draft.keep_in_dialog(manager)
+    await manager.switch_to(CheckinAnswer.waiting_for_next)
 
 
-async def next_given(message: Message, state: FSMContext) -> None:
+async def next_given(_message: Message, _widget: Any, manager: DialogManager, text: str) -> None:
     """2/4: what's next."""
-    text = await _field(message)
-    if text is None:
-        return
-    draft = await AnswerDraft.load(state)
+    draft = AnswerDraft.in_dialog(manager)
     draft.next = text
-    await draft.save(state)
-    await state.set_state(CheckinAnswer.waiting_for_blockers)
-    b = ButtonGrid()
-    b.button(text=_("No blockers"), callback_data=AnswerCallback(step=AnswerStep.BLOCKERS, value="none"))
-    await message.answer(_("3/4. Any blockers? Describe them, or tap the button."), reply_markup=b.as_markup())
+    draft.keep_in_dialog(manager)
+    await manager.switch_to(CheckinAnswer.waiting_for_blockers)
 
 
-async def _ask_call(message: Message, state: FSMContext, blockers: str | None) -> None:
-    draft = await AnswerDraft.load(state)
-    draft.blockers = blockers
-    await draft.save(state)
-    await state.set_state(CheckinAnswer.waiting_for_call)
-    b = ButtonGrid()
-    b.button(text=_("📞 Yes, we need a call"), callback_data=AnswerCallback(step=AnswerStep.CALL, value="yes"))
-    b.button(text=_("No, async is fine"), callback_data=AnswerCallback(step=AnswerStep.CALL, value="no"))
-    b.adjust(1)
-    await message.answer(_("4/4. Do we need a call this week?"), reply_markup=b.as_markup())
-
-
-async def blockers_given(message: Message, state: FSMContext) -> None:
+async def blockers_given(_message: Message, _widget: Any, manager: DialogManager, text: str) -> None:
     """3/4: blockers typed ("no" counts as none)."""
-    text = await _field(message)
-    if text is None:
-        return
-    await _ask_call(message, state, blocker_or_none(text))
+    await _blockers_set(manager, blocker_or_none(text))
 
 
-async def no_blockers_pressed(callback: CallbackQuery, state: FSMContext) -> None:
-    """3/4: the "No blockers" button."""
+async def no_blockers_pressed(_callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
+    """3/4: the "No blockers" button; the question after it in place, under what was chosen."""
+    note(manager, _("Blockers: none"))
+    await _blockers_set(manager, None)
+
+
+async def _blockers_set(manager: DialogManager, blockers: str | None) -> None:
+    draft = AnswerDraft.in_dialog(manager)
+    draft.blockers = blockers
+    draft.keep_in_dialog(manager)
+    await manager.switch_to(CheckinAnswer.waiting_for_call)
+
+
+async def call_pressed(callback: CallbackQuery, widget: Any, manager: DialogManager) -> None:
+    """4/4 by button: the answer is stored; the step's message becomes the thanks."""
     if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(reply_markup=None)
-        await _ask_call(callback.message, state, None)
+        await _save_private(callback.message, callback.from_user, manager, widget.widget_id == "call_yes")
 
 
-async def _save_private(
-    message: Message, user: User, state: FSMContext, needs_call: bool, checkins: CheckinRepo, clock: Clock
-) -> None:
-    draft = await AnswerDraft.load(state)
-    await state.clear()
+async def call_typed(message: Message, _widget: Any, manager: DialogManager, needs_call: bool) -> None:
+    """4/4 typed: yes / no in words."""
+    if message.from_user is not None:
+        await _save_private(message, message.from_user, manager, needs_call)
+
+
+async def _save_private(message: Message, user: User, manager: DialogManager, needs_call: bool) -> None:
+    draft, data = AnswerDraft.in_dialog(manager), manager.middleware_data
+    await manager.done(show_mode=ShowMode.NO_UPDATE)
+    checkins: CheckinRepo = data["checkins"]
+    now = data["clock"].now()
     answer = Answer(draft.shipped or None, draft.next or None, draft.blockers, needs_call)
-    outcome = await checkins.save_answer(draft.round_id, user.id, person_name(user), answer, None, clock.now())
+    outcome = await checkins.save_answer(draft.round_id, user.id, person_name(user), answer, None, now)
     if outcome == "closed":
-        await message.answer(_("Sorry, the check-in closed before you finished, so this answer was not added."))
+        await reply_here(message, _("Sorry, the check-in closed before you finished, so this answer was not added."))
         return
     round_ = await checkins.round(draft.round_id)
     if round_ is not None:
-        await checkins.touch_person(round_.chat_id, user.id, person_name(user), clock.now())
-    await message.answer(
-        _("Thanks! Your answer is in. Until the digest you can change it with the same button in the group.")
+        await checkins.touch_person(round_.chat_id, user.id, person_name(user), now)
+    await reply_here(
+        message, _("Thanks! Your answer is in. Until the digest you can change it with the same button in the group.")
     )
 
 
-async def call_pressed(
-    callback: CallbackQuery, callback_data: AnswerCallback, state: FSMContext, checkins: CheckinRepo, clock: Clock
-) -> None:
-    """4/4 by button: finish and store the answer."""
-    if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(reply_markup=None)
-        await _save_private(callback.message, callback.from_user, state, callback_data.value == "yes", checkins, clock)
+# ---- the two conversations, as data --------------------------------------------------------------------
 
 
-async def call_typed(message: Message, state: FSMContext, checkins: CheckinRepo, clock: Clock) -> None:
-    """4/4 typed: yes / no in words."""
-    assert message.from_user is not None
-    await _save_private(message, message.from_user, state, says_yes(message.text), checkins, clock)
+def _choices(widget_id: str, items: str, on_click: Any, width: int | None = None) -> Any:
+    """The step's choices: (label, value) items from its getter, `width` to a row (one to a row without)."""
+    select = Select(Format("{item[0]}"), id=widget_id, item_id_getter=lambda item: str(item[1]), items=items,
+                    on_click=on_click)
+    return Column(select) if width is None else Group(select, width=width)
 
 
-async def stale_answer_button(callback: CallbackQuery) -> None:
-    """An answer button from a finished or abandoned answer."""
-    if isinstance(callback.message, Message):
-        await answer_stale(callback)
+def _typed(widget_id: str, parse: Any, on_success: Any) -> TextInput[Any]:
+    return TextInput(widget_id, type_factory=parse, on_success=on_success, on_error=refused, filter=NOT_A_COMMAND)
 
 
-async def _show_step(
-    message: Message, text: str, markup: InlineKeyboardMarkup | None, *, edit: bool
-) -> Message | bool:
-    """The set-up step in place of the last one (a pressed button), or as a new message (after typed text)."""
-    if edit:
-        return await message.edit_text(text, reply_markup=markup)
-    return await message.answer(text, reply_markup=markup)
+def _text_or_tap() -> str:
+    return _("Please send text, or tap one of the buttons above.")
+
+
+def setup_dialog() -> Dialog:
+    screen_text = Format("{text}")
+    tap_above = buttons_expected(lambda: _("Please choose one of the buttons above."))
+    form = Dialog(
+        Window(
+            screen_text,
+            _choices("partner", "partners", partner_chosen),
+            Group(Select(Format("{item[0]}"), id="page", item_id_getter=lambda item: str(item[1]), items="pages",
+                         on_click=page_chosen), width=2),
+            MessageInput(tap_above),
+            state=CheckinSetup.waiting_for_partner,
+            getter=partner_view,
+        ),
+        Window(
+            screen_text,
+            _choices("day", "days", weekday_chosen, width=4),
+            MessageInput(tap_above),
+            state=CheckinSetup.waiting_for_weekday,
+            getter=weekday_view,
+        ),
+        Window(
+            screen_text,
+            _choices("time", "times", time_chosen, width=4),
+            _typed("time_typed", parse_typed_time, time_typed),
+            MessageInput(text_expected(_text_or_tap)),
+            state=CheckinSetup.waiting_for_time,
+            getter=time_view,
+        ),
+        Window(
+            screen_text,
+            _choices("zone", "zones", zone_chosen, width=3),
+            _typed("zone_typed", parse_zone, zone_typed),
+            MessageInput(text_expected(_text_or_tap)),
+            state=CheckinSetup.waiting_for_zone,
+            getter=zone_view,
+        ),
+        Window(
+            screen_text,
+            _choices("hours", "hours", hours_chosen, width=3),
+            _typed("hours_typed", parse_hours, hours_typed),
+            MessageInput(text_expected(_text_or_tap)),
+            state=CheckinSetup.waiting_for_hours,
+            getter=hours_view,
+        ),
+        Window(
+            screen_text,
+            Button(Format("{skip}"), id="skip", on_click=doc_skipped),
+            _typed("doc", parse_doc, doc_typed),
+            MessageInput(text_expected(_text_or_tap)),
+            state=CheckinSetup.waiting_for_doc,
+            getter=doc_view,
+        ),
+        on_start=_on_setup_start,
+    )
+    return presses_of_its_own(form)
+
+
+def answer_dialog() -> Dialog:
+    screen_text = Format("{text}")
+    field = typed_answer(ANSWER_FIELD_MAX)
+
+    def not_text() -> MessageInput:
+        return MessageInput(text_expected(lambda: texts.text_expected(ANSWER_FIELD_MAX)))
+
+    form = Dialog(
+        Window(screen_text, _typed("shipped", field, shipped_given), not_text(),
+               state=CheckinAnswer.waiting_for_shipped, getter=shipped_view),
+        Window(screen_text, _typed("next", field, next_given), not_text(),
+               state=CheckinAnswer.waiting_for_next, getter=next_view),
+        Window(
+            screen_text,
+            Button(Format("{none}"), id="no_blockers", on_click=no_blockers_pressed),
+            _typed("blockers", field, blockers_given),
+            not_text(),
+            state=CheckinAnswer.waiting_for_blockers,
+            getter=blockers_view,
+        ),
+        Window(
+            screen_text,
+            Column(
+                Button(Format("{yes}"), id="call_yes", on_click=call_pressed),
+                Button(Format("{no}"), id="call_no", on_click=call_pressed),
+            ),
+            _typed("call", says_yes, call_typed),
+            not_text(),
+            state=CheckinAnswer.waiting_for_call,
+            getter=call_view,
+        ),
+        on_start=_on_answer_start,
+    )
+    return presses_of_its_own(form)

@@ -1,4 +1,5 @@
-"""Callback data of the weekly check-in: set-up steps in a group, /away, and private answers."""
+"""Callback data of the weekly check-in's hand-written buttons: the manage menu in a group, /away, the partner card's
+set-up button and the owner's answer to a relink (the private set-up and answer are dialogs with their own data)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,7 @@ from bot.keyboards.numbers import CallbackId, CallbackSmall
 
 
 class SetupStep(StrEnum):
-    MANAGE = "m"  # change / stop / keep an existing check-in
-    PAGE = "pg"
-    PARTNER = "p"
-    WEEKDAY = "d"
-    TIME = "t"
-    ZONE = "z"
-    HOURS = "h"
-    DOC = "doc"
+    MANAGE = "m"  # change / stop / keep an existing check-in (the private set-up's steps are a dialog's)
 
 
 class ManageAction(StrEnum):
@@ -27,7 +21,7 @@ class ManageAction(StrEnum):
 
 
 class SetupCallback(CallbackData, prefix="cs1"):
-    """A set-up button; `step` lets a button of an earlier step be recognised as stale."""
+    """A button of the manage menu in a group; `step` lets a button of an older wizard be recognised as stale."""
 
     step: SetupStep
     value: str = ""
@@ -39,20 +33,8 @@ class AwayCallback(CallbackData, prefix="aw1"):
     weeks: CallbackSmall
 
 
-class AnswerStep(StrEnum):
-    BLOCKERS = "b"
-    CALL = "c"
-
-
-class AnswerCallback(CallbackData, prefix="ca1"):
-    """Buttons of the private answer: "no blockers", and yes/no to a call."""
-
-    step: AnswerStep
-    value: str
-
-
 class CheckinPartnerCallback(CallbackData, prefix="cw1"):
-    """A partner chosen for the check-in set-up in private: from the list or from the partner card."""
+    """The partner card's button that starts the check-in set-up in private for that partner."""
 
     partner_id: CallbackId
 

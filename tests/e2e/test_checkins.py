@@ -7,6 +7,7 @@ clock.now() — exactly what the scheduler's CronTrigger and the minute sweep ca
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -513,3 +514,68 @@ async def test_a_member_cannot_stop_it_and_skip_keeps_the_saved_doc(
     confirmation = await schedule_and_link(group, anna, say["other_day"], say["time"], say["zone"], say["hours"], None)
     assert say["doc"] in confirmation
     assert await running_bot.query("SELECT shared_doc FROM checkin_schedules") == [(doc,)]
+
+
+async def test_the_set_up_and_a_private_answer_survive_restarts_halfway(
+    telegram: FakeTelegram, running_bot: RunningBot, clock
+) -> None:
+    """Both private conversations keep their step and what was entered across restarts; a press edits the step's
+    message in place, a typed answer gets a new one."""
+    anna, group = await partnership(telegram, "en")
+    await group.add_bot(by=anna)
+    await anna.send("/checkin")
+    await anna.press("BlueWave")
+    await anna.press("Wednesday")
+    await running_bot.restart()
+    zone = await anna.send("10:30")
+    assert "Step 4 of 6" in zone.text and len(zone.messages) == 1
+    await running_bot.restart()
+    hours = await anna.press("New York")
+    assert "Step 5 of 6" in hours.text and not hours.messages and hours.edits
+    await anna.press("24 hours")
+    await anna.press("Skip")
+    assert "Weekly on Wednesday, 10:30 AM (New York)" in await link_group(group, anna)
+
+    clock.set(datetime(2026, 11, 25, 15, 30, tzinfo=UTC))
+    assert (await running_bot.app.run_checkin_jobs()).prompts == 1
+    [prompt] = prompts(group, "Weekly check-in — BlueWave")
+    await anna.start(token_of(prompt))
+    await anna.send("Landing page copy")
+    await running_bot.restart()
+    blockers = await anna.send("Launch on Monday")
+    assert "3/4" in blockers.text and len(blockers.messages) == 1
+    call = await anna.press("No blockers")
+    assert "4/4" in call.text and "Blockers: none" in call.text and not call.messages and call.edits
+    await running_bot.restart()
+    thanks = await anna.press("📞 Yes, we need a call")
+    assert "Your answer is in" in thanks.text and not thanks.messages and not anna.last_message().buttons
+    assert await running_bot.query("SELECT shipped, next_steps, blockers, needs_call FROM checkin_answers") == [
+        ("Landing page copy", "Launch on Monday", None, 1)]
+
+
+async def test_an_answer_left_halfway_by_the_previous_version_resumes_in_the_new_one(
+    telegram: FakeTelegram, running_bot: RunningBot, clock
+) -> None:
+    """Before the answer was a dialog it kept its step in FSM state and its draft in FSM data: a person halfway
+    through across the upgrade is asked the step again and keeps what was entered."""
+    anna, group = await partnership(telegram, "en")
+    await group.add_bot(by=anna)
+    await set_up(group, anna, "BlueWave", "Wednesday", "10:30", "New York", "24 hours", None)
+    clock.set(datetime(2026, 11, 25, 15, 30, tzinfo=UTC))
+    assert (await running_bot.app.run_checkin_jobs()).prompts == 1
+    [(round_id,)] = await running_bot.query("SELECT id FROM checkin_rounds")
+    draft = {"round_id": round_id, "shipped": "Two videos", "next": "", "blockers": None}
+    assert running_bot.app is not None
+    await running_bot.app.db.execute(
+        "INSERT OR REPLACE INTO fsm_states (key, state, data, updated_at) VALUES (?, ?, ?, '2026-01-01T00:00:00')",
+        (f"fsm:{anna.id}:{anna.id}:default", "CheckinAnswer:waiting_for_next", json.dumps({"checkin_answer": draft})),
+    )
+    await running_bot.restart()
+    resumed = await anna.send("Captions")
+    assert "continue where you left off" in resumed.text and "2/4" in resumed.text
+    await anna.send("Captions")
+    await anna.press("No blockers")
+    await anna.press("No, async is fine")
+    assert await running_bot.query("SELECT shipped, next_steps, needs_call FROM checkin_answers") == [
+        ("Two videos", "Captions", 0)]
+    assert await running_bot.query("SELECT state FROM fsm_states WHERE state LIKE 'Checkin%'") == []

@@ -56,7 +56,7 @@ from bot.keyboards.callbacks import (
     PartnerCallback,
     SignalCallback,
 )
-from bot.keyboards.checkin_callbacks import AnswerCallback, AnswerStep, AwayCallback, SetupCallback, SetupStep
+from bot.keyboards.checkin_callbacks import AwayCallback, SetupCallback, SetupStep
 from bot.keyboards.reference_callbacks import (
     EditCallback,
     QuestionCallback,
@@ -360,7 +360,9 @@ def forged_callback(world: World) -> str:
         lambda: ForgedDialogPress(rng.choice(["gone0002", ""]), rng.choice(["problem", "quality", "decision"]), value),
         lambda: SetupCallback(step=enum_choice(rng, SetupStep), value=value),
         lambda: AwayCallback(weeks=rng.choice([0, 1, 2, 4, 13, 99])),
-        lambda: AnswerCallback(step=enum_choice(rng, AnswerStep), value=value),
+        lambda: ForgedDialogPress(rng.choice(["gone0003", ""]),
+                                  rng.choice(["partner", "page", "day", "time", "zone", "hours", "skip", "no_blockers",
+                                              "call_yes"]), value),
         lambda: QuestionCallback(step=enum_choice(rng, Step), value=value),
         lambda: EditCallback(step=enum_choice(rng, Step)),
         lambda: ReferenceLanguage(locale=rng.choice(["en", "ru", "de", "xx"])),

@@ -17,7 +17,7 @@ from aiogram.filters.callback_data import CallbackData
 from bot.domain.evidence import ConversationSignal
 from bot.domain.references import Step
 from bot.keyboards.callbacks import EvidenceAction, EvidenceCallback, PartnerAction, PartnerCallback, SignalCallback
-from bot.keyboards.checkin_callbacks import AwayCallback, SetupCallback, SetupStep
+from bot.keyboards.checkin_callbacks import AwayCallback
 from bot.keyboards.reference_callbacks import QuestionCallback, ReferenceAction, ReferenceCallback
 from bot.keyboards.report_callbacks import PersonalDataAction, PersonalDataCallback
 from bot.storage.invites import InviteRepo
@@ -225,29 +225,34 @@ async def test_tricky_numbers_in_the_check_in_set_up_and_away(telegram: FakeTele
     # stale-button answer and the step stays where it was.
     assert h["partner_q"] in (await anna.send("/checkin")).text
 
-    async def forge_at_this_step(step: SetupStep) -> None:
+    async def forge_at_this_step(widget: str) -> None:
+        """The step's choices with data a modified client could send: the dialog's own format (its intent id, the
+        widget, the item), taken from a real button of the step."""
         screen = anna.last_message()
-        state = await running_bot.query("SELECT state, data FROM fsm_states WHERE key LIKE ?", (f"%:{anna.id}:%",))
-        values = FOUR_DIGIT_TRICKS if step is SetupStep.TIME else BAD_IN_CALLBACKS
+        intent = next(data for _text, data in screen.buttons if data).partition("\x1d")[0]
+        state = await running_bot.query("SELECT key, state, data FROM fsm_states WHERE key LIKE ?", (f"%:{anna.id}:%",))
+        values = FOUR_DIGIT_TRICKS if widget == "time" else BAD_IN_CALLBACKS
         for value in values:
-            forged = await anna.press_data(SetupCallback(step=step, value=value).pack(), screen.message_id)
-            assert h["stale"] in forged.popup and not forged.messages and not forged.errors, (step, value)
+            forged = await anna.press_data(f"{intent}\x1d{widget}:{value}", screen.message_id)
+            assert h["stale"] in forged.popup and not forged.messages and not forged.edits and not forged.errors, (
+                widget, value)
         assert state and await running_bot.query(
-            "SELECT state, data FROM fsm_states WHERE key LIKE ?", (f"%:{anna.id}:%",)) == state, step
+            "SELECT key, state, data FROM fsm_states WHERE key LIKE ?", (f"%:{anna.id}:%",)) == state, widget
 
-    await forge_at_this_step(SetupStep.PAGE)
-    for value in BAD_IN_CALLBACKS:
+    await forge_at_this_step("page")
+    await forge_at_this_step("partner")
+    for value in BAD_IN_CALLBACKS:  # the partner card's button, forged
         forged = await anna.press_data(f"cw1:{value}", anna.last_message().message_id)
         assert h["stale"] in forged.popup and not forged.messages and not forged.errors, value
     await anna.press("BlueWave")
-    await forge_at_this_step(SetupStep.WEEKDAY)
+    await forge_at_this_step("day")
     await anna.press(h["day"])
-    await forge_at_this_step(SetupStep.TIME)
+    await forge_at_this_step("time")
     await each_refused(anna.send, h["time"], (*BAD_NUMBERS, "１２:３０", "٠٩:٣٠", "1２:30"))
     await anna.send("09:30")
-    await forge_at_this_step(SetupStep.ZONE)
+    await forge_at_this_step("zone")
     assert h["hours_q"] in (await anna.press(h["zone"])).text
-    await forge_at_this_step(SetupStep.HOURS)
+    await forge_at_this_step("hours")
     await each_refused(anna.send, h["hours"])
     assert h["doc_q"] in (await anna.send("24")).text
 
