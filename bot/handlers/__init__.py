@@ -64,7 +64,7 @@ def routers() -> list[Router]:
     )
     # The flows declared as aiogram-dialog dialogs (each takes only presses on its own buttons).
     conversations = Router(name="conversations")
-    for feature in (new_partner, debrief):
+    for feature in (new_partner, debrief, references):
         conversations.include_router(feature.conversations())
     return [anywhere, workspace, conversations, groups.router(), fallback.router()]
 

@@ -45,7 +45,6 @@ from aiogram.types import TelegramObject, Update
 from bot.domain.campaigns import EventKind
 from bot.domain.evidence import ConversationSignal
 from bot.domain.gutcheck import GutQuestion
-from bot.domain.references import Step
 from bot.domain.scorecard import Criterion
 from bot.keyboards.assessment_callbacks import (
     GutAnswer,
@@ -73,13 +72,7 @@ from bot.keyboards.campaign_callbacks import (
     LogNoteCallback,
 )
 from bot.keyboards.checkin_callbacks import AnswerCallback, AnswerStep, AwayCallback, SetupCallback, SetupStep
-from bot.keyboards.reference_callbacks import (
-    EditCallback,
-    QuestionCallback,
-    ReferenceAction,
-    ReferenceCallback,
-    ReferenceLanguage,
-)
+from bot.keyboards.reference_callbacks import ReferenceAction, ReferenceCallback, ReferenceLanguage
 from bot.keyboards.scope_callbacks import ScopeChoice, ScopeStep
 from bot.keyboards.team_callbacks import TeamAction, TeamCallback
 from bot.storage.invites import InviteRepo
@@ -389,8 +382,8 @@ def forged_callback(world: World) -> str:
         lambda: SetupCallback(step=enum_choice(rng, SetupStep), value=value),
         lambda: AwayCallback(weeks=rng.choice([0, 1, 2, 4, 13, 99])),
         lambda: AnswerCallback(step=enum_choice(rng, AnswerStep), value=value),
-        lambda: QuestionCallback(step=enum_choice(rng, Step), value=value),
-        lambda: EditCallback(step=enum_choice(rng, Step)),
+        lambda: ForgedDialogPress(rng.choice(["gone0003", ""]),
+                                  rng.choice(["duration", "rate_c", "skip_cn", "back_mk", "send", "edit"]), value),
         lambda: ReferenceLanguage(locale=rng.choice(["en", "ru", "de", "xx"])),
         lambda: LanguageChoice(locale=rng.choice(["en", "ru", "de", "zz"])),
         lambda: MenuCallback(action=enum_choice(rng, MenuAction)),

@@ -262,7 +262,7 @@ async def test_a_restart_mid_questionnaire_resumes_it_and_edits_cancel_and_typed
     assert question.buttons == []  # /cancel takes the question's buttons off
     assert three_to_six is not None
     stale = await zoe.press_data(three_to_six, question.message_id)  # a client still showing them
-    assert "This questionnaire is closed." in stale.popup and not stale.messages
+    assert "This button is out of date." in stale.popup and not stale.messages and not stale.edits
     assert "Question 1 of 8" in (await zoe.start(other)).text
 
     kate = telegram.private_user("Kate", language_code="en")
@@ -282,6 +282,7 @@ async def test_a_restart_mid_questionnaire_resumes_it_and_edits_cancel_and_typed
     await kate.press(words["markets"]["both"])
     wrong = await kate.send("seven")
     assert "Please rate from 1 to 5" in wrong.text
+    consistency_three = next(data for text, data in wrong.messages[-1].buttons if text == "3")
     await kate.send("4")
     long = await kate.send("x" * 1500)
     assert "That is 1500 characters; the limit here is 1000." in long.text
@@ -317,8 +318,8 @@ async def test_a_restart_mid_questionnaire_resumes_it_and_edits_cancel_and_typed
     assert "Reliability: 2" in edited.text and words["summary"] in edited.text
     summary_message = kate.last_message()
     assert summary_message is not None
-    stale = await kate.press_data("rq1:c:3", summary_message.message_id)  # a rating button from long ago
-    assert "This button belongs to an earlier question." in stale.popup and not stale.messages
+    stale = await kate.press_data(consistency_three, summary_message.message_id)  # a rating button from long ago
+    assert "This button belongs to an earlier question." in stale.popup and not stale.messages and not stale.edits
     await kate.press(words["send"])
 
     rows = await running_bot.query(
