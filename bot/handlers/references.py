@@ -26,7 +26,6 @@ from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.api.internal import CONTEXT_KEY
-from aiogram_dialog.utils import CB_SEP
 from aiogram_dialog.widgets.input import MessageInput, TextInput
 from aiogram_dialog.widgets.kbd import Button, Group, Row, Select
 from aiogram_dialog.widgets.text import Format
@@ -82,7 +81,8 @@ from bot.keyboards.builders import LANGUAGE_NAMES
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from bot.keyboards.grid import ButtonGrid
 from bot.keyboards.reference_callbacks import ReferenceAction, ReferenceCallback, ReferenceLanguage
-from bot.plumbing.dialogs import close_dialogs, presses_of_its_own
+from bot.plumbing.dialogs import EarlierStepPress, close_dialogs, presses_of_its_own
+from bot.plumbing.log_context import AnonymousInLogs
 from bot.plumbing.logging_setup import ANONYMOUS_IN_LOGS
 from bot.plumbing.middlewares import notify_press
 from bot.storage.partners import Partner, PartnerRepo
@@ -228,14 +228,6 @@ class InQuestionnaire(Filter):
         return context is not None and context.state.group is ReferenceForm
 
 
-class QuestionnairePress(InQuestionnaire):
-    """A press on a button of the open questionnaire (the dialog's own data) that its current step does not have."""
-
-    async def __call__(self, event: TelegramObject, **data: Any) -> bool:
-        pressed = event.data if isinstance(event, CallbackQuery) else None
-        return bool(pressed) and CB_SEP in str(pressed) and await super().__call__(event, **data)
-
-
 def router() -> Router:
     r = Router(name="references")
     r.message.filter(PRIVATE)
@@ -260,23 +252,18 @@ def _creator_router() -> Router:
 
 def conversations() -> Router:
     """The questionnaire itself, apart from `router()`: its presses carry the dialog's own data. No workspace: the
-    creator is an outsider. A press of the questionnaire that its current step does not have comes last."""
+    creator is an outsider, and their chat id stays out of the log lines here too. A press of the questionnaire
+    that its current step does not have comes after the dialog."""
     r = Router(name="references-questionnaire")
-    r.message.filter(PRIVATE)
-    r.callback_query.filter(PRIVATE)
-    r.include_router(anonymous(dialog()))
-    after = Router(name="references-questionnaire-earlier")  # a router's own handlers come before its children's
-    after.callback_query.register(earlier_question, QuestionnairePress(), flags=ANONYMOUS)
-    r.include_router(after)
+    for observer in (r.message, r.callback_query):
+        observer.filter(PRIVATE)
+        observer.middleware(AnonymousInLogs())
+    r.include_router(dialog())
+    earlier = Router(name="references-questionnaire-earlier")  # a router's own handlers come before its children's
+    earlier.callback_query.filter(EarlierStepPress(ReferenceForm))
+    earlier.callback_query.register(earlier_question)
+    r.include_router(earlier)
     return r
-
-
-def anonymous(form: Dialog) -> Dialog:
-    """The dialog's handlers flagged ANONYMOUS_IN_LOGS, as the creator's other handlers are."""
-    for observer in form.observers.values():
-        for handler in observer.handlers:
-            handler.flags.update(ANONYMOUS)
-    return form
 
 
 def _team_router() -> Router:

@@ -392,6 +392,9 @@ async def test_a_stolen_database_does_not_say_who_answered(
     # The questionnaire's own log lines do not say whose chat they came from.
     lines = [line for line in bot_logs.lines if "handler=references." in line]
     assert lines
+    steps = [line for line in bot_logs.lines if "handler=aiogram_dialog." in line]  # the questionnaire's dialog
+    assert steps
+    lines += steps
     assert not [line for line in lines for c in creators if f"chat={c.id}" in line]
 
 
@@ -458,3 +461,46 @@ async def test_a_digit_typed_at_a_comment_step_is_not_taken_for_the_comment(
     assert words["summary"] in summary.text and "— 5" not in summary.text
     await eva.press(words["send"])
     assert await running_bot.query("SELECT consistency_comment, consistency FROM reference_answers") == [(None, 4)]
+
+
+async def _link_hash(running_bot: RunningBot) -> str:
+    [(token_hash,)] = await running_bot.query("SELECT token_hash FROM reference_links ORDER BY id DESC LIMIT 1")
+    return token_hash
+
+
+async def test_a_questionnaire_left_halfway_by_the_previous_version_resumes_in_the_dialog(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    """Before the questionnaire was a dialog it kept a state per kind of question in FSM state, the step and the
+    answers in FSM data; one left halfway across the upgrade resumes at its step when the link is opened again."""
+    mia = await _manager(telegram)
+    payload, _ = await _request_link(mia)
+    ira = telegram.private_user("Ira", language_code="en")
+    await ira.start(payload)  # opened: the link is hers
+    draft = {"link_hash": await _link_hash(running_bot), "partner_id": 1, "step": "r", "editing": False,
+             "duration": "3to6", "months": None, "market": "ru", "ratings": {"consistency": 4},
+             "comments": {"consistency": "Clear briefs"}, "again": None, "anything_else": None,
+             "started_at": "2026-11-30T10:00:00+00:00", "message_id": 3}
+    assert running_bot.app is not None
+    await running_bot.app.db.execute("DELETE FROM fsm_states WHERE key LIKE ?", (f"fsm:{ira.id}:%",))
+    await running_bot.app.db.execute(
+        "INSERT INTO fsm_states (key, state, data, updated_at) VALUES (?, ?, ?, '2026-11-30T10:00:00+00:00')",
+        (f"fsm:{ira.id}:{ira.id}:default", "ReferenceForm:waiting_for_rating", json.dumps({"reference": draft})),
+    )
+    await running_bot.restart()
+    resumed = await ira.start(payload)
+    assert "Welcome back! Let's continue where you left off." in resumed.text
+    assert "Question 4 of 8" in resumed.text and "Respect" in resumed.text
+    await ira.press("5")
+    await ira.press("Skip")
+    for _step in range(2):
+        await ira.press("4")
+        await ira.press("Skip")
+    await ira.press(WORDS["en"]["again"]["yes"])
+    summary = await ira.press("Skip")
+    assert "Consistency: 4 — Clear briefs" in summary.text and "Worked together: 3–6 months" in summary.text
+    await ira.press(WORDS["en"]["send"])
+    rows = await running_bot.query("SELECT worked_range, market, consistency, respect FROM reference_answers")
+    assert rows == [("3to6", "ru", 4, 5)]
+    assert await running_bot.query("SELECT key FROM fsm_states WHERE key LIKE ?", (f"fsm:{ira.id}:%",)) == []
+
