@@ -504,3 +504,29 @@ async def test_a_questionnaire_left_halfway_by_the_previous_version_resumes_in_t
     assert rows == [("3to6", "ru", 4, 5)]
     assert await running_bot.query("SELECT key FROM fsm_states WHERE key LIKE ?", (f"fsm:{ira.id}:%",)) == []
 
+
+async def test_the_nightly_clean_up_deletes_a_questionnaire_nobody_finished(
+    telegram: FakeTelegram, running_bot: RunningBot, clock: ManualClock
+) -> None:
+    """The dialog's records of a questionnaire left for four weeks go (and with them the tie between the creator's
+    chat and the draft); a teammate's open form stays; the creator's old buttons are stale, the link starts over."""
+    mia = await _manager(telegram)
+    payload, _ = await _request_link(mia)
+    await mia.send("/newpartner")  # a form of the team's own, left open
+    una = telegram.private_user("Una", language_code="en")
+    opened = await una.start(payload)
+    await una.press(WORDS["en"]["durations"]["6-12"])
+    assert running_bot.app is not None
+    before = await running_bot.query("SELECT key FROM fsm_states WHERE key LIKE ?", (f"fsm:{una.id}:%",))
+    assert len(before) == 2  # the dialog's context and stack
+    await running_bot.app.db.execute("UPDATE fsm_states SET updated_at = '2026-10-01T00:00:00+00:00'")
+    clock.advance(timedelta(days=1))
+    job = running_bot.app.scheduler.get_job("prune-reference-drafts")
+    assert job is not None
+    await job.func()
+    assert await running_bot.query("SELECT key FROM fsm_states WHERE key LIKE ?", (f"fsm:{una.id}:%",)) == []
+    assert await running_bot.query("SELECT COUNT(*) FROM fsm_states WHERE key LIKE ?", (f"fsm:{mia.id}:%",)) != [(0,)]
+    back = next(data for text, data in opened.messages[-1].buttons if text == "◀ Back")
+    stale = await una.press_data(back, opened.messages[-1].message_id)
+    assert "This button is out of date." in stale.popup and not stale.messages
+    assert "Question 1 of 8" in (await una.start(payload)).text
