@@ -859,13 +859,18 @@ async def _answer(manager: DialogManager, answer: int | str | None) -> None:
 
 
 def _not_this_question(manager: DialogManager) -> None:
-    notify_press(_("This button belongs to an earlier question. Please answer the latest one below."))
+    """A press the step cannot take (a forged value, Back while answering again): a pop-up; the step stays."""
+    notify_press(_earlier_text())
     manager.show_mode = ShowMode.NO_UPDATE
 
 
 async def earlier_question(_callback: CallbackQuery) -> None:
     """A button of the questionnaire that its current step does not have (one kept from an earlier step)."""
-    notify_press(_("This button belongs to an earlier question. Please answer the latest one below."))
+    notify_press(_earlier_text())
+
+
+def _earlier_text() -> str:
+    return _("This button belongs to an earlier question. Please answer the latest one below.")
 
 
 async def went_back(_callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
