@@ -18,7 +18,7 @@ from typing import Annotated, Any, Self
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
-from aiogram.filters import CommandObject, CommandStart, Filter, StateFilter
+from aiogram.filters import CommandObject, CommandStart, Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
@@ -72,7 +72,7 @@ from bot.domain.text import clean_block, clean_line
 from bot.handlers.cancel_notes import on_cancel
 from bot.handlers.dialog_steps import NOT_A_COMMAND, note, refused, screen, text_expected
 from bot.handlers.drafts import DraftModel, Entry, holds, one_of
-from bot.handlers.filters import PRIVATE, TYPED, PressOf
+from bot.handlers.filters import PRIVATE, PressOf
 from bot.handlers.partners import partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send, say_stale
 from bot.handlers.workspace_guard import private_workspace_router
@@ -146,7 +146,8 @@ STEP_OF: dict[str, Step] = {state.state: step for step, state in STATE_OF.items(
 
 
 class ReferenceRequestForm(StatesGroup):
-    """The manager's "Request a reference": the optional name of the creator the link is for."""
+    """The manager's "Request a reference" (a dialog of one window): the optional name of the creator the link is
+    for."""
 
     waiting_for_label = State()
 
@@ -200,7 +201,7 @@ class ReferenceDraft(DraftModel):
 
 
 class ReferenceRequestDraft(DraftModel):
-    """The partner a reference link is being made for, while the creator's name is asked (FSM data, plain JSON)."""
+    """The partner a reference link is being made for, while the creator's name is asked (the dialog's data)."""
 
     partner_id: int | None = None
 
@@ -251,18 +252,24 @@ def _creator_router() -> Router:
 
 
 def conversations() -> Router:
-    """The questionnaire itself, apart from `router()`: its presses carry the dialog's own data. No workspace: the
-    creator is an outsider, and their chat id stays out of the log lines here too. A press of the questionnaire
-    that its current step does not have comes after the dialog."""
-    r = Router(name="references-questionnaire")
-    for observer in (r.message, r.callback_query):
+    """The two conversations as dialogs, apart from `router()`: their presses carry the dialogs' own data.
+
+    The creator's questionnaire needs no workspace (the creator is an outsider), and their chat id stays out of
+    the log lines here too; a press of the questionnaire that its current step does not have comes after it. The
+    team's "Request a reference" works inside the caller's workspace."""
+    questionnaire = Router(name="references-questionnaire")
+    for observer in (questionnaire.message, questionnaire.callback_query):
         observer.filter(PRIVATE)
         observer.middleware(AnonymousInLogs())
-    r.include_router(dialog())
+    questionnaire.include_router(dialog())
     earlier = Router(name="references-questionnaire-earlier")  # a router's own handlers come before its children's
     earlier.callback_query.filter(EarlierStepPress(ReferenceForm))
     earlier.callback_query.register(earlier_question)
-    r.include_router(earlier)
+    questionnaire.include_router(earlier)
+    request = private_workspace_router("references-request")
+    request.include_router(request_dialog())
+    r = Router(name="references-conversations")
+    r.include_routers(questionnaire, request)
     return r
 
 
@@ -271,12 +278,8 @@ def _team_router() -> Router:
     r = private_workspace_router("references-team", TEAM_PRESSES)
     r.callback_query.register(show_links, ReferenceCallback.filter(F.action == ReferenceAction.LIST))
     r.callback_query.register(request_reference, ReferenceCallback.filter(F.action == ReferenceAction.NEW))
-    r.callback_query.register(label_skipped, ReferenceCallback.filter(F.action == ReferenceAction.SKIP_LABEL))
     r.callback_query.register(revoke_link, ReferenceCallback.filter(F.action == ReferenceAction.REVOKE))
     r.callback_query.register(open_card, ReferenceCallback.filter(F.action == ReferenceAction.CARD))
-    waiting = StateFilter(ReferenceRequestForm.waiting_for_label)
-    r.message.register(label_entered, waiting, TYPED)
-    r.message.register(label_step_repeated, waiting)
     return r
 
 
@@ -1216,97 +1219,86 @@ async def request_reference(
     callback: CallbackQuery,
     callback_data: ReferenceCallback,
     state: FSMContext,
+    dialog_manager: DialogManager,
     partners: PartnerRepo,
     workspace: Workspace,
 ) -> None:
-    """ "Request a reference": first, who the link is for (optional)."""
+    """ "Request a reference": first, who the link is for (optional), as a new message."""
     message = callback.message
     if not isinstance(message, Message):
         return
     partner = await partner_or_say(message, partners, workspace, callback_data.partner_id)
     if partner is None:
         return
-    await state.set_state(ReferenceRequestForm.waiting_for_label)
-    await state.set_data({})
-    await ReferenceRequestDraft(partner_id=partner.id).save(state)
-    b = ButtonGrid()
-    b.button(
-        text=_("Skip ⏭"), callback_data=ReferenceCallback(action=ReferenceAction.SKIP_LABEL, partner_id=partner.id)
-    )
-    await message.answer(
-        _(
-            "Who is this link for? Send the creator's name (up to {max} characters) so you can tell the links "
-            "apart — only your team sees it. Or tap Skip."
-        ).format(max=LABEL_MAX_LEN),
-        reply_markup=b.as_markup(),
+    await state.clear()
+    await dialog_manager.start(
+        ReferenceRequestForm.waiting_for_label, data={ReferenceRequestDraft.KEY: {"partner_id": partner.id}},
+        mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND,
     )
 
 
-async def _requested_partner(state: FSMContext) -> int | None:
-    if await state.get_state() != ReferenceRequestForm.waiting_for_label.state:
-        return None
-    return (await ReferenceRequestDraft.load(state)).partner_id
+async def _on_request_start(start_data: Any, manager: DialogManager) -> None:
+    data = start_data if isinstance(start_data, dict) else {}
+    ReferenceRequestDraft.from_stored(data.get(ReferenceRequestDraft.KEY)).keep_in_dialog(manager)
 
 
-async def label_entered(
-    message: Message,
-    state: FSMContext,
-    bot: Bot,
-    partners: PartnerRepo,
-    references: ReferenceRepo,
-    workspace: Workspace,
-    clock: Clock,
-    i18n: I18n,
-) -> None:
-    """The creator's name for the link; then the link and the two invitations."""
-    label = clean_line(" ".join((message.text or "").split()), LABEL_MAX_LEN)
+async def label_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    question = _(
+        "Who is this link for? Send the creator's name (up to {max} characters) so you can tell the links "
+        "apart — only your team sees it. Or tap Skip."
+    ).format(max=LABEL_MAX_LEN)
+    return {**screen(dialog_manager, question), "skip": _("Skip ⏭")}
+
+
+def parse_label(typed: str) -> str:
+    label = clean_line(" ".join(typed.split()), LABEL_MAX_LEN)
     if label is None:
-        length = len((message.text or "").strip())
-        hint = (
+        length = len(typed.strip())
+        raise ValueError(
             texts.text_too_long(LABEL_MAX_LEN, length) if length > LABEL_MAX_LEN else texts.text_expected(LABEL_MAX_LEN)
         )
-        await message.answer(hint)
-        return
-    partner_id = await _requested_partner(state)
-    partner = await partner_or_say(message, partners, workspace, partner_id or 0)
-    await state.clear()
-    if partner is None or message.from_user is None:
-        return
-    await _create_link(message, message.from_user.id, partner, label, bot, references, workspace, clock, i18n)
+    return label
 
 
-async def label_skipped(
-    callback: CallbackQuery,
-    callback_data: ReferenceCallback,
-    state: FSMContext,
-    bot: Bot,
-    partners: PartnerRepo,
-    references: ReferenceRepo,
-    workspace: Workspace,
-    clock: Clock,
-    i18n: I18n,
-) -> None:
-    """Skip on the name: the link without one."""
-    message = callback.message
-    if not isinstance(message, Message):
-        return
-    if await _requested_partner(state) != callback_data.partner_id:
-        await say_stale(message)
-        return
-    partner = await partner_or_say(message, partners, workspace, callback_data.partner_id)
-    await state.clear()
-    if partner is None:
-        return
-    await drop_keyboard(bot, message.chat.id, message.message_id)
-    await _create_link(message, callback.from_user.id, partner, None, bot, references, workspace, clock, i18n)
+async def label_entered(message: Message, _widget: Any, manager: DialogManager, label: str) -> None:
+    """The creator's name for the link; then the link and the two invitations."""
+    await _link_requested(message, message.from_user.id if message.from_user else 0, manager, label)
 
 
-async def label_step_repeated(message: Message) -> None:
-    """Anything but a name while the name is awaited."""
-    if message.text and message.text.startswith("/"):
-        await message.answer(texts.mid_conversation_command())
-        return
-    await message.answer(texts.text_expected(LABEL_MAX_LEN))
+async def label_skipped(callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
+    """Skip on the name: the link without one; the question keeps its text and loses its button."""
+    if isinstance(callback.message, Message):
+        await drop_keyboard(manager.middleware_data["bot"], callback.message.chat.id, callback.message.message_id)
+        await _link_requested(callback.message, callback.from_user.id, manager, None)
+
+
+async def _link_requested(message: Message, manager_id: int, manager: DialogManager, label: str | None) -> None:
+    partner_id = ReferenceRequestDraft.in_dialog(manager).partner_id
+    data = manager.middleware_data
+    await manager.done(show_mode=ShowMode.NO_UPDATE)
+    workspace: Workspace = data["workspace"]
+    partner = await partner_or_say(message, data["partners"], workspace, partner_id or 0)
+    if partner is not None:
+        await _create_link(
+            message, manager_id, partner, label, data["bot"], data["references"], workspace, data["clock"], data["i18n"]
+        )
+
+
+def request_dialog() -> Dialog:
+    """ "Request a reference" as data: one window, the name typed or skipped."""
+    form = Dialog(
+        Window(
+            Format("{text}"),
+            TextInput("label", type_factory=parse_label, on_success=label_entered, on_error=refused,
+                      filter=NOT_A_COMMAND),
+            Button(Format("{skip}"), id="skip_label", on_click=label_skipped),
+            MessageInput(text_expected(lambda: texts.text_expected(LABEL_MAX_LEN))),
+            state=ReferenceRequestForm.waiting_for_label,
+            getter=label_view,
+        ),
+        on_start=_on_request_start,
+    )
+    return presses_of_its_own(form)
 
 
 def _invitation(workspace: Workspace, partner: Partner, link: str, expires: datetime, locale: str) -> str:

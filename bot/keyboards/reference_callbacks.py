@@ -18,7 +18,6 @@ from bot.keyboards.numbers import CallbackId
 class ReferenceAction(StrEnum):
     LIST = "l"  # the partner's reference links, with revoke buttons
     NEW = "n"  # "Request a reference": ask for the creator's name
-    SKIP_LABEL = "s"  # create the link without a name
     REVOKE = "x"  # revoke one link
     CARD = "c"  # the partner card as a new message (from a notification, which stays as it is)
 

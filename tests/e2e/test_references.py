@@ -530,3 +530,21 @@ async def test_the_nightly_clean_up_deletes_a_questionnaire_nobody_finished(
     stale = await una.press_data(back, opened.messages[-1].message_id)
     assert "This button is out of date." in stale.popup and not stale.messages
     assert "Question 1 of 8" in (await una.start(payload)).text
+
+
+async def test_the_name_for_a_link_refused_says_why_and_keeps_the_question(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    mia = await _manager(telegram)
+    await mia.press("🗣 References")
+    asked = await mia.press("➕ Request a reference")
+    assert "Who is this link for?" in asked.text and len(asked.messages) == 1  # a new message, the list stays
+    long = await mia.send("M" * 100)
+    assert "That is 100 characters" in long.text and "Who is this link for?" in long.text
+    assert "Skip ⏭" in [text for text, _data in long.messages[-1].buttons]
+    sticker = await mia.send_sticker()
+    assert "Who is this link for?" in sticker.text
+    made = await mia.send("Masha")
+    assert "for Masha" in made.text and LINK.search(made.text)
+    assert await running_bot.query("SELECT label FROM reference_links") == [("Masha",)]
+    assert "There is nothing to cancel." in (await mia.send("/cancel")).text  # the request is over
