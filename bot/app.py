@@ -280,7 +280,10 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     )
 
     async def prune_reference_drafts() -> None:
-        gone = await storage.prune_stale(FORM_STATE_PREFIX, clock.now() - ABANDONED_AFTER)
+        # The dialog's questionnaires, and any an earlier version kept in FSM state.
+        cutoff = clock.now() - ABANDONED_AFTER
+        gone = await storage.prune_stale_dialogs(FORM_STATE_PREFIX, cutoff)
+        gone += await storage.prune_stale(FORM_STATE_PREFIX, cutoff)
         if gone:
             log.info("deleted %d reference questionnaires left unfinished for %d days", gone, ABANDONED_AFTER.days)
 

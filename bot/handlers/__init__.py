@@ -66,7 +66,8 @@ def routers() -> list[Router]:
     )
     # The flows declared as aiogram-dialog dialogs (each takes only presses on its own buttons).
     conversations = Router(name="conversations")
-    for feature in (new_partner, team, assessments, evidence, campaign_scope, campaign_log, debrief, checkins):
+    for feature in (new_partner, team, assessments, evidence, campaign_scope, campaign_log, debrief, checkins,
+                    references):
         conversations.include_router(feature.conversations())
     earlier_steps = Router(name="earlier_steps")  # after the dialogs: a router's own handlers come before its children
     earlier_steps.callback_query.register(earlier_step_pressed, OpenDialogPress())

@@ -2,6 +2,11 @@
 
 Two audiences, two routers under one: the creator's side has no workspace (never WorkspaceRequired) and sees
 only the workspace's and the partner's names; the team's side works inside the caller's workspace.
+
+The questionnaire is declared as data: an aiogram-dialog Dialog with a window per question (bot/handlers/
+dialog_steps.py has what every step does with what it cannot take). A question's buttons and its typed answer
+are one window, and both end in `_record`. The draft is kept in the dialog's records in the FSM storage, so a
+questionnaire stopped halfway — or across a restart — resumes at its question when the link is opened again.
 """
 
 from __future__ import annotations
@@ -13,12 +18,17 @@ from typing import Annotated, Any, Self
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
-from aiogram.filters import CommandObject, CommandStart, StateFilter
+from aiogram.filters import CommandObject, CommandStart, Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
+from aiogram_dialog.api.internal import CONTEXT_KEY
+from aiogram_dialog.widgets.input import MessageInput, TextInput
+from aiogram_dialog.widgets.kbd import Button, Group, Row, Select
+from aiogram_dialog.widgets.text import Format
 from babel.dates import format_date
 from pydantic import Field
 
@@ -60,8 +70,9 @@ from bot.domain.references import (
 )
 from bot.domain.text import clean_block, clean_line
 from bot.handlers.cancel_notes import on_cancel
+from bot.handlers.dialog_steps import NOT_A_COMMAND, note, refused, screen, text_expected
 from bot.handlers.drafts import DraftModel, Entry, holds, one_of
-from bot.handlers.filters import PRIVATE, TYPED, PressOf
+from bot.handlers.filters import PRIVATE, PressOf
 from bot.handlers.partners import partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, edit_or_send, say_stale
 from bot.handlers.workspace_guard import private_workspace_router
@@ -69,21 +80,11 @@ from bot.i18n import person_locale
 from bot.keyboards.builders import LANGUAGE_NAMES
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from bot.keyboards.grid import ButtonGrid
-from bot.keyboards.reference_callbacks import (
-    BACK,
-    CANCEL,
-    EDIT,
-    SEND,
-    SKIP,
-    EditCallback,
-    QuestionCallback,
-    ReferenceAction,
-    ReferenceCallback,
-    ReferenceLanguage,
-)
+from bot.keyboards.reference_callbacks import ReferenceAction, ReferenceCallback, ReferenceLanguage
+from bot.plumbing.dialogs import EarlierStepPress, close_dialogs, presses_of_its_own
+from bot.plumbing.log_context import AnonymousInLogs
 from bot.plumbing.logging_setup import ANONYMOUS_IN_LOGS
 from bot.plumbing.middlewares import notify_press
-from bot.storage.db import Database
 from bot.storage.partners import Partner, PartnerRepo
 from bot.storage.personal_data import forget_if_unattached
 from bot.storage.references import NewAnswer, ReferenceLink, ReferenceRepo, Submitted
@@ -120,55 +121,50 @@ QUESTIONS = max(QUESTION_OF_STEP.values())
 
 
 class ReferenceForm(StatesGroup):
-    """The creator's questionnaire; which question exactly is in the draft's `step`."""
+    """The creator's questionnaire: a state (a window of the dialog) per step, named after the step; then the list
+    of answers to change. (The version before the dialog kept a state per kind of question, with the step in
+    its FSM data: `_left_by_an_earlier_version` reads those.)"""
 
-    waiting_for_months = State()
-    waiting_for_market = State()
-    waiting_for_rating = State()
-    waiting_for_comment = State()
-    waiting_for_again = State()
-    waiting_for_anything_else = State()
-    waiting_for_confirmation = State()
-    waiting_for_edit_choice = State()
+    months = State()
+    market = State()
+    consistency = State()
+    consistency_note = State()
+    respect = State()
+    respect_note = State()
+    reliability = State()
+    reliability_note = State()
+    growth = State()
+    growth_note = State()
+    again = State()
+    anything_else = State()
+    summary = State()
+    edit_choice = State()
+
+
+STATE_OF: dict[Step, State] = {step: getattr(ReferenceForm, step.name.lower()) for step in STEPS}
+STEP_OF: dict[str, Step] = {state.state: step for step, state in STATE_OF.items()}
 
 
 class ReferenceRequestForm(StatesGroup):
-    """The manager's "Request a reference": the optional name of the creator the link is for."""
+    """The manager's "Request a reference" (a dialog of one window): the optional name of the creator the link is
+    for."""
 
     waiting_for_label = State()
 
 
-FORM_STATES = StateFilter(*ReferenceForm.__states__)
-FORM_STATE_PREFIX = f"{ReferenceForm.__full_group_name__}:"
+FORM_STATE_PREFIX = f"{ReferenceForm.__full_group_name__}:"  # the dialog's states, and the earlier version's
 ANONYMOUS = {ANONYMOUS_IN_LOGS: True}  # handler flags of the creator's side
-
-
-def _state_of(step: Step) -> State:
-    if step is Step.MONTHS:
-        return ReferenceForm.waiting_for_months
-    if step is Step.MARKET:
-        return ReferenceForm.waiting_for_market
-    if step.is_rating:
-        return ReferenceForm.waiting_for_rating
-    if step.is_note:
-        return ReferenceForm.waiting_for_comment
-    if step is Step.AGAIN:
-        return ReferenceForm.waiting_for_again
-    if step is Step.ANYTHING_ELSE:
-        return ReferenceForm.waiting_for_anything_else
-    return ReferenceForm.waiting_for_confirmation
-
 
 # The keys of ratings and comments: a dimension's value; an entry under any other key is dropped.
 DimensionKey = Annotated[str, one_of(DIMENSIONS), Entry]
 
 
 class ReferenceDraft(DraftModel):
-    """A questionnaire in progress (FSM data, plain JSON). No names: they are re-read through the link."""
+    """A questionnaire in progress (the dialog's data, plain JSON). No names: they are re-read through the link.
+    Which question it is at is the dialog's state."""
 
     link_hash: str = ""
     partner_id: int = 0
-    step: Annotated[str, one_of(STEPS)] = Step.MONTHS.value
     editing: bool = False  # answering one question again from the summary
     duration: Annotated[str, one_of(Duration)] | None = None  # the range tapped, or the one a typed number falls in
     months: int | None = None  # only when typed
@@ -178,7 +174,6 @@ class ReferenceDraft(DraftModel):
     again: Annotated[str, one_of(Again)] | None = None
     anything_else: str | None = None
     started_at: str = ""
-    message_id: int | None = None  # the message whose buttons are live
 
     KEY = "reference"
 
@@ -190,10 +185,6 @@ class ReferenceDraft(DraftModel):
             months = raw.get("months")
             raw = {**raw, "duration": duration_of(months).value if type(months) is int and months >= 0 else None}
         return super().from_stored(raw)
-
-    @property
-    def current(self) -> Step:
-        return Step(self.step)
 
     def first_missing(self) -> Step | None:
         """The first question without an answer (the summary is reached only when there is none)."""
@@ -210,7 +201,7 @@ class ReferenceDraft(DraftModel):
 
 
 class ReferenceRequestDraft(DraftModel):
-    """The partner a reference link is being made for, while the creator's name is asked (FSM data, plain JSON)."""
+    """The partner a reference link is being made for, while the creator's name is asked (the dialog's data)."""
 
     partner_id: int | None = None
 
@@ -224,10 +215,18 @@ def _questionnaire_cancelled(_data: dict[str, Any]) -> str:
 on_cancel(ReferenceForm, _questionnaire_cancelled)
 
 
-# The kinds of button data the two sides' handlers take.
-CREATOR_PRESSES = (ReferenceLanguage, QuestionCallback, EditCallback)
+# The kinds of button data the two sides' handlers take (the questionnaire's own buttons are the dialog's).
+CREATOR_PRESSES = (ReferenceLanguage,)
 TEAM_PRESSES = (ReferenceCallback,)
 PRESSES = CREATOR_PRESSES + TEAM_PRESSES
+
+
+class InQuestionnaire(Filter):
+    """The person's open dialog is a questionnaire (for a press: the dialog its button names)."""
+
+    async def __call__(self, event: TelegramObject, **data: Any) -> bool:
+        context = data.get(CONTEXT_KEY)
+        return context is not None and context.state.group is ReferenceForm
 
 
 def router() -> Router:
@@ -247,17 +246,30 @@ def _creator_router() -> Router:
     r.callback_query.filter(PressOf(*CREATOR_PRESSES))
     r.callback_query.filter(PRIVATE)
     r.message.register(open_link, CommandStart(deep_link=True, magic=REF_LINK), flags=ANONYMOUS)
-    r.message.register(start_mid_questionnaire, CommandStart(), FORM_STATES, flags=ANONYMOUS)
+    r.message.register(start_mid_questionnaire, CommandStart(), InQuestionnaire(), flags=ANONYMOUS)
     r.callback_query.register(language_switched, ReferenceLanguage.filter(), flags=ANONYMOUS)
-    r.callback_query.register(question_pressed, QuestionCallback.filter(), flags=ANONYMOUS)
-    r.callback_query.register(edit_chosen, EditCallback.filter(), flags=ANONYMOUS)
-    r.message.register(months_typed, StateFilter(ReferenceForm.waiting_for_months), TYPED, flags=ANONYMOUS)
-    r.message.register(rating_typed, StateFilter(ReferenceForm.waiting_for_rating), TYPED, flags=ANONYMOUS)
-    r.message.register(comment_typed, StateFilter(ReferenceForm.waiting_for_comment), TYPED, flags=ANONYMOUS)
-    r.message.register(
-        anything_else_typed, StateFilter(ReferenceForm.waiting_for_anything_else), TYPED, flags=ANONYMOUS
-    )
-    r.message.register(step_repeated, FORM_STATES, flags=ANONYMOUS)
+    return r
+
+
+def conversations() -> Router:
+    """The two conversations as dialogs, apart from `router()`: their presses carry the dialogs' own data.
+
+    The creator's questionnaire needs no workspace (the creator is an outsider), and their chat id stays out of
+    the log lines here too; a press of the questionnaire that its current step does not have comes after it. The
+    team's "Request a reference" works inside the caller's workspace."""
+    questionnaire = Router(name="references-questionnaire")
+    for observer in (questionnaire.message, questionnaire.callback_query):
+        observer.filter(PRIVATE)
+        observer.middleware(AnonymousInLogs())
+    questionnaire.include_router(dialog())
+    earlier = Router(name="references-questionnaire-earlier")  # a router's own handlers come before its children's
+    earlier.callback_query.filter(EarlierStepPress(ReferenceForm))
+    earlier.callback_query.register(earlier_question)
+    questionnaire.include_router(earlier)
+    request = private_workspace_router("references-request")
+    request.include_router(request_dialog())
+    r = Router(name="references-conversations")
+    r.include_routers(questionnaire, request)
     return r
 
 
@@ -266,12 +278,8 @@ def _team_router() -> Router:
     r = private_workspace_router("references-team", TEAM_PRESSES)
     r.callback_query.register(show_links, ReferenceCallback.filter(F.action == ReferenceAction.LIST))
     r.callback_query.register(request_reference, ReferenceCallback.filter(F.action == ReferenceAction.NEW))
-    r.callback_query.register(label_skipped, ReferenceCallback.filter(F.action == ReferenceAction.SKIP_LABEL))
     r.callback_query.register(revoke_link, ReferenceCallback.filter(F.action == ReferenceAction.REVOKE))
     r.callback_query.register(open_card, ReferenceCallback.filter(F.action == ReferenceAction.CARD))
-    waiting = StateFilter(ReferenceRequestForm.waiting_for_label)
-    r.message.register(label_entered, waiting, TYPED)
-    r.message.register(label_step_repeated, waiting)
     return r
 
 
@@ -388,13 +396,12 @@ def _progress(step: Step) -> str:
     return _("Question {number} of {total}").format(number=QUESTION_OF_STEP[step], total=QUESTIONS)
 
 
-def _step_text(step: Step, draft: ReferenceDraft, link: ReferenceLink, hint: str | None = None) -> str:
-    """The question of a step (or the summary), with an optional hint on top."""
+def _step_text(step: Step, draft: ReferenceDraft, link: ReferenceLink) -> str:
+    """The question of a step (or the summary)."""
     partner = user_text(link.partner_name)
-    lines = [hint, ""] if hint else []
     if step is Step.SUMMARY:
-        return "\n".join([*lines, _summary(draft, link)])
-    lines.append(f"<i>{_progress(step)}</i>")
+        return _summary(draft, link)
+    lines = [f"<i>{_progress(step)}</i>"]
     dimension = step.dimension
     if step is Step.MONTHS:
         lines.append(
@@ -466,68 +473,49 @@ def _mark(chosen: bool, text: str) -> str:
     return ("✓ " + text) if chosen else text
 
 
-def _step_keyboard(step: Step, draft: ReferenceDraft) -> InlineKeyboardMarkup:
-    b = ButtonGrid()
-    sizes: list[int] = []
+
+def _choices(step: Step, draft: ReferenceDraft) -> list[tuple[str, str]]:
+    """A question's buttons as (label, value), the answer given so far ticked."""
     if step is Step.MONTHS:
-        chosen = Duration(draft.duration) if draft.duration is not None else None
-        for duration in Duration:
-            b.button(
-                text=_mark(duration is chosen, duration_label(duration)),
-                callback_data=QuestionCallback(step=step, value=duration.value),
-            )
-        sizes.append(2)
-        sizes.append(2)
-    elif step is Step.MARKET:
-        for coverage in MarketCoverage:
-            b.button(
-                text=_mark(draft.market == coverage.value, labels.coverage(coverage)),
-                callback_data=QuestionCallback(step=step, value=coverage.value),
-            )
-        sizes += [2, 1]
-    elif step.is_rating and step.dimension is not None:
+        return [(_mark(draft.duration == d.value, duration_label(d)), d.value) for d in Duration]
+    if step is Step.MARKET:
+        return [(_mark(draft.market == m.value, labels.coverage(m)), m.value) for m in MarketCoverage]
+    if step.is_rating and step.dimension is not None:
         current = draft.ratings.get(step.dimension.value)
-        for rating in range(RATING_MIN, RATING_MAX + 1):
-            b.button(
-                text=_mark(rating == current, str(rating)), callback_data=QuestionCallback(step=step, value=str(rating))
-            )
-        sizes.append(RATING_MAX - RATING_MIN + 1)
-    elif step.is_note or step is Step.ANYTHING_ELSE:
-        b.button(text=_("Skip ⏭"), callback_data=QuestionCallback(step=step, value=SKIP))
-        sizes.append(1)
-    elif step is Step.AGAIN:
-        for choice, text in ((Again.YES, _("👍 Yes")), (Again.MAYBE, _("🤔 Maybe")), (Again.NO, _("👎 No"))):
-            b.button(
-                text=_mark(draft.again == choice.value, text),
-                callback_data=QuestionCallback(step=step, value=choice.value),
-            )
-        sizes.append(3)
-    elif step is Step.SUMMARY:
-        b.button(text=_("✅ Send"), callback_data=QuestionCallback(step=step, value=SEND))
-        b.button(text=_("✏️ Change an answer"), callback_data=QuestionCallback(step=step, value=EDIT))
-        b.button(text=_("✖️ Cancel"), callback_data=QuestionCallback(step=step, value=CANCEL))
-        sizes += [1, 2]
-    if step is not Step.SUMMARY and not draft.editing and previous_step(step) is not None:
-        b.button(text=_("◀ Back"), callback_data=QuestionCallback(step=step, value=BACK))
-        sizes.append(1)
-    b.adjust(*sizes)
-    return b.as_markup()
+        return [(_mark(r == current, str(r)), str(r)) for r in range(RATING_MIN, RATING_MAX + 1)]
+    if step is Step.AGAIN:
+        answers = ((Again.YES, _("👍 Yes")), (Again.MAYBE, _("🤔 Maybe")), (Again.NO, _("👎 No")))
+        return [(_mark(draft.again == choice.value, text), choice.value) for choice, text in answers]
+    return []
 
 
-def _edit_keyboard() -> InlineKeyboardMarkup:
-    b = ButtonGrid()
+def _edit_choices() -> list[tuple[str, str]]:
     names = {
         Step.MONTHS: _("How long"),
         Step.MARKET: _("Market"),
         Step.AGAIN: _("Work again?"),
         Step.ANYTHING_ELSE: _("Anything else"),
     }
-    for step in EDITABLE_STEPS:
-        text = dimension_label(step.dimension) if step.dimension is not None else names[step]
-        b.button(text=text, callback_data=EditCallback(step=step))
-    b.button(text=_("« Back to the summary"), callback_data=EditCallback(step=Step.SUMMARY))
-    b.adjust(2)
-    return b.as_markup()
+    return [(dimension_label(s.dimension) if s.dimension is not None else names[s], s.value) for s in EDITABLE_STEPS]
+
+
+def _rating_hint() -> str:
+    return _("Please rate from {min} to {max}: tap a number or type one digit.").format(min=RATING_MIN, max=RATING_MAX)
+
+
+def _buttons_hint() -> str:
+    return _("Please choose one of the buttons below.")
+
+
+def _text_hint() -> str:
+    return _("Please answer with text (or a button below).")
+
+
+def _comment_hint(text: str | None, limit: int) -> str:
+    length = len((text or "").strip())
+    if length > limit:
+        return texts.text_too_long(limit, length)
+    return _("Please type your comment as text, or tap Skip.")
 
 
 # ---- creator: opening the link ------------------------------------------------------------------------------
@@ -537,7 +525,7 @@ async def open_link(
     message: Message,
     command: CommandObject,
     state: FSMContext,
-    bot: Bot,
+    dialog_manager: DialogManager,
     references: ReferenceRepo,
     workspaces: WorkspaceRepo,
     respondents: RespondentKeys,
@@ -563,9 +551,10 @@ async def open_link(
         )
         return
     key = respondents.of(link.partner_id, user_id)
-    draft = await ReferenceDraft.load(state)
-    resuming = draft.link_hash == link.token_hash and await state.get_state() in ReferenceForm.__state_names__
-    status = link.status(clock.now(), started=resuming)
+    open_draft = _open_questionnaire(dialog_manager)
+    resuming = open_draft is not None and open_draft.link_hash == link.token_hash
+    earlier = None if resuming else await _left_by_an_earlier_version(state, link.token_hash)
+    status = link.status(clock.now(), started=resuming or earlier is not None)
     if status is LinkStatus.ANSWERED:
         if await references.answered_through(link.token_hash, key):
             await message.answer(_("You have already sent your reference through this link. Thank you again!"))
@@ -575,6 +564,8 @@ async def open_link(
         return
     if not status.usable:
         if resuming:
+            await _end(dialog_manager)
+        if earlier is not None:
             await state.clear()
         await deep_links.failed(message)
         await message.answer(_revoked_text() if status is LinkStatus.REVOKED else _expired_text())
@@ -590,89 +581,121 @@ async def open_link(
             ).format(partner=user_text(link.partner_name))
         )
         return
+    welcome = _("Welcome back! Let's continue where you left off.")
     if resuming:
-        await _resend_step(message, bot, state, draft, link, _("Welcome back! Let's continue where you left off."))
+        await _show_again(dialog_manager, welcome)
+        return
+    if earlier is not None:
+        step, draft, message_id = earlier
+        await state.clear()
+        await drop_keyboard(dialog_manager.middleware_data["bot"], message.chat.id, message_id)
+        await _start(dialog_manager, step, draft, welcome)
         return
     if not await references.open(link.id, key, clock.now()):
         await message.answer(_used_text())
         return
-    await drop_keyboard(bot, message.chat.id, draft.message_id)
-    await state.set_data({})
+    if dialog_manager.has_context():  # another conversation was open: its buttons go
+        await drop_keyboard(dialog_manager.middleware_data["bot"], message.chat.id,
+                            dialog_manager.current_stack().last_message_id)
+    await state.clear()
     draft = ReferenceDraft(link_hash=link.token_hash, partner_id=link.partner_id, started_at=clock.now().isoformat())
     await message.answer(_greeting(link), reply_markup=_language_keyboard(i18n.current_locale))
-    await _resend_step(message, bot, state, draft, link)
+    await _start(dialog_manager, Step.MONTHS, draft)
 
 
-async def start_mid_questionnaire(
-    message: Message, state: FSMContext, bot: Bot, references: ReferenceRepo, clock: Clock
-) -> None:
+def _open_questionnaire(manager: DialogManager) -> ReferenceDraft | None:
+    """The draft of the person's open questionnaire, if their open dialog is one."""
+    if not manager.has_context() or manager.current_context().state.group is not ReferenceForm:
+        return None
+    return ReferenceDraft.in_dialog(manager)
+
+
+async def _left_by_an_earlier_version(
+    state: FSMContext, link_hash: str
+) -> tuple[Step, ReferenceDraft, int | None] | None:
+    """A questionnaire for this link that the version before the dialog kept in FSM state and data: its step, its
+    draft and the message whose buttons were live."""
+    current = await state.get_state()
+    if current is None or not current.startswith(FORM_STATE_PREFIX):
+        return None
+    raw = (await state.get_data()).get(ReferenceDraft.KEY)
+    draft = ReferenceDraft.from_stored(raw)
+    if not isinstance(raw, dict) or not draft.link_hash or draft.link_hash != link_hash:
+        return None
+    step = next((s for s in STEPS if s.value == raw.get("step")), None) or draft.first_missing() or Step.SUMMARY
+    message_id = raw.get("message_id")
+    return step, draft, message_id if type(message_id) is int else None
+
+
+async def _start(manager: DialogManager, step: Step, draft: ReferenceDraft, intro: str = "") -> None:
+    await manager.start(
+        STATE_OF[step], data={ReferenceDraft.KEY: draft.model_dump(mode="json"), "intro": intro},
+        mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND,
+    )
+
+
+async def _on_start(start_data: Any, manager: DialogManager) -> None:
+    data = start_data if isinstance(start_data, dict) else {}
+    ReferenceDraft.from_stored(data.get(ReferenceDraft.KEY)).keep_in_dialog(manager)
+    if data.get("intro"):
+        note(manager, str(data["intro"]))
+
+
+async def start_mid_questionnaire(message: Message, dialog_manager: DialogManager) -> None:
     """/start while the questionnaire is open: carry on with it rather than start something else."""
-    found = await _live(message, state, references, clock)
+    found = await _live(dialog_manager)
     if found is None:
         return
-    draft, link = found
     hint = _("You are in the middle of the reference about <b>{partner}</b>. Let's continue — or send /cancel to stop.")
-    await _resend_step(message, bot, state, draft, link, hint.format(partner=user_text(link.partner_name)))
+    await _show_again(dialog_manager, hint.format(partner=user_text(found[1].partner_name)))
 
 
-async def _live(
-    message: Message, state: FSMContext, references: ReferenceRepo, clock: Clock
-) -> tuple[ReferenceDraft, ReferenceLink] | None:
+async def _live(manager: DialogManager) -> tuple[ReferenceDraft, ReferenceLink] | None:
     """The draft and its link while the link still takes an answer; otherwise close the questionnaire, say why."""
-    draft = await ReferenceDraft.load(state)
-    if not draft.link_hash or await state.get_state() not in ReferenceForm.__state_names__:
+    draft = _open_questionnaire(manager)
+    if draft is None or not draft.link_hash:
         if not notify_press(_closed_text()):  # a button of a closed questionnaire: a pop-up notice, no message
-            await message.answer(_closed_text())
+            await _say(manager, _closed_text())
         return None
-    link = await references.by_hash(draft.link_hash)
-    status = link.status(clock.now(), started=True) if link is not None else LinkStatus.UNKNOWN
+    data = manager.middleware_data
+    link = await data["references"].by_hash(draft.link_hash)
+    status = link.status(data["clock"].now(), started=True) if link is not None else LinkStatus.UNKNOWN
     if link is None or not status.usable:
-        await state.clear()
-        if message.bot is not None:
-            await drop_keyboard(message.bot, message.chat.id, draft.message_id)
+        await _end(manager)
         texts_by_status = {LinkStatus.REVOKED: _revoked_text(), LinkStatus.ANSWERED: _used_text()}
-        await message.answer(texts_by_status.get(status, _invalid_text()))
+        await _say(manager, texts_by_status.get(status, _invalid_text()))
         return None
     return draft, link
 
 
-async def _resend_step(
-    message: Message,
-    bot: Bot,
-    state: FSMContext,
-    draft: ReferenceDraft,
-    link: ReferenceLink,
-    hint: str | None = None,
-) -> None:
-    """The current step as a new message; the previous message's buttons go, so only one set is live."""
-    await drop_keyboard(bot, message.chat.id, draft.message_id)
-    step = draft.current
-    await state.set_state(_state_of(step))
-    sent = await message.answer(_step_text(step, draft, link, hint), reply_markup=_step_keyboard(step, draft))
-    draft.message_id = sent.message_id
-    await draft.save(state)
+async def _say(manager: DialogManager, text: str) -> None:
+    """A new message in the person's chat."""
+    bot: Bot = manager.middleware_data["bot"]
+    await bot.send_message(manager.middleware_data["event_chat"].id, text)
 
 
-async def _show_in_place(message: Message, state: FSMContext, draft: ReferenceDraft, link: ReferenceLink) -> None:
-    """The current step, edited into the message whose button was pressed."""
-    step = draft.current
-    await state.set_state(_state_of(step))
-    await draft.save(state)
-    draft.message_id = await edit_or_send(message, _step_text(step, draft, link), _step_keyboard(step, draft))
-    await draft.save(state)
+async def _end(manager: DialogManager) -> None:
+    """The questionnaire is over without an answer: its message loses its buttons, its records go."""
+    bot: Bot = manager.middleware_data["bot"]
+    await drop_keyboard(bot, manager.middleware_data["event_chat"].id, manager.current_stack().last_message_id)
+    await close_dialogs(manager)
 
 
-# ---- creator: buttons ---------------------------------------------------------------------------------------
+async def _show_again(manager: DialogManager, hint: str | None = None) -> None:
+    """The current step as a new message, under `hint`; the previous message's buttons go, so one set is live."""
+    bot: Bot = manager.middleware_data["bot"]
+    await drop_keyboard(bot, manager.middleware_data["event_chat"].id, manager.current_stack().last_message_id)
+    if hint:
+        note(manager, hint)
+    await manager.show(ShowMode.SEND)
 
 
 async def language_switched(
     callback: CallbackQuery,
     callback_data: ReferenceLanguage,
-    state: FSMContext,
+    dialog_manager: DialogManager,
     bot: Bot,
     users: UserRepo,
-    references: ReferenceRepo,
-    clock: Clock,
     i18n: I18n,
 ) -> None:
     """Русский / English under the greeting: saved like /language; the greeting and the question follow."""
@@ -685,81 +708,84 @@ async def language_switched(
     await users.set_locale(callback.from_user.id, callback_data.locale)
     await publish_for_chat(bot, i18n, message.chat.id, callback_data.locale, private=True)  # even if the link expired
     with i18n.use_locale(callback_data.locale):
-        found = await _live(message, state, references, clock)
+        found = await _live(dialog_manager)
         if found is None:
             return
-        draft, link = found
         with suppress(TelegramBadRequest):  # the same language again: nothing to change
-            await message.edit_text(_greeting(link), reply_markup=_language_keyboard(callback_data.locale))
-        await _resend_step(message, bot, state, draft, link)
+            await message.edit_text(_greeting(found[1]), reply_markup=_language_keyboard(callback_data.locale))
+        await _show_again(dialog_manager)
 
 
-async def question_pressed(
-    callback: CallbackQuery,
-    callback_data: QuestionCallback,
-    state: FSMContext,
-    bot: Bot,
-    references: ReferenceRepo,
-    users: UserRepo,
-    workspaces: WorkspaceRepo,
-    respondents: RespondentKeys,
-    db: Database,
-    settings: Settings,
-    clock: Clock,
-    i18n: I18n,
-) -> None:
-    """A button of the current question (an answer, Skip, ◀ Back) or of the summary (Send, Change, Cancel)."""
-    message = callback.message
-    if not isinstance(message, Message):
-        return
-    found = await _live(message, state, references, clock)
-    if found is None:
-        return
-    draft, link = found
-    step, value = callback_data.step, callback_data.value
-    if (
-        step is not draft.current
-        or await state.get_state() == ReferenceForm.waiting_for_edit_choice.state
-        or not _apply_button(draft, step, value)
-    ):
-        notify_press(_("This button belongs to an earlier question. Please answer the latest one below."))
-        return
-    if step is Step.SUMMARY:
-        if value == SEND:
-            await _submit(
-                message,
-                callback.from_user.id,
-                draft,
-                link,
-                state,
-                bot,
-                references,
-                users,
-                workspaces,
-                respondents,
-                db,
-                settings,
-                clock,
-                i18n,
-            )
-        elif value == EDIT:
-            await state.set_state(ReferenceForm.waiting_for_edit_choice)
-            await edit_or_send(message, _("Which answer would you like to change?"), _edit_keyboard())
-        else:
-            await state.clear()
-            await edit_or_send(
-                message,
-                _("Cancelled — nothing was sent. If you change your mind, open the same link again."),
-                None,
-            )
-        return
-    if value == BACK:
-        previous = previous_step(step)
-        assert previous is not None  # _apply_button refused Back on the first question
-        draft.step = previous.value
-    else:
-        _advance(draft)
-    await _show_in_place(message, state, draft, link)
+# ---- creator: what each step shows --------------------------------------------------------------------------
+
+
+def _step(manager: DialogManager) -> Step:
+    return STEP_OF.get(manager.current_context().state.state, Step.SUMMARY)
+
+
+async def question_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    step = _step(dialog_manager)
+    draft = ReferenceDraft.in_dialog(dialog_manager)
+    references: ReferenceRepo = dialog_manager.middleware_data["references"]
+    link = await references.by_hash(draft.link_hash) if draft.link_hash else None
+    can_go_back = step is not Step.SUMMARY and not draft.editing and previous_step(step) is not None
+    return {
+        **screen(dialog_manager, _closed_text() if link is None else _step_text(step, draft, link)),
+        "choices": _choices(step, draft),
+        "back": _("◀ Back") if can_go_back else "",
+        "skip": _("Skip ⏭"),
+        "send": _("✅ Send"),
+        "change": _("✏️ Change an answer"),
+        "cancel": _("✖️ Cancel"),
+    }
+
+
+async def edit_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    return {
+        **screen(dialog_manager, _("Which answer would you like to change?")),
+        "choices": _edit_choices(),
+        "to_summary": _("« Back to the summary"),
+    }
+
+
+# ---- creator: what each step takes --------------------------------------------------------------------------
+
+
+def parse_months_typed(typed: str) -> int:
+    months = parse_months(typed)
+    if months is None:
+        raise ValueError(
+            _("Please type a whole number of months from 0 to {max}, like 8 — or tap an option.").format(max=MONTHS_MAX)
+        )
+    return months
+
+
+def parse_rating_typed(typed: str) -> int:
+    rating = parse_rating(typed)
+    if rating is None:
+        raise ValueError(_rating_hint())
+    return rating
+
+
+def parse_comment(typed: str) -> str:
+    comment = clean_block(typed, COMMENT_MAX_LEN)
+    if comment is None:
+        raise ValueError(_comment_hint(typed, COMMENT_MAX_LEN))
+    if is_bare_number(comment):
+        raise ValueError(
+            _(
+                "“{text}” looks like a rating rather than a comment, so I did not keep it. Type a comment in words, "
+                "or tap Skip to go on."
+            ).format(text=user_text(comment, 20))
+        )
+    return comment
+
+
+def parse_anything_else(typed: str) -> str:
+    text = clean_block(typed, ANYTHING_ELSE_MAX_LEN)
+    if text is None:
+        raise ValueError(_comment_hint(typed, ANYTHING_ELSE_MAX_LEN))
+    return text
 
 
 def _pressed_rating(value: str) -> int | None:
@@ -767,213 +793,165 @@ def _pressed_rating(value: str) -> int | None:
     return spelt_by_bot(value, RATING_MIN, RATING_MAX)
 
 
-def _apply_button(draft: ReferenceDraft, step: Step, value: str) -> bool:
-    """Record what a button says in the draft; False when the value makes no sense for the step."""
-    if value == BACK:
-        return step is not Step.SUMMARY and previous_step(step) is not None and not draft.editing
-    if step is Step.MONTHS and value in {d.value for d in Duration}:
-        draft.duration, draft.months = value, None
-    elif step is Step.MARKET and value in {m.value for m in MarketCoverage}:
-        draft.market = value
-    elif step.is_rating and step.dimension is not None and (rating := _pressed_rating(value)) is not None:
-        draft.ratings[step.dimension.value] = rating
-    elif step.is_note and step.dimension is not None and value == SKIP:
-        draft.comments.pop(step.dimension.value, None)
-    elif step is Step.AGAIN and value in {a.value for a in Again}:
-        draft.again = value
-    elif step is Step.ANYTHING_ELSE and value == SKIP:
-        draft.anything_else = None
-    elif not (step is Step.SUMMARY and value in (SEND, EDIT, CANCEL)):
+def _record(draft: ReferenceDraft, step: Step, answer: int | str | None) -> bool:
+    """Record an answer to `step` in the draft, tapped (a button's value, None for Skip) or typed (as its parser
+    read it: a number of months or a rating as an int, a comment as text); False when it makes no sense there."""
+    dimension = step.dimension
+    typed_number = isinstance(answer, int)
+    if step is Step.MONTHS and typed_number:
+        draft.duration, draft.months = duration_of(answer).value, answer
+    elif step is Step.MONTHS and answer in {d.value for d in Duration}:
+        draft.duration, draft.months = answer, None
+    elif step is Step.MARKET and answer in {m.value for m in MarketCoverage}:
+        draft.market = answer
+    elif step.is_rating and dimension is not None and answer is not None:
+        rating = answer if isinstance(answer, int) else _pressed_rating(answer)
+        if rating is None:
+            return False
+        draft.ratings[dimension.value] = rating
+    elif step.is_note and dimension is not None and not typed_number:
+        if answer is None:
+            draft.comments.pop(dimension.value, None)
+        else:
+            draft.comments[dimension.value] = answer
+    elif step is Step.AGAIN and answer in {a.value for a in Again}:
+        draft.again = answer
+    elif step is Step.ANYTHING_ELSE and not isinstance(answer, int):
+        draft.anything_else = answer
+    else:
         return False
     return True
 
 
-def _advance(draft: ReferenceDraft) -> None:
-    """On to the next step; after an edit (or if something is still missing) the summary needs every answer."""
-    upcoming = next_step(draft.current, editing=draft.editing)
+def _following(draft: ReferenceDraft, step: Step) -> Step:
+    """The step after `step`; after an edit (or if something is still missing) the summary needs every answer."""
+    upcoming = next_step(step, editing=draft.editing)
     if upcoming is Step.SUMMARY:
         draft.editing = False
-        missing = draft.first_missing()
-        if missing is not None:
-            upcoming = missing
-    draft.step = upcoming.value
+        upcoming = draft.first_missing() or Step.SUMMARY
+    return upcoming
 
 
-async def edit_chosen(
-    callback: CallbackQuery, callback_data: EditCallback, state: FSMContext, references: ReferenceRepo, clock: Clock
-) -> None:
-    """A question picked from "Change an answer" (or « Back to the summary)."""
-    message = callback.message
-    if not isinstance(message, Message):
+async def chosen(callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str) -> None:
+    """A question's button: its answer."""
+    await _answer(manager, value)
+
+
+async def typed(_message: Message, _widget: Any, manager: DialogManager, value: int | str) -> None:
+    """A question's typed answer, as its parser read it."""
+    await _answer(manager, value)
+
+
+async def skipped(_callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
+    """Skip on a comment: none."""
+    await _answer(manager, None)
+
+
+async def _answer(manager: DialogManager, answer: int | str | None) -> None:
+    """Tapped or typed, the same: recorded, and on to the next step (a press edits the step's message in place, a
+    typed answer gets a new one)."""
+    if (found := await _live(manager)) is None:
         return
-    found = await _live(message, state, references, clock)
-    if found is None:
+    draft, step = found[0], _step(manager)
+    if not _record(draft, step, answer):
+        _not_this_question(manager)
         return
-    draft, link = found
-    if await state.get_state() != ReferenceForm.waiting_for_edit_choice.state:
-        await say_stale(message)
+    upcoming = _following(draft, step)
+    draft.keep_in_dialog(manager)
+    await manager.switch_to(STATE_OF[upcoming])
+
+
+def _not_this_question(manager: DialogManager) -> None:
+    """A press the step cannot take (a forged value, Back while answering again): a pop-up; the step stays."""
+    notify_press(_earlier_text())
+    manager.show_mode = ShowMode.NO_UPDATE
+
+
+async def earlier_question(_callback: CallbackQuery) -> None:
+    """A button of the questionnaire that its current step does not have (one kept from an earlier step)."""
+    notify_press(_earlier_text())
+
+
+def _earlier_text() -> str:
+    return _("This button belongs to an earlier question. Please answer the latest one below.")
+
+
+async def went_back(_callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
+    """◀ Back: the question before (not while answering one again from the summary)."""
+    if (found := await _live(manager)) is None:
         return
-    draft.step = callback_data.step.value
-    draft.editing = callback_data.step is not Step.SUMMARY
-    await _show_in_place(message, state, draft, link)
-
-
-# ---- creator: typed answers ---------------------------------------------------------------------------------
-
-
-async def _typed_step(
-    message: Message, state: FSMContext, references: ReferenceRepo, clock: Clock, expected: Step | None = None
-) -> tuple[ReferenceDraft, ReferenceLink] | None:
-    found = await _live(message, state, references, clock)
-    if found is None:
-        return None
-    draft, link = found
-    if expected is not None and draft.current is not expected:
-        return None
-    return draft, link
-
-
-async def _after_typed(
-    message: Message, bot: Bot, state: FSMContext, draft: ReferenceDraft, link: ReferenceLink, hint: str | None
-) -> None:
-    """Move on after a typed answer (or repeat the question with a hint) as a new message."""
-    if hint is None:
-        _advance(draft)
-    await _resend_step(message, bot, state, draft, link, hint)
-
-
-async def months_typed(message: Message, state: FSMContext, bot: Bot, references: ReferenceRepo, clock: Clock) -> None:
-    """The number of months, typed instead of tapped."""
-    found = await _typed_step(message, state, references, clock, Step.MONTHS)
-    if found is None:
+    previous = previous_step(_step(manager))
+    if previous is None or found[0].editing:
+        _not_this_question(manager)
         return
-    draft, link = found
-    months = parse_months(message.text)
-    if months is not None:
-        draft.duration, draft.months = duration_of(months).value, months
-    hint = None if months is not None else _(
-        "Please type a whole number of months from 0 to {max}, like 8 — or tap an option."
-    ).format(max=MONTHS_MAX)
-    await _after_typed(message, bot, state, draft, link, hint)
+    await manager.switch_to(STATE_OF[previous])
 
 
-async def rating_typed(message: Message, state: FSMContext, bot: Bot, references: ReferenceRepo, clock: Clock) -> None:
-    """A rating typed as a digit."""
-    found = await _typed_step(message, state, references, clock)
-    if found is None:
+async def change_pressed(_callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
+    """"Change an answer" on the summary: which one."""
+    if await _live(manager) is not None:
+        await manager.switch_to(ReferenceForm.edit_choice)
+
+
+async def edit_chosen(_callback: CallbackQuery, _widget: Any, manager: DialogManager, value: str) -> None:
+    """A question picked from "Change an answer": answered again, then back to the summary."""
+    if (found := await _live(manager)) is None:
         return
-    draft, link = found
-    dimension = draft.current.dimension
-    rating = parse_rating(message.text)
-    if rating is not None and draft.current.is_rating and dimension is not None:
-        draft.ratings[dimension.value] = rating
-        hint = None
-    else:
-        hint = _("Please rate from {min} to {max}: tap a number or type one digit.").format(
-            min=RATING_MIN, max=RATING_MAX
-        )
-    await _after_typed(message, bot, state, draft, link, hint)
-
-
-async def comment_typed(message: Message, state: FSMContext, bot: Bot, references: ReferenceRepo, clock: Clock) -> None:
-    """The optional comment after a rating."""
-    found = await _typed_step(message, state, references, clock)
-    if found is None:
+    step = next((s for s in EDITABLE_STEPS if s.value == value), None)
+    if step is None:
+        _not_this_question(manager)
         return
-    draft, link = found
-    dimension = draft.current.dimension
-    comment = clean_block(message.text, COMMENT_MAX_LEN)
-    if comment is None or dimension is None or not draft.current.is_note:
-        await _after_typed(message, bot, state, draft, link, _comment_hint(message.text, COMMENT_MAX_LEN))
+    draft = found[0]
+    draft.editing = True
+    draft.keep_in_dialog(manager)
+    await manager.switch_to(STATE_OF[step])
+
+
+async def back_to_summary(_callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
+    if (found := await _live(manager)) is None:
         return
-    if is_bare_number(comment):
-        hint = _(
-            "“{text}” looks like a rating rather than a comment, so I did not keep it. Type a comment in words, or "
-            "tap Skip to go on."
-        ).format(text=user_text(comment, 20))
-        await _after_typed(message, bot, state, draft, link, hint)
-        return
-    draft.comments[dimension.value] = comment
-    await _after_typed(message, bot, state, draft, link, None)
+    draft = found[0]
+    draft.editing = False
+    draft.keep_in_dialog(manager)
+    await manager.switch_to(ReferenceForm.summary)
 
 
-async def anything_else_typed(
-    message: Message, state: FSMContext, bot: Bot, references: ReferenceRepo, clock: Clock
-) -> None:
-    """The last, free-text question."""
-    found = await _typed_step(message, state, references, clock, Step.ANYTHING_ELSE)
-    if found is None:
-        return
-    draft, link = found
-    text = clean_block(message.text, ANYTHING_ELSE_MAX_LEN)
-    if text is None:
-        await _after_typed(message, bot, state, draft, link, _comment_hint(message.text, ANYTHING_ELSE_MAX_LEN))
-        return
-    draft.anything_else = text
-    await _after_typed(message, bot, state, draft, link, None)
+async def cancel_pressed(callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
+    """✖️ Cancel on the summary: nothing is sent; the summary says so."""
+    await close_dialogs(manager)
+    await _instead_of_summary(callback, _questionnaire_cancelled({}))
 
 
-def _comment_hint(text: str | None, limit: int) -> str:
-    length = len((text or "").strip())
-    if length > limit:
-        return texts.text_too_long(limit, length)
-    return _("Please type your comment as text, or tap Skip.")
-
-
-async def step_repeated(message: Message, state: FSMContext, bot: Bot, references: ReferenceRepo, clock: Clock) -> None:
-    """Anything else during the questionnaire (a sticker, a command, text where a button is needed)."""
-    found = await _live(message, state, references, clock)
-    if found is None:
-        return
-    draft, link = found
-    if message.text and message.text.startswith("/"):
-        hint = texts.mid_conversation_command()
-    elif draft.current in (Step.MONTHS, Step.ANYTHING_ELSE) or draft.current.is_note:
-        hint = _("Please answer with text (or a button below).")
-    elif draft.current.is_rating:
-        hint = _("Please rate from {min} to {max}: tap a number or type one digit.").format(
-            min=RATING_MIN, max=RATING_MAX
-        )
-    else:
-        hint = _("Please choose one of the buttons below.")
-    await _resend_step(message, bot, state, draft, link, hint)
+async def _instead_of_summary(callback: CallbackQuery, text: str) -> None:
+    if isinstance(callback.message, Message):
+        await edit_or_send(callback.message, text, None)
 
 
 # ---- creator: sending ---------------------------------------------------------------------------------------
 
 
-async def _submit(
-    message: Message,
-    user_id: int,
-    draft: ReferenceDraft,
-    link: ReferenceLink,
-    state: FSMContext,
-    bot: Bot,
-    references: ReferenceRepo,
-    users: UserRepo,
-    workspaces: WorkspaceRepo,
-    respondents: RespondentKeys,
-    db: Database,
-    settings: Settings,
-    clock: Clock,
-    i18n: I18n,
-) -> None:
+async def send_pressed(callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
     """Send: store the answer without the Telegram id, use up the link, forget the creator's profile if nothing else
     needs it, thank, and tell the manager."""
+    if (found := await _live(manager)) is None:
+        return
+    draft, link = found
     missing = draft.first_missing()
     if missing is not None or draft.duration is None or draft.market is None or draft.again is None:
-        draft.step = (missing or Step.MONTHS).value
-        await _show_in_place(message, state, draft, link)
+        await manager.switch_to(STATE_OF[missing or Step.MONTHS])
         return
-    now = clock.now()
+    data = manager.middleware_data
+    references: ReferenceRepo = data["references"]
+    now = data["clock"].now()
     try:
         started = datetime.fromisoformat(draft.started_at)
     except ValueError:
         started = now
+    user_id = callback.from_user.id
     answer = NewAnswer(
         partner_id=link.partner_id,
         link_hash=link.token_hash,
-        respondent_key=respondents.of(link.partner_id, user_id),
+        respondent_key=data["respondents"].of(link.partner_id, user_id),
         duration=Duration(draft.duration),
         months=draft.months,
         market=MarketCoverage(draft.market),
@@ -981,27 +959,114 @@ async def _submit(
         comments={Dimension(k): v for k, v in draft.comments.items()},
         again=Again(draft.again),
         anything_else=draft.anything_else,
-        locale=i18n.current_locale,
+        locale=data["i18n"].current_locale,
         started_at=started,
         finished_at=now,
     )
     result = await references.submit(answer)
-    await state.clear()
+    await close_dialogs(manager)  # leaves no record: the creator's chat is not kept beside the moment they sent
     if result is Submitted.ALREADY_ANSWERED:
-        await edit_or_send(message, _("You have already shared a reference about this partner — thank you!"), None)
+        await _instead_of_summary(callback, _("You have already shared a reference about this partner — thank you!"))
         return
     if result is Submitted.LINK_GONE:
-        await edit_or_send(message, _used_text() if link.answered_at else _revoked_text(), None)
+        await _instead_of_summary(callback, _used_text() if link.answered_at else _revoked_text())
         return
-    await forget_if_unattached(db, user_id)
-    await drop_keyboard(bot, message.chat.id, message.message_id)
-    await message.answer(
+    bot: Bot = data["bot"]
+    chat_id = data["event_chat"].id
+    await forget_if_unattached(data["db"], user_id)
+    if callback.message is not None:
+        await drop_keyboard(bot, chat_id, callback.message.message_id)
+    await bot.send_message(
+        chat_id,
         _(
             "Thank you! 🙏 Your reference is on its way to the {workspace} team. {partner} will not see it.\n\n"
             "There is nothing else you need to do."
-        ).format(workspace=user_text(link.workspace_name), partner=user_text(link.partner_name))
+        ).format(workspace=user_text(link.workspace_name), partner=user_text(link.partner_name)),
     )
-    await _notify_manager(bot, link, answer, references, users, workspaces, settings, i18n)
+    await _notify_manager(bot, link, answer, references, data["users"], data["workspaces"], data["settings"],
+                          data["i18n"])
+
+
+# ---- the questionnaire, as data -----------------------------------------------------------------------------
+
+
+CHOICE = Format("{item[0]}")
+
+
+def _item_value(item: tuple[str, str]) -> str:
+    return item[1]
+
+
+def _choice(widget_id: str, width: int) -> Group:
+    return Group(
+        Select(CHOICE, id=widget_id, item_id_getter=_item_value, items="choices", on_click=chosen), width=width
+    )
+
+
+def _typed(widget_id: str, parse: Any) -> TextInput:
+    return TextInput(widget_id, type_factory=parse, on_success=typed, on_error=refused, filter=NOT_A_COMMAND)
+
+
+def _skip(step_value: str) -> Button:
+    return Button(Format("{skip}"), id=f"skip_{step_value}", on_click=skipped)
+
+
+def _question(step: Step) -> Window:
+    """One step's window. Widget ids name the step, so a button kept from another step is not taken for this one's
+    (it gets `earlier_question`)."""
+    v = step.value
+    if step is Step.MONTHS:
+        takes: list[Any] = [_choice("duration", 2), _typed("months", parse_months_typed)]
+        hint = _text_hint
+    elif step is Step.MARKET:
+        takes, hint = [_choice("market", 2)], _buttons_hint
+    elif step.is_rating:
+        takes = [_choice(f"rate_{v}", RATING_MAX - RATING_MIN + 1), _typed(f"typed_{v}", parse_rating_typed)]
+        hint = _rating_hint
+    elif step.is_note:
+        takes = [_typed(f"typed_{v}", parse_comment), _skip(v)]
+        hint = _text_hint
+    elif step is Step.AGAIN:
+        takes, hint = [_choice("again", 3)], _buttons_hint
+    elif step is Step.ANYTHING_ELSE:
+        takes = [_typed("anything_else", parse_anything_else), _skip(v)]
+        hint = _text_hint
+    else:
+        takes = [
+            Button(Format("{send}"), id="send", on_click=send_pressed),
+            Row(
+                Button(Format("{change}"), id="change", on_click=change_pressed),
+                Button(Format("{cancel}"), id="cancel", on_click=cancel_pressed),
+            ),
+        ]
+        hint = _buttons_hint
+    return Window(
+        Format("{text}"),
+        *takes,
+        Button(Format("{back}"), id=f"back_{v}", on_click=went_back, when="back"),
+        MessageInput(text_expected(hint)),
+        state=STATE_OF[step],
+        getter=question_view,
+    )
+
+
+def dialog() -> Dialog:
+    form = Dialog(
+        *(_question(step) for step in STEPS),
+        Window(
+            Format("{text}"),
+            Group(
+                Select(CHOICE, id="edit", item_id_getter=_item_value, items="choices", on_click=edit_chosen),
+                Button(Format("{to_summary}"), id="to_summary", on_click=back_to_summary),
+                width=2,
+            ),
+            MessageInput(text_expected(_buttons_hint)),
+            state=ReferenceForm.edit_choice,
+            getter=edit_view,
+        ),
+        on_start=_on_start,
+    )
+    return presses_of_its_own(form)
 
 
 async def _notify_manager(
@@ -1154,97 +1219,86 @@ async def request_reference(
     callback: CallbackQuery,
     callback_data: ReferenceCallback,
     state: FSMContext,
+    dialog_manager: DialogManager,
     partners: PartnerRepo,
     workspace: Workspace,
 ) -> None:
-    """ "Request a reference": first, who the link is for (optional)."""
+    """ "Request a reference": first, who the link is for (optional), as a new message."""
     message = callback.message
     if not isinstance(message, Message):
         return
     partner = await partner_or_say(message, partners, workspace, callback_data.partner_id)
     if partner is None:
         return
-    await state.set_state(ReferenceRequestForm.waiting_for_label)
-    await state.set_data({})
-    await ReferenceRequestDraft(partner_id=partner.id).save(state)
-    b = ButtonGrid()
-    b.button(
-        text=_("Skip ⏭"), callback_data=ReferenceCallback(action=ReferenceAction.SKIP_LABEL, partner_id=partner.id)
-    )
-    await message.answer(
-        _(
-            "Who is this link for? Send the creator's name (up to {max} characters) so you can tell the links "
-            "apart — only your team sees it. Or tap Skip."
-        ).format(max=LABEL_MAX_LEN),
-        reply_markup=b.as_markup(),
+    await state.clear()
+    await dialog_manager.start(
+        ReferenceRequestForm.waiting_for_label, data={ReferenceRequestDraft.KEY: {"partner_id": partner.id}},
+        mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND,
     )
 
 
-async def _requested_partner(state: FSMContext) -> int | None:
-    if await state.get_state() != ReferenceRequestForm.waiting_for_label.state:
-        return None
-    return (await ReferenceRequestDraft.load(state)).partner_id
+async def _on_request_start(start_data: Any, manager: DialogManager) -> None:
+    data = start_data if isinstance(start_data, dict) else {}
+    ReferenceRequestDraft.from_stored(data.get(ReferenceRequestDraft.KEY)).keep_in_dialog(manager)
 
 
-async def label_entered(
-    message: Message,
-    state: FSMContext,
-    bot: Bot,
-    partners: PartnerRepo,
-    references: ReferenceRepo,
-    workspace: Workspace,
-    clock: Clock,
-    i18n: I18n,
-) -> None:
-    """The creator's name for the link; then the link and the two invitations."""
-    label = clean_line(" ".join((message.text or "").split()), LABEL_MAX_LEN)
+async def label_view(dialog_manager: DialogManager, **_kwargs: Any) -> dict[str, Any]:
+    question = _(
+        "Who is this link for? Send the creator's name (up to {max} characters) so you can tell the links "
+        "apart — only your team sees it. Or tap Skip."
+    ).format(max=LABEL_MAX_LEN)
+    return {**screen(dialog_manager, question), "skip": _("Skip ⏭")}
+
+
+def parse_label(typed: str) -> str:
+    label = clean_line(" ".join(typed.split()), LABEL_MAX_LEN)
     if label is None:
-        length = len((message.text or "").strip())
-        hint = (
+        length = len(typed.strip())
+        raise ValueError(
             texts.text_too_long(LABEL_MAX_LEN, length) if length > LABEL_MAX_LEN else texts.text_expected(LABEL_MAX_LEN)
         )
-        await message.answer(hint)
-        return
-    partner_id = await _requested_partner(state)
-    partner = await partner_or_say(message, partners, workspace, partner_id or 0)
-    await state.clear()
-    if partner is None or message.from_user is None:
-        return
-    await _create_link(message, message.from_user.id, partner, label, bot, references, workspace, clock, i18n)
+    return label
 
 
-async def label_skipped(
-    callback: CallbackQuery,
-    callback_data: ReferenceCallback,
-    state: FSMContext,
-    bot: Bot,
-    partners: PartnerRepo,
-    references: ReferenceRepo,
-    workspace: Workspace,
-    clock: Clock,
-    i18n: I18n,
-) -> None:
-    """Skip on the name: the link without one."""
-    message = callback.message
-    if not isinstance(message, Message):
-        return
-    if await _requested_partner(state) != callback_data.partner_id:
-        await say_stale(message)
-        return
-    partner = await partner_or_say(message, partners, workspace, callback_data.partner_id)
-    await state.clear()
-    if partner is None:
-        return
-    await drop_keyboard(bot, message.chat.id, message.message_id)
-    await _create_link(message, callback.from_user.id, partner, None, bot, references, workspace, clock, i18n)
+async def label_entered(message: Message, _widget: Any, manager: DialogManager, label: str) -> None:
+    """The creator's name for the link; then the link and the two invitations."""
+    await _link_requested(message, message.from_user.id if message.from_user else 0, manager, label)
 
 
-async def label_step_repeated(message: Message) -> None:
-    """Anything but a name while the name is awaited."""
-    if message.text and message.text.startswith("/"):
-        await message.answer(texts.mid_conversation_command())
-        return
-    await message.answer(texts.text_expected(LABEL_MAX_LEN))
+async def label_skipped(callback: CallbackQuery, _widget: Any, manager: DialogManager) -> None:
+    """Skip on the name: the link without one; the question keeps its text and loses its button."""
+    if isinstance(callback.message, Message):
+        await drop_keyboard(manager.middleware_data["bot"], callback.message.chat.id, callback.message.message_id)
+        await _link_requested(callback.message, callback.from_user.id, manager, None)
+
+
+async def _link_requested(message: Message, manager_id: int, manager: DialogManager, label: str | None) -> None:
+    partner_id = ReferenceRequestDraft.in_dialog(manager).partner_id
+    data = manager.middleware_data
+    await manager.done(show_mode=ShowMode.NO_UPDATE)
+    workspace: Workspace = data["workspace"]
+    partner = await partner_or_say(message, data["partners"], workspace, partner_id or 0)
+    if partner is not None:
+        await _create_link(
+            message, manager_id, partner, label, data["bot"], data["references"], workspace, data["clock"], data["i18n"]
+        )
+
+
+def request_dialog() -> Dialog:
+    """ "Request a reference" as data: one window, the name typed or skipped."""
+    form = Dialog(
+        Window(
+            Format("{text}"),
+            TextInput("label", type_factory=parse_label, on_success=label_entered, on_error=refused,
+                      filter=NOT_A_COMMAND),
+            Button(Format("{skip}"), id="skip_label", on_click=label_skipped),
+            MessageInput(text_expected(lambda: texts.text_expected(LABEL_MAX_LEN))),
+            state=ReferenceRequestForm.waiting_for_label,
+            getter=label_view,
+        ),
+        on_start=_on_request_start,
+    )
+    return presses_of_its_own(form)
 
 
 def _invitation(workspace: Workspace, partner: Partner, link: str, expires: datetime, locale: str) -> str:

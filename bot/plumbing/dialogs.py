@@ -26,6 +26,7 @@ from aiogram import BaseMiddleware, Bot, Dispatcher, Router
 from aiogram.client.default import Default
 from aiogram.filters import Filter
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import StatesGroup
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram_dialog import Dialog, DialogManager, setup_dialogs
 from aiogram_dialog.api.entities import DIALOG_EVENT_NAME, Context, NewMessage
@@ -156,6 +157,20 @@ class OpenDialogPress(Filter):
     async def __call__(self, event: TelegramObject, **data: Any) -> bool:
         pressed = event.data if isinstance(event, CallbackQuery) else None
         return bool(pressed) and CB_SEP in str(pressed) and data.get(CONTEXT_KEY) is not None
+
+
+class EarlierStepPress(Filter):
+    """A press on a button of an open dialog of `group` (aiogram-dialog's own data, its intent current) that the
+    step the dialog is at does not have: one kept from an earlier step. Registered after the dialog, it lets a
+    flow say so in its own words instead of the fallback's stale notice."""
+
+    def __init__(self, group: type[StatesGroup]) -> None:
+        self.group = group
+
+    async def __call__(self, event: TelegramObject, **data: Any) -> bool:
+        pressed = event.data if isinstance(event, CallbackQuery) else None
+        context: Context | None = data.get(CONTEXT_KEY)
+        return bool(pressed) and CB_SEP in str(pressed) and context is not None and context.state.group is self.group
 
 
 def presses_of_its_own(dialog: Dialog) -> Dialog:

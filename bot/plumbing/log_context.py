@@ -50,6 +50,15 @@ class HandlerNameMiddleware(BaseMiddleware):
         return await handler(event, data)
 
 
+class AnonymousInLogs(BaseMiddleware):
+    """Inner middleware for a router whose handlers are not registered with flags (a dialog's): no chat id in the
+    lines of its handlers, as the ANONYMOUS_IN_LOGS flag does (it runs after HandlerNameMiddleware)."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        current_chat_id.set(None)
+        return await handler(event, data)
+
+
 def install_log_context(dispatcher: Dispatcher) -> None:
     """Register both middlewares; call before the other outer update middlewares, so their lines carry the
     update too."""

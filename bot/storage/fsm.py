@@ -49,6 +49,8 @@ _UPSERT = (
 
 
 _DELETE = "DELETE FROM fsm_states WHERE key = ?"
+# The destinies of aiogram-dialog's records (aiogram_dialog/context/storage.py): a dialog's context, a chat's stack.
+DIALOG_CONTEXT, DIALOG_STACK = "aiogd:context:", "aiogd:stack:"
 EMPTY_DATA = (None, "{}")
 
 
@@ -139,6 +141,54 @@ class SQLiteStorage(BaseStorage):
             self._cache.pop(built, None)
         return gone
 
+    async def prune_stale_dialogs(self, state_prefix: str, untouched_since: datetime) -> int:
+        """Delete dialogs (aiogram-dialog) at a state starting with `state_prefix` that nothing changed since then;
+        returns how many went.
+
+        aiogram-dialog keeps two kinds of records here, each as the data of a row without an FSM state
+        (aiogram_dialog/context/storage.py): a context per open dialog, under the destiny `aiogd:context:<intent
+        id>` ({"_intent_id", "_stack_id", "state", "dialog_data", ...}), and a stack per chat (and person) under
+        `aiogd:stack:<stack id>` ({"intents": [intent ids, the open one last], "last_message_id", ...}). A dialog
+        is left alone when either record changed since (every step answered writes the context; every message
+        shown, the stack). Its context goes, and its intent leaves the stack; a stack left empty goes too, so no
+        row keeps the person's chat id."""
+        cutoff = untouched_since.isoformat()
+        rows = await self._db.fetchall(
+            "SELECT key, data FROM fsm_states WHERE key LIKE ? AND state IS NULL AND updated_at < ?",
+            (f"%{DIALOG_CONTEXT}%", cutoff),
+        )
+        gone = 0
+        for built, raw in rows:
+            context = _json_object(raw)
+            state, intent_id, stack_id = context.get("state"), context.get("_intent_id"), context.get("_stack_id")
+            if not (isinstance(state, str) and state.startswith(state_prefix)):
+                continue
+            stack_key = built[: built.rindex(DIALOG_CONTEXT)] + DIALOG_STACK + str(stack_id or "")
+            if {built, stack_key} & self._unwritten:  # being changed by an update right now: not stale
+                continue
+            stack_row = await self._db.fetchone("SELECT data, updated_at FROM fsm_states WHERE key = ?", (stack_key,))
+            if stack_row is not None and stack_row["updated_at"] >= cutoff:
+                continue
+            gone += await self._db.execute_rowcount(
+                "DELETE FROM fsm_states WHERE key = ? AND updated_at < ?", (built, cutoff)
+            )
+            self._cache.pop(built, None)
+            if stack_row is not None:
+                await self._leave_stack(stack_key, _json_object(stack_row["data"]), intent_id)
+        return gone
+
+    async def _leave_stack(self, stack_key: str, stack: dict[str, Any], intent_id: object) -> None:
+        before = stack.get("intents")
+        if not isinstance(before, list) or intent_id not in before:
+            return  # the stack has moved on to another dialog: not this one's to change
+        intents = [i for i in before if i != intent_id]
+        if intents:
+            row = _Row(None, json.dumps({**stack, "intents": intents}, ensure_ascii=False))
+            await self._db.execute(*_statement(stack_key, row))
+        else:
+            await self._db.execute(_DELETE, (stack_key,))
+        self._cache.pop(stack_key, None)
+
     def forget(self, names: Callable[[str], bool]) -> None:
         """Drop remembered conversations whose key `names` matches, after their rows were deleted elsewhere."""
         for built in [k for k in self._cache if names(k)]:
@@ -175,6 +225,14 @@ class SQLiteStorage(BaseStorage):
             if oldest is None:
                 return
             del self._cache[oldest]
+
+
+def _json_object(raw: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _stamp() -> str:

@@ -45,7 +45,6 @@ from aiogram.types import TelegramObject, Update
 from bot.domain.campaigns import EventKind
 from bot.domain.evidence import ConversationSignal
 from bot.domain.gutcheck import GutQuestion
-from bot.domain.references import Step
 from bot.keyboards.callbacks import (
     EvidenceAction,
     EvidenceCallback,
@@ -57,13 +56,7 @@ from bot.keyboards.callbacks import (
     SignalCallback,
 )
 from bot.keyboards.checkin_callbacks import AwayCallback, SetupCallback, SetupStep
-from bot.keyboards.reference_callbacks import (
-    EditCallback,
-    QuestionCallback,
-    ReferenceAction,
-    ReferenceCallback,
-    ReferenceLanguage,
-)
+from bot.keyboards.reference_callbacks import ReferenceAction, ReferenceCallback, ReferenceLanguage
 from bot.storage.invites import InviteRepo
 from tests.e2e.conftest import LogCapture, RunningBot, seed_from_env
 from tests.e2e.fake_telegram import BOT_USERNAME, FakeTelegram, StoredMessage
@@ -363,8 +356,8 @@ def forged_callback(world: World) -> str:
         lambda: ForgedDialogPress(rng.choice(["gone0003", ""]),
                                   rng.choice(["partner", "page", "day", "time", "zone", "hours", "skip", "no_blockers",
                                               "call_yes"]), value),
-        lambda: QuestionCallback(step=enum_choice(rng, Step), value=value),
-        lambda: EditCallback(step=enum_choice(rng, Step)),
+        lambda: ForgedDialogPress(rng.choice(["gone0004", ""]),
+                                  rng.choice(["duration", "rate_c", "skip_cn", "back_mk", "send", "edit"]), value),
         lambda: ReferenceLanguage(locale=rng.choice(["en", "ru", "de", "xx"])),
         lambda: LanguageChoice(locale=rng.choice(["en", "ru", "de", "zz"])),
         lambda: MenuCallback(action=enum_choice(rng, MenuAction)),

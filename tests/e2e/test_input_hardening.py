@@ -15,10 +15,9 @@ import pytest
 from aiogram.filters.callback_data import CallbackData
 
 from bot.domain.evidence import ConversationSignal
-from bot.domain.references import Step
 from bot.keyboards.callbacks import EvidenceAction, EvidenceCallback, PartnerAction, PartnerCallback, SignalCallback
 from bot.keyboards.checkin_callbacks import AwayCallback
-from bot.keyboards.reference_callbacks import QuestionCallback, ReferenceAction, ReferenceCallback
+from bot.keyboards.reference_callbacks import ReferenceAction, ReferenceCallback
 from bot.keyboards.report_callbacks import PersonalDataAction, PersonalDataCallback
 from bot.storage.invites import InviteRepo
 from tests.e2e.conftest import RunningBot
@@ -206,9 +205,9 @@ async def test_tricky_numbers_typed_and_forged_in_the_reference_questionnaire(
     await each_refused(creator.send, h["reference_rating"])
     live = creator.last_message()
     assert live is not None and opened.messages
-    for value in BAD_IN_CALLBACKS:  # an rq1 press that crashed on "²"
-        forged = await creator.press_data(QuestionCallback(step=Step.CONSISTENCY, value=value).pack(),
-                                          live.message_id)
+    four = next(data for text, data in live.buttons if text == "4")
+    for value in BAD_IN_CALLBACKS:  # the rating button's data with another value (an rq1 press crashed on "²")
+        forged = await creator.press_data(four.rpartition(":")[0] + ":" + value, live.message_id)
         assert forged.answer is not None and not forged.errors, value
     assert await running_bot.query("SELECT count(*) FROM reference_answers") == [(0,)]
     assert ("Consistency: 4 of 5 ✓" if locale == "en" else "Постоянство: 4 из 5 ✓") in (await creator.send("4")).text

@@ -262,7 +262,7 @@ async def test_a_restart_mid_questionnaire_resumes_it_and_edits_cancel_and_typed
     assert question.buttons == []  # /cancel takes the question's buttons off
     assert three_to_six is not None
     stale = await zoe.press_data(three_to_six, question.message_id)  # a client still showing them
-    assert "This questionnaire is closed." in stale.popup and not stale.messages
+    assert "This button is out of date." in stale.popup and not stale.messages and not stale.edits
     assert "Question 1 of 8" in (await zoe.start(other)).text
 
     kate = telegram.private_user("Kate", language_code="en")
@@ -282,6 +282,7 @@ async def test_a_restart_mid_questionnaire_resumes_it_and_edits_cancel_and_typed
     await kate.press(words["markets"]["both"])
     wrong = await kate.send("seven")
     assert "Please rate from 1 to 5" in wrong.text
+    consistency_three = next(data for text, data in wrong.messages[-1].buttons if text == "3")
     await kate.send("4")
     long = await kate.send("x" * 1500)
     assert "That is 1500 characters; the limit here is 1000." in long.text
@@ -317,8 +318,8 @@ async def test_a_restart_mid_questionnaire_resumes_it_and_edits_cancel_and_typed
     assert "Reliability: 2" in edited.text and words["summary"] in edited.text
     summary_message = kate.last_message()
     assert summary_message is not None
-    stale = await kate.press_data("rq1:c:3", summary_message.message_id)  # a rating button from long ago
-    assert "This button belongs to an earlier question." in stale.popup and not stale.messages
+    stale = await kate.press_data(consistency_three, summary_message.message_id)  # a rating button from long ago
+    assert "This button belongs to an earlier question." in stale.popup and not stale.messages and not stale.edits
     await kate.press(words["send"])
 
     rows = await running_bot.query(
@@ -391,6 +392,9 @@ async def test_a_stolen_database_does_not_say_who_answered(
     # The questionnaire's own log lines do not say whose chat they came from.
     lines = [line for line in bot_logs.lines if "handler=references." in line]
     assert lines
+    steps = [line for line in bot_logs.lines if "handler=aiogram_dialog." in line]  # the questionnaire's dialog
+    assert steps
+    lines += steps
     assert not [line for line in lines for c in creators if f"chat={c.id}" in line]
 
 
@@ -457,3 +461,90 @@ async def test_a_digit_typed_at_a_comment_step_is_not_taken_for_the_comment(
     assert words["summary"] in summary.text and "— 5" not in summary.text
     await eva.press(words["send"])
     assert await running_bot.query("SELECT consistency_comment, consistency FROM reference_answers") == [(None, 4)]
+
+
+async def _link_hash(running_bot: RunningBot) -> str:
+    [(token_hash,)] = await running_bot.query("SELECT token_hash FROM reference_links ORDER BY id DESC LIMIT 1")
+    return token_hash
+
+
+async def test_a_questionnaire_left_halfway_by_the_previous_version_resumes_in_the_dialog(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    """Before the questionnaire was a dialog it kept a state per kind of question in FSM state, the step and the
+    answers in FSM data; one left halfway across the upgrade resumes at its step when the link is opened again."""
+    mia = await _manager(telegram)
+    payload, _ = await _request_link(mia)
+    ira = telegram.private_user("Ira", language_code="en")
+    await ira.start(payload)  # opened: the link is hers
+    draft = {"link_hash": await _link_hash(running_bot), "partner_id": 1, "step": "r", "editing": False,
+             "duration": "3to6", "months": None, "market": "ru", "ratings": {"consistency": 4},
+             "comments": {"consistency": "Clear briefs"}, "again": None, "anything_else": None,
+             "started_at": "2026-11-30T10:00:00+00:00", "message_id": 3}
+    assert running_bot.app is not None
+    await running_bot.app.db.execute("DELETE FROM fsm_states WHERE key LIKE ?", (f"fsm:{ira.id}:%",))
+    await running_bot.app.db.execute(
+        "INSERT INTO fsm_states (key, state, data, updated_at) VALUES (?, ?, ?, '2026-11-30T10:00:00+00:00')",
+        (f"fsm:{ira.id}:{ira.id}:default", "ReferenceForm:waiting_for_rating", json.dumps({"reference": draft})),
+    )
+    await running_bot.restart()
+    resumed = await ira.start(payload)
+    assert "Welcome back! Let's continue where you left off." in resumed.text
+    assert "Question 4 of 8" in resumed.text and "Respect" in resumed.text
+    await ira.press("5")
+    await ira.press("Skip")
+    for _step in range(2):
+        await ira.press("4")
+        await ira.press("Skip")
+    await ira.press(WORDS["en"]["again"]["yes"])
+    summary = await ira.press("Skip")
+    assert "Consistency: 4 — Clear briefs" in summary.text and "Worked together: 3–6 months" in summary.text
+    await ira.press(WORDS["en"]["send"])
+    rows = await running_bot.query("SELECT worked_range, market, consistency, respect FROM reference_answers")
+    assert rows == [("3to6", "ru", 4, 5)]
+    assert await running_bot.query("SELECT key FROM fsm_states WHERE key LIKE ?", (f"fsm:{ira.id}:%",)) == []
+
+
+async def test_the_nightly_clean_up_deletes_a_questionnaire_nobody_finished(
+    telegram: FakeTelegram, running_bot: RunningBot, clock: ManualClock
+) -> None:
+    """The dialog's records of a questionnaire left for four weeks go (and with them the tie between the creator's
+    chat and the draft); a teammate's open form stays; the creator's old buttons are stale, the link starts over."""
+    mia = await _manager(telegram)
+    payload, _ = await _request_link(mia)
+    await mia.send("/newpartner")  # a form of the team's own, left open
+    una = telegram.private_user("Una", language_code="en")
+    opened = await una.start(payload)
+    await una.press(WORDS["en"]["durations"]["6-12"])
+    assert running_bot.app is not None
+    before = await running_bot.query("SELECT key FROM fsm_states WHERE key LIKE ?", (f"fsm:{una.id}:%",))
+    assert len(before) == 2  # the dialog's context and stack
+    await running_bot.app.db.execute("UPDATE fsm_states SET updated_at = '2026-10-01T00:00:00+00:00'")
+    clock.advance(timedelta(days=1))
+    job = running_bot.app.scheduler.get_job("prune-reference-drafts")
+    assert job is not None
+    await job.func()
+    assert await running_bot.query("SELECT key FROM fsm_states WHERE key LIKE ?", (f"fsm:{una.id}:%",)) == []
+    assert await running_bot.query("SELECT COUNT(*) FROM fsm_states WHERE key LIKE ?", (f"fsm:{mia.id}:%",)) != [(0,)]
+    back = next(data for text, data in opened.messages[-1].buttons if text == "◀ Back")
+    stale = await una.press_data(back, opened.messages[-1].message_id)
+    assert "This button is out of date." in stale.popup and not stale.messages
+    assert "Question 1 of 8" in (await una.start(payload)).text
+
+
+async def test_the_name_for_a_link_refused_says_why_and_keeps_the_question(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    mia = await _manager(telegram)
+    await mia.press("🗣 References")
+    asked = await mia.press("➕ Request a reference")
+    assert "Who is this link for?" in asked.text and len(asked.messages) == 1  # a new message, the list stays
+    long = await mia.send("M" * 100)
+    assert "That is 100 characters" in long.text and "Who is this link for?" in long.text
+    assert "Skip ⏭" in [text for text, _data in long.messages[-1].buttons]
+    sticker = await mia.send_sticker()
+    assert "Who is this link for?" in sticker.text
+    made = await mia.send("Masha")
+    assert "for Masha" in made.text and LINK.search(made.text)
+    assert await running_bot.query("SELECT label FROM reference_links") == [("Masha",)]
+    assert "There is nothing to cancel." in (await mia.send("/cancel")).text  # the request is over

@@ -21,7 +21,7 @@ from aiogram.types import CallbackQuery, Chat, Message, Update, User
 
 from bot.handlers import routers
 from bot.handlers.filters import PressOf, Pure
-from bot.plumbing.dialogs import DialogPress, OpenDialogPress
+from bot.plumbing.dialogs import DialogPress, EarlierStepPress, OpenDialogPress
 
 BOT_SOURCE = Path(__file__).resolve().parents[2] / "bot"
 
@@ -126,9 +126,11 @@ def test_each_routers_press_check_covers_every_kind_its_handlers_take(registrati
     checked: dict[Router, set[type[CallbackData]]] = {}
     taken: dict[Router, set[type[CallbackData]]] = {}
     catch_all: set[str] = set()
-    # A dialog takes presses on its own buttons (DialogPress), whatever else they carry.
+    # A dialog takes presses on its own buttons (DialogPress), whatever else they carry; so does the router after
+    # it that answers its buttons of earlier steps (EarlierStepPress).
     dialogs = {router for router, event, handler, filters in registrations
-               if event == "callback_query" and handler is None and any(isinstance(f, DialogPress) for f in filters)}
+               if event == "callback_query" and handler is None
+               and any(isinstance(f, (DialogPress, EarlierStepPress)) for f in filters)}
     for router, event, handler, filters in registrations:
         if event != "callback_query":
             continue

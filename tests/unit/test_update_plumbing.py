@@ -195,3 +195,48 @@ async def test_a_cleared_conversation_leaves_no_row(db: Database) -> None:
         await storage.set_data(key, {})
     await storage.write_changes(changed)
     assert await db.fetchval("SELECT COUNT(*) FROM fsm_states") == 0  # no chat id kept beside when it ended
+
+
+class Questionnaire(StatesGroup):
+    rating = State()
+
+
+async def _open_dialog(storage: SQLiteStorage, chat_id: int, state: State, intent_id: str) -> None:
+    """A dialog's records as aiogram-dialog itself writes them (its StorageProxy): the context and the stack."""
+    from types import SimpleNamespace
+
+    from aiogram.fsm.storage.memory import SimpleEventIsolation
+    from aiogram_dialog.api.entities import Context, Stack
+    from aiogram_dialog.context.storage import StorageProxy
+
+    proxy = StorageProxy(storage, SimpleEventIsolation(), chat_id, chat_id, None, None,
+                         SimpleNamespace(id=1), {"Questionnaire": Questionnaire, "Flow": Flow})  # type: ignore[arg-type]
+    stack = Stack(_id="", intents=[intent_id], last_message_id=7)
+    await proxy.save_context(Context(_intent_id=intent_id, _stack_id="", state=state, start_data=None,
+                                     dialog_data={"reference": {"link_hash": "h"}}))
+    await proxy.save_stack(stack)
+
+
+async def test_abandoned_dialogs_of_one_kind_are_pruned_with_their_stacks(db: Database) -> None:
+    """The nightly clean-up finds a questionnaire run as a dialog by its context's state (aiogram-dialog keeps it
+    in the FSM storage's data), deletes the context and the stack it leaves empty, and keeps other dialogs and
+    anything touched since."""
+    storage = SQLiteStorage(db)
+    await _open_dialog(storage, 42, Questionnaire.rating, "aaa111")  # a creator, gone quiet
+    await _open_dialog(storage, 7, Flow.waiting_for_name, "bbb222")  # another kind of dialog
+    await _open_dialog(storage, 43, Questionnaire.rating, "ccc333")  # a creator who answered today
+    await db.execute("UPDATE fsm_states SET updated_at = ?", ((NOW - timedelta(days=40)).isoformat(),))
+    await db.execute("UPDATE fsm_states SET updated_at = ? WHERE key LIKE 'fsm:43:%'",
+                     ((NOW - timedelta(days=1)).isoformat(),))
+    assert await db.fetchval("SELECT COUNT(*) FROM fsm_states") == 6
+    assert await storage.prune_stale_dialogs("Questionnaire:", NOW - timedelta(days=41)) == 0  # not that old
+    assert await storage.prune_stale_dialogs("Questionnaire:", NOW - timedelta(days=28)) == 1
+    keys = {key for (key,) in await db.fetchall("SELECT key FROM fsm_states")}
+    assert not [key for key in keys if ":42:" in key]  # neither the context nor the stack keeps the chat id
+    assert len(keys) == 4
+    gone = StorageKey(bot_id=1, chat_id=42, user_id=42, destiny="aiogd:context:aaa111")
+    assert await storage.get_data(gone) == {}  # memory agrees
+    # A stack touched since (a message shown) keeps its dialog, however old the context is.
+    await db.execute("UPDATE fsm_states SET updated_at = ? WHERE key LIKE 'fsm:43:%' AND key LIKE '%context%'",
+                     ((NOW - timedelta(days=40)).isoformat(),))
+    assert await storage.prune_stale_dialogs("Questionnaire:", NOW - timedelta(days=28)) == 0
