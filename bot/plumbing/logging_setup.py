@@ -74,3 +74,5 @@ def setup_logging(level: str, token: str, *extra_secrets: str) -> None:
     root.setLevel(level)
     logging.getLogger("aiosqlite").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # Its DEBUG lines name the chat and user of every dialog, a reference's anonymous creator included.
+    logging.getLogger("aiogram_dialog").setLevel(logging.INFO)
