@@ -6,7 +6,8 @@ import asyncio
 import itertools
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from importlib import resources
@@ -65,6 +66,53 @@ class Session:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
+    async def commit_with(self, statements: Sequence[tuple[str, Params]]) -> None:
+        """The writes held for the end of a unit of work (Database.execute_at_commit) and its COMMIT, in one trip to
+        the database's thread; rolled back there when one of them fails."""
+        await _on_thread(self._conn, _commit_with, statements)
+
+
+async def _on_thread(conn: aiosqlite.Connection, work: Callable[..., Any], *args: Any) -> Any:
+    """`work(sqlite3_connection, *args)` on the connection's thread, in one trip. aiosqlite has no public call for
+    several statements with parameters; its own methods run each of theirs this way (`_execute`)."""
+    return await conn._execute(work, conn._conn, *args)
+
+
+def _commit_with(conn: sqlite3.Connection, statements: Sequence[tuple[str, Params]]) -> None:
+    try:
+        for sql, params in statements:
+            conn.execute(sql, params).close()  # closed on this thread (see Session.executemany)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
+
+
+def _commit_group(conn: sqlite3.Connection, units: Sequence[Sequence[tuple[str, Params]]]) -> list[Exception | None]:
+    """On the database's thread: several units' writes in one transaction, each in a savepoint; what each failed
+    with (None: written)."""
+    failures: list[Exception | None] = []
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for statements in units:
+            conn.execute("SAVEPOINT unit")
+            try:
+                for sql, params in statements:
+                    conn.execute(sql, params).close()
+            except Exception as error:
+                conn.execute("ROLLBACK TO unit")
+                failures.append(error)
+            else:
+                failures.append(None)
+            conn.execute("RELEASE unit")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
+    return failures
+
 
 class UnitOfWork:
     """One update's writes, its conversation change and its handled mark: all committed together, or none.
@@ -78,6 +126,7 @@ class UnitOfWork:
         self.closed = False
         self.writer = AsyncExitStack()  # holds the writer's exclusive turn once begun
         self.beginning = asyncio.Lock()  # tasks of one update begin it once
+        self.last: list[tuple[str, Params]] = []  # written with the COMMIT (Database.execute_at_commit)
         self._savepoints = itertools.count(1)
 
     def next_savepoint(self) -> str:
@@ -97,6 +146,8 @@ class Database:
         self._reader = reader or conn
         self._lock = SharedExclusiveLock()
         self._unit: ContextVar[UnitOfWork | None] = ContextVar("unit_of_work", default=None)
+        self._commits: list[tuple[list[tuple[str, Params]], asyncio.Future[None]]] = []  # see _commit_together
+        self._committer: asyncio.Task[None] | None = None
         self.path = path
 
     # units of work
@@ -158,11 +209,17 @@ class Database:
 
     async def _end(self, unit: UnitOfWork, commit: bool) -> None:
         unit.closed = True
+        last, unit.last = unit.last, []
+        if commit and last and not unit.begun:
+            async with unit.beginning:  # no task of the unit is halfway through beginning it
+                if not unit.begun:  # it only has writes held for the commit: they go with others' (see below)
+                    await self._commit_together(last)
+                    return
         if not unit.begun:
             return
         try:
             if commit:
-                await self._conn.commit()
+                await Session(self._conn).commit_with(last)
             else:
                 await self._conn.rollback()
         except BaseException:
@@ -171,6 +228,60 @@ class Database:
             raise
         finally:
             await unit.writer.aclose()
+
+    async def _commit_together(self, statements: list[tuple[str, Params]]) -> None:
+        """Commit a unit whose only writes are the ones held for its commit, together with every other such unit
+        ending meanwhile: one transaction and one trip to the database's thread for them all, each unit inside its
+        own savepoint, so one whose statement fails is undone alone and told so, while the rest commit. A failed
+        COMMIT fails them all. Each unit's writes still commit all together or not at all.
+
+        Under load nearly every update ends like this (its conversation change and its handled mark), and one at a
+        time they kept the writer busy: each took its turn and a trip of its own, and the loop in between."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiting = (statements, done)
+        self._commits.append(waiting)
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_waiting(), name="group-commit")
+        try:
+            await done
+        except asyncio.CancelledError:
+            if any(entry is waiting for entry in self._commits):  # not taken yet: rolled back, as a cancelled unit is
+                self._commits = [entry for entry in self._commits if entry is not waiting]
+            raise
+
+    async def _commit_waiting(self) -> None:
+        while self._commits:
+            async with self._lock.exclusive():
+                group, self._commits = self._commits, []  # who came while the writer was busy comes along
+                try:
+                    failures = await _on_thread(self._conn, _commit_group, [s for s, _ in group])
+                except Exception as error:
+                    failures = [error] * len(group)
+                except BaseException:
+                    for _statements, done in group:
+                        done.cancel()
+                    raise
+            for (_statements, done), failure in zip(group, failures, strict=True):
+                if done.done():
+                    continue
+                if failure is None:
+                    done.set_result(None)
+                else:
+                    done.set_exception(failure)
+
+    async def execute_at_commit(self, sql: str, params: Params = ()) -> None:
+        """A write that ends an update (its conversation change, its handled mark): inside an open unit of work it
+        is held until the unit commits and goes with its COMMIT in one trip to the database's thread (with other
+        units' when nothing else of it wrote: _commit_together); rolled back with the unit. Outside a unit it runs
+        at once.
+
+        Under load the trips made while holding the writer were what the other updates waited for: an update that
+        only changed its conversation took four (BEGIN, the change, the mark, COMMIT), each waiting for the loop."""
+        unit = self._open_unit()
+        if unit is None:
+            await self.execute(sql, params)
+        else:
+            unit.last.append((sql, params))
 
     # sessions and transactions
 

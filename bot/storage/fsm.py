@@ -80,13 +80,14 @@ class SQLiteStorage(BaseStorage):
             self._changes.reset(token)
 
     async def write_changes(self, changed: UpdateChanges) -> None:
-        """Write the conversations an update changed (nearly always one), one statement each."""
+        """Write the conversations an update changed (nearly always one), one statement each; inside the update's
+        unit of work they go with its commit (Database.execute_at_commit)."""
         changed.closed = True
         try:
             for built in changed:
                 row = self._cache.get(built)
                 if row is not None:  # None: deleted meanwhile (/deletemydata)
-                    await self._db.execute(*_statement(built, row))
+                    await self._db.execute_at_commit(*_statement(built, row))
         finally:
             self._unwritten -= changed
 

@@ -56,8 +56,9 @@ class ReceivedUpdates:
         return {update_id for update_id, _, _ in fresh}
 
     async def mark_handled(self, update_id: int, now: datetime) -> None:
-        """Inside the update's unit of work: committed with the handler's writes, or not at all."""
-        await self._db.execute(
+        """Inside the update's unit of work: committed with the handler's writes, or not at all (it goes with the
+        unit's COMMIT, in the same trip)."""
+        await self._db.execute_at_commit(
             "UPDATE received_updates SET handled_at = ?, payload = NULL WHERE update_id = ?",
             (now.isoformat(), update_id),
         )
