@@ -160,7 +160,7 @@ class SQLiteStorage(BaseStorage):
     async def _row(self, built: str) -> _Row:
         row = self._cache.get(built)
         if row is None:
-            found = await self._db.fetchone("SELECT state, data FROM fsm_states WHERE key = ?", (built,))
+            found = await self._db.lookup("SELECT state, data FROM fsm_states WHERE key = ?", (built,))
             row = _Row(found["state"], found["data"]) if found else _Row(None, None)
             self._cache[built] = row
             self._evict()
