@@ -12,7 +12,7 @@ from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -26,6 +26,7 @@ MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 _WRITE_WORDS = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 
 Params = Sequence[Any] | dict[str, Any]
+T = TypeVar("T")
 
 
 class Session:
@@ -94,6 +95,30 @@ def _commit_with(conn: sqlite3.Connection, statements: Sequence[tuple[str, Param
         if conn.in_transaction:
             conn.rollback()
         raise
+
+
+def _in_transaction(conn: sqlite3.Connection, work: Callable[..., T], args: tuple[Any, ...]) -> T:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(conn, *args)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
+    return result
+
+
+def _in_savepoint(conn: sqlite3.Connection, name: str, work: Callable[..., T], args: tuple[Any, ...]) -> T:
+    conn.execute(f"SAVEPOINT {name}")
+    try:
+        result = work(conn, *args)
+    except BaseException:
+        conn.execute(f"ROLLBACK TO {name}")
+        conn.execute(f"RELEASE {name}")
+        raise
+    conn.execute(f"RELEASE {name}")
+    return result
 
 
 def _commit_group(conn: sqlite3.Connection, units: Sequence[Sequence[tuple[str, Params]]]) -> list[Exception | None]:
@@ -331,6 +356,16 @@ class Database:
                 await self._conn.rollback()
                 raise
             await self._conn.commit()
+
+    async def transaction_in_one_trip(self, work: Callable[..., T], *args: Any) -> T:
+        """All or nothing, like transaction(), for a transaction with nothing to wait for between its statements:
+        `work(sqlite3_connection, *args)` runs between BEGIN IMMEDIATE and COMMIT in one trip to the writer's
+        thread, so it holds the writer for that trip alone. Inside a unit of work it is a savepoint of the unit."""
+        unit = self._open_unit()
+        if unit is not None and await self._begin(unit):
+            return await self._conn.run(_in_savepoint, unit.next_savepoint(), work, args)  # type: ignore[no-any-return]
+        async with self._lock.exclusive():
+            return await self._conn.run(_in_transaction, work, args)  # type: ignore[no-any-return]
 
     @asynccontextmanager
     async def _statement(self, sql: str) -> AsyncIterator[Session]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
 
@@ -183,3 +184,22 @@ async def test_a_unit_cancelled_while_waiting_to_commit_writes_nothing(notes: Da
     await job
     await notes.execute("INSERT INTO notes VALUES ('later')")
     assert await texts(notes) == ["later"]
+
+
+def _insert_then(conn: sqlite3.Connection, text: str, fail: bool) -> int:
+    conn.execute("INSERT INTO notes VALUES (?)", (text,))
+    if fail:
+        raise ValueError("conflict")
+    return 1
+
+
+async def test_a_transaction_in_one_trip_is_all_or_nothing_and_a_savepoint_inside_a_unit(notes: Database) -> None:
+    assert await notes.transaction_in_one_trip(_insert_then, "kept", False) == 1
+    with pytest.raises(ValueError):
+        await notes.transaction_in_one_trip(_insert_then, "undone", True)
+    async with notes.unit_of_work():
+        await notes.transaction_in_one_trip(_insert_then, "with the unit", False)
+        with pytest.raises(ValueError):
+            await notes.transaction_in_one_trip(_insert_then, "undone alone", True)
+        assert await texts(notes) == ["kept", "with the unit"]  # the unit reads its own writes, not the undone one
+    assert await texts(notes) == ["kept", "with the unit"]
