@@ -45,16 +45,10 @@ class Session:
         return int(row[0]) if row is not None and row[0] is not None else 0
 
     async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
-        cursor = await self._conn.execute(sql, params)
-        count = cursor.rowcount
-        await cursor.close()
-        return count
+        return await self._conn.run(_rowcount, sql, params)  # type: ignore[no-any-return]
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        cursor = await self._conn.executemany(sql, rows)
-        # Closed on the database's thread: a cursor freed on the loop's thread resets its statement there, which
-        # breaks ("API misuse") a statement of the same text running meanwhile.
-        await cursor.close()
+        await self._conn.run(_executemany, sql, list(rows))
 
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
         rows = await self._conn.execute_fetchall(sql, params)
@@ -76,10 +70,39 @@ class Session:
 class Connection(aiosqlite.Connection):
     """aiosqlite's connection, and a way to run several statements in one trip to its thread."""
 
+    begin_with_next = False  # the next trip begins a transaction first (Database._begin)
+
     async def run(self, work: Callable[..., Any], *args: Any) -> Any:
         """`work(sqlite3_connection, *args)` on the connection's thread, in one trip. aiosqlite has no public call
         for several statements with parameters; its own methods each run this way."""
         return await self._execute(lambda: work(self._conn, *args))
+
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Every trip goes through here (aiosqlite's own methods too): a BEGIN asked for goes with the trip after it,
+        rather than taking one of its own while its unit of work holds the writer."""
+        if self.begin_with_next:
+            self.begin_with_next = False
+            return await super()._execute(_begun_first, self._conn, fn, *args, **kwargs)
+        return await super()._execute(fn, *args, **kwargs)
+
+
+def _begun_first(conn: sqlite3.Connection, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    conn.execute("BEGIN IMMEDIATE")
+    return fn(*args, **kwargs)
+
+
+def _rowcount(conn: sqlite3.Connection, sql: str, params: Params) -> int:
+    cursor = conn.execute(sql, params)
+    try:
+        return cursor.rowcount
+    finally:
+        # Closed on the database's thread: a cursor freed on the loop's thread resets its statement there, which
+        # breaks ("API misuse") a statement of the same text running meanwhile.
+        cursor.close()
+
+
+def _executemany(conn: sqlite3.Connection, sql: str, rows: list[Params]) -> None:
+    conn.executemany(sql, rows).close()
 
 
 def _open(path: Path) -> Connection:
@@ -236,11 +259,8 @@ class Database:
             if unit.closed:  # ended while this task waited for the writer: nobody would commit what begins now
                 await unit.writer.aclose()
                 return False
-            try:
-                await self._conn.execute("BEGIN IMMEDIATE")
-            except BaseException:
-                await unit.writer.aclose()
-                raise
+            # With the unit's first statement, in its trip: the writer is the unit's alone from here on.
+            self._conn.begin_with_next = True
             unit.begun = True
             return True
 
