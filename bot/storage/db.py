@@ -51,10 +51,13 @@ class Session:
         await self._conn.run(_executemany, sql, list(rows))
 
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        rows = await self._conn.execute_fetchall(sql, params)
+        rows = await self.fetchall(sql, params)
         return next(iter(rows), None)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+        reads = _TOGETHER.get()
+        if reads is not None:
+            return await reads.read(self._conn, sql, params)
         return list(await self._conn.execute_fetchall(sql, params))
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
@@ -65,6 +68,78 @@ class Session:
         """The writes held for the end of a unit of work (Database.execute_at_commit) and its COMMIT, in one trip to
         the database's thread; rolled back there when one of them fails."""
         await self._conn.run(_commit_with, statements)
+
+
+class _Reads:
+    """Reads asked for by the tasks of one gather (reads_together): the first waits one turn of the loop for the
+    others to ask for theirs, then sends them all in one trip per connection."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[Connection, list[tuple[str, Params, asyncio.Future[list[Any]]]]] = {}
+
+    async def read(self, conn: Connection, sql: str, params: Params) -> list[Any]:
+        done: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+        waiting = self._waiting.setdefault(conn, [])
+        waiting.append((sql, params, done))
+        if len(waiting) == 1:
+            await self._send(conn)
+        return await done
+
+    async def _send(self, conn: Connection) -> None:
+        try:
+            await asyncio.sleep(0)  # the gather's other tasks take their first step meanwhile
+        except BaseException:  # cut off (cancelled): so are the reads waiting on this one
+            _cancel(self._waiting.pop(conn))
+            raise
+        batch = self._waiting.pop(conn)
+        try:
+            results = await conn.run(_fetch_each, [(sql, params) for sql, params, _ in batch])
+        except Exception as error:
+            results = [error] * len(batch)
+        except BaseException:
+            _cancel(batch)
+            raise
+        for (*_query, done), result in zip(batch, results, strict=True):
+            if done.done():
+                continue
+            if isinstance(result, Exception):
+                done.set_exception(result)
+            else:
+                done.set_result(result)
+
+
+def _cancel(batch: list[tuple[str, Params, asyncio.Future[list[Any]]]]) -> None:
+    for *_query, done in batch:
+        done.cancel()
+
+
+_TOGETHER: ContextVar[_Reads | None] = ContextVar("reads_together", default=None)
+
+
+@contextmanager
+def reads_together() -> Iterator[None]:
+    """Reads of the tasks started inside (asyncio.gather) go to the database thread together, in one trip: the
+    partner card's dozen reads took a trip each, each a handoff of the interpreter lock to the thread and back. The
+    reads still run one after another, in the order asked; for reads only, of tasks that ask at the same time."""
+    token = _TOGETHER.set(_Reads())
+    try:
+        yield
+    finally:
+        _TOGETHER.reset(token)
+
+
+def _fetch_each(conn: sqlite3.Connection, reads: list[tuple[str, Params]]) -> list[list[Any] | Exception]:
+    results: list[list[Any] | Exception] = []
+    for sql, params in reads:
+        try:
+            cursor = conn.execute(sql, params)
+            try:
+                results.append(cursor.fetchall())
+            finally:
+                cursor.close()
+        except Exception as error:
+            results.append(error)
+    return results
 
 
 class Connection(aiosqlite.Connection):

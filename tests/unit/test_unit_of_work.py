@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from bot.storage.db import Database
+from bot.storage.db import Connection, Database, reads_together
 
 
 @pytest.fixture
@@ -203,3 +203,23 @@ async def test_a_transaction_in_one_trip_is_all_or_nothing_and_a_savepoint_insid
             await notes.transaction_in_one_trip(_insert_then, "undone alone", True)
         assert await texts(notes) == ["kept", "with the unit"]  # the unit reads its own writes, not the undone one
     assert await texts(notes) == ["kept", "with the unit"]
+
+
+async def test_reads_gathered_together_go_in_one_trip_and_fail_alone(notes: Database, monkeypatch) -> None:
+    await notes.execute("INSERT INTO notes VALUES ('one')")
+    trips: list[object] = []
+    original = Connection.run
+
+    async def counted(self: Connection, work: object, *args: object) -> object:
+        trips.append(work)
+        return await original(self, work, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Connection, "run", counted)
+    with reads_together():
+        found, failed, counted_rows = await asyncio.gather(
+            texts(notes), notes.fetchall("SELECT nothing FROM nowhere"), notes.fetchval("SELECT count(*) FROM notes"),
+            return_exceptions=True,
+        )
+    assert found == ["one"] and counted_rows == 1
+    assert isinstance(failed, sqlite3.OperationalError)
+    assert len(trips) == 1
