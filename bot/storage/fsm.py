@@ -82,13 +82,14 @@ class SQLiteStorage(BaseStorage):
             self._changes.reset(token)
 
     async def write_changes(self, changed: UpdateChanges) -> None:
-        """Write the conversations an update changed (nearly always one), one statement each."""
+        """Write the conversations an update changed (nearly always one), one statement each; inside the update's
+        unit of work they go with its commit (Database.execute_at_commit)."""
         changed.closed = True
         try:
             for built in changed:
                 row = self._cache.get(built)
                 if row is not None:  # None: deleted meanwhile (/deletemydata)
-                    await self._db.execute(*_statement(built, row))
+                    await self._db.execute_at_commit(*_statement(built, row))
         finally:
             self._unwritten -= changed
 
@@ -209,7 +210,7 @@ class SQLiteStorage(BaseStorage):
     async def _row(self, built: str) -> _Row:
         row = self._cache.get(built)
         if row is None:
-            found = await self._db.fetchone("SELECT state, data FROM fsm_states WHERE key = ?", (built,))
+            found = await self._db.lookup("SELECT state, data FROM fsm_states WHERE key = ?", (built,))
             row = _Row(found["state"], found["data"]) if found else _Row(None, None)
             self._cache[built] = row
             self._evict()

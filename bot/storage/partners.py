@@ -78,7 +78,7 @@ class PartnerRepo:
 
     async def get(self, workspace_id: int, partner_id: int) -> Partner | None:
         """None when the partner does not exist or belongs to another workspace."""
-        row = await self._db.fetchone(
+        row = await self._db.lookup(
             f"SELECT {_COLUMNS} FROM partners WHERE id = ? AND workspace_id = ?", (partner_id, workspace_id)
         )
         return None if row is None else _partner(row)

@@ -46,7 +46,7 @@ class UserRepo:
     async def touch(self, user_id: int, telegram_language: str | None, now: datetime) -> UserRecord:
         """Create the user on first sight, refresh what Telegram says; written only when something changed or
         `last_seen` is an earlier day, else just read."""
-        row = await self._db.fetchone(f"SELECT {_COLUMNS}, last_seen FROM users WHERE id = ?", (user_id,))
+        row = await self._db.lookup(f"SELECT {_COLUMNS}, last_seen FROM users WHERE id = ?", (user_id,))
         if row is not None and _current(row, telegram_language, now):
             return _record(row)
         stamp = day_of(now)
@@ -62,7 +62,7 @@ class UserRepo:
         return _record(row)
 
     async def get(self, user_id: int) -> UserRecord | None:
-        row = await self._db.fetchone(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
+        row = await self._db.lookup(f"SELECT {_COLUMNS} FROM users WHERE id = ?", (user_id,))
         return None if row is None else _record(row)
 
     async def set_locale(self, user_id: int, locale: str) -> None:

@@ -43,6 +43,7 @@ from bot.keyboards.reference_callbacks import ReferenceAction, ReferenceCallback
 from bot.storage.assessments import AssessmentRepo, GutRun, Submission
 from bot.storage.campaigns import Campaign, CampaignRepo, Debrief, LoggedEvent
 from bot.storage.checkins import CheckinRepo
+from bot.storage.db import reads_together
 from bot.storage.evidence import EvidenceRepo
 from bot.storage.partners import Partner, PartnerRepo
 from bot.storage.references import ReferenceRepo, StoredAnswer
@@ -156,20 +157,21 @@ class PartnerCards:
         if partner is None:
             return None
         w, p = workspace_id, partner_id
-        (cases, links, answers, testimonials, community, gut_runs, scorecards, campaigns, events, debriefs,
-         health) = await asyncio.gather(
-            self.evidence.cases(w, p),
-            self.references.links(w, p) if self.references else _ready([]),
-            self.references.answers(w, p) if self.references else _ready([]),
-            self.evidence.testimonials(w, p),
-            self.evidence.community(w, p),
-            self.assessments.gut_checks(w, p),
-            self.assessments.latest_scorecards(w, p),
-            self.campaigns.for_partner(w, p),
-            self.campaigns.events_for_partner(w, p),
-            self.campaigns.debriefs_for_partner(w, p),
-            self.checkins.health_for_partner(w, p) if self.checkins else _ready(None),
-        )
+        with reads_together():  # and in one trip to the database's thread
+            (cases, links, answers, testimonials, community, gut_runs, scorecards, campaigns, events, debriefs,
+             health) = await asyncio.gather(
+                self.evidence.cases(w, p),
+                self.references.links(w, p) if self.references else _ready([]),
+                self.references.answers(w, p) if self.references else _ready([]),
+                self.evidence.testimonials(w, p),
+                self.evidence.community(w, p),
+                self.assessments.gut_checks(w, p),
+                self.assessments.latest_scorecards(w, p),
+                self.campaigns.for_partner(w, p),
+                self.campaigns.events_for_partner(w, p),
+                self.campaigns.debriefs_for_partner(w, p),
+                self.checkins.health_for_partner(w, p) if self.checkins else _ready(None),
+            )
         now = self.clock.now()
         return CardData(
             partner=partner,

@@ -4,7 +4,8 @@ write of its update's unit of work (test only; nothing of this is in the bot).
 Each life of the process picks at random the how-manieth such write kills it (1 to KILL_AFTER_WRITES_MAX, from
 KILL_SEED), so over many restarts kills land after the first write of an update, in the middle of its writes and
 right before its commit. A write counts when it runs on the writer inside an update's task (`update-<id>`) while
-the writer is in a transaction: the update's own, not the bookkeeping written beside it.
+the writer is in a transaction: the update's own, not the bookkeeping written beside it; and so does one held for
+the unit's commit (its conversation change and its handled mark, Database.execute_at_commit).
 """
 
 from __future__ import annotations
@@ -48,6 +49,22 @@ def _arm() -> None:
 
     for name in ("execute", "execute_rowcount", "executemany", "fetchone", "fetchall"):  # fetchval uses fetchone
         wrap(name)
+
+    held = db.Database.execute_at_commit
+
+    async def held_counted(self: db.Database, sql: str, *args: Any, **kwargs: Any) -> Any:
+        """The conversation change and the handled mark, held for the unit's commit: a kill here is one right
+        before the commit."""
+        opened = self._open_unit() is not None
+        result = await held(self, sql, *args, **kwargs)
+        task = asyncio.current_task()
+        if opened and task is not None and task.get_name().startswith("update-"):
+            left[0] -= 1
+            if left[0] <= 0:
+                os.kill(os.getpid(), signal.SIGKILL)
+        return result
+
+    db.Database.execute_at_commit = held_counted  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":
