@@ -60,7 +60,7 @@ from bot.handlers.dialog_steps import (
 from bot.handlers.drafts import DraftModel, Entry, holds, one_of
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import reply_here, say_stale
-from bot.handlers.workspace_guard import private_workspace_router
+from bot.handlers.workspace_guard import dialogs_in_workspace, private_workspace_router
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from bot.plumbing.dialogs import presses_of_its_own
 from bot.storage.assessments import AssessmentRepo
@@ -125,10 +125,7 @@ def router() -> Router:
 
 def conversations() -> Router:
     """The two flows themselves, apart from `router()`: their presses carry the dialogs' own data."""
-    r = private_workspace_router("assessment_forms")
-    r.include_router(gut_check_dialog())
-    r.include_router(scorecard_dialog())
-    return r
+    return dialogs_in_workspace("assessment_forms", gut_check_dialog(), scorecard_dialog())
 
 
 def _scorecard_cancelled(data: dict[str, Any]) -> str:

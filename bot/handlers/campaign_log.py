@@ -33,7 +33,7 @@ from bot.domain.campaigns import EventKind, revisions_left, revisions_used
 from bot.handlers.cancel_notes import on_cancel
 from bot.handlers.dialog_steps import buttons_expected, pressed_message, refused, stale, text_expected, typed_answer
 from bot.handlers.partners import not_found_text, show_partner_card
-from bot.handlers.workspace_guard import private_workspace_router
+from bot.handlers.workspace_guard import dialogs_in_workspace, private_workspace_router
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from bot.keyboards.grid import ButtonGrid
 from bot.plumbing.dialogs import presses_of_its_own
@@ -119,9 +119,7 @@ def router() -> Router:
 
 def conversations() -> Router:
     """The log itself, apart from `router()`: its presses carry the dialog's own data, not a PRESSES kind."""
-    r = private_workspace_router("campaign_log_form")
-    r.include_router(dialog())
-    return r
+    return dialogs_in_workspace("campaign_log_form", dialog())
 
 
 # ---- shared with the debrief ---------------------------------------------------------------------------

@@ -60,7 +60,7 @@ from bot.handlers.drafts import DraftModel, Entry, one_of
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import edit_or_send
 from bot.handlers.scope_dates import QuickStart, parse_start_date, quick_start
-from bot.handlers.workspace_guard import private_workspace_router
+from bot.handlers.workspace_guard import dialogs_in_workspace, private_workspace_router
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from bot.keyboards.grid import ButtonGrid
 from bot.keyboards.scope_callbacks import ScopeField
@@ -258,9 +258,7 @@ def router() -> Router:
 
 def conversations() -> Router:
     """The scope's questions, apart from `router()`: their presses carry the dialog's own data."""
-    r = private_workspace_router("campaign_scope_form")
-    r.include_router(dialog())
-    return r
+    return dialogs_in_workspace("campaign_scope_form", dialog())
 
 
 # ---- who may scope what ---------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ from bot.handlers.dialog_steps import (
 from bot.handlers.drafts import DraftModel, Entry, holds, one_of
 from bot.handlers.partners import not_found_text, partner_or_say, show_partner_card
 from bot.handlers.replies import drop_keyboard, reply_here
-from bot.handlers.workspace_guard import private_workspace_router
+from bot.handlers.workspace_guard import dialogs_in_workspace, private_workspace_router
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from bot.plumbing.dialogs import presses_of_its_own
 from bot.plumbing.middlewares import notify_press
@@ -117,9 +117,7 @@ def router() -> Router:
 
 def conversations() -> Router:
     """The debrief's steps, apart from `router()`: their presses carry the dialog's own data."""
-    r = private_workspace_router("debrief_form")
-    r.include_router(dialog())
-    return r
+    return dialogs_in_workspace("debrief_form", dialog())
 
 
 # ---- start ---------------------------------------------------------------------------------------------

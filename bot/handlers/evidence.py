@@ -48,7 +48,7 @@ from bot.handlers.dialog_steps import NOT_A_COMMAND, buttons_expected, refused, 
 from bot.handlers.drafts import DraftModel
 from bot.handlers.partners import not_found_text, partner_or_say
 from bot.handlers.replies import answer_stale, edit_or_send, reply_here
-from bot.handlers.workspace_guard import private_workspace_router
+from bot.handlers.workspace_guard import dialogs_in_workspace, private_workspace_router
 from bot.keyboards.callbacks import (
     EvidenceAction,
     EvidenceCallback,
@@ -136,10 +136,7 @@ def router() -> Router:
 
 def conversations() -> Router:
     """The three forms, apart from `router()`: their presses carry the dialogs' own data, not a PRESSES kind."""
-    r = private_workspace_router("evidence_forms")
-    for form in _dialogs():
-        r.include_router(form)
-    return r
+    return dialogs_in_workspace("evidence_forms", *_dialogs())
 
 
 # ---- the evidence screen -------------------------------------------------------------------------------

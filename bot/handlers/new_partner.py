@@ -45,7 +45,7 @@ from bot.handlers.dialog_steps import (
     text_expected,
 )
 from bot.handlers.partners import show_partner_card
-from bot.handlers.workspace_guard import private_workspace_router
+from bot.handlers.workspace_guard import dialogs_in_workspace, private_workspace_router
 from bot.keyboards.callbacks import MenuAction, MenuCallback, PartnerAction, PartnerCallback
 from bot.plumbing.dialogs import presses_of_its_own
 from bot.storage.partners import NewPartner, PartnerRepo
@@ -85,9 +85,7 @@ def router() -> Router:
 
 def conversations() -> Router:
     """The form itself, apart from `router()`: its presses carry the dialog's own data, not a PRESSES kind."""
-    r = private_workspace_router("new_partner_form")
-    r.include_router(dialog())
-    return r
+    return dialogs_in_workspace("new_partner_form", dialog())
 
 
 async def new_partner(message: Message, state: FSMContext, dialog_manager: DialogManager) -> None:

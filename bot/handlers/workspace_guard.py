@@ -63,3 +63,12 @@ def private_workspace_router(name: str, presses: Sequence[type[CallbackData]] = 
         observer.filter(PRIVATE)
         observer.middleware(WorkspaceRequired())
     return r
+
+
+def dialogs_in_workspace(name: str, *dialogs: Router) -> Router:
+    """A feature's conversations (aiogram-dialog Dialogs) behind the same guard: private chats, the caller's
+    workspace; their presses carry the dialogs' own data, so no PressOf names them."""
+    r = private_workspace_router(name)
+    for dialog in dialogs:
+        r.include_router(dialog)
+    return r
