@@ -44,7 +44,15 @@ from bot.domain.evidence import (
 )
 from bot.domain.partners import MARKETS, Market, validate_url
 from bot.handlers.cancel_notes import on_cancel
-from bot.handlers.dialog_steps import NOT_A_COMMAND, buttons_expected, refused, screen, stale, text_expected
+from bot.handlers.dialog_steps import (
+    NOT_A_COMMAND,
+    buttons_expected,
+    pressed_message,
+    refused,
+    screen,
+    stale,
+    text_expected,
+)
 from bot.handlers.drafts import DraftModel
 from bot.handlers.partners import not_found_text, partner_or_say
 from bot.handlers.replies import answer_stale, edit_or_send, reply_here
@@ -204,54 +212,49 @@ async def _render_evidence(
     return "\n".join(lines), b.as_markup()
 
 
-async def _partner_or_not_found(
-    callback: CallbackQuery, partners: PartnerRepo, workspace: Workspace, partner_id: int
-) -> Partner | None:
-    if isinstance(callback.message, Message):
-        return await partner_or_say(callback.message, partners, workspace, partner_id)
-    return await partners.get(workspace.id, partner_id)
-
-
 async def evidence_view(
     callback: CallbackQuery,
+    pressed: Message,
     callback_data: PartnerCallback | EvidenceCallback,
     partners: PartnerRepo,
     evidence: EvidenceRepo,
     workspace: Workspace,
 ) -> None:
     """The card's Evidence button (and Done after deleting): the list, edited in place."""
-    partner = await _partner_or_not_found(callback, partners, workspace, callback_data.partner_id)
-    if partner is None or not isinstance(callback.message, Message):
+    partner = await partner_or_say(pressed, partners, workspace, callback_data.partner_id)
+    if partner is None:
         return
     text, markup = await _render_evidence(evidence, workspace, partner, delete_mode=False)
-    await edit_or_send(callback.message, text, markup)
+    await edit_or_send(pressed, text, markup)
 
 
 async def delete_mode(
     callback: CallbackQuery,
+    pressed: Message,
     callback_data: EvidenceCallback,
     partners: PartnerRepo,
     evidence: EvidenceRepo,
     workspace: Workspace,
 ) -> None:
     """ "Delete…": every item gets a delete button."""
-    partner = await _partner_or_not_found(callback, partners, workspace, callback_data.partner_id)
-    if partner is None or not isinstance(callback.message, Message):
+    partner = await partner_or_say(pressed, partners, workspace, callback_data.partner_id)
+    if partner is None:
         return
     text, markup = await _render_evidence(evidence, workspace, partner, delete_mode=True)
-    await edit_or_send(callback.message, text, markup)
+    await edit_or_send(pressed, text, markup)
 
 
 async def delete_item(
     callback: CallbackQuery,
+    pressed: Message,
     callback_data: EvidenceCallback,
     partners: PartnerRepo,
     evidence: EvidenceRepo,
     workspace: Workspace,
 ) -> None:
     """One item's delete button; only items of the caller's workspace can go."""
-    partner = await _partner_or_not_found(callback, partners, workspace, callback_data.partner_id)
-    if partner is None or not isinstance(callback.message, Message):
+    partner = await partner_or_say(pressed, partners, workspace, callback_data.partner_id)
+    if partner is None:
         return
     try:
         kind = EvidenceKind(callback_data.kind)
@@ -259,9 +262,9 @@ async def delete_item(
         await answer_stale(callback)
         return
     if not await evidence.delete(workspace.id, partner.id, kind, callback_data.item_id):
-        await callback.message.answer(_("That item is already gone."))
+        await pressed.answer(_("That item is already gone."))
     text, markup = await _render_evidence(evidence, workspace, partner, delete_mode=True)
-    await edit_or_send(callback.message, text, markup)
+    await edit_or_send(pressed, text, markup)
 
 
 # ---- the three forms, as data: the steps' prompts ------------------------------------------------------
@@ -269,6 +272,7 @@ async def delete_item(
 
 async def start_form(
     callback: CallbackQuery,
+    pressed: Message,
     callback_data: EvidenceCallback,
     state: FSMContext,
     dialog_manager: DialogManager,
@@ -277,7 +281,7 @@ async def start_form(
 ) -> None:
     """ "➕ Case study", "➕ Testimonial", "➕ Community": the form's first step in a new message below the evidence
     screen; a conversation in progress (any flow) ends here."""
-    partner = await _partner_or_not_found(callback, partners, workspace, callback_data.partner_id)
+    partner = await partner_or_say(pressed, partners, workspace, callback_data.partner_id)
     if partner is None:
         return
     await state.clear()
@@ -416,10 +420,7 @@ async def community_link_skipped(callback: CallbackQuery, _widget: Any, manager:
 
 async def _skipped(callback: CallbackQuery, manager: DialogManager, addition: Maker) -> None:
     """Skip on a link step: saved without one; the step's message becomes the evidence screen."""
-    if not isinstance(callback.message, Message):  # too old for Telegram to show: pressed on a stale client
-        await stale(callback, manager)
-        return
-    await _save(callback.message, manager, addition, None, by=callback.from_user.id)
+    await _save(pressed_message(manager), manager, addition, None, by=callback.from_user.id)
 
 
 async def author_entered(message: Message, _widget: Any, manager: DialogManager, author: str) -> None:
@@ -551,28 +552,30 @@ def _signals_view(partner: Partner) -> tuple[str, InlineKeyboardMarkup]:
 
 
 async def signals_view(
-    callback: CallbackQuery, callback_data: PartnerCallback, partners: PartnerRepo, workspace: Workspace
+    _callback: CallbackQuery, pressed: Message, callback_data: PartnerCallback, partners: PartnerRepo,
+    workspace: Workspace,
 ) -> None:
     """The card's Signals button: three toggles, edited in place."""
-    partner = await _partner_or_not_found(callback, partners, workspace, callback_data.partner_id)
-    if partner is None or not isinstance(callback.message, Message):
+    partner = await partner_or_say(pressed, partners, workspace, callback_data.partner_id)
+    if partner is None:
         return
-    await edit_or_send(callback.message, *_signals_view(partner))
+    await edit_or_send(pressed, *_signals_view(partner))
 
 
 async def signal_toggled(
     callback: CallbackQuery,
+    pressed: Message,
     callback_data: SignalCallback,
     partners: PartnerRepo,
     workspace: Workspace,
     clock: Clock,
 ) -> None:
     """One toggle: flips the stored value and redraws the toggles."""
-    partner = await _partner_or_not_found(callback, partners, workspace, callback_data.partner_id)
-    if partner is None or not isinstance(callback.message, Message):
+    partner = await partner_or_say(pressed, partners, workspace, callback_data.partner_id)
+    if partner is None:
         return
     value = not partner.signals.get(callback_data.signal)
     await partners.set_signal(workspace.id, partner.id, callback_data.signal, value, clock.now())
     updated = await partners.get(workspace.id, partner.id)
     if updated is not None:
-        await edit_or_send(callback.message, *_signals_view(updated))
+        await edit_or_send(pressed, *_signals_view(updated))
