@@ -127,8 +127,9 @@ class OriginalMessage(BaseMiddleware):
 class DialogPress(Filter):
     """A press on a button of the dialog's current step: data carrying an intent id (aiogram-dialog's own format)
     whose widget is in the window the dialog is at. The library offers every press to the open dialog and, when no
-    widget takes it, re-draws the current step on whatever message was pressed; a button of an earlier step (a
-    forged press, or one from a message the step has since left) belongs to the fallback's stale pop-up instead."""
+    widget takes it, re-draws the current step on whatever message was pressed. A button of an earlier step (kept
+    by a client, or forged) goes on to OpenDialogPress's earlier-step pop-up; steps that follow one another on one
+    message must therefore not share a widget id (new partner's two Skips are skip_contact and skip_links)."""
 
     def __init__(self, dialog: Dialog) -> None:
         self.dialog = dialog
