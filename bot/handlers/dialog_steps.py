@@ -111,8 +111,13 @@ async def stale(callback: CallbackQuery, manager: DialogManager) -> None:
     manager.show_mode = ShowMode.NO_UPDATE
 
 
-async def earlier_step_pressed(callback: CallbackQuery) -> None:
-    """A button of an earlier step of the open flow (bot/plumbing/dialogs.py OpenDialogPress): a pop-up."""
+async def earlier_step_pressed(callback: CallbackQuery, dialog_manager: DialogManager) -> None:
+    """A press of the open flow that no step took (bot/plumbing/dialogs.py OpenDialogPress). On a message Telegram
+    no longer lets the bot reach (deleted, or too old: an InaccessibleMessage), the flow's message is out of reach
+    too, so the step is shown again below; otherwise it is a button of an earlier step: a pop-up."""
+    if not isinstance(callback.message, Message):
+        await dialog_manager.show(ShowMode.SEND)
+        return
     if not notify_press(texts.earlier_step_button()):
         await answer_stale(callback)
 

@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 
 from bot.handlers.filters import ON_A_MESSAGE, PRIVATE, PressOf
+from bot.plumbing.middlewares import notify_press
 from bot.storage.users import UserRecord
 from bot.storage.workspaces import Workspace, WorkspaceRepo
 
@@ -32,7 +33,7 @@ class WorkspaceRequired(BaseMiddleware):
         if workspace is None:
             if isinstance(event, Message):
                 await event.answer(no_workspace_text())
-            elif isinstance(event, CallbackQuery):
+            elif isinstance(event, CallbackQuery) and not notify_press(no_workspace_text(), alert=True):
                 await data["pressed"].answer(no_workspace_text())
             return None
         data["workspace"] = workspace
