@@ -109,5 +109,12 @@ def text_not_taken(max_length: int, typed: str | None) -> str:
     return text_too_long(max_length, got) if got > max_length else text_expected(max_length)
 
 
+def left_by_an_earlier_version() -> str:
+    return _(
+        "That step was opened by an earlier version of the bot, which has been updated since. Please start it again "
+        "from its button (or send /cancel); everything already saved is kept."
+    )
+
+
 def mid_conversation_command() -> str:
     return _("You are in the middle of a step. Answer the question above, or send /cancel to leave it.")

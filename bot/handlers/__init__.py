@@ -13,6 +13,8 @@ from types import ModuleType
 
 from aiogram import Router
 from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.state import StatesGroup
+from aiogram_dialog import Dialog
 
 from bot.handlers.dialog_steps import earlier_step_pressed
 from bot.handlers.filters import PressOf
@@ -72,7 +74,7 @@ def routers() -> list[Router]:
     earlier_steps = Router(name="earlier_steps")  # after the dialogs: a router's own handlers come before its children
     earlier_steps.callback_query.register(earlier_step_pressed, OpenDialogPress())
     conversations.include_router(earlier_steps)
-    return [anywhere, workspace, conversations, groups.router(), fallback.router()]
+    return [anywhere, workspace, conversations, groups.router(), fallback.router(dialog_state_groups(conversations))]
 
 
 def group(name: str, *features: ModuleType) -> Router:
@@ -85,3 +87,11 @@ def group(name: str, *features: ModuleType) -> Router:
     if kinds:
         r.callback_query.filter(PressOf(*kinds))
     return r
+
+
+def dialog_state_groups(root: Router) -> list[type[StatesGroup]]:
+    """The StatesGroup of every Dialog below `root`."""
+    found = [root.states_group()] if isinstance(root, Dialog) else []
+    for sub in root.sub_routers:
+        found += dialog_state_groups(sub)
+    return found

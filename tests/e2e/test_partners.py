@@ -9,6 +9,7 @@ import pytest
 from bot.keyboards.callbacks import PartnerAction, PartnerCallback
 from tests.e2e.conftest import RunningBot
 from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.people import act
 from tests.e2e.vetting_steps import WORDS, add_partner, onboard
 
 
@@ -127,10 +128,18 @@ async def test_the_form_keeps_one_message_and_a_finished_forms_buttons_are_a_pop
     kinds = await user.send("Nord")
     [step] = kinds.messages
     agency = next(data for text, data in step.buttons if text == "Agency")
+    skips: list[str] = []
     for button, expect in (("Agency", "Which markets"), ("Russia + 🇺🇸 USA", "A contact"), ("Skip", "Links")):
+        if button == "Skip":
+            skips.append(next(data for text, data in user.last_message().buttons if "Skip" in text))
         pressed = await user.press(button)
         assert expect in pressed.text and not pressed.messages and pressed.edits, button
         assert pressed.answer is not None and not pressed.errors, button
+    # A second tap on the contact step's Skip (the same message now shows the links step, Skip in the same place)
+    # does not skip the links too: the steps' Skip buttons are different buttons.
+    twice = await user.press_data(skips[0], step.message_id)
+    assert "earlier step" in twice.popup and not twice.messages and not twice.edits
+    assert await running_bot.query("SELECT COUNT(*) FROM partners") == [(0,)]
     earlier = await user.press_data(agency, step.message_id)  # the kind step's button, the form at its links step
     assert "earlier step" in earlier.popup and not earlier.messages and not earlier.edits
     refused = await user.send("nota-link")
@@ -213,3 +222,47 @@ async def test_a_business_message_is_not_taken_as_an_answer_to_the_form(
                                    (pushed,)) == [(1,)], "handled, not set aside"
     kinds = await user.send("Nord")  # the form still waits for the name, and takes it
     assert "What kind of partner" in kinds.text
+
+
+@pytest.mark.parametrize("locale", ["en", "ru"])
+async def test_a_form_the_fsm_version_left_open_points_to_its_button(
+    telegram: FakeTelegram, running_bot: RunningBot, locale: str
+) -> None:
+    """A /newpartner the version before kept in FSM state has no step to answer it now: typed text is told to start
+    again from the button, not "answer the question above" (there is none)."""
+    user = telegram.private_user("Vera", language_code=locale)
+    await onboard(user)
+    assert running_bot.app is not None
+    await running_bot.app.db.execute(
+        "INSERT OR REPLACE INTO fsm_states (key, state, data, updated_at) VALUES (?, ?, ?, '2026-01-01T00:00:00')",
+        (f"fsm:{user.id}:{user.id}:default", "NewPartnerForm:waiting_for_contact", '{"new_partner": {"name": "Nord"}}'),
+    )
+    await running_bot.restart()
+    told = await user.send("anna@example.com")
+    assert {"en": "earlier version of the bot", "ru": "прежней версией бота"}[locale] in told.text
+    started = await user.send("/newpartner")  # the button (or command) starts the form afresh
+    assert {"en": "partner's name", "ru": "Как называется партнёр"}[locale] in started.text
+
+
+async def test_a_press_on_the_forms_message_telegram_no_longer_shows_brings_the_step_back(
+    telegram: FakeTelegram, running_bot: RunningBot
+) -> None:
+    """Telegram sends an InaccessibleMessage (date 0) for a message the bot can no longer reach: the form's step is
+    then out of reach too, so it is shown again below (a pop-up about an earlier step would leave the person with
+    no buttons to press)."""
+    user = telegram.private_user("Anna", language_code="en")
+    await onboard(user)
+    await user.send("/newpartner")
+    [step] = (await user.send("Nord")).messages
+    agency = next(data for text, data in step.buttons if text == "Agency")
+
+    def push() -> int | None:
+        message = {"chat": step.chat, "message_id": step.message_id, "date": 0}
+        query = {"id": telegram.new_callback(user.id, user.id), "from": user.user, "message": message,
+                 "chat_instance": "1", "data": agency}
+        return telegram.push_update("callback_query", query)
+
+    again = await act(telegram, {user.id}, push, "a press on an unreachable message")
+    assert again.answer is not None and not again.popup
+    assert "What kind of partner" in again.text and again.messages and again.messages[-1].buttons
+    assert "Which markets" in (await user.press("Agency")).text  # the form goes on from the new copy
