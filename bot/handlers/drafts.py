@@ -1,7 +1,8 @@
-"""What a conversation has collected so far: a typed pydantic model kept in FSM data under its KEY, as plain JSON.
+"""What a conversation has collected so far: a typed pydantic model kept under its KEY, as plain JSON — in a
+dialog's dialog_data (`in_dialog`, `keep_in_dialog`), or in FSM data where an earlier version left it (`load`).
 
-FSM data survives restarts (SQLite storage), so what `load` reads is input: written by an older version of the
-bot, damaged, or forged. A draft's field types and validators say what it accepts, and `load` holds it to them:
+Both survive restarts (SQLite storage), so what is read back is input: written by an older version of the bot, or
+damaged. A draft's field types and validators say what it accepts, and `load` holds it to them:
 
 - Strict types, no lax coercion: a bool is not an int, "5" is not 5, 5.0 is not 5, 1 is not True (pydantic's lax
   mode would take all of these; see bot/keyboards/numbers.py for the same concern with callback data).

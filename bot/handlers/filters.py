@@ -98,6 +98,4 @@ ON_A_MESSAGE = OnAMessage()
 PRIVATE = ChatTypeIs(PRIVATE_TYPES)
 GROUP = ChatTypeIs(GROUP_TYPES)
 HAS_TEXT = Pure(F.text)
-NO_TEXT = Pure(~F.text)
 COMMAND = Pure(F.text.startswith("/"))
-TYPED = Pure(F.text & ~F.text.startswith("/"))  # text that is not a command

@@ -10,7 +10,6 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import texts
-from bot.domain.text import clean_typed
 from bot.plumbing.middlewares import notify_press
 
 
@@ -55,17 +54,3 @@ async def say_stale(message: Message | None) -> None:
     is over) in the chat."""
     if not notify_press(texts.stale_button()) and message is not None:
         await message.answer(texts.stale_button())
-
-
-async def typed_text(message: Message, limit: int, *, when_empty: str | None = None) -> str | None:
-    """The message's text, cleaned (bidi controls out, trimmed: bot/domain/text.py clean_typed), when it fits
-    `limit`; otherwise says why — too long, or `when_empty` when nothing visible was typed (if given; else "" is
-    returned) — and returns None."""
-    text = clean_typed(message.text) or ""
-    if len(text) > limit:
-        await message.answer(texts.text_too_long(limit, len(text)))
-        return None
-    if not text and when_empty is not None:
-        await message.answer(when_empty)
-        return None
-    return text

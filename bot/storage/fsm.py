@@ -170,9 +170,12 @@ class SQLiteStorage(BaseStorage):
             stack_row = await self._db.fetchone("SELECT data, updated_at FROM fsm_states WHERE key = ?", (stack_key,))
             if stack_row is not None and stack_row["updated_at"] >= cutoff:
                 continue
-            gone += await self._db.execute_rowcount(
+            deleted = await self._db.execute_rowcount(
                 "DELETE FROM fsm_states WHERE key = ? AND updated_at < ?", (built, cutoff)
             )
+            if not deleted or {built, stack_key} & self._unwritten:  # touched meanwhile: it lives on
+                continue
+            gone += deleted
             self._cache.pop(built, None)
             if stack_row is not None:
                 await self._leave_stack(stack_key, _json_object(stack_row["data"]), intent_id)
