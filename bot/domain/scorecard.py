@@ -180,6 +180,10 @@ def score_card(ratings: Mapping[Criterion, int]) -> ScoreResult:
         weakest=_weakest(as_float),
     )
 
+# Issue 16 "a comparison is drawn only against a group it does not belong to and that is big enough to mean
+# something (say at least 3 others)": a partner's scores are set beside the average of this many others at least.
+MIN_OTHERS_TO_COMPARE = 3
+
 
 def team_view(per_rater: Mapping[int, Mapping[Criterion, int]]) -> TeamScore | None:
     """Team averages over submitted scorecards (keyed by rater id); None when nobody has submitted."""

@@ -132,6 +132,9 @@ def _scorecard(ax: Axes, report: PartnerReport, text: PartnerChartText, locale: 
     ax.set_xticks(range(RATING_MAX + 1))
     ax.set_xlabel(text.score_axis)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2, fontsize=8, frameon=False)
+    if not report.workspace_by_group:
+        ax.text(0.5, -0.34, _wrap(text.comparison_missing, 60), transform=ax.transAxes, ha="center", va="top",
+                fontsize=8, color=MUTED)
 
 
 def _label_bars(ax: Axes, bars: Any, values: list[float], locale: str) -> None:

@@ -17,7 +17,7 @@ from bot.domain.checkins import HEALTH_WINDOW_ROUNDS, RoundOutcome, answer_rate
 from bot.domain.next_step import NextStep
 from bot.domain.partners import LADDER_STAGES, Stage
 from bot.domain.references import DIMENSIONS, Again, Dimension
-from bot.domain.scorecard import SCORE_GROUPS, Criterion, ScoreGroup, team_view
+from bot.domain.scorecard import MIN_OTHERS_TO_COMPARE, SCORE_GROUPS, Criterion, ScoreGroup, team_view
 from bot.storage.campaigns import Debrief
 from bot.storage.db import Database
 from bot.storage.reports import ReportRepo
@@ -65,8 +65,8 @@ class PartnerReport:
     next_step: NextStep
     score_by_group: Mapping[ScoreGroup, float] | None = None  # the team's, once the viewer submitted theirs
     score_hidden: bool = False  # teammates scored, the viewer has not (blind scoring: shown after their own)
-    workspace_by_group: Mapping[ScoreGroup, float] | None = None
-    workspace_partners: int = 0
+    workspace_by_group: Mapping[ScoreGroup, float] | None = None  # the other partners', when enough to compare
+    workspace_partners: int = 0  # how many other partners the viewer has scored
     references: Mapping[Dimension, float] | None = None
     reference_count: int = 0
     again_yes: int = 0
@@ -156,13 +156,14 @@ class PortfolioReport:
 
 
 def workspace_average(
-    cards: Mapping[int, Mapping[int, Mapping[Criterion, int]]], viewer_id: int
+    cards: Mapping[int, Mapping[int, Mapping[Criterion, int]]], viewer_id: int, partner_id: int
 ) -> tuple[dict[ScoreGroup, float] | None, int]:
-    """Mean of the partners' team group scores, over partners the viewer has scored (blind scoring holds)."""
-    views = [team_view(per_rater) for per_rater in cards.values() if viewer_id in per_rater]
+    """Mean of the team group scores of the other partners the viewer has scored (blind scoring holds), and how many
+    they are; no mean below MIN_OTHERS_TO_COMPARE of them (a partner is never compared with itself)."""
+    views = [team_view(per_rater) for pid, per_rater in cards.items() if pid != partner_id and viewer_id in per_rater]
     teams = [view for view in views if view is not None]
-    if not teams:
-        return None, 0
+    if len(teams) < MIN_OTHERS_TO_COMPARE:
+        return None, len(teams)
     return {group: fmean(team.by_group[group] for team in teams) for group in SCORE_GROUPS}, len(teams)
 
 
@@ -186,7 +187,7 @@ async def load_partner_report(db: Database, card: CardData, workspace_id: int) -
     team = card.team
     reports = ReportRepo(db)
     cards = await reports.latest_scorecards(workspace_id)
-    average, averaged = workspace_average(cards, card.viewer_id)
+    average, averaged = workspace_average(cards, card.viewer_id, card.partner.id)
     visible = card.visible_score()
     references = [stored.reference for stored in card.reference_answers]
     reference_means = None

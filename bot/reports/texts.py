@@ -13,7 +13,7 @@ from babel.dates import format_date
 
 from bot import labels
 from bot.domain.references import DIMENSIONS, Dimension
-from bot.domain.scorecard import SCORE_GROUPS, ScoreGroup
+from bot.domain.scorecard import MIN_OTHERS_TO_COMPARE, SCORE_GROUPS, ScoreGroup
 from bot.reports.data import FUNNEL, FunnelStep, Missing, PartnerReport, PortfolioReport
 from bot.views import debrief_texts
 from bot.views.formatting import score, user_text
@@ -71,6 +71,7 @@ class PartnerChartText:
     partner_legend: str
     workspace_legend: str
     score_missing: str
+    comparison_missing: str
     references_title: str
     dimensions: dict[Dimension, str]
     references_axis: str
@@ -127,6 +128,11 @@ def partner_chart_text(report: PartnerReport, locale: str) -> PartnerChartText:
             "Workspace average ({count} partner)", "Workspace average ({count} partners)", report.workspace_partners
         ).format(count=report.workspace_partners),
         score_missing=score_missing,
+        comparison_missing=ngettext(
+            "No workspace average beside it: that takes {min} other partner you have scored ({count} so far).",
+            "No workspace average beside it: that takes {min} other partners you have scored ({count} so far).",
+            MIN_OTHERS_TO_COMPARE,
+        ).format(min=MIN_OTHERS_TO_COMPARE, count=report.workspace_partners),
         references_title=ngettext(
             "What creators say ({count} answer)", "What creators say ({count} answers)", report.reference_count
         ).format(count=report.reference_count),

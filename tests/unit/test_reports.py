@@ -7,6 +7,7 @@ import io
 import re
 import struct
 import zipfile
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -16,9 +17,9 @@ from openpyxl import load_workbook
 from bot.domain.next_step import NextAction, NextStep, Reason
 from bot.domain.partners import Stage
 from bot.domain.references import Dimension
-from bot.domain.scorecard import ScoreGroup
+from bot.domain.scorecard import Criterion, ScoreGroup
 from bot.i18n import create_i18n
-from bot.reports import charts, texts
+from bot.reports import charts, data, texts
 from bot.reports.data import (
     CampaignPoint,
     FunnelStep,
@@ -99,6 +100,34 @@ def test_partner_picture_in_english(i18n) -> None:
     assert "Scorecard by group" in shown and "Cross-market savvy" in shown
     assert not [t for t in shown if CYRILLIC.search(t)]
     assert all(CYRILLIC.search(s) is None for s in words.all_strings())
+
+
+def test_the_average_leaves_the_partner_out_and_needs_three_others() -> None:
+    """Issue 16: a partner was compared with the "workspace average (1 partner)", itself."""
+    ratings = {criterion: 4 for criterion in Criterion}
+    me = 7
+    cards = {1: {me: ratings}, 2: {me: ratings}, 3: {me: {c: 2 for c in Criterion}}, 4: {99: ratings}}
+    assert data.workspace_average(cards, me, partner_id=1) == (None, 2)  # 2 and 3; 4 is not scored by me
+    cards[5] = {me: {c: 3 for c in Criterion}}
+    average, others = data.workspace_average(cards, me, partner_id=1)
+    assert others == 3 and average is not None
+    assert average == data.workspace_average({k: v for k, v in cards.items() if k != 1}, me, partner_id=0)[0]
+
+
+@pytest.mark.parametrize(("locale", "words", "so_far"), [
+    ("en", "that takes 3 other partners", "(1 so far)"), ("ru", "нужны 3 других партнёра", "(пока 1)"),
+])
+def test_a_score_without_enough_others_says_why_there_is_no_average(i18n, locale: str, words: str,
+                                                                     so_far: str) -> None:
+    report = replace(full_report(), workspace_by_group=None, workspace_partners=1)
+    with i18n.context(), i18n.use_locale(locale):
+        text = texts.partner_chart_text(report, locale)
+    shown = " ".join(charts.figure_texts(charts.partner_figure(report, text, locale)))
+    assert words in shown.replace("\n", " ") and so_far in shown.replace("\n", " ")
+    with i18n.context(), i18n.use_locale(locale):
+        compared = texts.partner_chart_text(full_report(), locale)
+    assert compared.comparison_missing not in " ".join(charts.figure_texts(charts.partner_figure(full_report(),
+                                                                                                   compared, locale)))
 
 
 def test_a_partner_without_data_gets_the_what_is_missing_picture(i18n) -> None:
