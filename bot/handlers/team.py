@@ -33,6 +33,7 @@ from bot.config import Settings
 from bot.deep_links import DeepLinkGuard
 from bot.domain.numbers import ID_MAX, strict_int
 from bot.domain.text import safe_name
+from bot.handlers import dialog_steps
 from bot.handlers.cancel_notes import on_cancel
 from bot.handlers.filters import PRIVATE, PressOf
 from bot.handlers.replies import answer_stale
@@ -502,13 +503,6 @@ async def keep_member(callback: CallbackQuery, _widget: Any, manager: DialogMana
     await _back_to_team(manager, note)
 
 
-async def buttons_expected(message: Message, _widget: Any, manager: DialogManager) -> None:
-    """Typed anything at the question: a short hint; the buttons stay where they are."""
-    command = message.text is not None and message.text.startswith("/")
-    await message.answer(texts.mid_conversation_command() if command else _("Please choose one of the buttons above."))
-    manager.show_mode = ShowMode.NO_UPDATE
-
-
 # --- the screen, as data ---------------------------------------------------------------------------------
 
 
@@ -540,7 +534,7 @@ def removal_dialog() -> Dialog:
                 Button(Format("{yes}"), id="yes", on_click=confirm_remove),
                 Button(Format("{no}"), id="no", on_click=keep_member),
             ),
-            MessageInput(buttons_expected),
+            MessageInput(dialog_steps.buttons_expected(lambda: _("Please choose one of the buttons above."))),
             state=Removal.confirm,
             getter=removal_view,
         ),
